@@ -1,0 +1,27 @@
+"""The one error family: every expected failure is a BulkError with a message a person can act on."""
+
+from __future__ import annotations
+
+
+class BulkError(Exception):
+    """A failure the user can fix; the CLI prints its message on one line and exits 2."""
+
+
+class ConfigError(BulkError):
+    """bulk.toml, the command line or the environment is wrong."""
+
+
+class SheetError(BulkError):
+    """The sheet cannot be read or written."""
+
+
+class AmazonError(BulkError):
+    """Amazon (or the sandbox) refused or failed a call."""
+
+
+class TemplateError(BulkError):
+    """A message template cannot be rendered."""
+
+
+class LockError(BulkError):
+    """Another process holds the sheet or the state folder."""

@@ -1,0 +1,344 @@
+"""The SQLite journal: every submission before it is sent, its feed, each row's outcome, each message."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS submissions (
+    id INTEGER PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    sheet TEXT NOT NULL,
+    target TEXT NOT NULL,
+    document_sha256 TEXT NOT NULL,
+    document TEXT NOT NULL,
+    document_id TEXT,            -- recorded before createFeed
+    feed_id TEXT,                -- recorded right after createFeed
+    state TEXT NOT NULL,         -- planned, uploaded, created, done, fatal, cancelled
+    processing_status TEXT,      -- Amazon's processingStatus, last seen
+    finished_at TEXT
+);
+CREATE TABLE IF NOT EXISTS submission_rows (
+    submission_id INTEGER NOT NULL REFERENCES submissions(id),
+    message_id INTEGER NOT NULL,
+    sheet_row INTEGER NOT NULL,
+    order_id TEXT NOT NULL,
+    items TEXT NOT NULL,          -- JSON list of order item ids in the feed
+    reason_code TEXT NOT NULL,
+    counts INTEGER NOT NULL,      -- 1 when it counts toward the cancellation rate
+    outcome TEXT NOT NULL,        -- pending, cancelled, failed
+    result TEXT NOT NULL DEFAULT '',
+    updated_at TEXT,
+    PRIMARY KEY (submission_id, message_id)
+);
+CREATE INDEX IF NOT EXISTS submission_rows_order ON submission_rows(order_id);
+CREATE TABLE IF NOT EXISTS messages (
+    order_id TEXT NOT NULL,
+    kind TEXT NOT NULL,           -- unexpectedProblem
+    state TEXT NOT NULL,          -- sending, sent, failed, not_allowed
+    text TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    sent_at TEXT,
+    PRIMARY KEY (order_id, kind)
+);
+"""
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _parse(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+@dataclass(frozen=True)
+class PlannedRow:
+    message_id: int
+    sheet_row: int
+    order_id: str
+    items: tuple[str, ...]
+    reason_code: str
+    counts: bool
+
+
+@dataclass(frozen=True)
+class Submission:
+    id: int
+    created_at: datetime
+    sheet: str
+    target: str
+    document_sha256: str
+    document: str
+    document_id: str | None
+    feed_id: str | None
+    state: str
+    processing_status: str | None
+    finished_at: datetime | None
+
+    @property
+    def open(self) -> bool:
+        return self.state in ("planned", "uploaded", "created")
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    submission_id: int
+    message_id: int
+    sheet_row: int
+    order_id: str
+    items: tuple[str, ...]
+    reason_code: str
+    counts: bool
+    outcome: str
+    result: str
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    order_id: str
+    kind: str
+    state: str
+    text: str
+    detail: str
+    sent_at: datetime | None
+
+
+class Ledger:
+    """A SQLite file; every write commits before the caller goes on to talk to Amazon."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # Submissions -------------------------------------------------------------
+
+    def plan_submission(
+        self,
+        sheet: str,
+        target: str,
+        document: str,
+        sha256: str,
+        rows: Sequence[PlannedRow],
+        now: datetime,
+    ) -> int:
+        """Record what will be sent, before any call to Amazon."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            cur = self.db.execute(
+                "INSERT INTO submissions (created_at, sheet, target, document_sha256, document, state)"
+                " VALUES (?, ?, ?, ?, ?, 'planned')",
+                (_iso(now), sheet, target, sha256, document),
+            )
+            sid = int(cur.lastrowid or 0)
+            self.db.executemany(
+                "INSERT INTO submission_rows (submission_id, message_id, sheet_row, order_id, items,"
+                " reason_code, counts, outcome, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+                [
+                    (
+                        sid,
+                        r.message_id,
+                        r.sheet_row,
+                        r.order_id,
+                        json.dumps(list(r.items)),
+                        r.reason_code,
+                        int(r.counts),
+                        _iso(now),
+                    )
+                    for r in rows
+                ],
+            )
+        return sid
+
+    def record_document(self, sid: int, document_id: str) -> None:
+        self.db.execute(
+            "UPDATE submissions SET document_id = ?, state = 'uploaded' WHERE id = ?",
+            (document_id, sid),
+        )
+
+    def record_feed(self, sid: int, feed_id: str) -> None:
+        self.db.execute(
+            "UPDATE submissions SET feed_id = ?, state = 'created', processing_status = 'IN_QUEUE'"
+            " WHERE id = ?",
+            (feed_id, sid),
+        )
+
+    def record_processing(self, sid: int, processing_status: str) -> None:
+        self.db.execute(
+            "UPDATE submissions SET processing_status = ? WHERE id = ?", (processing_status, sid)
+        )
+
+    def finish_submission(
+        self, sid: int, state: str, processing_status: str, now: datetime
+    ) -> None:
+        self.db.execute(
+            "UPDATE submissions SET state = ?, processing_status = ?, finished_at = ? WHERE id = ?",
+            (state, processing_status, _iso(now), sid),
+        )
+
+    def abandon_submission(self, sid: int, now: datetime) -> None:
+        """A planned submission that never reached createFeed: its rows go back to the sheet."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute(
+                "UPDATE submissions SET state = 'abandoned', finished_at = ? WHERE id = ?",
+                (_iso(now), sid),
+            )
+            self.db.execute(
+                "UPDATE submission_rows SET outcome = 'abandoned', updated_at = ? WHERE submission_id = ?",
+                (_iso(now), sid),
+            )
+
+    def record_outcome(
+        self, sid: int, message_id: int, outcome: str, result: str, now: datetime
+    ) -> None:
+        self.db.execute(
+            "UPDATE submission_rows SET outcome = ?, result = ?, updated_at = ?"
+            " WHERE submission_id = ? AND message_id = ?",
+            (outcome, result, _iso(now), sid, message_id),
+        )
+
+    def submission(self, sid: int) -> Submission:
+        row = self.db.execute("SELECT * FROM submissions WHERE id = ?", (sid,)).fetchone()
+        return _submission(row)
+
+    def submissions(self, open_only: bool = False) -> list[Submission]:
+        sql = "SELECT * FROM submissions"
+        if open_only:
+            sql += " WHERE state IN ('planned', 'uploaded', 'created')"
+        return [_submission(r) for r in self.db.execute(sql + " ORDER BY id")]
+
+    def rows(self, sid: int) -> list[LedgerRow]:
+        return [
+            _row(r)
+            for r in self.db.execute(
+                "SELECT * FROM submission_rows WHERE submission_id = ? ORDER BY message_id", (sid,)
+            )
+        ]
+
+    def rows_for_orders(self, order_ids: Sequence[str]) -> dict[str, list[LedgerRow]]:
+        """Every ledger row of these orders, oldest first."""
+        found: dict[str, list[LedgerRow]] = {}
+        ids = list(dict.fromkeys(order_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self.db.execute(
+                f"SELECT * FROM submission_rows WHERE order_id IN ({marks})"
+                " ORDER BY submission_id, message_id",
+                chunk,
+            ):
+                found.setdefault(r["order_id"], []).append(_row(r))
+        return found
+
+    def counted_sends(self, since: datetime) -> list[tuple[str, datetime, bool]]:
+        """Cancellations sent since `since` that Amazon did not refuse: (order, sent at, counts)."""
+        return [
+            (r["order_id"], datetime.fromisoformat(r["created_at"]), bool(r["counts"]))
+            for r in self.db.execute(
+                "SELECT sr.order_id, s.created_at, sr.counts FROM submission_rows sr"
+                " JOIN submissions s ON s.id = sr.submission_id"
+                " WHERE s.created_at >= ? AND sr.outcome IN ('pending', 'cancelled')"
+                " AND s.state != 'abandoned'",
+                (_iso(since),),
+            )
+        ]
+
+    def history(self) -> Iterator[tuple[Submission, dict[str, int]]]:
+        for sub in self.submissions():
+            counts: dict[str, int] = {}
+            for r in self.db.execute(
+                "SELECT outcome, COUNT(*) AS n FROM submission_rows WHERE submission_id = ?"
+                " GROUP BY outcome",
+                (sub.id,),
+            ):
+                counts[r["outcome"]] = int(r["n"])
+            yield sub, counts
+
+    # Messages ----------------------------------------------------------------
+
+    def message(self, order_id: str, kind: str) -> MessageRecord | None:
+        r = self.db.execute(
+            "SELECT * FROM messages WHERE order_id = ? AND kind = ?", (order_id, kind)
+        ).fetchone()
+        if r is None:
+            return None
+        return MessageRecord(
+            r["order_id"], r["kind"], r["state"], r["text"], r["detail"], _parse(r["sent_at"])
+        )
+
+    def begin_message(self, order_id: str, kind: str, text: str, now: datetime) -> bool:
+        """Claim the one message of this kind for the order; False when it was claimed before."""
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO messages (order_id, kind, state, text, created_at)"
+            " VALUES (?, ?, 'sending', ?, ?)",
+            (order_id, kind, text, _iso(now)),
+        )
+        return cur.rowcount == 1
+
+    def finish_message(
+        self, order_id: str, kind: str, state: str, detail: str, now: datetime
+    ) -> None:
+        self.db.execute(
+            "UPDATE messages SET state = ?, detail = ?, sent_at = ? WHERE order_id = ? AND kind = ?",
+            (state, detail, _iso(now) if state == "sent" else None, order_id, kind),
+        )
+
+    def retry_message(self, order_id: str, kind: str) -> None:
+        """Release a message whose send provably did not reach Amazon, so it may be tried again."""
+        self.db.execute(
+            "DELETE FROM messages WHERE order_id = ? AND kind = ? AND state = 'failed'",
+            (order_id, kind),
+        )
+
+
+def _submission(r: sqlite3.Row) -> Submission:
+    return Submission(
+        id=int(r["id"]),
+        created_at=datetime.fromisoformat(r["created_at"]),
+        sheet=r["sheet"],
+        target=r["target"],
+        document_sha256=r["document_sha256"],
+        document=r["document"],
+        document_id=r["document_id"],
+        feed_id=r["feed_id"],
+        state=r["state"],
+        processing_status=r["processing_status"],
+        finished_at=_parse(r["finished_at"]),
+    )
+
+
+def _row(r: sqlite3.Row) -> LedgerRow:
+    return LedgerRow(
+        submission_id=int(r["submission_id"]),
+        message_id=int(r["message_id"]),
+        sheet_row=int(r["sheet_row"]),
+        order_id=r["order_id"],
+        items=tuple(json.loads(r["items"])),
+        reason_code=r["reason_code"],
+        counts=bool(r["counts"]),
+        outcome=r["outcome"],
+        result=r["result"],
+        updated_at=_parse(r["updated_at"]),
+    )

@@ -1,0 +1,138 @@
+"""The data that flows through a run: statuses, reasons, parsed requests, Amazon orders, decisions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+ORDER_ID_RE = re.compile(r"^\d{3}-\d{7}-\d{7}$")
+ORDER_ITEM_ID_RE = re.compile(r"^\d{14}$")
+
+
+class Status(StrEnum):
+    """A row's status, as written in the sheet's Status column (DESIGN.md, "Statuses")."""
+
+    NEW = ""
+    READY = "READY"
+    REJECTED = "REJECTED"
+    HELD = "HELD"
+    DEFERRED = "DEFERRED"
+    ESCALATE = "ESCALATE"
+    SUBMITTED = "SUBMITTED"
+    CANCELLED = "CANCELLED"
+    FAILED = "FAILED"
+
+    @property
+    def in_good_standing(self) -> bool:
+        """Rows in these statuses need no fix from staff (exit code 0)."""
+        return self not in (Status.REJECTED, Status.FAILED)
+
+    @property
+    def is_final(self) -> bool:
+        """Rows in these statuses are left alone by `check` and `submit`."""
+        return self in (Status.CANCELLED, Status.FAILED, Status.SUBMITTED)
+
+
+class Remedy(StrEnum):
+    """What the buyer is offered; picks the message template variant."""
+
+    REFUND = "Refund"
+    REPLACEMENT = "Replacement"
+    NONE = "None"
+
+
+# Amazon's CancelReason values for the Order Acknowledgement feed
+# (reference/amazon/xsd/OrderAcknowledgement.xsd, simpleType CancelReason).
+CANCEL_REASON_CODES: tuple[str, ...] = (
+    "NoInventory",
+    "ShippingAddressUndeliverable",
+    "CustomerExchange",
+    "BuyerCanceled",
+    "GeneralAdjustment",
+    "CarrierCreditDecision",
+    "RiskAssessmentInformationNotValid",
+    "CarrierCoverageFailure",
+    "CustomerReturn",
+    "MerchandiseNotReceived",
+)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A reason staff pick from the dropdown, and the Amazon CancelReason it sends."""
+
+    label: str
+    code: str
+
+    @property
+    def buyer_requested(self) -> bool:
+        return self.code == "BuyerCanceled"
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    """One entry of the Items column: a SKU or a 14-digit order item id, with an optional quantity."""
+
+    ref: str
+    quantity: int | None = None  # None: the whole order line
+
+    @property
+    def is_order_item_id(self) -> bool:
+        return ORDER_ITEM_ID_RE.match(self.ref) is not None
+
+
+@dataclass(frozen=True)
+class CancelRequest:
+    """One valid sheet row: what staff asked to cancel."""
+
+    row: int  # 1-based row number in the sheet
+    order_id: str
+    reason: Reason
+    details: str
+    items: tuple[ItemRef, ...] = ()  # empty means the whole order
+    remedy: Remedy = Remedy.REFUND
+    notify: bool = True
+
+
+@dataclass(frozen=True)
+class OrderItem:
+    """An order line as Amazon reports it (Orders v0 OrderItem)."""
+
+    order_item_id: str
+    sku: str
+    title: str
+    quantity_ordered: int
+    quantity_shipped: int = 0
+    buyer_requested_cancel: bool = False
+    buyer_cancel_reason: str = ""
+
+
+@dataclass(frozen=True)
+class Order:
+    """An order as Amazon reports it (Orders v0 Order plus its items)."""
+
+    order_id: str
+    status: str  # Orders v0 OrderStatus: Pending, Unshipped, PartiallyShipped, Shipped, Canceled...
+    channel: str  # FulfillmentChannel: MFN or AFN
+    purchased: datetime  # timezone-aware
+    marketplace_id: str = ""
+    items: tuple[OrderItem, ...] = ()
+    locale: str = ""  # buyer's locale where known (Messaging getAttributes), e.g. en_US
+
+    @property
+    def buyer_requested_cancel(self) -> bool:
+        return any(item.buyer_requested_cancel for item in self.items)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do with one request, and the words that explain it on its row."""
+
+    status: Status
+    result: str
+    items: tuple[OrderItem, ...] = ()  # the order lines a feed would cancel
+    counts_toward_rate: bool = True
+    scheduled_for: date | None = None
+    warnings: tuple[str, ...] = field(default=())

@@ -1,0 +1,143 @@
+"""`bulk new`: a blank order sheet with dropdowns, a frozen header, status colours and instructions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bulk.config import Config
+from bulk.errors import SheetError
+from bulk.rows import INPUT_COLUMNS
+from bulk.sheets.base import RESULT_COLUMNS, column_letter
+from bulk.sheets.files import replace_atomically
+
+# Fill colours of the Status column, one per status (light tints that print well).
+STATUS_COLOURS: dict[str, str] = {
+    "READY": "DDEBF7",
+    "REJECTED": "F8CBAD",
+    "HELD": "FFE699",
+    "DEFERRED": "E2EFDA",
+    "ESCALATE": "F4B084",
+    "SUBMITTED": "BDD7EE",
+    "CANCELLED": "C6EFCE",
+    "FAILED": "FF9999",
+}
+
+_WIDTHS: dict[str, int] = {
+    "Order ID": 22,
+    "Reason": 24,
+    "Details": 48,
+    "Items": 26,
+    "Remedy": 14,
+    "Notify": 10,
+    "Status": 12,
+    "Result": 60,
+    "Scheduled For": 14,
+    "Feed ID": 16,
+    "Updated At": 20,
+    "Customer Message": 60,
+    "Message Status": 24,
+    "Support Case": 60,
+}
+
+INSTRUCTIONS = """\
+How to use this sheet
+1. Add one row per order to cancel: the Amazon order id (e.g. 112-1234567-1234567),
+   a Reason from the dropdown, and Details in your own words (at least {min_details} characters).
+2. Items is optional: SKUs or 14-digit order item ids, comma-separated; blank cancels the whole order.
+   A quantity after 'x' (MUG-RED x1) cancels part of a line, which needs Seller Support.
+3. Remedy is optional: Refund (default), Replacement or None. It picks the customer message.
+4. Notify is optional: Yes or No. Yes sends the customer message through Amazon after cancelling.
+5. Run `bulk check FILE` to validate and preview, then `bulk submit FILE` to send.
+6. bulk fills the columns from Status onwards. Do not edit them, except to clear a FAILED status
+   when you want a row tried again.
+
+Statuses
+READY      passed every check; `bulk submit` will send it
+REJECTED   something must be fixed: Result says what
+HELD       valid, but a person must decide (e.g. older than the time window)
+DEFERRED   over today's cancellation budget; Scheduled For gives the day it will be sent
+ESCALATE   the API cannot cancel it (FBA, partly shipped): paste Support Case into Seller Support
+SUBMITTED  sent to Amazon; the result is pending (`bulk status FILE` collects it)
+CANCELLED  Amazon confirmed the cancellation
+FAILED     Amazon refused it: Result holds Amazon's words
+"""
+
+
+def create_order_sheet(path: Path, config: Config, rows: int = 1000) -> None:
+    """Write a new order workbook; refuses to overwrite an existing file."""
+    from openpyxl import Workbook
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    if path.suffix.lower() != ".xlsx":
+        raise SheetError(f"{path}: `bulk new` writes .xlsx workbooks; name the file *.xlsx")
+    if path.exists():
+        raise SheetError(f"{path} already exists; choose another name or delete it first")
+    if not path.parent.exists():
+        raise SheetError(f"folder {path.parent} does not exist")
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Orders"
+    headers = [*INPUT_COLUMNS, *RESULT_COLUMNS]
+    ws.append(headers)
+    bold = Font(bold=True, color="FFFFFF")
+    head_fill = PatternFill("solid", fgColor="305496")
+    result_fill = PatternFill("solid", fgColor="808080")
+    for index, name in enumerate(headers):
+        cell = ws.cell(1, index + 1)
+        cell.font = bold
+        cell.fill = result_fill if name in RESULT_COLUMNS else head_fill
+        cell.alignment = Alignment(vertical="center")
+        ws.column_dimensions[column_letter(index)].width = _WIDTHS.get(name, 16)
+    ws.freeze_panes = "A2"
+    col = {name: column_letter(i) for i, name in enumerate(headers)}
+    last = rows + 1
+
+    # Order ids and items are text: Excel would turn a 14-digit item id into 1.23E+13.
+    for name in ("Order ID", "Items"):
+        for r in range(2, last + 1):
+            ws[f"{col[name]}{r}"].number_format = "@"
+
+    labels = ",".join(r.label for r in config.reasons)
+    if len(labels) > 255:
+        raise SheetError("the reason labels are too long for an Excel dropdown (255 characters)")
+    dropdowns = {
+        "Reason": f'"{labels}"',
+        "Remedy": '"Refund,Replacement,None"',
+        "Notify": '"Yes,No"',
+    }
+    for name, formula in dropdowns.items():
+        dv = DataValidation(type="list", formula1=formula, allow_blank=True, showErrorMessage=True)
+        dv.error = f"Pick a {name} from the list"
+        dv.errorTitle = f"Unknown {name}"
+        dv.add(f"{col[name]}2:{col[name]}{last}")
+        ws.add_data_validation(dv)
+
+    status = col["Status"]
+    for value, colour in STATUS_COLOURS.items():
+        ws.conditional_formatting.add(
+            f"A2:{column_letter(len(headers) - 1)}{last}",
+            FormulaRule(
+                formula=[f'${status}2="{value}"'],
+                fill=PatternFill("solid", bgColor=colour),
+            ),
+        )
+    for name in ("Details", "Result", "Customer Message", "Support Case"):
+        for r in range(2, min(last, 200) + 1):
+            ws[f"{col[name]}{r}"].alignment = Alignment(wrap_text=True, vertical="top")
+
+    info = wb.create_sheet("Instructions")
+    info.column_dimensions["A"].width = 110
+    text = INSTRUCTIONS.format(min_details=config.policy.min_details_chars)
+    for r, line in enumerate(text.splitlines(), start=1):
+        info.cell(r, 1, line)
+    info["A1"].font = Font(bold=True, size=14)
+    info.cell(len(text.splitlines()) + 2, 1, "Reasons and the Amazon code each sends").font = Font(
+        bold=True
+    )
+    for r, reason in enumerate(config.reasons, start=len(text.splitlines()) + 3):
+        info.cell(r, 1, f"{reason.label}: {reason.code}")
+
+    replace_atomically(path, wb.save, None)

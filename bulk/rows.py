@@ -1,0 +1,293 @@
+"""Header matching, cell parsing and the per-row checks that need no Amazon call."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from bulk.config import Config
+from bulk.errors import SheetError
+from bulk.models import (
+    CANCEL_REASON_CODES,
+    ORDER_ID_RE,
+    CancelRequest,
+    ItemRef,
+    Reason,
+    Remedy,
+    Status,
+)
+from bulk.sheets.base import RESULT_COLUMNS, Cell, CellKind, Grid, SheetRow
+
+
+def header_key(text: str) -> str:
+    """Headers match case-, space- and punctuation-insensitively."""
+    return re.sub(r"[^0-9a-z]", "", text.lower())
+
+
+INPUT_COLUMNS: tuple[str, ...] = ("Order ID", "Reason", "Details", "Items", "Remedy", "Notify")
+REQUIRED_COLUMNS: tuple[str, ...] = ("Order ID", "Reason", "Details")
+
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "Order ID": ("order id", "AmazonOrderId", "amazon order id", "order number", "order no"),
+    "Reason": ("reason", "cancel reason", "cancellation reason", "CancelReason"),
+    "Details": ("details", "detail", "notes", "note", "explanation", "comment", "comments"),
+    "Items": ("items", "item", "skus", "sku", "order item ids", "order items"),
+    "Remedy": ("remedy", "resolution"),
+    "Notify": ("notify", "notify buyer", "notify customer", "message customer", "send message"),
+    "Status": ("status",),
+    "Result": ("result", "results"),
+    "Scheduled For": ("scheduled for", "scheduled"),
+    "Feed ID": ("feed id", "feedid"),
+    "Updated At": ("updated at", "updated"),
+    "Customer Message": ("customer message", "message"),
+    "Message Status": ("message status",),
+    "Support Case": ("support case", "seller support case"),
+}
+_BY_KEY: dict[str, str] = {
+    header_key(alias): name for name, aliases in _ALIASES.items() for alias in (name, *aliases)
+}
+
+
+def is_order_id_header(text: str) -> bool:
+    return _BY_KEY.get(header_key(text)) == "Order ID"
+
+
+@dataclass(frozen=True)
+class Header:
+    row: int  # 1-based row number of the header row
+    columns: dict[str, int]  # canonical column name -> 0-based index
+
+    def index(self, name: str) -> int | None:
+        return self.columns.get(name)
+
+
+def find_header(grid: Grid) -> Header:
+    """The first row with a cell that matches `Order ID` is the header row."""
+    for row in grid.rows:
+        names = [
+            _BY_KEY.get(header_key(c.text)) if c.kind is CellKind.TEXT else None for c in row.cells
+        ]
+        if "Order ID" not in names:
+            continue
+        columns: dict[str, int] = {}
+        for index, name in enumerate(names):
+            if name and name not in columns:
+                columns[name] = index
+        missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+        if missing:
+            listed = ", ".join(f"'{m}'" for m in missing)
+            raise SheetError(
+                f"column {listed} {'is' if len(missing) == 1 else 'are'} missing in sheet "
+                f"'{grid.name}' (header row {row.number}); add {'it' if len(missing) == 1 else 'them'} "
+                "or run `bulk new FILE.xlsx` for a template"
+            )
+        return Header(row.number, columns)
+    if not any(not r.blank for r in grid.rows):
+        raise SheetError(
+            f"sheet '{grid.name}' is empty; add a header row with Order ID, Reason and Details "
+            "or run `bulk new FILE.xlsx` for a template"
+        )
+    raise SheetError(
+        f"no header row with an 'Order ID' column in sheet '{grid.name}'; "
+        "add one or run `bulk new FILE.xlsx` for a template"
+    )
+
+
+@dataclass(frozen=True)
+class ParsedRow:
+    """A data row: what the sheet says now, and the request it makes when it is valid."""
+
+    row: int
+    order_id: str  # as typed, trimmed ("" when blank)
+    status: Status  # the status the sheet holds now
+    previous: dict[str, str]  # result columns as the sheet holds them now
+    request: CancelRequest | None
+    problems: tuple[str, ...]
+
+    @property
+    def scheduled_for(self) -> date | None:
+        try:
+            return date.fromisoformat(self.previous.get("Scheduled For", "").strip()[:10])
+        except ValueError:
+            return None
+
+
+_KIND_WORDS = {
+    CellKind.NUMBER: "a number",
+    CellKind.DATE: "a date",
+    CellKind.BOOL: "TRUE/FALSE",
+    CellKind.FORMULA: "a formula",
+    CellKind.ERROR: "an error value",
+}
+
+
+def _text(cell: Cell, column: str, problems: list[str], *, numbers_ok: bool = False) -> str:
+    if cell.merged_into:
+        problems.append(
+            f"{column} is inside merged cells starting at {cell.merged_into}; unmerge them "
+            "so each row has its own value"
+        )
+        return ""
+    if cell.kind in (CellKind.BLANK, CellKind.TEXT):
+        return cell.text.strip()
+    if numbers_ok and cell.kind is CellKind.NUMBER:
+        return cell.text.strip()
+    shown = f" ({cell.text})" if cell.text else ""
+    problems.append(f"{column} holds {_KIND_WORDS[cell.kind]}{shown}; type it as plain text")
+    return ""
+
+
+_ITEM_RE = re.compile(r"^(?P<ref>[^\s:*]+?)\s*(?:(?:[:*]|\s+x)\s*(?P<qty>\S+))?$", re.IGNORECASE)
+
+
+def parse_items(text: str) -> tuple[tuple[ItemRef, ...], list[str]]:
+    """`SKU-1, 12345678901234, SKU-2 x1` -> item refs (a quantity after `x`, `:` or `*`)."""
+    refs: list[ItemRef] = []
+    problems: list[str] = []
+    for token in re.split(r"[,;\n]+", text):
+        token = token.strip()
+        if not token:
+            continue
+        m = _ITEM_RE.match(token)
+        if not m:
+            problems.append(
+                f"Items entry '{token}' is not a SKU or order item id; "
+                "separate entries with commas, e.g. 'MUG-RED, MUG-BLUE x1'"
+            )
+            continue
+        qty_text = m.group("qty")
+        quantity: int | None = None
+        if qty_text is not None:
+            if not qty_text.isdigit() or int(qty_text) == 0:
+                problems.append(
+                    f"Items entry '{token}' has quantity '{qty_text}'; use a whole number "
+                    "of at least 1, e.g. 'MUG-RED x1'"
+                )
+                continue
+            quantity = int(qty_text)
+        refs.append(ItemRef(m.group("ref"), quantity))
+    return tuple(refs), problems
+
+
+_REMEDIES = {header_key(r.value): r for r in Remedy} | {"norefund": Remedy.NONE, "": Remedy.REFUND}
+_STATUSES = {s.value: s for s in Status}
+_YES = {"yes", "y", "true", "1", "ja"}
+_NO = {"no", "n", "false", "0", "nein"}
+
+
+def reason_lookup(reasons: Sequence[Reason]) -> dict[str, Reason]:
+    """Labels and Amazon codes, matched like headers; a bare code maps to its first label."""
+    table: dict[str, Reason] = {}
+    for reason in reasons:
+        table.setdefault(header_key(reason.label), reason)
+    for reason in reasons:
+        table.setdefault(header_key(reason.code), reason)
+    for code in CANCEL_REASON_CODES:
+        table.setdefault(header_key(code), Reason(code, code))
+    return table
+
+
+def parse_rows(grid: Grid, header: Header, config: Config) -> list[ParsedRow]:
+    """Every non-blank row below the header, checked; duplicates name the first row."""
+    reasons = reason_lookup(config.reasons)
+    labels = ", ".join(r.label for r in config.reasons)
+    first_row_of: dict[str, int] = {}
+    parsed: list[ParsedRow] = []
+    input_indexes = [i for name, i in header.columns.items() if name in INPUT_COLUMNS]
+    for row in grid.rows:
+        if row.number <= header.row or all(row.cell(i).blank for i in input_indexes):
+            continue
+        parsed.append(_parse_row(row, header, config, reasons, labels, first_row_of))
+    return parsed
+
+
+def _get(row: SheetRow, header: Header, name: str) -> Cell:
+    index = header.index(name)
+    return row.cell(index) if index is not None else Cell()
+
+
+def _parse_row(
+    row: SheetRow,
+    header: Header,
+    config: Config,
+    reasons: dict[str, Reason],
+    labels: str,
+    first_row_of: dict[str, int],
+) -> ParsedRow:
+    problems: list[str] = []
+    previous = {
+        name: _get(row, header, name).text
+        for name in RESULT_COLUMNS
+        if header.index(name) is not None
+    }
+    status_text = previous.get("Status", "").strip().upper()
+    status = _STATUSES.get(status_text, Status.NEW)
+
+    order_cell = _get(row, header, "Order ID")
+    order_id = _text(order_cell, "Order ID", problems)
+    if order_cell.kind is CellKind.NUMBER:
+        order_id = order_cell.text.strip()
+    if not order_id:
+        if order_cell.kind in (CellKind.BLANK, CellKind.TEXT) and not order_cell.merged_into:
+            problems.append(
+                "Order ID is missing; copy it from Seller Central, e.g. 112-1234567-1234567"
+            )
+    elif not ORDER_ID_RE.match(order_id):
+        problems.append(
+            f"Order ID '{order_id}' is not an Amazon order id; it looks like 112-1234567-1234567 "
+            "(3, 7 and 7 digits)"
+        )
+    elif order_id in first_row_of:
+        problems.append(
+            f"order {order_id} is already on row {first_row_of[order_id]}; delete this row "
+            "or merge its details into that one"
+        )
+    if order_id and ORDER_ID_RE.match(order_id):
+        first_row_of.setdefault(order_id, row.number)
+
+    reason_text = _text(_get(row, header, "Reason"), "Reason", problems)
+    reason = reasons.get(header_key(reason_text)) if reason_text else None
+    if not reason_text:
+        if not problems or not problems[-1].startswith("Reason"):
+            problems.append(f"Reason is missing; pick one of: {labels}")
+    elif reason is None:
+        problems.append(f"Reason '{reason_text}' is not in the list; pick one of: {labels}")
+
+    details = _text(_get(row, header, "Details"), "Details", problems)
+    minimum = config.policy.min_details_chars
+    if len(details) < minimum and not (problems and problems[-1].startswith("Details")):
+        got = f"is too short ({len(details)} characters)" if details else "is missing"
+        problems.append(f"Details {got}; say why in at least {minimum} characters")
+
+    items_text = _text(_get(row, header, "Items"), "Items", problems)
+    items, item_problems = parse_items(items_text)
+    problems.extend(item_problems)
+
+    remedy_text = _text(_get(row, header, "Remedy"), "Remedy", problems)
+    remedy = _REMEDIES.get(header_key(remedy_text))
+    if remedy is None:
+        problems.append(f"Remedy '{remedy_text}' is unknown; use Refund, Replacement or None")
+
+    notify_text = _text(_get(row, header, "Notify"), "Notify", problems).lower()
+    notify = config.messages.notify
+    if notify_text in _YES:
+        notify = True
+    elif notify_text in _NO:
+        notify = False
+    elif notify_text:
+        problems.append(f"Notify '{notify_text}' is unknown; use Yes or No (blank: the default)")
+
+    request = None
+    if not problems and reason is not None and remedy is not None:
+        request = CancelRequest(
+            row=row.number,
+            order_id=order_id,
+            reason=reason,
+            details=details,
+            items=items,
+            remedy=remedy,
+            notify=notify,
+        )
+    return ParsedRow(row.number, order_id, status, previous, request, tuple(problems))

@@ -1,0 +1,32 @@
+"""Sheet backends behind one interface; `open_sheet` picks one from what the user typed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bulk.errors import SheetError
+from bulk.sheets.base import RESULT_COLUMNS, Grid, RowUpdate, Sheet, WriteReport
+
+__all__ = ["RESULT_COLUMNS", "Grid", "RowUpdate", "Sheet", "WriteReport", "open_sheet"]
+
+
+def open_sheet(target: str, worksheet: str | None = None, backup_dir: Path | None = None) -> Sheet:
+    """A path (.xlsx, .xlsm, .csv) or a Google Sheets URL / `gsheet:KEY`."""
+    if target.startswith(("https://docs.google.com/spreadsheets/", "gsheet:")):
+        from bulk.sheets.google import open_google_sheet
+
+        return open_google_sheet(target, worksheet)
+    path = Path(target).expanduser()
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm", ".xls"):
+        from bulk.sheets.excel import ExcelSheet
+
+        return ExcelSheet(path, worksheet, backup_dir)
+    if suffix == ".csv":
+        from bulk.sheets.csvfile import CsvSheet
+
+        return CsvSheet(path, backup_dir)
+    raise SheetError(
+        f"{target} is not a sheet bulk can open; use an .xlsx, .xlsm or .csv file "
+        "or a Google Sheets URL"
+    )

@@ -1,0 +1,55 @@
+"""The state folder (.bulk/ or BULK_HOME): ledger, sandbox state, workbook backups, the run lock."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from bulk.errors import LockError
+
+
+@dataclass(frozen=True)
+class StateDir:
+    root: Path
+
+    @property
+    def ledger(self) -> Path:
+        return self.root / "ledger.sqlite"
+
+    @property
+    def sandbox(self) -> Path:
+        return self.root / "sandbox"
+
+    @property
+    def backups(self) -> Path:
+        return self.root / "backups"
+
+    def ensure(self) -> StateDir:
+        self.root.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+@contextlib.contextmanager
+def run_lock(state: StateDir) -> Iterator[None]:
+    """One bulk run per state folder at a time: a second one refuses with one line."""
+    state.ensure()
+    path = state.root / "run.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+            raise LockError(
+                f"another bulk run (pid {holder}) is using {state.root}; "
+                "wait for it to finish and run again"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)
