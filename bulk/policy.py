@@ -1,0 +1,610 @@
+"""Cancellation policy: what to do with each request, and how many counted cancellations fit today.
+
+Everything here is a pure function of its arguments: the caller passes the clock (`now`), the
+order as Amazon reports it, the account's figures and the ledger's sends. Amazon's rules are
+quoted from /work/shared/FIELD-NOTES.md ("Cancelling an order on Amazon", "The cancellation
+rate") and the Orders v0 model (reference/amazon/models/ordersV0.json).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from bulk.config import PolicyConfig
+from bulk.models import CancelRequest, Decision, ItemRef, Order, OrderItem, Status
+
+# Amazon's Cancellation Rate is seller-cancelled orders / all orders over 7 days
+# (FIELD-NOTES "The cancellation rate"); its report windows are whole UTC days
+# (accountHealthReport-2020-11-18.json, ReportingDateRange "2020-11-12T00:00Z" to
+# "2020-11-18T23:59Z"), so every day in this module is a UTC calendar day.
+WINDOW_DAYS = 7
+
+# How far ahead `plan` looks for room before it holds a row for a person to decide.
+HORIZON_DAYS = 30
+
+# Orders v0 OrderStatus values (ordersV0.json, Order.OrderStatus).
+_SHIPPED = ("Shipped", "InvoiceUnconfirmed")  # both mean every item has shipped
+_NOT_YET_PAID = ("Pending", "PendingAvailability")
+
+_SUPPORT_CASE = "the Support Case column holds a case to paste into Seller Support"
+
+
+def reporting_day(moment: datetime) -> date:
+    """The UTC calendar day of `moment`, as Amazon's reports count days (naive means UTC)."""
+    if moment.tzinfo is None:
+        return moment.date()
+    return moment.astimezone(UTC).date()
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _pct(rate: float) -> str:
+    """0.02 -> "2%", 0.015 -> "1.5%", 0.02375 -> "2.38%"."""
+    return f"{rate * 100:.2f}".rstrip("0").rstrip(".") + "%"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+# --- A. One request against one order ---------------------------------------------------------
+
+
+def decide(
+    request: CancelRequest,
+    order: Order | None,
+    now: datetime,
+    config: PolicyConfig,
+    allow_late: bool = False,
+) -> Decision:
+    """Check one request against Amazon's live order; the result says what happened and why."""
+    if order is None:
+        return Decision(
+            Status.REJECTED,
+            f"Amazon has no order {request.order_id} in this marketplace; check the id",
+        )
+    if order.status == "Canceled":
+        return Decision(
+            Status.CANCELLED,
+            "already cancelled on Amazon; nothing was sent",
+            items=order.items,
+            counts_toward_rate=False,
+        )
+    if order.status in _SHIPPED:
+        return Decision(
+            Status.REJECTED,
+            f"the order has shipped (Amazon status {order.status}) and can no longer be "
+            "cancelled; refund the buyer or accept a return in Seller Central instead",
+        )
+    if order.status == "Unfulfillable":
+        # ordersV0.json: "applies only to Amazon-fulfilled orders that were not placed on
+        # Amazon's retail web site" (Multi-Channel Fulfillment); the order feed cannot touch it.
+        return Decision(
+            Status.REJECTED,
+            "Amazon marks this Multi-Channel Fulfillment order Unfulfillable; it cannot be "
+            "cancelled from a sheet; manage it in Seller Central's Multi-Channel Fulfillment pages",
+        )
+
+    lines, problem = _resolve_items(request, order)
+    shown = lines if problem is None else order.items
+    counts, warnings = _counting(request, lines)
+
+    if order.status == "PartiallyShipped":
+        # FIELD-NOTES: never send Failure for an order with any item shipped; Amazon's guide
+        # says it refunds the whole order.
+        return Decision(
+            Status.ESCALATE,
+            "part of the order has shipped (Amazon status PartiallyShipped); a cancellation "
+            f"feed would refund the whole order, so nothing was sent; {_SUPPORT_CASE}",
+            items=shown,
+            counts_toward_rate=counts,
+        )
+    if order.channel == "AFN":
+        # FIELD-NOTES: FBA orders are fulfilled by Amazon; the seller cannot cancel them
+        # with the Order Acknowledgement feed. That is a case for Seller Support.
+        return Decision(
+            Status.ESCALATE,
+            "fulfilled by Amazon (FBA): a seller cannot cancel it with the order feed; "
+            f"{_SUPPORT_CASE}",
+            items=shown,
+            counts_toward_rate=counts,
+        )
+    if order.status == "Pending":
+        # ordersV0.json: Pending = "placed but payment has not been authorized".
+        return Decision(
+            Status.HELD,
+            "payment not yet authorised (Amazon status Pending); Amazon allows the "
+            "cancellation once the order is Unshipped; run again later",
+            items=shown,
+            counts_toward_rate=counts,
+        )
+    if order.status == "PendingAvailability":
+        # ordersV0.json: a pre-order whose release date is in the future, payment not authorised.
+        return Decision(
+            Status.HELD,
+            "pre-order not yet released and payment not yet authorised (Amazon status "
+            "PendingAvailability); run again once the order is Unshipped",
+            items=shown,
+            counts_toward_rate=counts,
+        )
+    if order.status != "Unshipped":
+        return Decision(
+            Status.HELD,
+            f"Amazon reports order status {order.status!r}, which bulk cannot cancel; "
+            "check the order in Seller Central",
+        )
+    if order.channel != "MFN":
+        return Decision(
+            Status.HELD,
+            f"Amazon reports fulfilment channel {order.channel!r}, neither seller (MFN) nor "
+            "Amazon (AFN); check the order in Seller Central",
+        )
+
+    if problem is not None:
+        return problem
+    shipped = [item for item in order.items if item.quantity_shipped > 0]
+    if shipped:
+        # An Unshipped order should have none, but the rule is absolute (FIELD-NOTES):
+        # a Failure acknowledgement on an order with a shipped item refunds the whole order.
+        first = shipped[0]
+        return Decision(
+            Status.ESCALATE,
+            f"{first.sku} has shipped ({first.quantity_shipped} of {first.quantity_ordered}); "
+            "a cancellation feed would refund the whole order, so nothing was sent; "
+            f"{_SUPPORT_CASE}",
+            items=lines,
+            counts_toward_rate=counts,
+        )
+    problem = _quantity_problem(request, order)
+    if problem is not None:
+        return problem
+    partial = _partial_quantity(request, order)
+    if partial is not None:
+        # FIELD-NOTES: an Item in the acknowledgement feed has no quantity; partial quantity
+        # goes through the order adjustment feed (POST_PAYMENT_ADJUSTMENT_DATA).
+        return Decision(
+            Status.ESCALATE,
+            f"{partial} needs the adjustment feed / Seller Support; the order feed cancels "
+            f"whole lines only; {_SUPPORT_CASE}",
+            items=lines,
+            counts_toward_rate=counts,
+        )
+
+    age = _utc(now) - _utc(order.purchased)
+    if age > timedelta(hours=config.window_hours):
+        late = f"purchased {_age_text(age)} ago, outside the {config.window_hours:g}-hour window"
+        if not allow_late:
+            return Decision(
+                Status.HELD,
+                f"{late}; run `bulk submit --allow-late` to send it anyway",
+                items=lines,
+                counts_toward_rate=counts,
+                warnings=warnings,
+            )
+        warnings = (*warnings, f"{late}; sent because of --allow-late")
+
+    result = f"ready: {_plural(len(lines), 'item')}, {request.reason.label}"
+    if not counts:
+        result += "; the buyer asked Amazon to cancel, so it does not count toward the rate"
+    return Decision(Status.READY, result, items=lines, counts_toward_rate=counts, warnings=warnings)
+
+
+def _age_text(age: timedelta) -> str:
+    hours = int(age.total_seconds() // 3600)
+    if hours >= 1:
+        return _plural(hours, "hour")
+    return _plural(int(age.total_seconds() // 60), "minute")
+
+
+def _open_quantity(item: OrderItem) -> int:
+    return item.quantity_ordered - item.quantity_shipped
+
+
+def _matches(ref: ItemRef, item: OrderItem) -> bool:
+    return ref.ref == item.order_item_id or ref.ref.casefold() == item.sku.casefold()
+
+
+def _resolve_items(
+    request: CancelRequest, order: Order
+) -> tuple[tuple[OrderItem, ...], Decision | None]:
+    """The order lines the request names (all open lines when it names none), or a rejection."""
+    if not order.items:
+        return (), Decision(
+            Status.HELD,
+            f"Amazon listed no items for order {order.order_id}; run again later",
+        )
+    if not request.items:
+        lines = tuple(item for item in order.items if item.quantity_ordered > 0)
+        if not lines:
+            return (), Decision(
+                Status.REJECTED,
+                "every line of the order has quantity 0 on Amazon (already cancelled); "
+                "nothing to cancel",
+            )
+        return lines, None
+
+    unknown = [ref.ref for ref in request.items if not any(_matches(ref, i) for i in order.items)]
+    if unknown:
+        listing = ", ".join(f"{i.sku} ({i.order_item_id})" for i in order.items)
+        names = ", ".join(repr(ref) for ref in unknown)
+        what = "item" if len(unknown) == 1 else "items"
+        return (), Decision(
+            Status.REJECTED,
+            f"order {order.order_id} has no {what} {names}; its SKUs are {listing}; "
+            "fix the Items column or leave it blank for the whole order",
+        )
+    chosen = {i.order_item_id for ref in request.items for i in order.items if _matches(ref, i)}
+    lines = tuple(i for i in order.items if i.order_item_id in chosen)  # order's own line order
+    return lines, None
+
+
+def _quantity_problem(request: CancelRequest, order: Order) -> Decision | None:
+    """A rejection when a named line has nothing to cancel or fewer units than asked for."""
+    for ref in request.items:
+        matched = [i for i in order.items if _matches(ref, i)]
+        open_qty = sum(_open_quantity(i) for i in matched)
+        if ref.quantity is not None and ref.quantity <= 0:
+            return Decision(
+                Status.REJECTED,
+                f"quantity {ref.quantity} for {ref.ref} is not a number of units to cancel; "
+                "give a positive quantity, or none for the whole line",
+            )
+        if open_qty <= 0:
+            return Decision(
+                Status.REJECTED,
+                f"{ref.ref} has quantity 0 on Amazon (already cancelled); remove it from Items",
+            )
+        if ref.quantity is not None and ref.quantity > open_qty:
+            return Decision(
+                Status.REJECTED,
+                f"asks to cancel {ref.quantity} of {ref.ref} but the order has {open_qty}; "
+                "fix the quantity",
+            )
+    return None
+
+
+def _partial_quantity(request: CancelRequest, order: Order) -> str | None:
+    """'partial quantity (1 of 3) of MUG-RED' when a request cancels part of a line, else None."""
+    for ref in request.items:
+        if ref.quantity is None:
+            continue
+        open_qty = sum(_open_quantity(i) for i in order.items if _matches(ref, i))
+        if ref.quantity < open_qty:
+            return f"partial quantity ({ref.quantity} of {open_qty}) of {ref.ref}"
+    return None
+
+
+def _counting(request: CancelRequest, lines: tuple[OrderItem, ...]) -> tuple[bool, tuple[str, ...]]:
+    """Whether cancelling `lines` counts toward the cancellation rate, and what staff should know.
+
+    FIELD-NOTES "The cancellation rate": a cancellation the buyer requested through Amazon
+    (item IsBuyerRequestedCancel = "true") cancelled with BuyerCanceled does not count;
+    BuyerCanceled on any other order still counts. Item cancellations count, so one line the
+    buyer did not ask about makes the whole cancellation count.
+    """
+    requested = [i for i in lines if i.buyer_requested_cancel]
+    all_requested = bool(lines) and len(requested) == len(lines)
+    if request.reason.buyer_requested:
+        if all_requested:
+            return False, ()
+        if not requested:
+            return True, (
+                "Amazon has no buyer request for this order; this cancellation will count "
+                "toward the cancellation rate",
+            )
+        others = ", ".join(i.sku for i in lines if not i.buyer_requested_cancel)
+        return True, (
+            f"Amazon has no buyer request for {others}; this cancellation will count toward "
+            "the cancellation rate unless Items lists only the lines the buyer asked about",
+        )
+    if all_requested:
+        return True, (
+            "the buyer asked Amazon to cancel this order; the reason whose Amazon code is "
+            "BuyerCanceled would keep it out of the cancellation rate",
+        )
+    return True, ()
+
+
+# --- B. The account's figures and the day's budget ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountFigures:
+    """The account's 7-day pre-fulfillment cancellation figures.
+
+    From GET_V2_SELLER_PERFORMANCE_REPORT, performanceMetrics[].preFulfillmentCancellationRate
+    (accountHealthReport-2020-11-18.json): orderCount, cancellationCount and the end of
+    reportingDateRange (reportingDateTo, UTC).
+    """
+
+    order_count: int
+    cancellation_count: int
+    report_end: date
+
+    def __post_init__(self) -> None:
+        if self.order_count < 0 or self.cancellation_count < 0:
+            raise ValueError(
+                f"order and cancellation counts cannot be negative: {self.order_count}, "
+                f"{self.cancellation_count}"
+            )
+
+    @property
+    def rate(self) -> float:
+        """cancellationCount / orderCount; 0 when the report has no orders."""
+        if self.order_count == 0:
+            return 0.0
+        return self.cancellation_count / self.order_count
+
+    @property
+    def report_start(self) -> date:
+        return self.report_end - timedelta(days=WINDOW_DAYS - 1)
+
+
+@dataclass(frozen=True)
+class Send:
+    """A cancellation bulk already sent (from the ledger)."""
+
+    order_id: str
+    sent_at: datetime
+    counts: bool  # whether it counts toward the cancellation rate
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How many counted cancellations the account can take on `day` and stay on target."""
+
+    day: date  # the UTC day of `now`
+    week_budget: int  # floor(target_rate x orderCount)
+    daily_cap: int  # ceil(max_daily_share x week_budget)
+    remaining: int  # week budget - cancellationCount - counted sends since the report; may be < 0
+    today_allowance: int  # max(0, min(remaining, daily_cap - counted_today))
+    counted_since_report: int
+    counted_today: int
+
+
+def _week_budget(figures: AccountFigures, config: PolicyConfig) -> int:
+    # Decimal(repr(x)) is the number as written in bulk.toml, so 1.5% of 200 is exactly 3,
+    # where binary floating point would make it 2.9999... and floor it to 2.
+    return math.floor(Decimal(repr(config.target_rate)) * figures.order_count)
+
+
+def _daily_cap(week_budget: int, config: PolicyConfig) -> int:
+    return math.ceil(Decimal(repr(config.max_daily_share)) * week_budget)
+
+
+def _counted_days(figures: AccountFigures, sends: Sequence[Send], today: date) -> list[date]:
+    """UTC days of counted sends after the report's last day, up to today.
+
+    Sends on or before reportingDateTo are taken to be in the report's cancellationCount already.
+    """
+    days = (reporting_day(s.sent_at) for s in sends if s.counts)
+    return [d for d in days if figures.report_end < d <= today]
+
+
+def budget(
+    figures: AccountFigures, sends: Sequence[Send], now: datetime, config: PolicyConfig
+) -> Budget:
+    """Today's room for counted cancellations under config.target_rate and max_daily_share."""
+    today = reporting_day(now)
+    week = _week_budget(figures, config)
+    cap = _daily_cap(week, config)
+    since = _counted_days(figures, sends, today)
+    counted_today = sum(1 for s in sends if s.counts and reporting_day(s.sent_at) == today)
+    remaining = week - figures.cancellation_count - len(since)
+    return Budget(
+        day=today,
+        week_budget=week,
+        daily_cap=cap,
+        remaining=remaining,
+        today_allowance=max(0, min(remaining, cap - counted_today)),
+        counted_since_report=len(since),
+        counted_today=counted_today,
+    )
+
+
+def _room_on(
+    day: date,
+    figures: AccountFigures,
+    known: Sequence[date],
+    planned: Counter[date],
+    week: int,
+    cap: int,
+) -> int:
+    """Projected room for counted cancellations on a future `day`.
+
+    The 7-day window ending `day` is assumed to hold orderCount orders (the same daily volume,
+    orderCount / 7 a day), so its budget is the same `week`. It holds the report's cancellations
+    for the report days it still covers (spread evenly, rounded up), every known send after the
+    report sent in the window (a send leaves 7 days after its day), and every row planned for a
+    day in the window; the daily share cap applies to the day itself.
+    """
+    start = day - timedelta(days=WINDOW_DAYS - 1)
+    overlap_end = min(figures.report_end, day)
+    overlap_start = max(figures.report_start, start)
+    overlap = max(0, (overlap_end - overlap_start).days + 1)
+    from_report = -(-figures.cancellation_count * overlap // WINDOW_DAYS)  # ceiling
+    in_window = sum(1 for d in known if start <= d <= day)
+    in_window += sum(n for d, n in planned.items() if start <= d <= day)
+    on_day = sum(1 for d in known if d == day) + planned[day]
+    return max(0, min(week - from_report - in_window, cap - on_day))
+
+
+def plan(
+    items: Sequence[tuple[CancelRequest, Order | None, Decision]],
+    figures: AccountFigures,
+    sends: Sequence[Send],
+    now: datetime,
+    config: PolicyConfig,
+) -> list[Decision]:
+    """Fit counted READY rows into today's budget; defer or hold the rest. One decision per item.
+
+    Counted READY rows are served oldest purchase first up to today's allowance; the rest become
+    DEFERRED to the first day with projected room (see `_room_on`), filled day by day in purchase
+    order, or HELD when no room appears within HORIZON_DAYS. READY rows that do not count toward
+    the rate, and rows in any other status, come back unchanged. A DEFERRED row already scheduled
+    for a later day keeps its day and takes its place in that day's room.
+    """
+    today = reporting_day(now)
+    result = [decision for _, _, decision in items]
+    waiting = sorted(
+        (
+            i
+            for i, (_, _, d) in enumerate(items)
+            if d.status is Status.READY and d.counts_toward_rate
+        ),
+        key=lambda i: (_purchased(items[i][1], now), items[i][0].row, i),
+    )
+    account = budget(figures, sends, now, config)
+    served = min(account.today_allowance, len(waiting))
+    over = waiting[served:]
+    if not over:
+        return result
+
+    planned: Counter[date] = Counter(
+        d.scheduled_for
+        for _, _, d in items
+        if d.status is Status.DEFERRED
+        and d.counts_toward_rate
+        and d.scheduled_for is not None
+        and d.scheduled_for > today
+    )
+    planned[today] += served
+    why = _why_deferred(account, figures, config, served)
+    known = _counted_days(figures, sends, today)
+    queue = iter(over)
+    left = len(over)
+    # With a week budget of 0 no day can ever have room: hold at once.
+    horizon = HORIZON_DAYS if account.week_budget > 0 else 0
+    for ahead in range(1, horizon + 1):
+        day = today + timedelta(days=ahead)
+        room = _room_on(day, figures, known, planned, account.week_budget, account.daily_cap)
+        room = min(left, room)
+        for _ in range(room):
+            i = next(queue)
+            result[i] = replace(
+                result[i],
+                status=Status.DEFERRED,
+                result=f"{why}; scheduled for {day.isoformat()}",
+                scheduled_for=day,
+            )
+        planned[day] += room
+        left -= room
+        if not left:
+            return result
+    held = _why_held(figures, config)
+    for i in queue:
+        result[i] = replace(result[i], status=Status.HELD, result=held, scheduled_for=None)
+    return result
+
+
+def _purchased(order: Order | None, now: datetime) -> datetime:
+    return _utc(order.purchased if order is not None else now)
+
+
+def _why_deferred(
+    account: Budget, figures: AccountFigures, config: PolicyConfig, served: int
+) -> str:
+    if account.daily_cap - account.counted_today < account.remaining:
+        used = account.counted_today + served
+        return f"over today's cancellation budget ({used} of {account.daily_cap} used)"
+    used = figures.cancellation_count + account.counted_since_report + served
+    return (
+        f"over the 7-day cancellation budget ({used} of {account.week_budget} used; "
+        f"target {_pct(config.target_rate)} of {figures.order_count} orders)"
+    )
+
+
+def _why_held(figures: AccountFigures, config: PolicyConfig) -> str:
+    target = _pct(config.target_rate)
+    if figures.order_count == 0:
+        return (
+            "Amazon's report shows no orders in the last 7 days, so any counted cancellation "
+            f"would break the {target} target; cancel it by hand in Seller Central if it must go"
+        )
+    if _week_budget(figures, config) == 0:
+        return (
+            f"the 7-day cancellation budget is 0 ({target} of {figures.order_count} orders is "
+            "less than one), so any counted cancellation would break the target; cancel it by "
+            "hand in Seller Central if it must go"
+        )
+    return (
+        f"no room in the cancellation budget within {HORIZON_DAYS} days (7-day rate "
+        f"{_pct(figures.rate)}, target {target}); cancel fewer orders, or cancel this one by "
+        "hand knowing it counts toward the rate"
+    )
+
+
+# --- Reporting -----------------------------------------------------------------------------------
+
+
+def projected_rate(
+    figures: AccountFigures, sends: Sequence[Send], planned_counted: int, now: datetime
+) -> float:
+    """The 7-day rate once this run's counted cancellations are sent.
+
+    (cancellationCount + counted sends since the report + planned_counted) / orderCount;
+    0 when the report has no orders (Amazon shows no rate without orders).
+    """
+    if figures.order_count == 0:
+        return 0.0
+    since = len(_counted_days(figures, sends, reporting_day(now)))
+    return (figures.cancellation_count + since + planned_counted) / figures.order_count
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a run did to the cancellation rate, and how its rows ended."""
+
+    day: date
+    rate_now: float  # report plus counted sends since it, before this run
+    projected_rate: float  # after this run's counted READY rows are sent
+    target_rate: float
+    week_budget: int
+    budget_used: int  # cancellationCount + counted sends since the report + planned today
+    budget_left: int  # never below 0
+    today_allowance: int
+    planned_today: int  # READY rows that count toward the rate
+    next_scheduled: date | None  # the earliest day a DEFERRED row is scheduled for
+    counts: tuple[tuple[Status, int], ...]  # statuses present, in Status order
+
+    def count(self, status: Status) -> int:
+        return dict(self.counts).get(status, 0)
+
+
+def summarize(
+    decisions: Sequence[Decision],
+    figures: AccountFigures,
+    sends: Sequence[Send],
+    now: datetime,
+    config: PolicyConfig,
+) -> Summary:
+    """The figures a run reports after `plan`."""
+    account = budget(figures, sends, now, config)
+    planned = sum(1 for d in decisions if d.status is Status.READY and d.counts_toward_rate)
+    used = figures.cancellation_count + account.counted_since_report + planned
+    tally = Counter(d.status for d in decisions)
+    scheduled = [
+        d.scheduled_for
+        for d in decisions
+        if d.status is Status.DEFERRED and d.scheduled_for is not None
+    ]
+    return Summary(
+        day=account.day,
+        rate_now=projected_rate(figures, sends, 0, now),
+        projected_rate=projected_rate(figures, sends, planned, now),
+        target_rate=config.target_rate,
+        week_budget=account.week_budget,
+        budget_used=used,
+        budget_left=max(0, account.week_budget - used),
+        today_allowance=account.today_allowance,
+        planned_today=planned,
+        next_scheduled=min(scheduled, default=None),
+        counts=tuple((s, tally[s]) for s in Status if tally[s]),
+    )
