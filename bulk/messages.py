@@ -1,0 +1,538 @@
+"""Customer messages and Seller Support cases: the template folder, sandboxed rendering, message lint."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import traceback
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    UndefinedError,
+)
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from bulk.config import DEFAULT_REASONS
+from bulk.errors import TemplateError
+from bulk.models import (
+    CANCEL_REASON_CODES,
+    ORDER_ITEM_ID_RE,
+    CancelRequest,
+    Order,
+    OrderItem,
+    Remedy,
+)
+
+CANCEL_FOLDER = "cancel"
+DEFAULT_TEMPLATE = "default"
+SUPPORT_CASE = "support_case.j2"
+SUFFIX = ".j2"
+
+# createUnexpectedProblem takes 1-2000 characters of plain text
+# (reference/amazon/models/messaging.json, CreateUnexpectedProblemRequest.text).
+MAX_MESSAGE_CHARS = 2000
+
+_LOCALE_RE = re.compile(r"^([A-Za-z]{2,3})(?:[_-]([A-Za-z]{2}))?$")
+
+_MONTHS = {
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+    "de": (
+        "Januar",
+        "Februar",
+        "März",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Dezember",
+    ),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Templates:
+    """A loaded and checked templates folder: one sandboxed Jinja environment per locale folder."""
+
+    folder: Path
+    default_locale: str
+    environments: Mapping[str, ImmutableSandboxedEnvironment]
+    names: Mapping[str, frozenset[str]]  # template names (posix, relative to the locale folder)
+    filenames: frozenset[str]  # every file's path as Jinja reports it in tracebacks
+
+    @property
+    def locales(self) -> tuple[str, ...]:
+        return tuple(sorted(self.environments))
+
+    def locale_for(self, buyer_locale: str) -> str:
+        """The locale folder for a buyer: exact match, then same language, then the default."""
+        wanted = _normal_locale(buyer_locale)
+        if wanted in self.environments:
+            return wanted
+        language = wanted.split("_")[0]
+        if not language:
+            return self.default_locale
+        same = [loc for loc in self.locales if loc.split("_")[0] == language]
+        for preferred in (language, self.default_locale, f"{language}_{language.upper()}"):
+            if preferred in same:
+                return preferred
+        return same[0] if same else self.default_locale
+
+    def cancel_template(self, locale: str, reason_code: str, remedy: Remedy) -> str:
+        """The template name for a message: reason.remedy, reason, default.remedy, default."""
+        names = self.names[locale]
+        for stem in (
+            f"{reason_code}.{remedy.value}",
+            reason_code,
+            f"{DEFAULT_TEMPLATE}.{remedy.value}",
+            DEFAULT_TEMPLATE,
+        ):
+            name = f"{CANCEL_FOLDER}/{stem}{SUFFIX}"
+            if name in names:
+                return name
+        raise TemplateError(
+            f"{self.path_of(locale, CANCEL_FOLDER)} has no template for reason '{reason_code}'; "
+            f"add {CANCEL_FOLDER}/{reason_code}{SUFFIX} or {CANCEL_FOLDER}/{DEFAULT_TEMPLATE}{SUFFIX}"
+        )
+
+    def path_of(self, locale: str, name: str) -> str:
+        """How a template is named in error messages: the folder as given, the locale, the name."""
+        return os.fspath(self.folder / locale / name)
+
+
+def load_templates(folder: Path, default_locale: str = "en_US") -> Templates:
+    """Load every locale folder, compile every template and render each with sample data.
+
+    Any syntax error, unknown variable or sandbox violation raises TemplateError here,
+    before a single message is written or sent.
+    """
+    if not folder.is_dir():
+        raise TemplateError(
+            f"templates folder {folder} does not exist; copy the templates/ folder that comes "
+            f"with bulk there, or set [messages] templates in bulk.toml to your templates folder"
+        )
+    default = _normal_locale(default_locale)
+    environments: dict[str, ImmutableSandboxedEnvironment] = {}
+    names: dict[str, frozenset[str]] = {}
+    filenames: set[str] = set()
+    for sub in sorted(folder.iterdir()):
+        if not sub.is_dir() or sub.name.startswith((".", "_")):
+            continue
+        if not _LOCALE_RE.match(sub.name):
+            continue  # not a locale folder (shared notes, drafts): ignored
+        if _normal_locale(sub.name) != sub.name:
+            raise TemplateError(
+                f"locale folder {sub} is misnamed; rename it to '{_normal_locale(sub.name)}' "
+                f"(language in lower case, underscore, country in upper case)"
+            )
+        files = [p for p in sub.rglob("*") if p.is_file()]
+        filenames.update(os.path.normpath(os.fspath(p)) for p in files)
+        names[sub.name] = frozenset(
+            p.relative_to(sub).as_posix() for p in files if p.name.endswith(SUFFIX)
+        )
+        environments[sub.name] = _environment(sub)
+    if default not in environments:
+        found = ", ".join(sorted(environments)) or "none"
+        raise TemplateError(
+            f"templates folder {folder} has no folder for the default locale "
+            f"'{default or default_locale}' "
+            f"(locale folders found: {found}); add {folder / default} or set [messages] "
+            f"default_locale in bulk.toml to one of the locales found"
+        )
+    templates = Templates(
+        folder=folder,
+        default_locale=default,
+        environments=environments,
+        names=names,
+        filenames=frozenset(filenames),
+    )
+    for locale in templates.locales:
+        _check_locale(templates, locale)
+    return templates
+
+
+def render_message(
+    templates: Templates, request: CancelRequest, order: Order | None, seller_name: str
+) -> str:
+    """The customer message for one request, in the buyer's language where a template exists."""
+    locale = templates.locale_for(order.locale if order else "")
+    name = templates.cancel_template(locale, request.reason.code, request.remedy)
+    return _render(templates, locale, name, _context(request, order, seller_name, locale))
+
+
+def render_support_case(
+    templates: Templates, request: CancelRequest, order: Order | None, why: str, seller_name: str
+) -> str:
+    """A ready-to-paste Seller Support case, in the team's language (the default locale)."""
+    locale = templates.default_locale
+    context = _context(request, order, seller_name, locale)
+    context.update(
+        why=why,
+        channel=order.channel if order else "",
+        order_status=order.status if order else "",
+    )
+    return _render(templates, locale, SUPPORT_CASE, context)
+
+
+def _context(
+    request: CancelRequest, order: Order | None, seller_name: str, locale: str
+) -> dict[str, Any]:
+    """The variables a customer message template sees (templates/README.md lists them)."""
+    items, whole_order = _items(request, order)
+    return {
+        "order_id": request.order_id,
+        "purchase_date": _format_date(order.purchased.date(), locale) if order else "",
+        "items": items,
+        "whole_order": whole_order,
+        "reason": request.reason.label,
+        "reason_code": request.reason.code,
+        "details": request.details,
+        "remedy": request.remedy.value,
+        "seller_name": seller_name,
+        "buyer_locale": order.locale if order else "",
+    }
+
+
+def _format_date(day: date, locale: str) -> str:
+    """A date as people in the locale write it; ISO 8601 for languages without a format here."""
+    language = locale.split("_")[0]
+    if language == "de":
+        return f"{day.day}. {_MONTHS['de'][day.month - 1]} {day.year}"
+    if locale == "en_US":
+        return f"{_MONTHS['en'][day.month - 1]} {day.day}, {day.year}"
+    if language == "en":
+        return f"{day.day} {_MONTHS['en'][day.month - 1]} {day.year}"
+    return day.isoformat()
+
+
+# --- lint -------------------------------------------------------------------------------------
+
+_HTML_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>|<!--|&(?:[A-Za-z]+|#\d+);")
+_EMAIL_RE = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
+_TLDS = (
+    "com|net|org|info|biz|io|co|uk|de|at|ch|fr|it|es|nl|be|eu|us|ca|au|jp|pl|se|in|"
+    "shop|store|online|site|app|dev|me|tv|ly|xyz"
+)
+_URL_RE = re.compile(
+    r"\b(?:https?|ftp)://\S+"
+    r"|\bwww\.\S+"
+    rf"|(?<![\w.@-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:{_TLDS})(?![\w-])(?:/\S*)?",
+    re.IGNORECASE,
+)
+# Amazon: buyer messages exist to complete an order or resolve a problem, never to market
+# (Communication Guidelines; FIELD-NOTES "Messaging"). Longer phrases come first so that
+# "leave a review" is reported once, not also as "review".
+_MARKETING_RE = [
+    re.compile(rf"(?<!\w)(?:{p})(?!\w)", re.IGNORECASE)
+    for p in (
+        r"buy now",
+        r"special offers?",
+        r"leave (?:us )?an? (?:review|rating)",
+        r"check out our",
+        r"promo codes?",
+        r"(?:5|five)[ -]stars?",
+        r"discounts?",
+        r"coupons?",
+        r"promos?",
+        r"promotions?",
+        r"reviews?",
+        r"feedback",
+        r"sales?",
+        # German
+        r"jetzt kaufen",
+        r"(?:5|fünf) sternen?",
+        r"\w*rabatt\w*",
+        r"\w*gutschein\w*",
+        r"\w*angebot(?:e|s)?",  # not "angeboten", which is also the verb "offered"
+        r"\w*bewertung(?:en)?",
+        r"bewerten",
+        r"\w*rezension(?:en)?",
+        r"schnäppchen",
+    )
+]
+_PERCENT_OFF_RE = re.compile(r"\d*\s?%\s?(?:off|rabatt)(?!\w)", re.IGNORECASE)
+
+
+def lint_message(text: str) -> list[str]:
+    """What breaks Amazon's buyer-messaging rules in `text`, one sentence each; empty when fine."""
+    problems: list[str] = []
+    body = text.strip()
+    if not body:
+        problems.append("message is empty; Amazon needs at least 1 character")
+    elif len(body) > MAX_MESSAGE_CHARS:
+        problems.append(
+            f"message is {len(body)} characters; Amazon allows at most {MAX_MESSAGE_CHARS}"
+        )
+    html = _distinct(m.group(0) for m in _HTML_RE.finditer(body))
+    if html:
+        problems.append(f"message contains HTML ({_show(html)}); write plain text only")
+    emails = _distinct(m.group(0) for m in _EMAIL_RE.finditer(body))
+    if emails:
+        problems.append(
+            f"message contains an email address ({_show(emails)}); "
+            f"Amazon does not allow email addresses in buyer messages"
+        )
+    without_emails = _EMAIL_RE.sub(" ", body)
+    links = _distinct(m.group(0).rstrip(".,;:!?)") for m in _URL_RE.finditer(without_emails))
+    if links:
+        problems.append(
+            f"message contains a link ({_show(links)}); remove it, "
+            f"links are not allowed in buyer messages"
+        )
+    phrases = _marketing(without_emails)
+    if phrases:
+        quoted = ", ".join(f'"{p}"' for p in phrases)
+        problems.append(
+            f"message reads as marketing ({quoted}); Amazon allows messages only to "
+            f"complete an order or resolve a problem"
+        )
+    return problems
+
+
+def _marketing(text: str) -> list[str]:
+    taken: list[tuple[int, int]] = []
+    found: list[tuple[int, str]] = []
+    for pattern in [*_MARKETING_RE, _PERCENT_OFF_RE]:
+        for m in pattern.finditer(text):
+            if any(m.start() < end and start < m.end() for start, end in taken):
+                continue
+            taken.append(m.span())
+            found.append((m.start(), m.group(0).strip().lower()))
+    return _distinct(phrase for _, phrase in sorted(found))
+
+
+def _distinct(values: Iterator[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _show(values: list[str]) -> str:
+    shown = ", ".join(values[:3])
+    return shown + (f" and {len(values) - 3} more" if len(values) > 3 else "")
+
+
+# --- loading and rendering ---------------------------------------------------------------------
+
+
+def _environment(locale_folder: Path) -> ImmutableSandboxedEnvironment:
+    # Sandboxed because staff edit these files: a template can read the variables it is given
+    # and nothing else (no attribute walks to Python internals, no mutation of the context).
+    return ImmutableSandboxedEnvironment(
+        loader=FileSystemLoader(locale_folder, encoding="utf-8"),
+        undefined=StrictUndefined,
+        autoescape=False,  # plain text; Amazon rejects HTML anyway
+        trim_blocks=True,
+        lstrip_blocks=True,
+        finalize=_blank_none,
+    )
+
+
+def _blank_none(value: Any) -> Any:
+    """`{{ item.quantity }}` of an unknown quantity prints nothing rather than "None"."""
+    return "" if value is None else value
+
+
+def _normal_locale(value: str) -> str:
+    m = _LOCALE_RE.match(value.strip())
+    if not m:
+        return ""
+    language, country = m.group(1).lower(), m.group(2)
+    return f"{language}_{country.upper()}" if country else language
+
+
+def _check_locale(templates: Templates, locale: str) -> None:
+    names = templates.names[locale]
+    for name in sorted(names):
+        for context in _sample_contexts(templates, locale, name):
+            _render(templates, locale, name, context)
+    # A locale folder must answer every reason, or a buyer would get no message at all.
+    for code in CANCEL_REASON_CODES:
+        for remedy in Remedy:
+            templates.cancel_template(locale, code, remedy)
+    if locale == templates.default_locale and SUPPORT_CASE not in names:
+        raise TemplateError(
+            f"{templates.path_of(locale, SUPPORT_CASE)} is missing; Seller Support cases are "
+            f"written in the default locale, so add it (copy it from the templates that come "
+            f"with bulk)"
+        )
+
+
+def _sample_contexts(templates: Templates, locale: str, name: str) -> Iterator[dict[str, Any]]:
+    """Every context a template will meet, in each shape (whole, partial, unknown order)."""
+    codes: tuple[str, ...] = CANCEL_REASON_CODES
+    remedies: tuple[Remedy, ...] = tuple(Remedy)
+    support = True
+    if name.startswith(f"{CANCEL_FOLDER}/"):
+        support = False
+        file = name.removeprefix(f"{CANCEL_FOLDER}/")
+        if "/" not in file and not file.startswith("_"):
+            stem, _, remedy_name = file.removesuffix(SUFFIX).partition(".")
+            codes, remedies = _cancel_variant(templates, locale, name, stem, remedy_name)
+    for code in codes:
+        for remedy in remedies:
+            for shape in ("whole", "partial", "unknown"):
+                yield _sample(code, remedy, shape, locale, support)
+
+
+def _cancel_variant(
+    templates: Templates, locale: str, name: str, stem: str, remedy_name: str
+) -> tuple[tuple[str, ...], tuple[Remedy, ...]]:
+    path = templates.path_of(locale, name)
+    if stem != DEFAULT_TEMPLATE and stem not in CANCEL_REASON_CODES:
+        raise TemplateError(
+            f"{path}: '{stem}' is not an Amazon reason code; "
+            f"{_hint(stem, [*CANCEL_REASON_CODES, DEFAULT_TEMPLATE])}"
+        )
+    remedies: tuple[Remedy, ...] = tuple(Remedy)
+    if remedy_name:
+        if remedy_name not in [r.value for r in Remedy]:
+            raise TemplateError(
+                f"{path}: '{remedy_name}' is not a remedy; "
+                f"{_hint(remedy_name, [r.value for r in Remedy])}"
+            )
+        remedies = (Remedy(remedy_name),)
+    codes = CANCEL_REASON_CODES if stem == DEFAULT_TEMPLATE else (stem,)
+    return codes, remedies
+
+
+def _hint(value: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(value, known, n=1)
+    return f"did you mean '{close[0]}'?" if close else "expected one of " + ", ".join(known)
+
+
+def _sample(code: str, remedy: Remedy, shape: str, locale: str, support: bool) -> dict[str, Any]:
+    label = next((r.label for r in DEFAULT_REASONS if r.code == code), code)
+    item = _item(OrderItem("00000000000101", "MUG-RED", "Red mug", 2), 2)
+    context: dict[str, Any] = {
+        "order_id": "112-0000001-0000001",
+        "purchase_date": _format_date(date(2025, 3, 5), locale),
+        "items": [item],
+        "whole_order": True,
+        "reason": label,
+        "reason_code": code,
+        "details": "Sample details written by the team.",
+        "remedy": remedy.value,
+        "seller_name": "Sample Store",
+        "buyer_locale": locale,
+    }
+    extra = {"why": "this is a sample order", "channel": "MFN", "order_status": "Unshipped"}
+    if shape == "partial":
+        partial = _item(OrderItem("00000000000102", "CUP-BLUE", "Blue cup", 3), 1)
+        context.update(items=[partial, _unknown_item("PLATE-GREEN", None)], whole_order=False)
+        extra.update(channel="AFN", order_status="PartiallyShipped")
+    elif shape == "unknown":
+        context.update(purchase_date="", items=[], buyer_locale="")
+        extra.update(channel="", order_status="")
+    if support:
+        context.update(extra)
+    return context
+
+
+def _item(item: OrderItem, quantity: int | None) -> dict[str, Any]:
+    return {
+        "title": item.title,
+        "sku": item.sku,
+        "order_item_id": item.order_item_id,
+        "quantity": quantity,
+        "quantity_ordered": item.quantity_ordered,
+    }
+
+
+def _unknown_item(ref: str, quantity: int | None) -> dict[str, Any]:
+    """A line named in the Items column that the order does not show (or no order was found)."""
+    is_item_id = ORDER_ITEM_ID_RE.match(ref) is not None
+    return {
+        "title": "",
+        "sku": ref,
+        "order_item_id": ref if is_item_id else "",
+        "quantity": quantity,
+        "quantity_ordered": None,
+    }
+
+
+def _items(request: CancelRequest, order: Order | None) -> tuple[list[dict[str, Any]], bool]:
+    """The lines being cancelled, and whether that is the whole order."""
+    if order is None:
+        return [_unknown_item(ref.ref, ref.quantity) for ref in request.items], not request.items
+    if not request.items:
+        return [_item(i, i.quantity_ordered) for i in order.items], True
+    chosen: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    full_lines: set[str] = set()
+    for ref in request.items:
+        matches = [i for i in order.items if ref.ref in (i.sku, i.order_item_id)]
+        if not matches:
+            chosen.append(_unknown_item(ref.ref, ref.quantity))
+        for line in matches:
+            if line.order_item_id in seen:
+                continue
+            seen.add(line.order_item_id)
+            quantity = ref.quantity if ref.quantity is not None else line.quantity_ordered
+            if quantity >= line.quantity_ordered:
+                full_lines.add(line.order_item_id)
+            chosen.append(_item(line, quantity))
+    whole = bool(order.items) and all(i.order_item_id in full_lines for i in order.items)
+    return chosen, whole
+
+
+def _render(templates: Templates, locale: str, name: str, context: Mapping[str, Any]) -> str:
+    env = templates.environments[locale]
+    try:
+        text = env.get_template(name).render(context)
+    except Exception as e:  # template code is staff-written: any failure is theirs to fix
+        raise TemplateError(_describe(e, templates, templates.path_of(locale, name))) from e
+    return _tidy(text)
+
+
+def _describe(exc: Exception, templates: Templates, path: str) -> str:
+    """One line: the template file, its line, and the problem."""
+    line: int | None = None
+    if isinstance(exc, TemplateSyntaxError):
+        path = exc.filename or path
+        line = exc.lineno
+        problem = f"syntax error: {exc.message or exc}"
+    else:
+        for frame in traceback.extract_tb(exc.__traceback__):
+            if frame.filename in templates.filenames:
+                path, line = frame.filename, frame.lineno
+        if isinstance(exc, SecurityError):
+            problem = f"{str(exc).rstrip('.')} (blocked by the template sandbox)"
+        elif isinstance(exc, TemplateNotFound):
+            problem = f"included template '{exc.name}' does not exist"
+        elif isinstance(exc, UndefinedError):
+            problem = f"{exc} (the variables are listed in README.md in the templates folder)"
+        else:
+            problem = f"{type(exc).__name__}: {exc}"
+    where = f"{path} line {line}" if line else path
+    return f"{where}: {problem}"
+
+
+def _tidy(text: str) -> str:
+    """Plain text as Amazon shows it: no trailing spaces, at most one blank line in a row."""
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

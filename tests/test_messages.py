@@ -1,0 +1,528 @@
+"""Tests for bulk/messages.py: the shipped templates, locale choice, load-time checks and lint."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bulk.config import DEFAULT_REASONS
+from bulk.errors import TemplateError
+from bulk.messages import (
+    Templates,
+    lint_message,
+    load_templates,
+    render_message,
+    render_support_case,
+)
+from bulk.models import (
+    CANCEL_REASON_CODES,
+    CancelRequest,
+    ItemRef,
+    Order,
+    OrderItem,
+    Reason,
+    Remedy,
+)
+
+SHIPPED = Path(__file__).resolve().parent.parent / "templates"
+LOCALES = ("en_US", "de_DE")
+ORDER_ID = "112-0000001-0000001"
+REASONS = {r.code: r for r in DEFAULT_REASONS}
+
+
+def make_order(
+    locale: str = "en_US", channel: str = "MFN", status: str = "Unshipped", id_: str = ORDER_ID
+) -> Order:
+    return Order(
+        order_id=id_,
+        status=status,
+        channel=channel,
+        purchased=datetime(2025, 3, 5, 14, 30, tzinfo=UTC),
+        items=(
+            OrderItem("00000000000101", "MUG-RED", "Red mug", 2),
+            OrderItem("00000000000102", "CUP-BLUE", "Blue cup", 3),
+            OrderItem("00000000000103", "PLATE-GREEN", "Green plate", 1),
+        ),
+        locale=locale,
+    )
+
+
+def make_request(
+    code: str = "NoInventory",
+    remedy: Remedy = Remedy.REFUND,
+    items: tuple[ItemRef, ...] = (),
+    details: str = "Our supplier cannot deliver before May.",
+    order_id: str = ORDER_ID,
+) -> CancelRequest:
+    return CancelRequest(
+        row=2, order_id=order_id, reason=REASONS[code], details=details, items=items, remedy=remedy
+    )
+
+
+@functools.cache
+def shipped_with(default_locale: str) -> Templates:
+    return load_templates(SHIPPED, default_locale)
+
+
+@pytest.fixture
+def shipped() -> Templates:
+    return shipped_with("en_US")
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A writable copy of the shipped templates, to break on purpose."""
+    target = tmp_path / "templates"
+    shutil.copytree(SHIPPED, target)
+    return target
+
+
+# --- the shipped templates ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("remedy", list(Remedy))
+@pytest.mark.parametrize("code", CANCEL_REASON_CODES)
+def test_every_shipped_message_renders_and_passes_lint(
+    shipped: Templates, code: str, remedy: Remedy, locale: str
+) -> None:
+    shapes = [
+        (make_request(code, remedy), make_order(locale)),
+        (make_request(code, remedy, (ItemRef("CUP-BLUE", 1),)), make_order(locale)),
+        (make_request(code, remedy), None),
+        (make_request(code, remedy, (ItemRef("00000000000101"),)), None),
+    ]
+    for request, order in shapes:
+        text = render_message(shipped, request, order, "Acme Home")
+        assert lint_message(text) == [], text
+        assert ORDER_ID in text
+        assert text.endswith("Acme Home")
+        assert "{{" not in text and "{%" not in text
+        assert "None" not in text  # an unknown value prints as nothing, not as Python's None
+        if order is not None:
+            expected = "Guten Tag," if locale == "de_DE" else "Hello,"
+            assert text.startswith(expected)
+
+
+@pytest.mark.parametrize("default_locale", LOCALES)
+@pytest.mark.parametrize("remedy", list(Remedy))
+@pytest.mark.parametrize("code", CANCEL_REASON_CODES)
+def test_every_shipped_support_case_renders(code: str, remedy: Remedy, default_locale: str) -> None:
+    templates = shipped_with(default_locale)
+    for order in (make_order(channel="AFN"), make_order(status="PartiallyShipped"), None):
+        request = make_request(code, remedy, (ItemRef("CUP-BLUE", 1),))
+        text = render_support_case(templates, request, order, "this is an FBA order", "Acme Home")
+        assert lint_message(text) == [], text
+        assert ORDER_ID in text
+        assert "this is an FBA order" in text
+        assert "CUP-BLUE" in text
+        assert code in text
+        assert request.details in text
+
+
+def test_message_explains_reason_and_remedy(shipped: Templates) -> None:
+    refund = render_message(shipped, make_request(), make_order(), "Acme Home")
+    assert "out of stock" in refund
+    assert "March 5, 2025" in refund
+    assert "refunds" in refund and "nothing you need to do" in refund
+    assert "Our supplier cannot deliver before May." in refund
+
+    replacement = render_message(
+        shipped, make_request(remedy=Remedy.REPLACEMENT), make_order(), "Acme Home"
+    )
+    assert "replacement" in replacement
+    assert "refunds" not in replacement
+
+
+def test_german_message_is_german(shipped: Templates) -> None:
+    text = render_message(shipped, make_request(), make_order("de_DE"), "Acme Home")
+    assert "vom 5. März 2025" in text
+    assert "Mit freundlichen Grüßen" in text
+    assert "erstattet Amazon Ihnen automatisch" in text
+
+
+def test_internal_notes_are_not_shown_for_risk_checks(shipped: Templates) -> None:
+    request = make_request("RiskAssessmentInformationNotValid", details="Card flagged by bank XYZ")
+    assert "flagged" not in render_message(shipped, request, make_order(), "Acme Home")
+
+
+@pytest.mark.parametrize(
+    "details", ["Restock {{ 7*7 }} weeks", "{% for x in range(3) %}x{% endfor %}", "{# hi #}"]
+)
+def test_details_are_printed_literally(shipped: Templates, details: str) -> None:
+    request = make_request(details=details)
+    assert details in render_message(shipped, request, make_order(), "Acme Home")
+    assert details in render_support_case(shipped, request, make_order(), "FBA order", "Acme Home")
+    assert "49" not in render_message(shipped, request, make_order(), "Acme Home")
+
+
+# --- locale choice --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("buyer", "default", "expected"),
+    [
+        ("en_US", "en_US", "en_US"),
+        ("de_DE", "en_US", "de_DE"),
+        ("de_AT", "en_US", "de_DE"),
+        ("de", "en_US", "de_DE"),
+        ("de-ch", "en_US", "de_DE"),
+        ("fr_FR", "en_US", "en_US"),
+        ("en_GB", "en_US", "en_US"),
+        ("", "en_US", "en_US"),
+        ("not a locale", "en_US", "en_US"),
+        ("", "de_DE", "de_DE"),
+        ("fr_FR", "de_DE", "de_DE"),
+        ("en_AU", "de_DE", "en_US"),
+    ],
+)
+def test_locale_fallback(buyer: str, default: str, expected: str) -> None:
+    assert shipped_with(default).locale_for(buyer) == expected
+
+
+def test_austrian_buyer_gets_german_message(shipped: Templates) -> None:
+    text = render_message(shipped, make_request(), make_order("de_AT"), "Acme Home")
+    assert text.startswith("Guten Tag,")
+
+
+def test_unknown_order_gets_default_locale(folder: Path) -> None:
+    templates = load_templates(folder, "de_DE")
+    assert render_message(templates, make_request(), None, "Acme Home").startswith("Guten Tag,")
+
+
+def test_language_prefers_country_of_same_name(folder: Path) -> None:
+    shutil.copytree(folder / "de_DE", folder / "de_CH")
+    shutil.copytree(folder / "de_DE", folder / "de_AT")
+    templates = load_templates(folder)
+    assert templates.locale_for("de_LI") == "de_DE"
+    assert templates.locale_for("de_CH") == "de_CH"
+    shutil.rmtree(folder / "de_DE")
+    assert load_templates(folder).locale_for("de_LI") == "de_AT"
+
+
+def test_bare_language_folder_wins(folder: Path) -> None:
+    shutil.copytree(folder / "de_DE", folder / "de")
+    (folder / "de" / "cancel" / "NoInventory.j2").write_text("Hallo {{ order_id }}")
+    templates = load_templates(folder)
+    assert templates.locale_for("de_AT") == "de"
+    text = render_message(templates, make_request(), make_order("de_AT"), "Acme Home")
+    assert text == f"Hallo {ORDER_ID}"
+
+
+def test_support_case_is_in_default_locale_whatever_the_buyer(shipped: Templates) -> None:
+    text = render_support_case(shipped, make_request(), make_order("de_DE"), "FBA", "Acme Home")
+    assert "Please cancel" in text
+
+
+# --- items ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ref", ["CUP-BLUE", "00000000000102"])
+def test_partial_items_render_only_those_items(shipped: Templates, ref: str) -> None:
+    request = make_request(items=(ItemRef(ref),))
+    text = render_message(shipped, request, make_order(), "Acme Home")
+    assert "- 3 x Blue cup" in text
+    assert "Red mug" not in text and "Green plate" not in text
+    assert "part of your order" in text
+
+
+def test_whole_order_lists_every_item(shipped: Templates) -> None:
+    text = render_message(shipped, make_request(), make_order(), "Acme Home")
+    for line in ("- 2 x Red mug", "- 3 x Blue cup", "- 1 x Green plate"):
+        assert line in text
+    assert "cancel your order" in text
+
+
+def test_every_line_listed_in_full_is_the_whole_order(shipped: Templates) -> None:
+    refs = (ItemRef("MUG-RED"), ItemRef("CUP-BLUE", 3), ItemRef("00000000000103"))
+    text = render_message(shipped, make_request(items=refs), make_order(), "Acme Home")
+    assert "cancel your order" in text
+
+
+def test_partial_quantity(shipped: Templates) -> None:
+    request = make_request(items=(ItemRef("CUP-BLUE", 1),))
+    text = render_message(shipped, request, make_order(), "Acme Home")
+    assert "- 1 x Blue cup" in text
+    case = render_support_case(shipped, request, make_order(), "partial quantity", "Acme Home")
+    assert "quantity 1 of 3 ordered" in case
+    assert "only the items and quantities listed above" in case
+
+
+def test_unknown_order_uses_refs_as_skus(shipped: Templates) -> None:
+    request = make_request(items=(ItemRef("CUP-BLUE", 2), ItemRef("MUG-RED")))
+    text = render_message(shipped, request, None, "Acme Home")
+    assert "- 2 x CUP-BLUE" in text
+    assert "- MUG-RED" in text
+
+
+@pytest.mark.parametrize(
+    ("channel", "status", "expected"),
+    [
+        ("AFN", "Unshipped", "Fulfilled by Amazon (FBA)"),
+        ("AFN", "Unshipped", "please stop the shipment"),
+        ("MFN", "PartiallyShipped", "cancel only the unshipped items"),
+    ],
+)
+def test_support_case_says_what_to_ask(
+    shipped: Templates, channel: str, status: str, expected: str
+) -> None:
+    order = make_order(channel=channel, status=status)
+    text = render_support_case(shipped, make_request(), order, "why", "Acme Home")
+    assert expected in text
+
+
+def test_buyer_requested_support_case_asks_to_record_it(shipped: Templates) -> None:
+    request = make_request("BuyerCanceled")
+    text = render_support_case(shipped, request, make_order(channel="AFN"), "FBA", "Acme Home")
+    assert "requested by the buyer" in text
+
+
+# --- load-time checks -----------------------------------------------------------------------
+
+BROKEN = [
+    pytest.param(
+        '{% extends "cancel/_layout.j2" %}\n{% block explanation %}\nOut of stock.\n'
+        "Order {{ order_number }}.\n{% endblock %}\n",
+        "line 4: 'order_number' is undefined",
+        id="undefined variable",
+    ),
+    pytest.param(
+        "Hello,\n\nOrder {{ order_id }\n", "line 3: syntax error: unexpected '}'", id="syntax"
+    ),
+    pytest.param(
+        "Hello\n{% if remedy == 'Refund' %}\nRefund\n", "syntax error", id="unclosed block"
+    ),
+    pytest.param(
+        "Hello\n{{ ''.__class__.__mro__ }}\n",
+        "line 2: access to attribute '__class__' of 'str' object is unsafe (blocked by the "
+        "template sandbox)",
+        id="sandbox mro",
+    ),
+    pytest.param(
+        "{{ lipsum.__globals__['os'] }}", "line 1: access to attribute '__globals__'", id="globals"
+    ),
+    pytest.param(
+        "{{ items.__class__.__subclasses__() }}", "blocked by the template sandbox", id="subclasses"
+    ),
+    pytest.param("{% set _ = items.append(1) %}{{ order_id }}", "sandbox", id="mutation"),
+    pytest.param(
+        "{% for item in items %}{{ item.price }}{% endfor %}",
+        "has no attribute 'price'",
+        id="unknown item field",
+    ),
+    pytest.param("{{ why }}", "'why' is undefined", id="support-case variable in a message"),
+    pytest.param('{% include "cancel/_footer.j2" %}', "'cancel/_footer.j2' does not", id="include"),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), BROKEN)
+def test_broken_template_fails_at_load(folder: Path, source: str, expected: str) -> None:
+    (folder / "en_US" / "cancel" / "NoInventory.j2").write_text(source, encoding="utf-8")
+    with pytest.raises(TemplateError) as e:
+        load_templates(folder)
+    message = str(e.value)
+    assert message.startswith(str(folder / "en_US" / "cancel" / "NoInventory.j2"))
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_error_in_layout_names_the_layout(folder: Path) -> None:
+    layout = folder / "de_DE" / "cancel" / "_layout.j2"
+    layout.write_text(layout.read_text() + "{{ seller }}\n", encoding="utf-8")
+    with pytest.raises(TemplateError, match=r"de_DE/cancel/_layout\.j2 line \d+: 'seller'"):
+        load_templates(folder)
+
+
+def test_relative_folder_is_named_as_given(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (folder / "en_US" / "cancel" / "NoInventory.j2").write_text("x\n\n\n{{ order_number }}")
+    monkeypatch.chdir(folder.parent)
+    with pytest.raises(TemplateError) as e:
+        load_templates(Path("templates"))
+    assert str(e.value).startswith(
+        "templates/en_US/cancel/NoInventory.j2 line 4: 'order_number' is undefined"
+    )
+
+
+def test_support_case_variables_are_checked(folder: Path) -> None:
+    (folder / "en_US" / "support_case.j2").write_text("{{ order_id }} {{ reasn }}")
+    with pytest.raises(TemplateError, match=r"en_US/support_case\.j2 line 1: 'reasn' is undefined"):
+        load_templates(folder)
+
+
+def test_error_at_render_names_template_and_line(folder: Path) -> None:
+    odd = "999-9999999-9999999"
+    (folder / "en_US" / "cancel" / "NoInventory.j2").write_text(
+        f'Hello\n{{% if order_id == "{odd}" %}}\n{{{{ 1 // 0 }}}}\n{{% endif %}}\n'
+    )
+    templates = load_templates(folder)  # the sample order is not the odd one: loads fine
+    with pytest.raises(TemplateError, match=r"NoInventory\.j2 line 3: ZeroDivisionError"):
+        render_message(templates, make_request(order_id=odd), None, "Acme Home")
+
+
+def test_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(TemplateError, match=r"does not exist; copy the templates/ folder"):
+        load_templates(tmp_path / "nowhere")
+
+
+def test_missing_default_locale(folder: Path) -> None:
+    with pytest.raises(TemplateError, match=r"no folder for the default locale 'fr_FR'.*de_DE"):
+        load_templates(folder, "fr_FR")
+
+
+def test_missing_support_case_in_default_locale(folder: Path) -> None:
+    (folder / "de_DE" / "support_case.j2").unlink()
+    load_templates(folder)  # de_DE is not the default: its cases are never written
+    with pytest.raises(TemplateError, match=r"support_case\.j2 is missing"):
+        load_templates(folder, "de_DE")
+
+
+def test_misspelled_reason_file(folder: Path) -> None:
+    (folder / "en_US" / "cancel" / "NoInventry.j2").write_text("{{ order_id }}")
+    with pytest.raises(TemplateError, match=r"'NoInventry' is not an Amazon reason code; did you"):
+        load_templates(folder)
+
+
+def test_misspelled_remedy_file(folder: Path) -> None:
+    (folder / "en_US" / "cancel" / "NoInventory.Refnd.j2").write_text("{{ order_id }}")
+    with pytest.raises(TemplateError, match=r"'Refnd' is not a remedy; did you mean 'Refund'"):
+        load_templates(folder)
+
+
+def test_locale_must_answer_every_reason(folder: Path) -> None:
+    (folder / "de_DE" / "cancel" / "default.j2").unlink()
+    load_templates(folder)  # every reason still has its own file
+    (folder / "de_DE" / "cancel" / "CustomerReturn.j2").unlink()
+    with pytest.raises(TemplateError, match=r"no template for reason 'CustomerReturn'"):
+        load_templates(folder)
+
+
+def test_misnamed_locale_folder(folder: Path) -> None:
+    (folder / "de_DE").rename(folder / "de-de")
+    with pytest.raises(TemplateError, match=r"rename it to 'de_DE'"):
+        load_templates(folder)
+
+
+def test_fallback_chain(folder: Path) -> None:
+    cancel = folder / "en_US" / "cancel"
+    (cancel / "NoInventory.Replacement.j2").write_text("specific {{ remedy }}")
+    (cancel / "default.None.j2").write_text("default-none")
+    (cancel / "CustomerReturn.j2").unlink()
+    templates = load_templates(folder)
+    render = render_message
+    order = make_order()
+    assert render(templates, make_request(remedy=Remedy.REPLACEMENT), order, "A") == (
+        "specific Replacement"
+    )
+    assert "out of stock" in render(templates, make_request(), order, "A")
+    # the reason's own file beats a default for the remedy
+    assert "out of stock" in render(templates, make_request(remedy=Remedy.NONE), order, "A")
+    returned = make_request("CustomerReturn", Remedy.NONE)
+    assert render(templates, returned, order, "A") == "default-none"
+    returned = make_request("CustomerReturn")
+    assert "not able to fulfill it as ordered" in render(templates, returned, order, "A")
+
+
+def test_other_folders_and_files_are_ignored(folder: Path) -> None:
+    (folder / "notes").mkdir()
+    (folder / "notes" / "draft.j2").write_text("{{ broken")
+    (folder / "en_US" / "cancel" / "notes.txt").write_text("{{ broken")
+    load_templates(folder)
+
+
+def test_custom_reason_label(shipped: Templates) -> None:
+    request = CancelRequest(2, ORDER_ID, Reason("Sold out", "NoInventory"), "Supplier is late")
+    case = render_support_case(shipped, request, make_order(), "FBA", "A")
+    assert "Cancellation reason: Sold out (NoInventory)" in case
+
+
+# --- lint -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "message is empty"),
+        ("   \n ", "message is empty"),
+        ("Hello <b>there</b>", "message contains HTML (<b>, </b>)"),
+        ("Line<br/>break", "HTML (<br/>)"),
+        ("Hello&nbsp;there", "HTML (&nbsp;)"),
+        ("Write to help@shop-example.com today", "email address (help@shop-example.com)"),
+        ("See https://example.com/x for details", "link (https://example.com/x)"),
+        ("See http://example.com.", "link (http://example.com)"),
+        ("See www.example.org", "link (www.example.org)"),
+        ("Visit example.com now", "link (example.com)"),
+        ("Visit shop.example.co.uk", "link (shop.example.co.uk)"),
+        ("Besuchen Sie meinshop.de", "link (meinshop.de)"),
+        ("Buy now while stocks last", '"buy now"'),
+        ("Here is a 10% discount", '"discount"'),
+        ("Use this coupon", '"coupon"'),
+        ("Use promo code SAVE", '"promo code"'),
+        ("A special offer for you", '"special offer"'),
+        ("Please leave a review", '"leave a review"'),
+        ("Your review matters", '"review"'),
+        ("We value your feedback", '"feedback"'),
+        ("Rate us 5 stars", '"5 stars"'),
+        ("Check out our new range", '"check out our"'),
+        ("Our summer sale starts", '"sale"'),
+        ("Get 20% off next time", '"20% off"'),
+        ("Get 20 % off next time", '"20 % off"'),
+        ("Sichern Sie sich 10 % Rabatt", '"rabatt"'),
+        ("Ihr Rabattcode", '"rabattcode"'),
+        ("Ein Gutschein für Sie", '"gutschein"'),
+        ("Unser Angebot für Sie", '"angebot"'),
+        ("Unsere Sonderangebote", '"sonderangebote"'),
+        ("Über eine Bewertung freuen wir uns", '"bewertung"'),
+        ("Bitte bewerten Sie uns", '"bewerten"'),
+    ],
+)
+def test_lint_catches(text: str, expected: str) -> None:
+    problems = lint_message(text)
+    assert any(expected in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hello, your order 112-0000001-0000001 was cancelled. Kind regards, Acme",
+        "We reviewed your order, e.g. the address, and i.e. the items.",
+        "Wir haben Ihnen Ersatz angeboten. Bitte prüfen Sie z.B. Ihre Adresse.",
+        "Version 2.0 of the mug, 5. März 2025, 3 < 4 and 5 > 2.",
+        "Amazon bestätigt Ihnen die Stornierung zusätzlich per E-Mail.",
+        "Wholesale and resale items are unaffected.",
+        "Node.js mug and a 2.5 kg bag",
+    ],
+)
+def test_lint_passes_ordinary_text(text: str) -> None:
+    assert lint_message(text) == []
+
+
+def test_lint_reports_each_problem_once() -> None:
+    problems = lint_message("Leave a review at www.example.com or mail a@b.com for a coupon")
+    assert len(problems) == 3
+    assert problems[2] == (
+        'message reads as marketing ("leave a review", "coupon"); '
+        "Amazon allows messages only to complete an order or resolve a problem"
+    )
+
+
+@pytest.mark.parametrize(
+    ("length", "flagged"), [(1, False), (1999, False), (2000, False), (2001, True), (2104, True)]
+)
+def test_lint_length(length: int, flagged: bool) -> None:
+    problems = lint_message("  " + "a" * length + "\n\n")
+    expected = [f"message is {length} characters; Amazon allows at most 2000"] if flagged else []
+    assert problems == expected
+
+
+def test_long_item_list_is_flagged(shipped: Templates) -> None:
+    items = tuple(
+        OrderItem(f"{i:014d}", f"SKU-{i}", "A very long product title " * 4, 1) for i in range(40)
+    )
+    order = Order(ORDER_ID, "Unshipped", "MFN", datetime(2025, 3, 5, tzinfo=UTC), items=items)
+    text = render_message(shipped, make_request(), order, "Acme Home")
+    assert len(text) > 2000
+    assert lint_message(text)[0].startswith(f"message is {len(text)} characters")
