@@ -1,0 +1,150 @@
+"""The Order Acknowledgement feed document, and the processing report Amazon answers it with."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from xml.etree import ElementTree as ET
+
+from bulk.errors import AmazonError
+
+FEED_TYPE = "POST_ORDER_ACKNOWLEDGEMENT_DATA"
+CONTENT_TYPE = "text/xml; charset=UTF-8"
+# Amazon's limit on one feed document; a run above it is split into several feeds.
+MAX_FEED_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FeedMessage:
+    """One order in the feed: cancel these order lines (14-digit OrderItemIds) for this reason."""
+
+    message_id: int
+    order_id: str
+    item_ids: tuple[str, ...]
+    reason_code: str
+
+
+def build_document(seller_id: str, messages: Sequence[FeedMessage]) -> bytes:
+    """An AmazonEnvelope of OrderAcknowledgement messages with StatusCode Failure (a cancel).
+
+    Element order follows reference/amazon/xsd/OrderAcknowledgement.xsd. Every item is
+    listed with its CancelReason: a Failure with no Item has been reported to finish DONE
+    without cancelling anything (FIELD-NOTES).
+    """
+    root = ET.Element(
+        "AmazonEnvelope",
+        {
+            "xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance",
+            "xsi:noNamespaceSchemaLocation": "amzn-envelope.xsd",
+        },
+    )
+    header = ET.SubElement(root, "Header")
+    ET.SubElement(header, "DocumentVersion").text = "1.01"
+    ET.SubElement(header, "MerchantIdentifier").text = seller_id
+    ET.SubElement(root, "MessageType").text = "OrderAcknowledgement"
+    for m in messages:
+        if not m.item_ids:
+            raise ValueError(f"order {m.order_id}: a cancellation must list its items")
+        message = ET.SubElement(root, "Message")
+        ET.SubElement(message, "MessageID").text = str(m.message_id)
+        ack = ET.SubElement(message, "OrderAcknowledgement")
+        ET.SubElement(ack, "AmazonOrderID").text = m.order_id
+        ET.SubElement(ack, "StatusCode").text = "Failure"
+        for item_id in m.item_ids:
+            item = ET.SubElement(ack, "Item")
+            ET.SubElement(item, "AmazonOrderItemCode").text = item_id
+            ET.SubElement(item, "CancelReason").text = m.reason_code
+    ET.indent(root)
+    body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body + b"\n"
+
+
+def split_messages(
+    seller_id: str, messages: Sequence[FeedMessage], limit: int = MAX_FEED_BYTES
+) -> list[list[FeedMessage]]:
+    """Group messages into as few feeds as fit under Amazon's size limit (almost always one)."""
+    if not messages or len(build_document(seller_id, messages)) <= limit:
+        return [list(messages)] if messages else []
+    half = len(messages) // 2
+    return split_messages(seller_id, messages[:half], limit) + split_messages(
+        seller_id, messages[half:], limit
+    )
+
+
+def sha256(document: bytes) -> str:
+    return hashlib.sha256(document).hexdigest()
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    message_id: int  # 0: the whole document
+    code: str  # Error or Warning
+    message_code: str
+    description: str
+    order_id: str = ""
+
+
+@dataclass(frozen=True)
+class ProcessingReport:
+    processed: int
+    successful: int
+    with_error: int
+    with_warning: int
+    results: tuple[ReportResult, ...]
+
+    def for_message(self, message_id: int) -> list[ReportResult]:
+        return [r for r in self.results if r.message_id in (message_id, 0)]
+
+
+def _text(element: ET.Element | None, path: str) -> str:
+    if element is None:
+        return ""
+    found = element.find(path)
+    return (found.text or "").strip() if found is not None else ""
+
+
+def _int(element: ET.Element | None, path: str) -> int:
+    text = _text(element, path)
+    return int(text) if text.isdigit() else 0
+
+
+def parse_report(data: bytes, compression: str | None = None) -> ProcessingReport:
+    """Amazon's XML processing report: counts and one Result per message with an error or warning.
+
+    A message with no Result succeeded; MessageID 0 is about the whole document
+    (reference/amazon/examples/processing_report_*.xml).
+    """
+    if compression == "GZIP" or data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as e:
+            raise AmazonError(f"Amazon's processing report is not valid gzip data: {e}") from e
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as e:
+        raise AmazonError(f"Amazon's processing report is not XML: {e}") from e
+    report = root.find("./Message/ProcessingReport")
+    if report is None:
+        report = root.find(".//ProcessingReport")
+    if report is None:
+        raise AmazonError("Amazon's processing report has no ProcessingReport element")
+    summary = report.find("ProcessingSummary")
+    results = tuple(
+        ReportResult(
+            message_id=_int(r, "MessageID"),
+            code=_text(r, "ResultCode"),
+            message_code=_text(r, "ResultMessageCode"),
+            description=_text(r, "ResultDescription"),
+            order_id=_text(r, "AdditionalInfo/AmazonOrderID"),
+        )
+        for r in report.findall("Result")
+    )
+    return ProcessingReport(
+        processed=_int(summary, "MessagesProcessed"),
+        successful=_int(summary, "MessagesSuccessful"),
+        with_error=_int(summary, "MessagesWithError"),
+        with_warning=_int(summary, "MessagesWithWarning"),
+        results=results,
+    )

@@ -1,0 +1,67 @@
+"""The SQLite journal, on a real file."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bulk.ledger import Ledger, PlannedRow
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+ROWS = [
+    PlannedRow(1, 2, "112-0000001-0000001", ("00000000000101",), "NoInventory", True),
+    PlannedRow(2, 3, "112-0000002-0000002", ("00000000000201",), "BuyerCanceled", False),
+]
+
+
+def test_a_submission_is_recorded_step_by_step_and_survives_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    with Ledger(path) as ledger:
+        sid = ledger.plan_submission("orders.xlsx", "sandbox", "<xml/>", "abc", ROWS, NOW)
+        assert ledger.submission(sid).state == "planned"
+        ledger.record_document(sid, "doc-1")
+    with Ledger(path) as ledger:
+        sub = ledger.submission(sid)
+        assert (sub.state, sub.document_id, sub.feed_id) == ("uploaded", "doc-1", None)
+        ledger.record_feed(sid, "50001")
+        assert [s.id for s in ledger.submissions(open_only=True)] == [sid]
+        ledger.record_outcome(sid, 1, "cancelled", "Amazon cancelled the order", NOW)
+        ledger.record_outcome(sid, 2, "failed", "Amazon error 18028", NOW)
+        ledger.finish_submission(sid, "done", "DONE", NOW)
+        assert ledger.submissions(open_only=True) == []
+        rows = ledger.rows(sid)
+        assert [(r.order_id, r.outcome, r.counts) for r in rows] == [
+            ("112-0000001-0000001", "cancelled", True),
+            ("112-0000002-0000002", "failed", False),
+        ]
+        assert rows[0].items == ("00000000000101",)
+        history = list(ledger.history())
+        assert history[0][1] == {"cancelled": 1, "failed": 1}
+
+
+def test_counted_sends_leave_out_refused_and_abandoned_ones(tmp_path: Path) -> None:
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        sid = ledger.plan_submission("s", "sandbox", "<x/>", "h", ROWS, NOW)
+        ledger.record_outcome(sid, 2, "failed", "no", NOW)
+        assert ledger.counted_sends(NOW - timedelta(days=1)) == [
+            ("112-0000001-0000001", NOW, True)
+        ]
+        assert ledger.counted_sends(NOW + timedelta(minutes=1)) == []
+        other = ledger.plan_submission("s", "sandbox", "<x/>", "h", ROWS[:1], NOW)
+        ledger.abandon_submission(other, NOW)
+        assert len(ledger.counted_sends(NOW - timedelta(days=1))) == 1
+        found = ledger.rows_for_orders(["112-0000001-0000001", "112-0000009-0000009"])
+        assert [r.outcome for r in found["112-0000001-0000001"]] == ["pending", "abandoned"]
+        assert "112-0000009-0000009" not in found
+
+
+def test_a_message_can_be_claimed_once(tmp_path: Path) -> None:
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        assert ledger.begin_message("112-0000001-0000001", "unexpectedProblem", "hi", NOW)
+        assert not ledger.begin_message("112-0000001-0000001", "unexpectedProblem", "hi", NOW)
+        record = ledger.message("112-0000001-0000001", "unexpectedProblem")
+        assert record is not None and record.state == "sending"
+        ledger.finish_message("112-0000001-0000001", "unexpectedProblem", "sent", "", NOW)
+        record = ledger.message("112-0000001-0000001", "unexpectedProblem")
+        assert record is not None and (record.state, record.sent_at) == ("sent", NOW)
+        assert ledger.message("112-0000002-0000002", "unexpectedProblem") is None
