@@ -10,12 +10,17 @@ from bulk.sheets.base import RESULT_COLUMNS, Grid, RowUpdate, Sheet, WriteReport
 __all__ = ["RESULT_COLUMNS", "Grid", "RowUpdate", "Sheet", "WriteReport", "open_sheet"]
 
 
-def open_sheet(target: str, worksheet: str | None = None, backup_dir: Path | None = None) -> Sheet:
+def open_sheet(
+    target: str,
+    worksheet: str | None = None,
+    backup_dir: Path | None = None,
+    google_credentials: str | None = None,
+) -> Sheet:
     """A path (.xlsx, .xlsm, .csv) or a Google Sheets URL / `gsheet:KEY`."""
     if target.startswith(("https://docs.google.com/spreadsheets/", "gsheet:")):
         from bulk.sheets.google import open_google_sheet
 
-        return open_google_sheet(target, worksheet)
+        return open_google_sheet(target, worksheet, google_credentials)
     path = Path(target).expanduser()
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".xls"):

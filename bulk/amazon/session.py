@@ -1,0 +1,118 @@
+"""Opening the marketplace a run talks to: the local sandbox, or Amazon with real credentials."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from bulk.amazon.clients import SANDBOX_CREDENTIALS, connect, marketplace_for
+from bulk.amazon.marketplace import Marketplace
+from bulk.amazon.throttle import RateLimiter
+from bulk.config import Config
+from bulk.errors import ConfigError
+from bulk.state import StateDir
+
+_CREDENTIAL_VARS = ("LWA_APP_ID", "LWA_CLIENT_SECRET", "SP_API_REFRESH_TOKEN")
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str  # "sandbox" or "production"
+    description: str  # the first line every command prints
+
+
+def sandbox_orders(config: Config, env: Mapping[str, str]) -> Path:
+    override = env.get("BULK_SANDBOX_ORDERS")
+    path = Path(override).expanduser() if override else config.resolve(config.sandbox.orders)
+    if not path.is_file():
+        raise ConfigError(
+            f"the sandbox order book {path} does not exist; set [sandbox] orders in bulk.toml "
+            "or BULK_SANDBOX_ORDERS to a marketplace JSON file (see samples/marketplace.json)"
+        )
+    return path
+
+
+def describe_target(config: Config, env: Mapping[str, str]) -> Target:
+    a = config.amazon
+    if a.target == "sandbox":
+        orders = env.get("BULK_SANDBOX_ORDERS") or config.sandbox.orders
+        return Target(
+            "sandbox",
+            f"target: sandbox (local marketplace from {orders}; nothing reaches Amazon)",
+        )
+    endpoint = env.get("BULK_SP_API_ENDPOINT")
+    where = f" via {endpoint}" if endpoint else ""
+    return Target(
+        "production",
+        f"target: PRODUCTION Amazon, seller {a.seller_id}, marketplace {a.marketplace}{where}",
+    )
+
+
+def _production_credentials(env: Mapping[str, str]) -> dict[str, str]:
+    """python-amazon-sp-api's conventions: environment variables, else its credentials.yml."""
+    found = {name: env.get(name, "") for name in _CREDENTIAL_VARS}
+    if all(found.values()):
+        return {
+            "lwa_app_id": found["LWA_APP_ID"],
+            "lwa_client_secret": found["LWA_CLIENT_SECRET"],
+            "refresh_token": found["SP_API_REFRESH_TOKEN"],
+        }
+    from_file = _credentials_file(env)
+    if from_file:
+        return from_file
+    missing = [name for name, value in found.items() if not value]
+    raise ConfigError(
+        "production needs Amazon credentials: set "
+        + ", ".join(missing)
+        + ' (or python-amazon-sp-api\'s credentials.yml); or set [amazon] target = "sandbox"'
+    )
+
+
+def _credentials_file(env: Mapping[str, str]) -> dict[str, str] | None:
+    """The account from python-amazon-sp-api's credentials.yml, read by the library's own loader."""
+    from sp_api.base.credential_provider import (
+        FromConfigFileCredentialProvider,
+        MissingCredentials,
+    )
+
+    try:
+        found = FromConfigFileCredentialProvider(account=env.get("SP_API_ACCOUNT", "default"))()
+    except MissingCredentials:
+        return None
+    keys = ("lwa_app_id", "lwa_client_secret", "refresh_token")
+    return {k: str(found[k]) for k in keys}
+
+
+def _no_wait(_seconds: float) -> None:
+    """The sandbox advances feeds per poll: polling it needs no real waiting."""
+
+
+@contextlib.contextmanager
+def open_marketplace(
+    config: Config, state: StateDir, env: Mapping[str, str]
+) -> Iterator[Marketplace]:
+    """The sandbox is started in-process for the run and stopped after it."""
+    mp_id = config.amazon.marketplace_id
+    if config.amazon.target == "sandbox":
+        from bulk.sandbox import start_sandbox
+
+        orders = sandbox_orders(config, env)
+        with start_sandbox(orders, state.ensure().sandbox) as sandbox:
+            clients = connect(sandbox.url, sandbox.url, dict(SANDBOX_CREDENTIALS), mp_id)
+            # The sandbox enforces its own limits (in fast time); waiting here would only slow it.
+            yield Marketplace(
+                clients,
+                mp_id,
+                limiter=RateLimiter(scale=0),
+                poll_interval=10.0,
+                poll_sleep=_no_wait,
+                backoff_base=0.01,
+            )
+        return
+    credentials = _production_credentials(env)
+    endpoint = env.get("BULK_SP_API_ENDPOINT") or marketplace_for(mp_id).endpoint
+    lwa = env.get("BULK_LWA_ENDPOINT") or None
+    clients = connect(endpoint, lwa, credentials, mp_id)
+    yield Marketplace(clients, mp_id, limiter=RateLimiter())
