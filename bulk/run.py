@@ -446,9 +446,11 @@ def _recover_unknown_feed(ctx: Context, sub: Submission) -> None:
     now = ctx.now()
     for r in rows:
         order = orders.get(r.order_id)
-        if order is not None and order.status == "Canceled":
+        if order is not None and (
+            order.status == "Canceled" or _items_closed(ctx, order, r.items)
+        ):
             ctx.ledger.record_outcome(
-                sub.id, r.message_id, "cancelled", "Amazon shows the order cancelled", now
+                sub.id, r.message_id, "cancelled", "Amazon shows it cancelled", now
             )
         else:
             ctx.ledger.record_outcome(sub.id, r.message_id, "abandoned", "", now)

@@ -1,0 +1,148 @@
+"""A run killed at any point is finished by the next one: each order reaches Amazon once."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openpyxl
+import pytest
+
+from bulk.sandbox import start_sandbox
+
+ROOT = Path(__file__).resolve().parents[1]
+CRASHED = 77  # the exit code of a crash point (bulk.amazon.marketplace.crash_point)
+
+
+def run_bulk(
+    workdir: Path, *args: str, crash_at: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BULK_", "LWA_", "SP_API_"))}
+    env["HOME"] = str(workdir)
+    if crash_at:
+        env["BULK_CRASH_AT"] = crash_at
+    return subprocess.run(
+        [sys.executable, "-m", "bulk", *args],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def sandbox_view(workdir: Path, what: str) -> Any:
+    with start_sandbox(
+        workdir / "samples" / "marketplace.json", workdir / ".bulk" / "sandbox"
+    ) as sb:
+        return httpx.get(f"{sb.url}/_sandbox/{what}").json()
+
+
+def orders_sent(workdir: Path) -> Counter[str]:
+    """How many feeds each order was put in, from the documents the sandbox received."""
+    sent: Counter[str] = Counter()
+    for feed in sandbox_view(workdir, "feeds"):
+        sent.update(
+            re.findall(r"<AmazonOrderID>([^<]+)</AmazonOrderID>", feed.get("document") or "")
+        )
+    return sent
+
+
+def statuses(path: Path) -> dict[str, str]:
+    ws = openpyxl.load_workbook(path)["Orders"]
+    header = [c.value for c in ws[1]]
+    col = header.index("Status")
+    found: dict[str, str] = {}
+    for row in ws.iter_rows(min_row=2, values_only=True):
+        if row[0]:
+            found.setdefault(str(row[0]), str(row[col] or ""))
+    return found
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    shutil.copytree(ROOT / "samples", tmp_path / "samples")
+    shutil.copytree(ROOT / "templates", tmp_path / "templates")
+    return tmp_path
+
+
+SENDABLE = [
+    "112-0000001-0000001",
+    "112-0000001-0000002",
+    "112-0000001-0000004",
+    "112-0000001-0000011",
+    "112-0000001-0000012",
+]
+
+
+@pytest.mark.parametrize(
+    ("crash_at", "finish_with"),
+    [
+        ("after-ledger-write", "submit"),
+        ("after-upload", "submit"),
+        ("after-create-feed", "submit"),
+        ("after-create-feed", "status"),
+        ("while-polling", "status"),
+        ("before-sheet-write", "submit"),
+        ("before-message", "submit"),
+    ],
+)
+def test_a_crash_is_finished_by_the_next_run(
+    workdir: Path, crash_at: str, finish_with: str
+) -> None:
+    sheet = workdir / "samples" / "orders.xlsx"
+    before = sheet.read_bytes()
+    crashed = run_bulk(workdir, "submit", "samples/orders.xlsx", "--yes", crash_at=crash_at)
+    assert crashed.returncode == CRASHED, crashed.stderr
+    if crash_at != "before-sheet-write":
+        assert sheet.read_bytes() == before, "the sheet is only written at the end"
+
+    finish = run_bulk(
+        workdir, finish_with, "samples/orders.xlsx", *(["--yes"] if finish_with == "submit" else [])
+    )
+    assert finish.returncode in (0, 1), finish.stderr
+    if finish_with == "status":
+        # `status` finishes what was sent; a submit then writes everything else.
+        finish = run_bulk(workdir, "submit", "samples/orders.xlsx", "--yes")
+        assert finish.returncode in (0, 1), finish.stderr
+
+    sent = orders_sent(workdir)
+    assert set(sent) == set(SENDABLE)
+    assert all(n == 1 for n in sent.values()), f"an order was sent twice: {sent}"
+    found = statuses(sheet)
+    assert all(found[order] == "CANCELLED" for order in SENDABLE), found
+    messages = Counter(m["orderId"] for m in sandbox_view(workdir, "messages"))
+    assert all(n == 1 for n in messages.values()), messages
+    if crash_at != "before-message":
+        assert set(messages) == {
+            "112-0000001-0000001",
+            "112-0000001-0000002",
+            "112-0000001-0000004",
+            "112-0000001-0000011",
+        }
+
+    # And a third run changes nothing.
+    run_bulk(workdir, "submit", "samples/orders.xlsx", "--yes")
+    assert orders_sent(workdir) == sent
+
+
+def test_two_runs_on_one_state_folder_do_not_interleave(workdir: Path) -> None:
+    from bulk.errors import LockError
+    from bulk.state import StateDir, run_lock
+
+    state = StateDir(workdir / ".bulk")
+    with run_lock(state):
+        other = run_bulk(workdir, "submit", "samples/orders.xlsx", "--yes")
+        assert other.returncode == 2
+        assert "another bulk run" in other.stderr
+        with pytest.raises(LockError), run_lock(state):
+            pass
+    assert sandbox_view(workdir, "feeds") == []
