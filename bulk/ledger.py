@@ -213,11 +213,19 @@ class Ledger:
     def record_outcome(
         self, sid: int, message_id: int, outcome: str, result: str, now: datetime
     ) -> None:
-        self.db.execute(
-            "UPDATE submission_rows SET outcome = ?, result = ?, updated_at = ?"
-            " WHERE submission_id = ? AND message_id = ?",
-            (outcome, result, _iso(now), sid, message_id),
-        )
+        self.record_outcomes(sid, [(message_id, outcome, result)], now)
+
+    def record_outcomes(
+        self, sid: int, outcomes: Sequence[tuple[int, str, str]], now: datetime
+    ) -> None:
+        """(message id, outcome, result) for many rows, in one transaction."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany(
+                "UPDATE submission_rows SET outcome = ?, result = ?, updated_at = ?"
+                " WHERE submission_id = ? AND message_id = ?",
+                [(outcome, result, _iso(now), sid, mid) for mid, outcome, result in outcomes],
+            )
 
     def submission(self, sid: int) -> Submission:
         row = self.db.execute("SELECT * FROM submissions WHERE id = ?", (sid,)).fetchone()

@@ -444,16 +444,14 @@ def _recover_unknown_feed(ctx: Context, sub: Submission) -> None:
     rows = ctx.ledger.rows(sub.id)
     orders = ctx.marketplace.get_orders([r.order_id for r in rows], ctx.now(), lambda o: False)
     now = ctx.now()
+    recorded: list[tuple[int, str, str]] = []
     for r in rows:
         order = orders.get(r.order_id)
-        if order is not None and (
-            order.status == "Canceled" or _items_closed(ctx, order, r.items)
-        ):
-            ctx.ledger.record_outcome(
-                sub.id, r.message_id, "cancelled", "Amazon shows it cancelled", now
-            )
+        if order is not None and (order.status == "Canceled" or _items_closed(ctx, order, r.items)):
+            recorded.append((r.message_id, "cancelled", "Amazon shows it cancelled"))
         else:
-            ctx.ledger.record_outcome(sub.id, r.message_id, "abandoned", "", now)
+            recorded.append((r.message_id, "abandoned", ""))
+    ctx.ledger.record_outcomes(sub.id, recorded, now)
     ctx.ledger.finish_submission(sub.id, "recovered", "UNKNOWN", now)
 
 
@@ -511,8 +509,8 @@ def _finish(
         text = f"Amazon ended feed {feed_id} {state.processing_status}" + (
             f": {words}" if words else ""
         )
+        ctx.ledger.record_outcomes(sub.id, [(r.message_id, "failed", text) for r in rows], now)
         for r in rows:
-            ctx.ledger.record_outcome(sub.id, r.message_id, "failed", text, now)
             _set(by_order, r, Status.FAILED, text, feed_id)
         ctx.ledger.finish_submission(
             sub.id, state.processing_status.lower(), state.processing_status, now
@@ -521,6 +519,7 @@ def _finish(
     # Read the orders again: the report has no public list of codes for "already shipped" or
     # "already cancelled", so Amazon's order state is what the row says (FIELD-NOTES).
     orders = _read_again(ctx, rows, report, now)
+    recorded: list[tuple[int, str, str]] = []
     for r in rows:
         errors = [
             x for x in (report.for_message(r.message_id) if report else []) if x.code == "Error"
@@ -543,8 +542,9 @@ def _finish(
                 f"feed {feed_id} finished without an error, but Amazon shows the order "
                 f"{amazon_state}; check it in Seller Central"
             )
-        ctx.ledger.record_outcome(sub.id, r.message_id, outcome, text, now)
+        recorded.append((r.message_id, outcome, text))
         _set(by_order, r, status_, text, feed_id)
+    ctx.ledger.record_outcomes(sub.id, recorded, now)
     ctx.ledger.finish_submission(sub.id, "done", "DONE", now)
 
 

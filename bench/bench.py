@@ -1,0 +1,225 @@
+"""Benchmark bulk at 1k, 10k and 100k rows against the sandbox, and write bench/RESULTS.md.
+
+Usage (from the repository root, with the project installed):
+
+    python bench/bench.py                   # 1k, 10k and 100k rows
+    python bench/bench.py --sizes 1000,10000
+
+For each size it generates an order sheet and a matching sandbox order book, then measures,
+each in a fresh process: wall time and peak memory of `bulk check` and `bulk submit --yes`
+against the sandbox (no throttling), the API calls they made by operation, and the time those
+calls would need at Amazon's published rate limits; beside the same figures for openpyxl's
+plain load-and-save of the same workbook and for looking every order up one by one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bulk.amazon.throttle import rate_limited_seconds  # noqa: E402
+
+MEASURE = r"""
+import json, resource, sys, time
+start = time.perf_counter()
+kind = sys.argv[1]
+code = 0
+if kind == "openpyxl":
+    import openpyxl
+    wb = openpyxl.load_workbook(sys.argv[2])
+    ws = wb.active
+    for r in range(2, ws.max_row + 1):
+        for c in range(7, 12):
+            ws.cell(r, c, "CANCELLED")
+    wb.save(sys.argv[2])
+else:
+    from bulk.cli import app
+    try:
+        app(sys.argv[2:], standalone_mode=False)
+    except SystemExit as e:
+        code = int(e.code or 0)
+    except Exception as e:  # a typer.Exit carries the exit code
+        code = int(getattr(e, "exit_code", 1))
+wall = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print("@@" + json.dumps({"wall": wall, "peak_mb": peak, "code": code}), file=sys.stderr)
+"""
+
+
+@dataclass
+class Measure:
+    wall: float
+    peak_mb: float
+    calls: dict[str, int]
+    output: str
+
+    @property
+    def rate_limited(self) -> float:
+        return rate_limited_seconds(self.calls)
+
+
+def measure(workdir: Path, *args: str) -> Measure:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BULK_", "SP_API", "LWA_"))}
+    env["BULK_HOME"] = str(workdir / ".bulk")
+    proc = subprocess.run(
+        [sys.executable, "-c", MEASURE, *args],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    found = re.search(r"@@(\{.*\})", proc.stderr)
+    if not found:
+        raise SystemExit(f"measurement failed: {' '.join(args)}\n{proc.stdout}\n{proc.stderr}")
+    data = json.loads(found.group(1))
+    calls: dict[str, int] = {}
+    line = re.search(r"API calls: \d+ \(([^)]*)\)", proc.stdout)
+    if line:
+        for part in line.group(1).split(", "):
+            op, n = part.rsplit(" ", 1)
+            calls[op] = int(n)
+    return Measure(data["wall"], data["peak_mb"], calls, proc.stdout)
+
+
+def generate(workdir: Path, n: int) -> None:
+    """A sheet of n orders to cancel, and an order book where each is unshipped and recent."""
+    from openpyxl import Workbook
+
+    orders = []
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Orders")
+    ws.append(["Order ID", "Reason", "Details", "Items", "Remedy", "Notify"])
+    for i in range(1, n + 1):
+        order_id = f"113-{i // 10_000_000:07d}-{i % 10_000_000:07d}"
+        item_id = f"{i:014d}"
+        orders.append(
+            {
+                "id": order_id,
+                "status": "Unshipped",
+                "channel": "MFN",
+                "purchased": f"-{1 + i % 600}m",
+                "locale": "en_US",
+                "items": [
+                    {"id": item_id, "sku": f"SKU-{i % 500}", "title": "Stock item", "qty": 1}
+                ],
+            }
+        )
+        ws.append(
+            [
+                order_id,
+                "Out of stock",
+                "Seasonal stock-out at the main warehouse",
+                "",
+                "Refund",
+                "No",
+            ]
+        )
+    wb.save(workdir / "orders.xlsx")
+    book = {
+        "seller_id": "A1SANDBOXSELLER",
+        "marketplace_id": "ATVPDKIKX0DER",
+        # Enough orders that the cancellation budget is not what the benchmark measures.
+        "performance": {"orders_last_7_days": n * 200, "seller_cancels_last_7_days": 0},
+        "orders": orders,
+    }
+    (workdir / "marketplace.json").write_text(json.dumps(book), encoding="utf-8")
+    (workdir / "bulk.toml").write_text(
+        f'[sandbox]\norders = "marketplace.json"\n[messages]\ntemplates = "{ROOT / "templates"}"\n',
+        encoding="utf-8",
+    )
+
+
+def per_order_seconds(n: int) -> tuple[float, float]:
+    """Look-ups without reports: getOrders in batches of 50, or getOrder; plus getOrderItems."""
+    batched = rate_limited_seconds({"getOrders": math.ceil(n / 50), "getOrderItems": n})
+    single = rate_limited_seconds({"getOrder": n, "getOrderItems": n})
+    return batched, single
+
+
+def fmt_s(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds:.1f} s"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rows: list[str] = []
+    for n in sizes:
+        with tempfile.TemporaryDirectory(prefix=f"bulk-bench-{n}-") as tmp:
+            workdir = Path(tmp)
+            generate(workdir, n)
+            pristine = (workdir / "orders.xlsx").read_bytes()
+            (workdir / "plain.xlsx").write_bytes(pristine)
+            plain = measure(workdir, "openpyxl", "plain.xlsx")
+            check = measure(workdir, "bulk", "check", "orders.xlsx", "-v")
+            (workdir / "orders.xlsx").write_bytes(pristine)
+            submit = measure(workdir, "bulk", "submit", "orders.xlsx", "--yes", "-v")
+            cancelled = submit.output.count("CANCELLED")
+            batched, single = per_order_seconds(n)
+            for name, m in (("check", check), ("submit", submit)):
+                calls = ", ".join(f"{op} {c}" for op, c in sorted(m.calls.items()))
+                rows.append(
+                    f"| {n:,} | `bulk {name}` | {m.wall:.1f} s | {m.peak_mb:.0f} MB | "
+                    f"{sum(m.calls.values())} ({calls}) | {fmt_s(m.rate_limited)} |"
+                )
+            rows.append(
+                f"| {n:,} | openpyxl load + write 5 columns + save | {plain.wall:.1f} s | "
+                f"{plain.peak_mb:.0f} MB | – | – |"
+            )
+            rows.append(
+                f"| {n:,} | look-ups one by one (getOrders ×50 + getOrderItems; getOrder + "
+                f"getOrderItems) | – | – | {math.ceil(n / 50) + n}; {2 * n} | "
+                f"{fmt_s(batched)}; {fmt_s(single)} |"
+            )
+            print(
+                f"{n:,} rows: check {check.wall:.1f}s, submit {submit.wall:.1f}s, "
+                f"openpyxl {plain.wall:.1f}s; summary mentions CANCELLED {cancelled}x",
+                flush=True,
+            )
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    text = "\n".join(
+        [
+            "# Benchmark results",
+            "",
+            f"Measured {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} on {machine}, "
+            f"by `python bench/bench.py --sizes {args.sizes}`.",
+            "",
+            "Wall time and peak memory (max RSS) of one fresh process each, against the sandbox "
+            "with no throttling. Rate-limited time: what the calls would need at Amazon's "
+            "published rate limits (burst first, then the sustained rate, operations one after "
+            "another), from `bulk.amazon.throttle.USAGE_PLANS`.",
+            "",
+            "| rows | what | wall | peak memory | API calls | at Amazon's rate limits |",
+            "|---:|---|---:|---:|---|---:|",
+            *rows,
+            "",
+        ]
+    )
+    Path(args.out).write_text(text, encoding="utf-8")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
