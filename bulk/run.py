@@ -475,15 +475,15 @@ def collect(ctx: Context, outcomes: Sequence[RowOutcome], wait: bool) -> None:
         rows = ctx.ledger.rows(sub.id)
         if not state.finished:
             for r in rows:
-                o = by_order.get(r.order_id)
-                if o is not None:
-                    o.status = Status.SUBMITTED
-                    o.result = (
+                waiting = by_order.get(r.order_id)
+                if waiting is not None:
+                    waiting.status = Status.SUBMITTED
+                    waiting.result = (
                         f"Amazon is still processing feed {sub.feed_id} "
                         f"({state.processing_status}); run `bulk status` later to collect the result"
                     )
-                    o.values["Feed ID"] = sub.feed_id
-                    o.changed = True
+                    waiting.values["Feed ID"] = sub.feed_id
+                    waiting.changed = True
             continue
         _finish(ctx, sub, state, rows, by_order)
 

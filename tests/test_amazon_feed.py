@@ -47,7 +47,10 @@ def test_document_validates_against_amazons_xsd() -> None:
     assert first.findtext("MessageID") == "1"
     assert first.findtext("OrderAcknowledgement/StatusCode") == "Failure"
     items = first.findall("OrderAcknowledgement/Item")
-    assert [i.findtext("AmazonOrderItemCode") for i in items] == ["00000000000101", "00000000000102"]
+    assert [i.findtext("AmazonOrderItemCode") for i in items] == [
+        "00000000000101",
+        "00000000000102",
+    ]
     assert {i.findtext("CancelReason") for i in items} == {"NoInventory"}
 
 

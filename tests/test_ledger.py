@@ -43,9 +43,7 @@ def test_counted_sends_leave_out_refused_and_abandoned_ones(tmp_path: Path) -> N
     with Ledger(tmp_path / "l.sqlite") as ledger:
         sid = ledger.plan_submission("s", "sandbox", "<x/>", "h", ROWS, NOW)
         ledger.record_outcome(sid, 2, "failed", "no", NOW)
-        assert ledger.counted_sends(NOW - timedelta(days=1)) == [
-            ("112-0000001-0000001", NOW, True)
-        ]
+        assert ledger.counted_sends(NOW - timedelta(days=1)) == [("112-0000001-0000001", NOW, True)]
         assert ledger.counted_sends(NOW + timedelta(minutes=1)) == []
         other = ledger.plan_submission("s", "sandbox", "<x/>", "h", ROWS[:1], NOW)
         ledger.abandon_submission(other, NOW)

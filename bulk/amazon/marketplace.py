@@ -517,7 +517,8 @@ class Marketplace:
             )
         except AmazonError:
             return ""
-        return str((res.payload.get("buyer") or {}).get("locale", ""))
+        # messaging.json gives the locale as "de-DE"; templates are in folders like de_DE.
+        return str((res.payload.get("buyer") or {}).get("locale", "")).replace("-", "_")
 
     def send_unexpected_problem(self, order_id: str, text: str) -> None:
         self._call(

@@ -1,0 +1,123 @@
+"""python-amazon-sp-api clients pointed at an endpoint: Amazon, a proxy, or the sandbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from sp_api.api import Messaging, OrdersV0, Reports
+from sp_api.api.feeds.feeds_2021_06_30 import FeedsV20210630
+from sp_api.auth import AccessTokenClient
+from sp_api.base import Marketplaces
+from sp_api.base.credential_provider import MissingCredentials
+
+from bulk.errors import ConfigError
+from bulk.sandbox import auth as sandbox_auth
+
+# The fixed dummy credentials the sandbox accepts (bulk/sandbox/auth.py).
+SANDBOX_CREDENTIALS: dict[str, str] = {
+    "refresh_token": sandbox_auth.REFRESH_TOKEN,
+    "lwa_app_id": sandbox_auth.CLIENT_ID,
+    "lwa_client_secret": sandbox_auth.CLIENT_SECRET,
+}
+
+LWA_TOKEN_PATH = "/auth/o2/token"
+
+
+@dataclass(frozen=True)
+class Clients:
+    """One client per API bulk uses, all for the same seller, marketplace and endpoint."""
+
+    orders: OrdersV0  # Orders API v0
+    feeds: FeedsV20210630  # Feeds API 2021-06-30
+    reports: Reports  # Reports API 2021-06-30
+    messaging: Messaging  # Messaging API v1
+
+    def close(self) -> None:
+        """Close every HTTP connection pool the clients (and their token clients) hold."""
+        for client in (self.orders, self.feeds, self.reports, self.messaging):
+            client.close()
+            # The library never closes its token client's transport itself.
+            token_client = getattr(client, "_auth", None)
+            transport = getattr(token_client, "_transport", None)
+            if transport is not None:
+                transport.close()
+
+
+def marketplace_for(marketplace_id: str) -> Any:
+    """The library's Marketplaces member for an Amazon marketplace id."""
+    for member in Marketplaces:
+        if member.marketplace_id == marketplace_id:
+            return member
+    raise ConfigError(
+        f"marketplace id {marketplace_id!r} is unknown to python-amazon-sp-api; "
+        "check [amazon] marketplace in bulk.toml"
+    )
+
+
+def amazon_endpoint(marketplace_id: str) -> str:
+    """Amazon's own SP-API endpoint for the marketplace's region (e.g. the North America host)."""
+    return str(marketplace_for(marketplace_id).endpoint)
+
+
+def _token_client_class(lwa_endpoint: str) -> type[Any]:
+    """An AccessTokenClient that asks `lwa_endpoint` instead of api.amazon.com.
+
+    The library has no setting for the LWA host: its URL is scheme + host + path class
+    attributes (sp_api/auth/access_token_client.py), so a subclass replaces them.
+    """
+    parts = urlsplit(lwa_endpoint)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            f"LWA endpoint {lwa_endpoint!r} must be an http(s) URL such as https://api.amazon.com"
+        )
+    path = parts.path.rstrip("/")
+    if not path.endswith(LWA_TOKEN_PATH):
+        path += LWA_TOKEN_PATH
+    return type(
+        "RedirectedAccessTokenClient",
+        (AccessTokenClient,),
+        {"scheme": f"{parts.scheme}://", "host": parts.netloc, "path": path},
+    )
+
+
+def _plain_http(url: str) -> bool:
+    return urlsplit(url).scheme == "http"
+
+
+def connect(
+    endpoint: str, lwa_endpoint: str | None, credentials: dict[str, str], marketplace_id: str
+) -> Clients:
+    """Build the library's clients for `marketplace_id` and point them at `endpoint`.
+
+    `lwa_endpoint` None asks Amazon's own Login with Amazon; empty `credentials` let the
+    library find them itself (LWA_APP_ID, LWA_CLIENT_SECRET, SP_API_REFRESH_TOKEN or its
+    credentials.yml).
+    """
+    marketplace = marketplace_for(marketplace_id)
+    kwargs: dict[str, Any] = {"credentials": dict(credentials) or None}
+    if lwa_endpoint is not None:
+        kwargs["auth_token_client_class"] = _token_client_class(lwa_endpoint)
+        if _plain_http(endpoint) and _plain_http(lwa_endpoint):
+            # No TLS on either side, so nothing to verify: this skips loading the CA bundle,
+            # which costs each of the eight HTTP clients ~25 ms.
+            kwargs["verify"] = False
+    try:
+        # Feeds(...) dispatches to FeedsV20210630 through a metaclass; build the concrete class.
+        clients = [
+            cls(marketplace, **kwargs) for cls in (OrdersV0, FeedsV20210630, Reports, Messaging)
+        ]
+    except MissingCredentials as e:
+        raise ConfigError(
+            f"Amazon credentials are missing ({e}); set LWA_APP_ID, LWA_CLIENT_SECRET and "
+            "SP_API_REFRESH_TOKEN, or python-amazon-sp-api's credentials.yml"
+        ) from None
+    base = endpoint.rstrip("/")
+    for client in clients:
+        # No host setting exists: the library joins `endpoint` and the path (FIELD-NOTES).
+        client.endpoint = base
+        # SP_API_DEFAULT_MARKETPLACE overrides the constructor's marketplace; the caller's wins.
+        client.marketplace_id = marketplace_id
+    orders, feeds, reports, messaging = clients
+    return Clients(orders=orders, feeds=feeds, reports=reports, messaging=messaging)

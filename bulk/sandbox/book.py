@@ -1,0 +1,450 @@
+"""The sandbox's order book: loading the JSON file, validating it, resolving `-3h` offsets."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from bulk.config import MARKETPLACE_IDS
+from bulk.errors import ConfigError
+from bulk.models import ORDER_ID_RE, ORDER_ITEM_ID_RE
+from bulk.sandbox import clock
+
+# OrderStatus enum of the Orders API v0 (reference/amazon/models/ordersV0.json, Order.OrderStatus).
+ORDER_STATUSES: tuple[str, ...] = (
+    "Pending",
+    "Unshipped",
+    "PartiallyShipped",
+    "Shipped",
+    "Canceled",
+    "Unfulfillable",
+    "InvoiceUnconfirmed",
+    "PendingAvailability",
+)
+CHANNELS: tuple[str, ...] = ("MFN", "AFN")
+
+# Message kinds a seller can send (the POST operations of reference/amazon/models/messaging.json).
+MESSAGE_KINDS: tuple[str, ...] = (
+    "confirmCustomizationDetails",
+    "confirmDeliveryDetails",
+    "legalDisclosure",
+    "confirmOrderDetails",
+    "confirmServiceDetails",
+    "warranty",
+    "digitalAccessKey",
+    "unexpectedProblem",
+    "invoice",
+)
+
+# What a fault may answer, and the non-API endpoints it may also hit when listed.
+FAULT_ANSWERS: tuple[str, ...] = ("429", "500", "503", "slow")
+FAULT_TARGETS: tuple[str, ...] = ("token", "upload", "download")
+
+DEFAULT_PRICE = Decimal("19.99")
+_OFFSET_RE = re.compile(r"^-(\d+(?:\.\d+)?)([mhd])$")
+_LOCALE_RE = re.compile(r"^[a-z]{2,3}[_-][A-Z]{2}$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+@dataclass(frozen=True)
+class BookItem:
+    """One order line as the book describes it."""
+
+    id: str
+    sku: str
+    title: str
+    qty: int
+    shipped: int = 0
+    buyer_requested_cancel: bool = False
+    buyer_cancel_reason: str = ""
+    price: Decimal = DEFAULT_PRICE  # per unit, in the marketplace's currency
+    asin: str = ""
+
+
+@dataclass(frozen=True)
+class BookOrder:
+    """One order as the book describes it, before anything the sandbox did to it."""
+
+    id: str
+    status: str
+    channel: str
+    purchased: datetime
+    locale: str
+    items: tuple[BookItem, ...]
+    messaging: tuple[str, ...] = MESSAGE_KINDS
+    # Hash of the order's JSON entry: a cancellation made on another version of it is dropped.
+    fingerprint: str = ""
+
+    def item(self, item_id: str) -> BookItem | None:
+        return next((item for item in self.items if item.id == item_id), None)
+
+    def status_with(self, cancelled: Collection[str]) -> str:
+        """The OrderStatus once the sandbox cancelled the lines in `cancelled`.
+
+        Every line cancelled makes the order Canceled; a partly cancelled order keeps its status.
+        """
+        if cancelled and all(item.id in cancelled for item in self.items):
+            return "Canceled"
+        return self.status
+
+
+@dataclass(frozen=True)
+class Performance:
+    """The account's figures before the sandbox started cancelling (seller performance report)."""
+
+    orders_last_7_days: int = 0
+    seller_cancels_last_7_days: int = 0
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Random failures to inject, seeded so a run can be repeated."""
+
+    rate: float = 0.0
+    kinds: tuple[str, ...] = ("429", "500", "503")
+    seed: int = 0
+
+    @property
+    def answers(self) -> tuple[str, ...]:
+        return tuple(kind for kind in self.kinds if kind in FAULT_ANSWERS)
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return ("api", *(kind for kind in self.kinds if kind in FAULT_TARGETS))
+
+
+@dataclass(frozen=True)
+class Book:
+    """A whole order book: the seller, the orders and how the marketplace behaves."""
+
+    path: Path
+    sha256: str
+    seller_id: str
+    marketplace_id: str
+    orders: tuple[BookOrder, ...]
+    performance: Performance = field(default_factory=Performance)
+    feed_polls: int = 2
+    report_polls: int = 1
+    enforce_rate_limits: bool = False
+    time_scale: float = 1.0
+    faults: Faults = field(default_factory=Faults)
+    compress_reports: bool = False
+
+    @cached_property
+    def _by_id(self) -> dict[str, BookOrder]:
+        return {order.id: order for order in self.orders}
+
+    def order(self, order_id: str) -> BookOrder | None:
+        return self._by_id.get(order_id)
+
+
+_TOP_KEYS = (
+    "seller_id",
+    "marketplace_id",
+    "performance",
+    "orders",
+    "feed_polls",
+    "report_polls",
+    "enforce_rate_limits",
+    "time_scale",
+    "faults",
+    "compress_reports",
+)
+_ORDER_KEYS = ("id", "status", "channel", "purchased", "locale", "items", "messaging")
+_ITEM_KEYS = (
+    "id",
+    "sku",
+    "title",
+    "qty",
+    "shipped",
+    "buyer_requested_cancel",
+    "buyer_cancel_reason",
+    "price",
+    "asin",
+)
+
+
+def _hint(key: str, known: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(key, known, n=1)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return "known keys: " + ", ".join(known)
+
+
+class _Reader:
+    """Reads typed fields out of one JSON object and names the spot in every error."""
+
+    def __init__(self, raw: Any, where: str, known: tuple[str, ...]) -> None:
+        if not isinstance(raw, Mapping):
+            raise ConfigError(f"{where} must be a JSON object")
+        for key in raw:
+            if key not in known:
+                raise ConfigError(f"{where}: unknown key '{key}'; {_hint(str(key), known)}")
+        self.raw = raw
+        self.where = where
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.where}: '{key}' {problem}")
+
+    def text(self, key: str, default: str | None = None) -> str:
+        value = self.raw.get(key, default)
+        if value is None:
+            raise self.fail(key, "is missing")
+        if not isinstance(value, str):
+            raise self.fail(key, f"must be a string, not {value!r}")
+        return value
+
+    def integer(self, key: str, default: int, minimum: int = 0) -> int:
+        value = self.raw.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(key, f"must be a whole number, not {value!r}")
+        if value < minimum:
+            raise self.fail(key, f"must be at least {minimum}, not {value}")
+        return value
+
+    def number(self, key: str, default: float) -> float:
+        value = self.raw.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(key, f"must be a number, not {value!r}")
+        return float(value)
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self.raw.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(key, f"must be true or false, not {value!r}")
+        return value
+
+    def strings(
+        self, key: str, default: tuple[str, ...], allowed: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        value = self.raw.get(key, list(default))
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(key, f"must be a list of strings, not {value!r}")
+        for v in value:
+            if v not in allowed:
+                raise self.fail(key, f"has unknown value '{v}'; {_hint(v, allowed)}")
+        return tuple(value)
+
+
+def resolve_purchased(value: str, now: datetime) -> datetime | None:
+    """`-3h`, `-2d`, `-90m` from `now`, or an ISO-8601 timestamp with an offset."""
+    match = _OFFSET_RE.match(value.strip())
+    if match:
+        amount, unit = float(match.group(1)), _UNITS[match.group(2)]
+        return now - timedelta(**{unit: amount})
+    return clock.parse_iso(value)
+
+
+def _asin(sku: str) -> str:
+    # A stable made-up ASIN (B0 + 8 characters), so the same SKU always shows the same ASIN.
+    digest = hashlib.sha256(sku.encode("utf-8")).hexdigest().upper()
+    return "B0" + digest[:8]
+
+
+def _item(raw: Any, where: str) -> BookItem:
+    r = _Reader(raw, where, _ITEM_KEYS)
+    item_id = r.text("id")
+    if not ORDER_ITEM_ID_RE.match(item_id):
+        raise r.fail("id", f"must be a 14-digit order item id, not {item_id!r}")
+    qty = r.integer("qty", 1, minimum=1)
+    shipped = r.integer("shipped", 0)
+    if shipped > qty:
+        raise r.fail("shipped", f"is {shipped}, more than qty {qty}")
+    price_raw = r.raw.get("price", str(DEFAULT_PRICE))
+    try:
+        price = Decimal(str(price_raw))
+    except InvalidOperation:
+        raise r.fail("price", f"must be a number, not {price_raw!r}") from None
+    if isinstance(price_raw, bool) or not price.is_finite() or price < 0:
+        raise r.fail("price", f"must be a number of at least 0, not {price_raw!r}")
+    sku = r.text("sku")
+    return BookItem(
+        id=item_id,
+        sku=sku,
+        title=r.text("title"),
+        qty=qty,
+        shipped=shipped,
+        buyer_requested_cancel=r.flag("buyer_requested_cancel", False),
+        buyer_cancel_reason=r.text("buyer_cancel_reason", ""),
+        price=price.quantize(Decimal("0.01")),
+        asin=r.text("asin", "") or _asin(sku),
+    )
+
+
+def _order(raw: Any, where: str, now: datetime) -> BookOrder:
+    r = _Reader(raw, where, _ORDER_KEYS)
+    order_id = r.text("id")
+    if not ORDER_ID_RE.match(order_id):
+        raise r.fail("id", f"must be an Amazon order id like 112-0000001-0000001, not {order_id!r}")
+    where = f"{where} ({order_id})"
+    r.where = where
+    status = r.text("status")
+    if status not in ORDER_STATUSES:
+        raise r.fail(
+            "status",
+            f"'{status}' is not an Orders API OrderStatus; {_hint(status, ORDER_STATUSES)}",
+        )
+    channel = r.text("channel", "MFN")
+    if channel not in CHANNELS:
+        raise r.fail("channel", f"must be MFN or AFN, not {channel!r}")
+    purchased_raw = r.text("purchased")
+    purchased = resolve_purchased(purchased_raw, now)
+    if purchased is None:
+        raise r.fail(
+            "purchased",
+            f"{purchased_raw!r} is neither an offset like -3h, -2d, -90m nor an ISO-8601 time "
+            "with a UTC offset (e.g. 2026-03-01T09:30:00Z)",
+        )
+    locale = r.text("locale", "en_US")
+    if not _LOCALE_RE.match(locale):
+        raise r.fail("locale", f"must look like en_US or de_DE, not {locale!r}")
+    raw_items = r.raw.get("items")
+    if not isinstance(raw_items, list) or not raw_items:
+        raise r.fail("items", "must be a non-empty list of order lines")
+    items = tuple(_item(item, f"{where} items[{i}]") for i, item in enumerate(raw_items))
+    _check_shipping(status, items, r)
+    if status == "Shipped":
+        # A shipped order shipped every unit unless the book says otherwise.
+        items = tuple(
+            item if "shipped" in raw_items[i] else _with_shipped(item, item.qty)
+            for i, item in enumerate(items)
+        )
+    fingerprint = hashlib.sha256(
+        json.dumps(raw, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    ).hexdigest()
+    return BookOrder(
+        id=order_id,
+        status=status,
+        channel=channel,
+        purchased=purchased,
+        locale=locale,
+        items=items,
+        messaging=r.strings("messaging", MESSAGE_KINDS, MESSAGE_KINDS),
+        fingerprint=fingerprint,
+    )
+
+
+def _with_shipped(item: BookItem, shipped: int) -> BookItem:
+    return BookItem(
+        item.id,
+        item.sku,
+        item.title,
+        item.qty,
+        shipped,
+        item.buyer_requested_cancel,
+        item.buyer_cancel_reason,
+        item.price,
+        item.asin,
+    )
+
+
+def _check_shipping(status: str, items: tuple[BookItem, ...], r: _Reader) -> None:
+    shipped = [item for item in items if item.shipped]
+    if shipped and status not in ("PartiallyShipped", "Shipped"):
+        raise r.fail(
+            "status",
+            f"is {status} but item {shipped[0].id} has shipped units; "
+            "use PartiallyShipped or Shipped, or remove 'shipped'",
+        )
+    if status == "PartiallyShipped" and not shipped:
+        raise r.fail("status", "is PartiallyShipped but no item has 'shipped' units; add them")
+
+
+def parse_book(data: Any, path: Path, sha256: str, now: datetime) -> Book:
+    """Validate a decoded order book; `now` resolves the `-3h` style purchase times."""
+    where = str(path)
+    r = _Reader(data, where, _TOP_KEYS)
+    marketplace_id = r.text("marketplace_id", MARKETPLACE_IDS["US"])
+    if marketplace_id not in MARKETPLACE_IDS.values():
+        raise r.fail(
+            "marketplace_id",
+            f"{marketplace_id!r} is not an Amazon marketplace id (e.g. ATVPDKIKX0DER for US)",
+        )
+    raw_orders = r.raw.get("orders")
+    if not isinstance(raw_orders, list):
+        raise r.fail("orders", "must be a list of orders")
+    orders = tuple(_order(raw, f"{where}: orders[{i}]", now) for i, raw in enumerate(raw_orders))
+    _check_unique(orders, where)
+    perf = _Reader(
+        r.raw.get("performance", {}),
+        f"{where}: performance",
+        tuple(f.name for f in fields(Performance)),
+    )
+    faults = _Reader(
+        r.raw.get("faults", {}), f"{where}: faults", tuple(f.name for f in fields(Faults))
+    )
+    rate = faults.number("rate", 0.0)
+    if not 0 <= rate <= 1:
+        raise faults.fail("rate", f"must be between 0 and 1, not {rate}")
+    time_scale = r.number("time_scale", 1.0)
+    if time_scale <= 0:
+        raise r.fail("time_scale", f"must be above 0, not {time_scale}")
+    return Book(
+        path=path,
+        sha256=sha256,
+        seller_id=r.text("seller_id", "A1SANDBOXSELLER"),
+        marketplace_id=marketplace_id,
+        orders=orders,
+        performance=Performance(
+            orders_last_7_days=perf.integer("orders_last_7_days", 0),
+            seller_cancels_last_7_days=perf.integer("seller_cancels_last_7_days", 0),
+        ),
+        feed_polls=r.integer("feed_polls", 2),
+        report_polls=r.integer("report_polls", 1),
+        enforce_rate_limits=r.flag("enforce_rate_limits", False),
+        time_scale=time_scale,
+        faults=Faults(
+            rate=rate,
+            kinds=faults.strings("kinds", Faults.kinds, FAULT_ANSWERS + FAULT_TARGETS),
+            seed=faults.integer("seed", 0),
+        ),
+        compress_reports=r.flag("compress_reports", False),
+    )
+
+
+def _check_unique(orders: tuple[BookOrder, ...], where: str) -> None:
+    seen_orders: set[str] = set()
+    seen_items: dict[str, str] = {}
+    for order in orders:
+        if order.id in seen_orders:
+            raise ConfigError(f"{where}: order {order.id} appears twice; order ids must be unique")
+        seen_orders.add(order.id)
+        for item in order.items:
+            if item.id in seen_items:
+                raise ConfigError(
+                    f"{where}: item id {item.id} is used by {seen_items[item.id]} and {order.id}; "
+                    "order item ids must be unique"
+                )
+            seen_items[item.id] = order.id
+
+
+def load_book(path: Path) -> Book:
+    """Read and validate the order book at `path`; raises ConfigError naming the bad field."""
+    try:
+        content = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"sandbox order book {path} does not exist; set [sandbox] orders in bulk.toml "
+            "or BULK_SANDBOX_ORDERS (samples/marketplace.json is an example)"
+        ) from None
+    except OSError as e:
+        raise ConfigError(f"cannot read sandbox order book {path}: {e.strerror or e}") from None
+    try:
+        data = json.loads(content.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"sandbox order book {path} is not UTF-8 text") from None
+    except json.JSONDecodeError as e:
+        raise ConfigError(
+            f"sandbox order book {path} is not valid JSON: {e.msg} "
+            f"at line {e.lineno} column {e.colno}"
+        ) from None
+    return parse_book(data, path, hashlib.sha256(content).hexdigest(), clock.now())

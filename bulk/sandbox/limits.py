@@ -1,0 +1,96 @@
+"""Amazon's published rate limits per operation, their token buckets, and seeded fault injection."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime
+
+from bulk.sandbox.book import Faults
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A usage plan: requests per second restored, and the bucket's size."""
+
+    rate: float
+    burst: int
+
+    @property
+    def header(self) -> str:
+        """The `x-amzn-RateLimit-Limit` value, e.g. "0.0167"."""
+        return str(self.rate)
+
+
+_MESSAGING = Rate(1.0, 5)
+
+# Default usage plans, from each operation's "Usage Plan" table in Amazon's models
+# (reference/amazon/models/*.json; reports_2021-06-30.json in amzn/selling-partner-api-models)
+# and FIELD-NOTES "Published rate limits".
+RATES: dict[str, Rate] = {
+    "getOrders": Rate(0.0167, 20),
+    "getOrder": Rate(0.5, 30),
+    "getOrderItems": Rate(0.5, 30),
+    "createFeedDocument": Rate(0.5, 15),
+    "createFeed": Rate(0.0083, 15),
+    "getFeed": Rate(2.0, 15),
+    "getFeeds": Rate(0.0222, 10),
+    "cancelFeed": Rate(2.0, 15),
+    "getFeedDocument": Rate(0.0222, 10),
+    "createReport": Rate(0.0167, 15),
+    "getReport": Rate(2.0, 15),
+    "getReportDocument": Rate(0.0167, 15),
+    "getMessagingActionsForOrder": _MESSAGING,
+    "GetAttributes": _MESSAGING,
+    "confirmCustomizationDetails": _MESSAGING,
+    "createConfirmDeliveryDetails": _MESSAGING,
+    "createLegalDisclosure": _MESSAGING,
+    "createConfirmOrderDetails": _MESSAGING,
+    "createConfirmServiceDetails": _MESSAGING,
+    "CreateWarranty": _MESSAGING,
+    "createDigitalAccessKey": _MESSAGING,
+    "createUnexpectedProblem": _MESSAGING,
+    "sendInvoice": _MESSAGING,
+}
+
+# How long a "slow" fault holds the answer, in real seconds before time_scale.
+SLOW_SECONDS = 3.0
+
+
+class Buckets:
+    """One token bucket per operation, refilled `time_scale` times faster than Amazon's."""
+
+    def __init__(self, time_scale: float) -> None:
+        self.time_scale = time_scale
+        self._levels: dict[str, tuple[float, datetime]] = {}
+
+    def take(self, operation: str, now: datetime) -> bool:
+        """Spend one token; False when the bucket is empty (Amazon answers 429)."""
+        plan = RATES.get(operation)
+        if plan is None:
+            return True
+        level, since = self._levels.get(operation, (float(plan.burst), now))
+        elapsed = max((now - since).total_seconds(), 0.0)
+        level = min(float(plan.burst), level + elapsed * plan.rate * self.time_scale)
+        if level < 1.0:
+            self._levels[operation] = (level, now)
+            return False
+        self._levels[operation] = (level - 1.0, now)
+        return True
+
+
+class FaultInjector:
+    """Draws faults at the book's rate from a seeded generator, so a run can be repeated."""
+
+    def __init__(self, faults: Faults) -> None:
+        self.faults = faults
+        self._random = random.Random(faults.seed)
+
+    def draw(self, target: str) -> str | None:
+        """The fault to answer with ("429", "500", "503", "slow"), or None."""
+        answers = self.faults.answers
+        if self.faults.rate <= 0 or not answers or target not in self.faults.targets:
+            return None
+        if self._random.random() >= self.faults.rate:
+            return None
+        return self._random.choice(answers)

@@ -1,0 +1,290 @@
+"""Orders API v0 in the sandbox: getOrders, getOrder, getOrderItems, shaped as ordersV0.json."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from bulk.models import ORDER_ID_RE
+from bulk.sandbox import clock
+from bulk.sandbox.book import CHANNELS, ORDER_STATUSES, BookItem, BookOrder
+from bulk.sandbox.market import Marketplace
+from bulk.sandbox.wire import Reply, Request, invalid_input, json_reply, not_found
+
+# Currency and sales channel per marketplace (Amazon's marketplace ids; ordersV0.json SalesChannel).
+MARKETS: dict[str, tuple[str, str, str]] = {
+    "ATVPDKIKX0DER": ("USD", "Amazon.com", "US"),
+    "A2EUQ1WTGCTBG2": ("CAD", "Amazon.ca", "CA"),
+    "A1AM78C64UM0Y8": ("MXN", "Amazon.com.mx", "MX"),
+    "A2Q3Y263D00KWC": ("BRL", "Amazon.com.br", "BR"),
+    "A1F83G8C2ARO7P": ("GBP", "Amazon.co.uk", "GB"),
+    "A1PA6795UKMFR9": ("EUR", "Amazon.de", "DE"),
+    "A13V1IB3VIYZZH": ("EUR", "Amazon.fr", "FR"),
+    "APJ6JRA9NG5V4": ("EUR", "Amazon.it", "IT"),
+    "A1RKKUPIHCS9HS": ("EUR", "Amazon.es", "ES"),
+    "A1805IZSGTT6HS": ("EUR", "Amazon.nl", "NL"),
+    "A2NODRKZP88ZB9": ("SEK", "Amazon.se", "SE"),
+    "A1C3SOZRARQ6R3": ("PLN", "Amazon.pl", "PL"),
+    "AMEN7PMS3EDWL": ("EUR", "Amazon.com.be", "BE"),
+    "A33AVAJ2PDY3EV": ("TRY", "Amazon.com.tr", "TR"),
+    "A21TJRUUN4KGV": ("INR", "Amazon.in", "IN"),
+    "A1VC38T7YXB528": ("JPY", "Amazon.co.jp", "JP"),
+    "A39IBJ37TRP1C6": ("AUD", "Amazon.com.au", "AU"),
+    "A19VAU5U5O7RUS": ("SGD", "Amazon.sg", "SG"),
+    "A2VIGQ35RCS4UG": ("AED", "Amazon.ae", "AE"),
+    "A17E79C6D8DWNP": ("SAR", "Amazon.sa", "SA"),
+}
+
+# Placeholder shipping addresses (no real person): city, state or region, postal code.
+ADDRESSES: dict[str, tuple[str, str, str]] = {
+    "US": ("SEATTLE", "WA", "98109"),
+    "CA": ("TORONTO", "ON", "M5V 2T6"),
+    "GB": ("LONDON", "London", "SW1A 1AA"),
+    "DE": ("BERLIN", "Berlin", "10115"),
+    "FR": ("PARIS", "Île-de-France", "75001"),
+    "IT": ("MILANO", "MI", "20121"),
+    "ES": ("MADRID", "Madrid", "28001"),
+    "JP": ("TOKYO", "Tokyo", "100-0001"),
+}
+
+# Amazon refuses CreatedAfter/CreatedBefore later than two minutes before the request
+# (ordersV0.json, getOrders CreatedAfter and CreatedBefore).
+_LAG = timedelta(minutes=2)
+MAX_ORDER_IDS = 50
+
+
+def market_of(marketplace_id: str) -> tuple[str, str, str]:
+    return MARKETS.get(marketplace_id, ("USD", "Amazon.com", "US"))
+
+
+def ship_to(order: BookOrder, marketplace_id: str) -> tuple[str, str, str, str]:
+    """A placeholder address in the buyer's country: city, state or region, postal code, country."""
+    region = order.locale.replace("-", "_").split("_")[-1]
+    country = region if region in ADDRESSES else market_of(marketplace_id)[2]
+    city, state, postal = ADDRESSES.get(country, ("", "", ""))
+    return city, state, postal, country
+
+
+def _money(currency: str, amount: Decimal) -> dict[str, str]:
+    return {"CurrencyCode": currency, "Amount": str(amount.quantize(Decimal("0.01")))}
+
+
+def last_update(market: Marketplace, order: BookOrder, now: datetime) -> datetime:
+    """When the order last changed: shortly after purchase, or when the sandbox cancelled lines."""
+    moment = max(order.purchased, min(order.purchased + timedelta(minutes=5), now))
+    for cancellation in market.cancelled(order.id).values():
+        moment = max(moment, clock.parse_iso(cancellation.time) or moment)
+    return moment
+
+
+def order_json(market: Marketplace, order: BookOrder, now: datetime) -> dict[str, Any]:
+    """An Order object (ordersV0.json, definitions/Order)."""
+    cancelled = market.cancelled(order.id)
+    status = order.status_with(cancelled)
+    live = [item for item in order.items if item.id not in cancelled]
+    currency, sales_channel, _ = market_of(market.book.marketplace_id)
+    gone = status == "Canceled"
+    data: dict[str, Any] = {
+        "AmazonOrderId": order.id,
+        "SellerOrderId": order.id,
+        "PurchaseDate": clock.iso(order.purchased),
+        "LastUpdateDate": clock.iso(last_update(market, order, now)),
+        "OrderStatus": status,
+        "FulfillmentChannel": order.channel,
+        "SalesChannel": sales_channel,
+        "ShipServiceLevel": "Std Dom",
+        "NumberOfItemsShipped": 0 if gone else sum(item.shipped for item in live),
+        "NumberOfItemsUnshipped": 0 if gone else sum(item.qty - item.shipped for item in live),
+        "MarketplaceId": market.book.marketplace_id,
+        "ShipmentServiceLevelCategory": "Standard",
+        "OrderType": "StandardOrder",
+        "EarliestShipDate": clock.iso(order.purchased + timedelta(days=1)),
+        "LatestShipDate": clock.iso(order.purchased + timedelta(days=2)),
+        "IsBusinessOrder": False,
+        "IsPrime": False,
+        "IsPremiumOrder": False,
+        "IsGlobalExpressEnabled": False,
+        "IsReplacementOrder": False,
+        "IsSoldByAB": False,
+        "IsISPU": False,
+        "IsAccessPointOrder": False,
+        "HasRegulatedItems": False,
+    }
+    if order.channel == "MFN":
+        data["EarliestDeliveryDate"] = clock.iso(order.purchased + timedelta(days=3))
+        data["LatestDeliveryDate"] = clock.iso(order.purchased + timedelta(days=7))
+    # Amazon leaves out the money and the address while an order is Pending, and the total
+    # once it is Canceled.
+    if status != "Pending":
+        city, state, postal, ship_country = ship_to(order, market.book.marketplace_id)
+        data["ShippingAddress"] = {
+            "City": city,
+            "StateOrRegion": state,
+            "PostalCode": postal,
+            "CountryCode": ship_country,
+        }
+        data["PaymentMethod"] = "Other"
+        data["PaymentMethodDetails"] = ["Standard"]
+        if not gone:
+            total = sum((item.price * item.qty for item in live), Decimal(0))
+            data["OrderTotal"] = _money(currency, total)
+    return data
+
+
+def item_json(
+    market: Marketplace, order: BookOrder, item: BookItem, cancelled: Collection[str]
+) -> dict[str, Any]:
+    """An OrderItem object (ordersV0.json, definitions/OrderItem)."""
+    currency = market_of(market.book.marketplace_id)[0]
+    # A cancelled line stays on the order with QuantityOrdered 0, as Amazon reports it.
+    gone = item.id in cancelled or order.status == "Canceled"
+    data: dict[str, Any] = {
+        "ASIN": item.asin,
+        "SellerSKU": item.sku,
+        "OrderItemId": item.id,
+        "Title": item.title,
+        "QuantityOrdered": 0 if gone else item.qty,
+        "QuantityShipped": item.shipped,
+        "ProductInfo": {"NumberOfItems": "1"},
+        "IsGift": "false",
+        "ConditionId": "New",
+        "ConditionSubtypeId": "New",
+        "IsTransparency": False,
+        "SerialNumberRequired": False,
+        "BuyerRequestedCancel": {
+            "IsBuyerRequestedCancel": "true" if item.buyer_requested_cancel else "false",
+        },
+    }
+    if item.buyer_requested_cancel:
+        data["BuyerRequestedCancel"]["BuyerCancelReason"] = item.buyer_cancel_reason
+    if order.status != "Pending" and not gone:
+        data["ItemPrice"] = _money(currency, item.price * item.qty)
+        data["ItemTax"] = _money(currency, Decimal(0))
+        data["PromotionDiscount"] = _money(currency, Decimal(0))
+    return data
+
+
+def _time(request: Request, name: str) -> datetime | None:
+    raw = request.value(name)
+    if raw is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise invalid_input(f"{name} is not a valid ISO 8601 date time: {raw!r}.") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _filters(request: Request, now: datetime) -> dict[str, Any]:
+    marketplaces = request.values("MarketplaceIds")
+    if not marketplaces:
+        raise invalid_input("MarketplaceIds is required.")
+    created_after = _time(request, "CreatedAfter")
+    created_before = _time(request, "CreatedBefore")
+    updated_after = _time(request, "LastUpdatedAfter")
+    updated_before = _time(request, "LastUpdatedBefore")
+    if created_after is None and updated_after is None:
+        raise invalid_input("Either CreatedAfter or LastUpdatedAfter must be specified.")
+    if created_after is not None and updated_after is not None:
+        raise invalid_input("CreatedAfter and LastUpdatedAfter cannot both be specified.")
+    if created_before is not None and created_after is None:
+        raise invalid_input("CreatedBefore can only be used with CreatedAfter.")
+    if updated_before is not None and updated_after is None:
+        raise invalid_input("LastUpdatedBefore can only be used with LastUpdatedAfter.")
+    for name, moment in (("CreatedAfter", created_after), ("CreatedBefore", created_before)):
+        if moment is not None and moment > now - _LAG:
+            raise invalid_input(
+                f"{name} must be no later than two minutes before the request time."
+            )
+    ids = request.values("AmazonOrderIds")
+    if len(ids) > MAX_ORDER_IDS:
+        raise invalid_input(
+            f"AmazonOrderIds can hold at most {MAX_ORDER_IDS} order ids, not {len(ids)}."
+        )
+    bad = [order_id for order_id in ids if not ORDER_ID_RE.match(order_id)]
+    if bad:
+        raise invalid_input(f"Invalid AmazonOrderIds: {', '.join(bad)}.")
+    statuses = request.values("OrderStatuses")
+    for status in statuses:
+        if status not in ORDER_STATUSES:
+            raise invalid_input(f"Invalid OrderStatuses value: {status}.")
+    channels = request.values("FulfillmentChannels")
+    for channel in channels:
+        if channel not in CHANNELS:
+            raise invalid_input(f"Invalid FulfillmentChannels value: {channel}.")
+    size_raw = request.value("MaxResultsPerPage") or "100"
+    if not size_raw.isdigit() or not 1 <= int(size_raw) <= 100:
+        raise invalid_input("MaxResultsPerPage must be between 1 and 100.")
+    by_update = updated_after is not None
+    after = updated_after if by_update else created_after
+    before = (updated_before if by_update else created_before) or now - _LAG
+    assert after is not None  # one of the two is set, checked above
+    return {
+        "marketplaces": marketplaces,
+        "by_update": by_update,
+        "after": clock.iso(after),
+        "before": clock.iso(before),
+        "ids": ids,
+        "statuses": statuses,
+        "channels": channels,
+        "size": int(size_raw),
+        "offset": 0,
+    }
+
+
+def get_orders(market: Marketplace, request: Request) -> Reply:
+    """GET /orders/v0/orders: unknown ids are left out, as Amazon does."""
+    now = clock.now()
+    token = request.value("NextToken")
+    filters = market.read_token(token, "NextToken") if token else _filters(request, now)
+    after = clock.parse_iso(filters["after"])
+    before = clock.parse_iso(filters["before"])
+    matches: list[tuple[datetime, dict[str, Any]]] = []
+    if market.book.marketplace_id in filters["marketplaces"]:
+        for order in market.book.orders:
+            data = order_json(market, order, now)
+            moment = last_update(market, order, now) if filters["by_update"] else order.purchased
+            if after is not None and moment < after:
+                continue
+            if before is not None and moment > before:
+                continue
+            if filters["ids"] and order.id not in filters["ids"]:
+                continue
+            if filters["statuses"] and data["OrderStatus"] not in filters["statuses"]:
+                continue
+            if filters["channels"] and order.channel not in filters["channels"]:
+                continue
+            matches.append((moment, data))
+    matches.sort(key=lambda match: (match[0], match[1]["AmazonOrderId"]))
+    start, size = int(filters["offset"]), int(filters["size"])
+    payload: dict[str, Any] = {"Orders": [data for _, data in matches[start : start + size]]}
+    payload["LastUpdatedBefore" if filters["by_update"] else "CreatedBefore"] = filters["before"]
+    if start + size < len(matches):
+        payload["NextToken"] = market.next_token({**filters, "offset": start + size})
+    return json_reply({"payload": payload})
+
+
+def _order(market: Marketplace, request: Request) -> BookOrder:
+    order_id = request.params["orderId"]
+    if not ORDER_ID_RE.match(order_id):
+        raise invalid_input(f"Invalid AmazonOrderId: {order_id}.")
+    order = market.book.order(order_id)
+    if order is None:
+        raise not_found(f"Order {order_id} was not found.")
+    return order
+
+
+def get_order(market: Marketplace, request: Request) -> Reply:
+    """GET /orders/v0/orders/{orderId}."""
+    order = _order(market, request)
+    return json_reply({"payload": order_json(market, order, clock.now())})
+
+
+def get_order_items(market: Marketplace, request: Request) -> Reply:
+    """GET /orders/v0/orders/{orderId}/orderItems (all lines on one page)."""
+    order = _order(market, request)
+    cancelled = market.cancelled(order.id)
+    items = [item_json(market, order, item, cancelled) for item in order.items]
+    return json_reply({"payload": {"AmazonOrderId": order.id, "OrderItems": items}})

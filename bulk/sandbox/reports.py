@@ -1,0 +1,388 @@
+"""Reports API 2021-06-30 in the sandbox: seller performance and unshipped-orders reports."""
+
+from __future__ import annotations
+
+# Shapes follow Amazon's reports_2021-06-30.json (amzn/selling-partner-api-models); a report
+# finishes after the book's `report_polls` getReport calls and is built at that moment.
+import hashlib
+import json
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from bulk.sandbox import clock
+from bulk.sandbox.market import FINAL_STATUSES, Marketplace, progress
+from bulk.sandbox.orders import ship_to
+from bulk.sandbox.state import Report
+from bulk.sandbox.wire import Reply, Request, invalid_input, json_reply, not_found
+
+PERFORMANCE = "GET_V2_SELLER_PERFORMANCE_REPORT"
+UNSHIPPED = "GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING"
+REPORT_TYPES = (PERFORMANCE, UNSHIPPED)
+
+# Amazon's target for the cancellation rate: under 2.5% (FIELD-NOTES "The cancellation rate").
+CANCELLATION_TARGET = 0.025
+
+# Columns of the unshipped orders report, in Amazon's order (Seller Central help "Unshipped
+# Orders Report"; the buyer-requested-cancellation columns were added in 2022).
+UNSHIPPED_COLUMNS = (
+    "order-id",
+    "order-item-id",
+    "purchase-date",
+    "payments-date",
+    "reporting-date",
+    "promise-date",
+    "days-past-promise",
+    "buyer-email",
+    "buyer-name",
+    "buyer-phone-number",
+    "sku",
+    "product-name",
+    "quantity-purchased",
+    "quantity-shipped",
+    "quantity-to-ship",
+    "ship-service-level",
+    "recipient-name",
+    "ship-address-1",
+    "ship-address-2",
+    "ship-address-3",
+    "ship-city",
+    "ship-state",
+    "ship-postal-code",
+    "ship-country",
+    "is-business-order",
+    "purchase-order-number",
+    "price-designation",
+    "is-prime",
+    "is-buyer-requested-cancellation",
+    "buyer-requested-cancel-reason",
+    "verge-of-cancellation",
+    "verge-of-lateShipment",
+)
+
+
+def create_report(market: Marketplace, request: Request) -> Reply:
+    """POST /reports/2021-06-30/reports → 202 {reportId}."""
+    body = request.json_body()
+    report_type = body.get("reportType")
+    if not isinstance(report_type, str) or not report_type:
+        raise invalid_input("reportType is required.")
+    if report_type not in REPORT_TYPES:
+        raise invalid_input(
+            f"Report type {report_type} is not available in the sandbox; "
+            f"it makes {' and '.join(REPORT_TYPES)}."
+        )
+    marketplaces = body.get("marketplaceIds")
+    if (
+        not isinstance(marketplaces, list)
+        or not marketplaces
+        or not all(isinstance(m, str) for m in marketplaces)
+    ):
+        raise invalid_input("marketplaceIds is required.")
+    now = clock.now()
+    bounds: dict[str, str] = {}
+    for name in ("dataStartTime", "dataEndTime"):
+        raw = body.get(name)
+        moment = clock.parse_iso(raw) if isinstance(raw, str) else now if raw is None else None
+        if moment is None:
+            raise invalid_input(
+                f"{name} is not a valid ISO 8601 date time with an offset: {raw!r}."
+            )
+        bounds[name] = clock.iso(moment)
+    report = Report(
+        id=str(60_000_000_000 + market.state.take_id()),
+        report_type=report_type,
+        marketplace_ids=tuple(marketplaces),
+        created=clock.iso(now),
+        data_start=bounds["dataStartTime"],
+        data_end=bounds["dataEndTime"],
+    )
+    market.state.reports[report.id] = report
+    return json_reply({"reportId": report.id}, 202)
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    """A Report object (reports_2021-06-30.json, definitions/Report)."""
+    data: dict[str, Any] = {
+        "reportId": report.id,
+        "reportType": report.report_type,
+        "marketplaceIds": list(report.marketplace_ids),
+        "dataStartTime": report.data_start,
+        "dataEndTime": report.data_end,
+        "createdTime": report.created,
+        "processingStatus": report.status,
+    }
+    if report.started:
+        data["processingStartTime"] = report.started
+    if report.ended:
+        data["processingEndTime"] = report.ended
+    if report.document_id:
+        data["reportDocumentId"] = report.document_id
+    return data
+
+
+def get_report(market: Marketplace, request: Request) -> Reply:
+    """GET /reports/2021-06-30/reports/{reportId}."""
+    report = market.state.reports.get(request.params["reportId"])
+    if report is None:
+        raise not_found(f"Report {request.params['reportId']} was not found.")
+    if report.status not in FINAL_STATUSES:
+        seen = report.observations + 1
+        status = progress(seen, market.book.report_polls)
+        now = clock.iso(clock.now())
+        report = replace(report, observations=seen, status=status)
+        if status != "IN_QUEUE" and not report.started:
+            report = replace(report, started=now)
+        if status == "DONE":
+            content, content_type = _content(market, report.report_type)
+            doc = market.new_document("report", content_type, content, market.book.compress_reports)
+            report = replace(report, ended=now, document_id=doc.id)
+        market.state.reports[report.id] = report
+    return json_reply(report_json(report))
+
+
+def get_report_document(market: Marketplace, request: Request) -> Reply:
+    """GET /reports/2021-06-30/documents/{reportDocumentId}: the download URL."""
+    doc = market.state.documents.get(request.params["reportDocumentId"])
+    if doc is None or doc.kind != "report":
+        raise not_found(f"Report document {request.params['reportDocumentId']} was not found.")
+    data = {"reportDocumentId": doc.id, "url": market.signed_url("download", doc)}
+    if doc.compressed:
+        data["compressionAlgorithm"] = "GZIP"
+    return json_reply(data)
+
+
+def _content(market: Marketplace, report_type: str) -> tuple[bytes, str]:
+    now = clock.now()
+    if report_type == PERFORMANCE:
+        text = json.dumps(performance_report(market, now), indent=2)
+        return text.encode("utf-8"), "application/json; charset=UTF-8"
+    return unshipped_report(market, now).encode("utf-8"), "text/plain; charset=UTF-8"
+
+
+# Seller performance -----------------------------------------------------------------
+
+
+def _range(first: datetime, last: datetime) -> dict[str, str]:
+    return {
+        "reportingDateFrom": first.strftime("%Y-%m-%dT00:00Z"),
+        "reportingDateTo": last.strftime("%Y-%m-%dT23:59Z"),
+    }
+
+
+def _count(count: int) -> dict[str, Any]:
+    return {"count": count, "status": "GOOD" if count == 0 else "NONE"}
+
+
+def _violations(window: dict[str, str]) -> dict[str, Any]:
+    return {
+        "reportingDateRange": window,
+        "defectsCount": 0,
+        "status": "GOOD",
+        "targetValue": 0,
+        "targetCondition": "EQUALS",
+    }
+
+
+def _defect_rate(window: dict[str, str], orders: int, channel: str) -> dict[str, Any]:
+    return {
+        "reportingDateRange": window,
+        "orderCount": orders,
+        "orderWithDefects": _count(0),
+        "claims": _count(0),
+        "chargebacks": _count(0),
+        "negativeFeedback": _count(0),
+        "fulfillmentType": channel,
+        "status": "GOOD",
+        "rate": 0.0,
+        "targetValue": 0.01,
+        "targetCondition": "LESS_THAN",
+    }
+
+
+def cancellation_figures(market: Marketplace, now: datetime) -> tuple[int, int]:
+    """(orders, seller-cancelled orders) over the last 7 days: the book's plus the sandbox's.
+
+    An order counts once however many of its lines were cancelled; a line the buyer asked to
+    cancel and the seller cancelled with BuyerCanceled does not count (FIELD-NOTES).
+    """
+    # The report covers the 7 whole days that end the day before it is made: a cancellation
+    # made today shows up in tomorrow's report, as on Amazon (and bulk adds it from its
+    # ledger meanwhile).
+    last = (now - timedelta(days=1)).date()
+    first = last - timedelta(days=6)
+    cancelled_orders = {
+        c.order_id
+        for c in market.state.all_cancellations()
+        if c.counts and first <= (clock.parse_iso(c.time) or now).date() <= last
+    }
+    performance = market.book.performance
+    return performance.orders_last_7_days, performance.seller_cancels_last_7_days + len(
+        cancelled_orders
+    )
+
+
+def performance_report(market: Marketplace, now: datetime) -> dict[str, Any]:
+    """GET_V2_SELLER_PERFORMANCE_REPORT, as accountHealthReport-2020-11-18.json describes it."""
+    # Amazon's figures end a day before the report is made.
+    last = now - timedelta(days=1)
+    week = _range(last - timedelta(days=6), last)
+    month = _range(last - timedelta(days=29), last)
+    half_year = _range(last - timedelta(days=179), last)
+    orders, cancels = cancellation_figures(market, now)
+    rate = round(cancels / orders, 4) if orders else 0.0
+    good = rate < CANCELLATION_TARGET
+    marketplace_id = market.book.marketplace_id
+    metrics: dict[str, Any] = {
+        "marketplaceId": marketplace_id,
+        "invoiceDefectRate": {
+            "reportingDateRange": week,
+            "orderCount": orders,
+            "invoiceDefect": _count(0),
+            "missingInvoice": _count(0),
+            "lateInvoice": _count(0),
+            "status": "GOOD",
+            "rate": 0.0,
+            "targetValue": 0.05,
+            "targetCondition": "LESS_THAN",
+        },
+        "lateShipmentRate": {
+            "reportingDateRange": month,
+            "orderCount": orders,
+            "lateShipmentCount": 0,
+            "status": "GOOD",
+            "rate": 0.0,
+            "targetValue": 0.04,
+            "targetCondition": "LESS_THAN",
+        },
+        "orderDefectRate": {
+            "mfn": _defect_rate(month, orders, "mfn"),
+            "afn": _defect_rate(month, 0, "afn"),
+        },
+        "onTimeDeliveryRate": {
+            "reportingDateRange": month,
+            "shipmentCountWithValidTracking": orders,
+            "onTimeDeliveryCount": orders,
+            "status": "GOOD",
+            "rate": 1.0,
+            "targetValue": 0.9,
+            "targetCondition": "GREATER_THAN",
+        },
+        "unitOnTimeDeliveryRate": {
+            "reportingDateRange": month,
+            "status": "GOOD",
+            "targetValue": 0.9,
+            "targetCondition": "GREATER_THAN",
+            "unitOnTimeDeliveryCount": orders,
+            "totalUnitCount": orders,
+            "rate": 1.0,
+        },
+        "validTrackingRate": {
+            "reportingDateRange": month,
+            "shipmentCount": orders,
+            "validTrackingCount": orders,
+            "status": "GOOD",
+            "rate": 1.0,
+            "targetValue": 0.95,
+            "targetCondition": "GREATER_THAN",
+        },
+        "preFulfillmentCancellationRate": {
+            "reportingDateRange": week,
+            "orderCount": orders,
+            "cancellationCount": cancels,
+            "status": "GOOD" if good else "BAD",
+            "rate": rate,
+            "targetValue": CANCELLATION_TARGET,
+            "targetCondition": "LESS_THAN",
+        },
+        "warningStates": [],
+        "accountHealthRating": {
+            "ahrStatus": "GREAT" if good else "WARNED",
+            "reportingDateRange": half_year,
+        },
+    }
+    for name in (
+        "listingPolicyViolations",
+        "productAuthenticityCustomerComplaints",
+        "productConditionCustomerComplaints",
+        "productSafetyCustomerComplaints",
+        "receivedIntellectualPropertyComplaints",
+        "restrictedProductPolicyViolations",
+        "suspectedIntellectualPropertyViolations",
+        "foodAndProductSafetyIssues",
+        "otherPolicyViolations",
+        "documentRequests",
+    ):
+        metrics[name] = _violations(half_year)
+    return {
+        "accountStatuses": [
+            {"marketplaceId": marketplace_id, "status": "NORMAL" if good else "AT_RISK"}
+        ],
+        "performanceMetrics": [metrics],
+    }
+
+
+# Unshipped orders -------------------------------------------------------------------
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def unshipped_report(market: Marketplace, now: datetime) -> str:
+    """GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING: tab-separated, one line per line left to ship.
+
+    Merchant-fulfilled Unshipped and PartiallyShipped orders only; buyer details are placeholders.
+    """
+    lines = ["\t".join(UNSHIPPED_COLUMNS)]
+    for order in market.book.orders:
+        cancelled = market.cancelled(order.id)
+        if order.channel != "MFN" or order.status_with(cancelled) not in (
+            "Unshipped",
+            "PartiallyShipped",
+        ):
+            continue
+        promise = order.purchased + timedelta(days=2)
+        city, state, postal, ship_country = ship_to(order, market.book.marketplace_id)
+        buyer = hashlib.sha256(order.id.encode()).hexdigest()[:16]
+        for item in order.items:
+            if item.id in cancelled or item.qty - item.shipped <= 0:
+                continue
+            row = {
+                "order-id": order.id,
+                "order-item-id": item.id,
+                "purchase-date": _stamp(order.purchased),
+                "payments-date": _stamp(order.purchased),
+                "reporting-date": _stamp(min(order.purchased + timedelta(minutes=5), now)),
+                "promise-date": _stamp(promise),
+                "days-past-promise": str((now - promise).days),
+                "buyer-email": f"{buyer}@marketplace.amazon.com",
+                "buyer-name": "Sandbox Buyer",
+                "buyer-phone-number": "",
+                "sku": item.sku,
+                "product-name": item.title,
+                "quantity-purchased": str(item.qty),
+                "quantity-shipped": str(item.shipped),
+                "quantity-to-ship": str(item.qty - item.shipped),
+                "ship-service-level": "Standard",
+                "recipient-name": "Sandbox Buyer",
+                "ship-address-1": "1 Sandbox Way",
+                "ship-address-2": "",
+                "ship-address-3": "",
+                "ship-city": city,
+                "ship-state": state,
+                "ship-postal-code": postal,
+                "ship-country": ship_country,
+                "is-business-order": "false",
+                "purchase-order-number": "",
+                "price-designation": "",
+                "is-prime": "false",
+                "is-buyer-requested-cancellation": "true"
+                if item.buyer_requested_cancel
+                else "false",
+                "buyer-requested-cancel-reason": item.buyer_cancel_reason,
+                "verge-of-cancellation": "false",
+                "verge-of-lateShipment": "false",
+            }
+            lines.append("\t".join(row[column].replace("\t", " ") for column in UNSHIPPED_COLUMNS))
+    return "\n".join(lines) + "\n"

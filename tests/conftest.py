@@ -1,0 +1,112 @@
+"""Shared fixtures: the sandbox marketplace on a frozen clock, and sp_api clients pointed at it."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from freezegun import freeze_time
+from freezegun.api import FrozenDateTimeFactory
+
+from bulk.amazon.clients import SANDBOX_CREDENTIALS, Clients, connect
+from bulk.sandbox import Sandbox, start_sandbox
+
+DATA = Path(__file__).parent / "data"
+SANDBOX_NOW = "2026-03-02T15:00:00+00:00"  # a Monday afternoon, UTC
+US = "ATVPDKIKX0DER"
+FEED_CONTENT_TYPE = "text/xml; charset=UTF-8"
+
+
+@pytest.fixture
+def sandbox_clock() -> Iterator[FrozenDateTimeFactory]:
+    """The frozen clock the sandbox runs on; `.tick(seconds)` moves it."""
+    with freeze_time(SANDBOX_NOW) as frozen:
+        yield frozen
+
+
+@pytest.fixture
+def sandbox_orders() -> Path:
+    """The order book the `sandbox` fixture serves; override it to serve another."""
+    return DATA / "marketplace_basic.json"
+
+
+@pytest.fixture
+def sandbox_state(tmp_path: Path) -> Path:
+    return tmp_path / "sandbox-state"
+
+
+@pytest.fixture
+def sandbox(
+    sandbox_clock: FrozenDateTimeFactory, sandbox_orders: Path, sandbox_state: Path
+) -> Iterator[Sandbox]:
+    """A running sandbox marketplace on 127.0.0.1, its clock frozen at SANDBOX_NOW."""
+    with start_sandbox(sandbox_orders, sandbox_state) as running:
+        yield running
+
+
+@pytest.fixture
+def sandbox_clients(sandbox: Sandbox) -> Iterator[Clients]:
+    """python-amazon-sp-api clients talking to the `sandbox` fixture (US marketplace)."""
+    clients = connect(sandbox.url, sandbox.url, SANDBOX_CREDENTIALS, US)
+    yield clients
+    clients.close()
+
+
+AckMessage = tuple[str, str, list[tuple[str, str]]]  # (order id, StatusCode, [(item id, reason)])
+
+
+def acknowledgement_feed(messages: list[AckMessage], seller_id: str = "A1SANDBOXSELLER") -> bytes:
+    """An Order Acknowledgement feed (reference/amazon/xsd/OrderAcknowledgement.xsd)."""
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<AmazonEnvelope xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        'xsi:noNamespaceSchemaLocation="amzn-envelope.xsd">',
+        f"<Header><DocumentVersion>1.01</DocumentVersion>"
+        f"<MerchantIdentifier>{seller_id}</MerchantIdentifier></Header>",
+        "<MessageType>OrderAcknowledgement</MessageType>",
+    ]
+    for number, (order_id, status, items) in enumerate(messages, start=1):
+        lines = "".join(
+            f"<Item><AmazonOrderItemCode>{item}</AmazonOrderItemCode>"
+            + (f"<CancelReason>{reason}</CancelReason>" if reason else "")
+            + "</Item>"
+            for item, reason in items
+        )
+        parts.append(
+            f"<Message><MessageID>{number}</MessageID><OrderAcknowledgement>"
+            f"<AmazonOrderID>{order_id}</AmazonOrderID><StatusCode>{status}</StatusCode>"
+            f"{lines}</OrderAcknowledgement></Message>"
+        )
+    parts.append("</AmazonEnvelope>")
+    return "\n".join(parts).encode("utf-8")
+
+
+@pytest.fixture
+def ack_feed() -> Callable[..., bytes]:
+    """Builds an Order Acknowledgement feed document from (order, StatusCode, items) triples."""
+    return acknowledgement_feed
+
+
+FeedRun = tuple[dict[str, Any], str]  # the last getFeed payload, the processing report text
+
+
+@pytest.fixture
+def run_feed(sandbox_clients: Clients) -> Callable[..., FeedRun]:
+    """Sends a feed through the real client (document, upload, createFeed), polls getFeed until
+    it ends, and returns the feed and its processing report."""
+
+    def run(document: bytes, feed_type: str = "POST_ORDER_ACKNOWLEDGEMENT_DATA") -> FeedRun:
+        feeds = sandbox_clients.feeds
+        doc = feeds.create_feed_document(io.BytesIO(document), FEED_CONTENT_TYPE)
+        feed_id = feeds.create_feed(feed_type, doc.payload["feedDocumentId"]).payload["feedId"]
+        for _ in range(10):
+            feed: dict[str, Any] = feeds.get_feed(feed_id).payload
+            if feed["processingStatus"] in ("DONE", "FATAL", "CANCELLED"):
+                break
+        report = feeds.get_feed_result_document(feed["resultFeedDocumentId"])
+        return feed, str(report)
+
+    return run
