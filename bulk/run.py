@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bulk import policy
 from bulk.amazon.feed import FeedMessage, ProcessingReport, build_document, sha256, split_messages
-from bulk.amazon.marketplace import FeedState, Marketplace, crash_point
+from bulk.amazon.marketplace import FeedState, Marketplace, UncertainError, crash_point
 from bulk.config import Config
 from bulk.errors import AmazonError
 from bulk.ledger import Ledger, LedgerRow, PlannedRow, Submission
@@ -320,7 +320,8 @@ def submit(
     by_row = {o.row: o for o in ready}
     for chunk in split_messages(ctx.config.amazon.seller_id, messages):
         feed_id = _send_feed(ctx, sheet, chunk, by_row)
-        report.feed_ids.append(feed_id)
+        if feed_id is not None:
+            report.feed_ids.append(feed_id)
     collect(ctx, outcomes, wait=opts.wait)
     _send_messages(ctx, outcomes)
     _write(ctx, sheet, report)
@@ -373,7 +374,7 @@ def _feed_messages(ready: Sequence[RowOutcome]) -> list[FeedMessage]:
 
 def _send_feed(
     ctx: Context, sheet: Sheet, messages: list[FeedMessage], by_row: dict[int, RowOutcome]
-) -> str:
+) -> str | None:
     """Record, upload, create: the ledger knows each step before the next call is made."""
     document = build_document(ctx.config.amazon.seller_id, messages)
     rows_by_order = {o.order_id: o for o in by_row.values()}
@@ -392,7 +393,21 @@ def _send_feed(
     document_id = ctx.marketplace.upload_document(document)
     ctx.ledger.record_document(sid, document_id)
     crash_point("after-upload")
-    feed_id = ctx.marketplace.create_feed(document_id)
+    try:
+        feed_id = ctx.marketplace.create_feed(document_id)
+    except UncertainError as e:
+        ctx.progress(f"{e}; checking Amazon's feed list so that nothing is sent twice")
+        _recover_unknown_feed(ctx, ctx.ledger.submission(sid))
+        for r in ctx.ledger.rows(sid):
+            o = rows_by_order[r.order_id]
+            if r.outcome == "cancelled":
+                o.status, o.result, o.cancelled_now = Status.CANCELLED, r.result, True
+            else:
+                o.result = (
+                    "Amazon did not confirm receiving the feed, and the order is still open; "
+                    "the next `bulk submit` sends it"
+                )
+        return None
     crash_point("after-create-feed")
     ctx.ledger.record_feed(sid, feed_id)
     ctx.progress(f"feed {feed_id} created")
@@ -641,6 +656,11 @@ def _send_messages(ctx: Context, outcomes: Sequence[RowOutcome]) -> None:
         crash_point("before-message")
         try:
             ctx.marketplace.send_unexpected_problem(o.order_id, text)
+        except UncertainError as e:
+            # It may have reached the buyer: never send it again.
+            ctx.ledger.finish_message(o.order_id, MESSAGE_KIND, "uncertain", str(e), ctx.now())
+            o.values["Message Status"] = _message_status("uncertain", str(e), None)
+            continue
         except AmazonError as e:
             ctx.ledger.finish_message(o.order_id, MESSAGE_KIND, "failed", str(e), ctx.now())
             o.values["Message Status"] = f"failed: {e}"
@@ -656,4 +676,9 @@ def _message_status(state: str, detail: str, sent_at: datetime | None) -> str:
         return "not allowed by Amazon for this order"
     if state == "failed":
         return f"failed: {detail}"
+    if state == "uncertain":
+        return (
+            f"Amazon did not confirm it ({detail}); not sent again so the buyer gets no "
+            "duplicate; check Buyer-Seller Messages"
+        )
     return "interrupted while sending; not sent again (check Buyer-Seller Messages)"

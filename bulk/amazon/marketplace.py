@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -23,8 +22,14 @@ import httpx
 from sp_api.base import ApiResponse, SellingApiException
 from sp_api.base.exceptions import (
     SellingApiForbiddenException,
-    SellingApiNotFoundException,
     SellingApiRequestThrottledException,
+)
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
 )
 
 from bulk.amazon.clients import Clients
@@ -49,6 +54,34 @@ CRASH_ENV = "BULK_CRASH_AT"
 def crash_point(name: str) -> None:
     if os.environ.get(CRASH_ENV) == name:
         os._exit(77)
+
+
+class UncertainError(AmazonError):
+    """A call that must not be repeated failed in a way that leaves its outcome unknown."""
+
+
+def _throttled(e: BaseException) -> bool:
+    return isinstance(e, SellingApiRequestThrottledException) or (
+        isinstance(e, TransientError) and e.status == 429
+    )
+
+
+def _transient(e: BaseException) -> bool:
+    if isinstance(e, TransientError | httpx.TransportError):
+        return True
+    return isinstance(e, SellingApiException) and e.code in _TRANSIENT_STATUS
+
+
+def _reason(e: BaseException) -> str:
+    if isinstance(e, httpx.TimeoutException):
+        return "the request timed out"
+    if isinstance(e, httpx.TransportError):
+        return f"the connection failed ({type(e).__name__})"
+    if isinstance(e, TransientError):
+        return f"Amazon answered {e.status}"
+    if isinstance(e, SellingApiException):
+        return f"Amazon answered {e.code}"
+    return type(e).__name__
 
 
 class TransientError(Exception):
@@ -218,39 +251,62 @@ class Marketplace:
 
     # The one door to Amazon ------------------------------------------------------
 
-    def _call(self, operation: str, fn: Callable[[], T]) -> T:
-        for attempt in range(1, self.max_attempts + 1):
-            self.limiter.acquire(operation)
-            self.calls[operation] += 1
-            try:
-                result = fn()
-                if isinstance(result, ApiResponse):
-                    self.limiter.observe(operation, result.rate_limit)
-                return result
-            except (SellingApiRequestThrottledException, TransientError) as e:
-                status = getattr(e, "status", 429)
-                if status == 429 or isinstance(e, SellingApiRequestThrottledException):
-                    self.limiter.drain(operation)
-                reason = f"Amazon answered {status}"
-            except SellingApiException as e:
-                if e.code in _TRANSIENT_STATUS:
-                    reason = f"Amazon answered {e.code}"
-                else:
-                    raise self._error(operation, e) from e
-            except httpx.TimeoutException:
-                reason = "the request timed out"
-            except httpx.TransportError as e:
-                reason = f"the connection failed ({type(e).__name__})"
-            if attempt == self.max_attempts:
-                raise AmazonError(
-                    f"{operation}: {reason} {self.max_attempts} times; Amazon is throttling or "
-                    "unavailable, run the same command again in a few minutes (nothing is repeated)"
-                )
+    def _call(self, operation: str, fn: Callable[[], T], idempotent: bool = True) -> T:
+        """One operation: rate limit, bounded retries with backoff and jitter, error words.
+
+        A throttled call (429) was refused before Amazon did anything, so it is always tried
+        again. A 5xx answer or a time-out may come after Amazon acted: only calls that are
+        safe to repeat are tried again; the others raise UncertainError for the caller to
+        check what happened (FIELD-NOTES: never cancel or message twice).
+        """
+
+        def retryable(e: BaseException) -> bool:
+            if _throttled(e):
+                return True
+            return idempotent and _transient(e)
+
+        def count_retry(state: RetryCallState) -> None:
             self.retries[operation] += 1
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.max_attempts),
             # Exponential backoff with full jitter (AWS Architecture Blog, "Exponential
-            # Backoff And Jitter"): spreads retries of several clients apart.
-            self.sleep(random.uniform(0, self.backoff_base * 2 ** (attempt - 1)))
-        raise AssertionError("unreachable")
+            # Backoff And Jitter"): spreads the retries of several clients apart.
+            wait=wait_random_exponential(multiplier=self.backoff_base, max=120),
+            retry=retry_if_exception(retryable),
+            sleep=self.sleep,
+            before_sleep=count_retry,
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    self.limiter.acquire(operation)
+                    self.calls[operation] += 1
+                    try:
+                        result = fn()
+                    except BaseException as e:
+                        if _throttled(e):
+                            self.limiter.drain(operation)
+                        raise
+                    if isinstance(result, ApiResponse):
+                        self.limiter.observe(operation, result.rate_limit)
+                    return result
+        except SellingApiException as e:
+            if not (_throttled(e) or _transient(e)):
+                raise self._error(operation, e) from e
+            failure: BaseException = e
+        except (TransientError, httpx.TransportError) as e:
+            failure = e
+        reason = _reason(failure)
+        if not _throttled(failure) and not idempotent:
+            raise UncertainError(
+                f"{operation}: {reason}, so it is not known whether Amazon acted on it"
+            ) from failure
+        raise AmazonError(
+            f"{operation}: {reason} {self.max_attempts} times; Amazon is throttling or "
+            "unavailable, run the same command again in a few minutes (nothing is repeated)"
+        ) from failure
 
     def _error(self, operation: str, e: SellingApiException) -> AmazonError:
         detail = _describe(e)
@@ -333,6 +389,7 @@ class Marketplace:
             lambda: self.clients.feeds.create_feed(
                 FEED_TYPE, document_id, marketplaceIds=[self.marketplace_id]
             ),
+            idempotent=False,
         )
         return str(res.payload["feedId"])
 
@@ -524,10 +581,8 @@ class Marketplace:
         self._call(
             "createUnexpectedProblem",
             lambda: self.clients.messaging.create_unexpected_problem(order_id, body={"text": text}),
+            idempotent=False,
         )
-
-    def is_not_found(self, e: BaseException) -> bool:
-        return isinstance(e.__cause__, SellingApiNotFoundException)
 
 
 def _watch_status(client: Any) -> None:

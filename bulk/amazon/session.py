@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +86,19 @@ def _credentials_file(env: Mapping[str, str]) -> dict[str, str] | None:
     return {k: str(found[k]) for k in keys}
 
 
+def _sandbox_speed(orders: Path) -> float:
+    """How fast to pace calls to the sandbox: its own time scale when it enforces Amazon's
+    rate limits, else not at all (0)."""
+    try:
+        book = json.loads(orders.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return 0.0  # the sandbox itself reports a broken book, with the field at fault
+    if not isinstance(book, dict) or not book.get("enforce_rate_limits"):
+        return 0.0
+    scale = book.get("time_scale", 1)
+    return float(scale) if isinstance(scale, int | float) and scale > 0 else 1.0
+
+
 def _no_wait(_seconds: float) -> None:
     """The sandbox advances feeds per poll: polling it needs no real waiting."""
 
@@ -105,7 +119,7 @@ def open_marketplace(
             yield Marketplace(
                 clients,
                 mp_id,
-                limiter=RateLimiter(scale=0),
+                limiter=RateLimiter(scale=_sandbox_speed(orders)),
                 poll_interval=10.0,
                 poll_sleep=_no_wait,
                 backoff_base=0.01,
