@@ -218,3 +218,53 @@ def test_every_command_has_help() -> None:
         result = runner.invoke(app, [command, "--help"])
         assert result.exit_code == 0
         assert len(result.output.strip()) > 50
+
+
+def test_no_wait_then_status_collects_the_results(workdir: Path) -> None:
+    sent = bulk("submit", "samples/orders.xlsx", "--yes", "--no-wait")
+    assert sent.exit_code == 1
+    rows = sheet_rows(workdir / "samples" / "orders.xlsx")
+    assert rows[2]["Status"] == "SUBMITTED"
+    assert "run `bulk status` later" in rows[2]["Result"]
+    collected = bulk("status", "samples/orders.xlsx")
+    assert collected.exit_code == 1
+    rows = sheet_rows(workdir / "samples" / "orders.xlsx")
+    assert {n: r["Status"] for n, r in rows.items()} == {
+        **EXPECTED,
+        4: "DEFERRED",
+    }
+    assert rows[2]["Message Status"].startswith("sent")
+    assert len(sandbox_record(workdir, "feeds")) == 1
+
+
+def test_a_feed_stuck_in_the_queue_leaves_rows_submitted(workdir: Path) -> None:
+    book_path = workdir / "samples" / "marketplace.json"
+    book = json.loads(book_path.read_text(encoding="utf-8"))
+    book["feed_polls"] = 30
+    book_path.write_text(json.dumps(book), encoding="utf-8")
+    (workdir / "bulk.toml").write_text("[policy]\nfeed_wait_minutes = 5\n", encoding="utf-8")
+    result = bulk("submit", "samples/orders.xlsx", "--yes")
+    assert result.exit_code == 1
+    rows = sheet_rows(workdir / "samples" / "orders.xlsx")
+    assert rows[2]["Status"] == "SUBMITTED"
+    assert "still processing" in rows[2]["Result"]
+    # A later `bulk status`, willing to wait longer, collects them; nothing is sent again.
+    (workdir / "bulk.toml").write_text("[policy]\nfeed_wait_minutes = 120\n", encoding="utf-8")
+    later = bulk("status", "samples/orders.xlsx")
+    assert later.exit_code == 1
+    rows = sheet_rows(workdir / "samples" / "orders.xlsx")
+    assert rows[2]["Status"] == "CANCELLED"
+    assert len(sandbox_record(workdir, "feeds")) == 1
+
+
+def test_a_fatal_feed_fails_its_rows_and_nothing_is_resent(workdir: Path) -> None:
+    (workdir / "bulk.toml").write_text('[amazon]\nseller_id = "A2SOMEONEELSE"\n', encoding="utf-8")
+    result = bulk("submit", "samples/orders.xlsx", "--yes")
+    assert result.exit_code == 1
+    rows = sheet_rows(workdir / "samples" / "orders.xlsx")
+    assert rows[2]["Status"] == "FAILED"
+    assert "FATAL" in rows[2]["Result"]
+    again = bulk("submit", "samples/orders.xlsx", "--yes")
+    assert again.exit_code == 1
+    assert len(sandbox_record(workdir, "feeds")) == 1
+    assert sheet_rows(workdir / "samples" / "orders.xlsx")[2]["Status"] == "FAILED"
