@@ -117,6 +117,18 @@ def _context(config_path: Path | None, verbose: bool) -> Iterator[tuple[Context,
         yield ctx, state
 
 
+@contextlib.contextmanager
+def _locked_sheet(
+    target: str, worksheet: str | None, ctx: Context, state: StateDir
+) -> Iterator[Sheet]:
+    """The sheet, held against a second bulk run on it (same machine, any state folder)."""
+    from bulk.state import sheet_lock
+
+    key = target if "://" in target or target.startswith("gsheet:") else str(Path(target).resolve())
+    with sheet_lock(key):
+        yield _sheet(target, worksheet, ctx, state)
+
+
 def _sheet(target: str, worksheet: str | None, ctx: Context, state: StateDir) -> Sheet:
     from bulk.sheets import open_sheet
 
@@ -153,10 +165,11 @@ def check(
     from bulk.run import check as run_check
 
     with boundary():
-        with _context(config, verbose) as (ctx, state):
-            report = run_check(
-                ctx, _sheet(sheet, worksheet, ctx, state), Options(allow_late=allow_late)
-            )
+        with (
+            _context(config, verbose) as (ctx, state),
+            _locked_sheet(sheet, worksheet, ctx, state) as target,
+        ):
+            report = run_check(ctx, target, Options(allow_late=allow_late))
         raise typer.Exit(_print_report(report, verbose))
 
 
@@ -204,8 +217,11 @@ def submit(
 
     opts = Options(dry_run=dry_run, allow_late=allow_late, wait=not no_wait, save_feed=save_feed)
     with boundary():
-        with _context(config, verbose) as (ctx, state):
-            report = run_submit(ctx, _sheet(sheet, worksheet, ctx, state), opts, confirm)
+        with (
+            _context(config, verbose) as (ctx, state),
+            _locked_sheet(sheet, worksheet, ctx, state) as target,
+        ):
+            report = run_submit(ctx, target, opts, confirm)
         if dry_run:
             say("dry run: nothing was sent")
         elif report.declined:
@@ -224,8 +240,11 @@ def status(
     from bulk.run import status as run_status
 
     with boundary():
-        with _context(config, verbose) as (ctx, state):
-            report = run_status(ctx, _sheet(sheet, worksheet, ctx, state))
+        with (
+            _context(config, verbose) as (ctx, state),
+            _locked_sheet(sheet, worksheet, ctx, state) as target,
+        ):
+            report = run_status(ctx, target)
         raise typer.Exit(_print_report(report, verbose))
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +39,26 @@ class StateDir:
 def run_lock(state: StateDir) -> Iterator[None]:
     """One bulk run per state folder at a time: a second one refuses with one line."""
     state.ensure()
-    path = state.root / "run.lock"
+    with _flock(state.root / "run.lock", f"is using {state.root}"):
+        yield
+
+
+@contextlib.contextmanager
+def sheet_lock(label: str) -> Iterator[None]:
+    """One bulk run per sheet at a time, whatever state folder each uses (same machine).
+
+    The lock file lives in the system's temporary folder, named by a hash of the sheet's
+    path or URL, so nothing is added beside the team's file.
+    """
+    key = hashlib.sha256(label.encode("utf-8")).hexdigest()[:24]
+    folder = Path(tempfile.gettempdir()) / f"bulk-locks-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    with _flock(folder / f"{key}.lock", f"is working on {label}"):
+        yield
+
+
+@contextlib.contextmanager
+def _flock(path: Path, doing: str) -> Iterator[None]:
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
@@ -45,8 +66,7 @@ def run_lock(state: StateDir) -> Iterator[None]:
         except BlockingIOError:
             holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
             raise LockError(
-                f"another bulk run (pid {holder}) is using {state.root}; "
-                "wait for it to finish and run again"
+                f"another bulk run (pid {holder}) {doing}; wait for it to finish and run again"
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)

@@ -146,3 +146,14 @@ def test_two_runs_on_one_state_folder_do_not_interleave(workdir: Path) -> None:
         with pytest.raises(LockError), run_lock(state):
             pass
     assert sandbox_view(workdir, "feeds") == []
+
+
+def test_two_runs_on_one_sheet_with_different_state_folders_do_not_interleave(
+    workdir: Path,
+) -> None:
+    from bulk.state import sheet_lock
+
+    with sheet_lock(str((workdir / "samples" / "orders.xlsx").resolve())):
+        other = run_bulk(workdir, "check", "samples/orders.xlsx")
+    assert other.returncode == 2
+    assert "is working on" in other.stderr
