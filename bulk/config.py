@@ -125,11 +125,13 @@ _SECTIONS: dict[str, type] = {
 }
 
 
-def _hint(key: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(key, known, n=1)
+def _hint(key: str, known: list[str], what: str = "keys") -> str:
+    close = [k for k in known if k.casefold() == key.casefold()] or difflib.get_close_matches(
+        key, known, n=1
+    )
     if close:
         return f"did you mean '{close[0]}'?"
-    return "known keys: " + ", ".join(sorted(known))
+    return f"known {what}: " + ", ".join(sorted(known))
 
 
 def _section(name: str, cls: type, raw: Any, where: str) -> Any:
@@ -161,13 +163,29 @@ def _reasons(raw: Any, where: str) -> tuple[Reason, ...]:
             f'e.g. "Out of stock" = "NoInventory"'
         )
     reasons = []
+    seen: dict[str, str] = {}
     for label, code in raw.items():
         if code not in CANCEL_REASON_CODES:
             raise ConfigError(
                 f"{where}: [reasons] '{label}' = {code!r} is not an Amazon cancel reason; "
-                f"{_hint(str(code), list(CANCEL_REASON_CODES))}"
+                f"{_hint(str(code), list(CANCEL_REASON_CODES), 'reasons')}"
             )
-        reasons.append(Reason(str(label), str(code)))
+        # The sheet matches reasons like headers (case, spaces and punctuation ignored).
+        key = "".join(c for c in label.casefold() if c.isalnum())
+        # Labels become the items of an Excel list dropdown: a comma splits an item in two
+        # and a double quote ends the list, so neither can be offered.
+        if not key or any(c in label for c in ',"'):
+            raise ConfigError(
+                f"{where}: [reasons] label {label!r} must hold letters or digits and no comma "
+                "or double quote (it is an item of the Reason dropdown)"
+            )
+        if key in seen:
+            raise ConfigError(
+                f"{where}: [reasons] '{label}' and '{seen[key]}' are the same label to the "
+                "sheet (case, spaces and punctuation are ignored); keep one"
+            )
+        seen[key] = label
+        reasons.append(Reason(label, str(code)))
     return tuple(reasons)
 
 
@@ -177,7 +195,7 @@ def _validate(config: Config, where: str) -> None:
     if config.amazon.marketplace not in MARKETPLACE_IDS:
         raise ConfigError(
             f"{where}: [amazon] marketplace {config.amazon.marketplace!r} is unknown; "
-            f"{_hint(config.amazon.marketplace, list(MARKETPLACE_IDS))}"
+            f"{_hint(config.amazon.marketplace, list(MARKETPLACE_IDS), 'marketplaces')}"
         )
     p = config.policy
     if not 0 < p.target_rate < 0.025:
@@ -185,14 +203,25 @@ def _validate(config: Config, where: str) -> None:
             f"{where}: [policy] target_rate must be above 0 and below Amazon's 0.025 "
             f"(2.5%), not {p.target_rate}"
         )
+    # Written as `not ... ` so that TOML's nan fails every bound.
     if not 0 < p.max_daily_share <= 1:
-        raise ConfigError(f"{where}: [policy] max_daily_share must be in (0, 1]")
-    if p.window_hours <= 0:
-        raise ConfigError(f"{where}: [policy] window_hours must be positive")
+        raise ConfigError(
+            f"{where}: [policy] max_daily_share must be above 0 and at most 1, "
+            f"not {p.max_daily_share}"
+        )
+    if not p.window_hours > 0:
+        raise ConfigError(
+            f"{where}: [policy] window_hours must be a positive number of hours, "
+            f"not {p.window_hours}"
+        )
     if p.min_details_chars < 0:
         raise ConfigError(f"{where}: [policy] min_details_chars must not be negative")
-    if p.feed_wait_minutes < 0:
-        raise ConfigError(f"{where}: [policy] feed_wait_minutes must not be negative")
+    if not p.feed_wait_minutes >= 0:
+        raise ConfigError(
+            f"{where}: [policy] feed_wait_minutes must be 0 or more, not {p.feed_wait_minutes}"
+        )
+    if p.report_threshold < 0:
+        raise ConfigError(f"{where}: [policy] report_threshold must not be negative")
 
 
 def parse_config(data: Mapping[str, Any], path: Path | None = None) -> Config:

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-ORDER_ID_RE = re.compile(r"^\d{3}-\d{7}-\d{7}$")
-ORDER_ITEM_ID_RE = re.compile(r"^\d{14}$")
+ORDER_ID_RE = re.compile(r"^[0-9]{3}-[0-9]{7}-[0-9]{7}$")
+ORDER_ITEM_ID_RE = re.compile(r"^[0-9]{14}$")
 
 
 class Status(StrEnum):

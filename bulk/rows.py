@@ -10,7 +10,6 @@ from datetime import date
 from bulk.config import Config
 from bulk.errors import SheetError
 from bulk.models import (
-    CANCEL_REASON_CODES,
     ORDER_ID_RE,
     CancelRequest,
     ItemRef,
@@ -22,8 +21,11 @@ from bulk.sheets.base import RESULT_COLUMNS, Cell, CellKind, Grid, SheetRow
 
 
 def header_key(text: str) -> str:
-    """Headers match case-, space- and punctuation-insensitively."""
-    return re.sub(r"[^0-9a-z]", "", text.lower())
+    """Headers (and reasons) match case-, space- and punctuation-insensitively.
+
+    Letters of every script count: "在庫切れ" and "住所不明" must stay two labels.
+    """
+    return "".join(c for c in text.casefold() if c.isalnum())
 
 
 INPUT_COLUMNS: tuple[str, ...] = ("Order ID", "Reason", "Details", "Items", "Remedy", "Notify")
@@ -48,6 +50,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
 _BY_KEY: dict[str, str] = {
     header_key(alias): name for name, aliases in _ALIASES.items() for alias in (name, *aliases)
 }
+_EXACT: dict[str, str] = {header_key(name): name for name in _ALIASES}
 
 
 def is_order_id_header(text: str) -> bool:
@@ -66,12 +69,17 @@ class Header:
 def find_header(grid: Grid) -> Header:
     """The first row with a cell that matches `Order ID` is the header row."""
     for row in grid.rows:
-        names = [
-            _BY_KEY.get(header_key(c.text)) if c.kind is CellKind.TEXT else None for c in row.cells
-        ]
+        keys = [header_key(c.text) if c.kind is CellKind.TEXT else "" for c in row.cells]
+        names = [_BY_KEY.get(key) if key else None for key in keys]
         if "Order ID" not in names:
             continue
         columns: dict[str, int] = {}
+        # A column named exactly wins over an alias anywhere in the row: with "Notes" left
+        # of "Details", Details is the column to read.
+        for index, key in enumerate(keys):
+            exact = _EXACT.get(key)
+            if exact and exact not in columns:
+                columns[exact] = index
         for index, name in enumerate(names):
             if name and name not in columns:
                 columns[name] = index
@@ -123,16 +131,15 @@ _KIND_WORDS = {
 }
 
 
-def _text(cell: Cell, column: str, problems: list[str], *, numbers_ok: bool = False) -> str:
+def _text(cell: Cell, column: str, problems: list[str], *, also: tuple[CellKind, ...] = ()) -> str:
+    """The cell as trimmed text; a problem (and "") when it holds another kind of value."""
     if cell.merged_into:
         problems.append(
             f"{column} is inside merged cells starting at {cell.merged_into}; unmerge them "
             "so each row has its own value"
         )
         return ""
-    if cell.kind in (CellKind.BLANK, CellKind.TEXT):
-        return cell.text.strip()
-    if numbers_ok and cell.kind is CellKind.NUMBER:
+    if cell.kind in (CellKind.BLANK, CellKind.TEXT) or cell.kind in also:
         return cell.text.strip()
     shown = f" ({cell.text})" if cell.text else ""
     problems.append(f"{column} holds {_KIND_WORDS[cell.kind]}{shown}; type it as plain text")
@@ -160,7 +167,8 @@ def parse_items(text: str) -> tuple[tuple[ItemRef, ...], list[str]]:
         qty_text = m.group("qty")
         quantity: int | None = None
         if qty_text is not None:
-            if not qty_text.isdigit() or int(qty_text) == 0:
+            # Not str.isdigit(): it is true for "²", which int() refuses.
+            if not re.fullmatch(r"[0-9]+", qty_text) or int(qty_text) == 0:
                 problems.append(
                     f"Items entry '{token}' has quantity '{qty_text}'; use a whole number "
                     "of at least 1, e.g. 'MUG-RED x1'"
@@ -178,14 +186,15 @@ _NO = {"no", "n", "false", "0", "nein"}
 
 
 def reason_lookup(reasons: Sequence[Reason]) -> dict[str, Reason]:
-    """Labels and Amazon codes, matched like headers; a bare code maps to its first label."""
+    """Labels and Amazon codes, matched like headers; a bare code maps to its first label.
+
+    Only the configured reasons: a code the team left out of [reasons] is not accepted.
+    """
     table: dict[str, Reason] = {}
     for reason in reasons:
         table.setdefault(header_key(reason.label), reason)
     for reason in reasons:
         table.setdefault(header_key(reason.code), reason)
-    for code in CANCEL_REASON_CODES:
-        table.setdefault(header_key(code), Reason(code, code))
     return table
 
 
@@ -226,15 +235,16 @@ def _parse_row(
     status = _STATUSES.get(status_text, Status.NEW)
 
     order_cell = _get(row, header, "Order ID")
+    before = len(problems)
     order_id = _text(order_cell, "Order ID", problems)
-    if order_cell.kind is CellKind.NUMBER:
-        order_id = order_cell.text.strip()
-    if not order_id:
-        if order_cell.kind in (CellKind.BLANK, CellKind.TEXT) and not order_cell.merged_into:
-            problems.append(
-                "Order ID is missing; copy it from Seller Central, e.g. 112-1234567-1234567"
-            )
-    elif not ORDER_ID_RE.match(order_id):
+    if len(problems) > before:
+        # Not plain text: keep what the cell shows, so the result is written on this row.
+        order_id = "" if order_cell.merged_into else order_cell.text.strip()
+    elif not order_id:
+        problems.append(
+            "Order ID is missing; copy it from Seller Central, e.g. 112-1234567-1234567"
+        )
+    elif not (order_id.isascii() and ORDER_ID_RE.match(order_id)):
         problems.append(
             f"Order ID '{order_id}' is not an Amazon order id; it looks like 112-1234567-1234567 "
             "(3, 7 and 7 digits)"
@@ -244,40 +254,51 @@ def _parse_row(
             f"order {order_id} is already on row {first_row_of[order_id]}; delete this row "
             "or merge its details into that one"
         )
-    if order_id and ORDER_ID_RE.match(order_id):
-        first_row_of.setdefault(order_id, row.number)
+    else:
+        first_row_of[order_id] = row.number
 
+    before = len(problems)
     reason_text = _text(_get(row, header, "Reason"), "Reason", problems)
     reason = reasons.get(header_key(reason_text)) if reason_text else None
-    if not reason_text:
-        if not problems or not problems[-1].startswith("Reason"):
-            problems.append(f"Reason is missing; pick one of: {labels}")
+    if len(problems) > before:
+        pass  # not plain text: that problem says it
+    elif not reason_text:
+        problems.append(f"Reason is missing; pick one of: {labels}")
     elif reason is None:
         problems.append(f"Reason '{reason_text}' is not in the list; pick one of: {labels}")
 
+    before = len(problems)
     details = _text(_get(row, header, "Details"), "Details", problems)
     minimum = config.policy.min_details_chars
-    if len(details) < minimum and not (problems and problems[-1].startswith("Details")):
+    if len(details) < minimum and len(problems) == before:
         got = f"is too short ({len(details)} characters)" if details else "is missing"
         problems.append(f"Details {got}; say why in at least {minimum} characters")
 
-    items_text = _text(_get(row, header, "Items"), "Items", problems)
+    # Excel stores a 14-digit order item id typed into a cell as a number: it is exact.
+    items_text = _text(_get(row, header, "Items"), "Items", problems, also=(CellKind.NUMBER,))
     items, item_problems = parse_items(items_text)
     problems.extend(item_problems)
 
+    before = len(problems)
     remedy_text = _text(_get(row, header, "Remedy"), "Remedy", problems)
     remedy = _REMEDIES.get(header_key(remedy_text))
-    if remedy is None:
+    if remedy is None and len(problems) == before:
         problems.append(f"Remedy '{remedy_text}' is unknown; use Refund, Replacement or None")
 
-    notify_text = _text(_get(row, header, "Notify"), "Notify", problems).lower()
+    # Excel turns a typed "true" or "1" into TRUE or a number: read them as Yes and No.
+    notify_cell = _get(row, header, "Notify")
+    notify_text = _text(
+        notify_cell, "Notify", problems, also=(CellKind.BOOL, CellKind.NUMBER)
+    ).lower()
     notify = config.messages.notify
     if notify_text in _YES:
         notify = True
     elif notify_text in _NO:
         notify = False
     elif notify_text:
-        problems.append(f"Notify '{notify_text}' is unknown; use Yes or No (blank: the default)")
+        problems.append(
+            f"Notify '{notify_cell.text.strip()}' is unknown; use Yes or No (blank: the default)"
+        )
 
     request = None
     if not problems and reason is not None and remedy is not None:

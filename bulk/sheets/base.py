@@ -106,11 +106,11 @@ class Sheet(Protocol):
 
 
 def as_text(value: str) -> str:
-    """Text for a cell that no spreadsheet will run as a formula."""
-    value = value[:MAX_CELL_CHARS]
+    """Text for a cell that no spreadsheet will run as a formula, within Excel's cell limit."""
     if value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+        # The quote counts toward the limit: cut the value, not the quote.
+        return "'" + value[: MAX_CELL_CHARS - 1]
+    return value[:MAX_CELL_CHARS]
 
 
 def place_updates(
@@ -121,23 +121,37 @@ def place_updates(
     `ids_now` maps row numbers to the Order ID cell as the sheet holds it at write
     time. A row still holding its order is written in place; an order that moved
     (someone sorted or inserted rows) is written where it is now; an order that is
-    gone is reported, never written over someone else's row.
+    gone is reported, never written over someone else's row. An order on several rows
+    (duplicates) gets one row per update, in sheet order, never the same row twice.
     """
-    where: dict[str, int] = {}
-    for number, order_id in ids_now.items():
-        where.setdefault(normalize_id(order_id), number)
+    rows_of: dict[str, list[int]] = {}
+    for number in sorted(ids_now):
+        rows_of.setdefault(normalize_id(ids_now[number]), []).append(number)
+    taken: set[int] = set()
+    in_place: dict[int, int] = {}  # index of the update -> its row, unchanged
+    for i, update in enumerate(updates):
+        if (
+            update.row in ids_now
+            and update.row not in taken
+            and normalize_id(ids_now[update.row]) == normalize_id(update.order_id)
+        ):
+            in_place[i] = update.row
+            taken.add(update.row)
     placed: list[tuple[int, RowUpdate]] = []
     moved: list[tuple[str, int, int]] = []
     missing: list[str] = []
-    for update in updates:
+    for i in sorted(range(len(updates)), key=lambda i: updates[i].row):
+        update = updates[i]
+        if i in in_place:
+            placed.append((in_place[i], update))
+            continue
         key = normalize_id(update.order_id)
-        if normalize_id(ids_now.get(update.row, "")) == key:
-            placed.append((update.row, update))
-        elif key and key in where:
-            placed.append((where[key], update))
-            moved.append((update.order_id, update.row, where[key]))
-        elif not key and update.row in ids_now and not normalize_id(ids_now[update.row]):
-            placed.append((update.row, update))  # a row with no id: still blank there
+        # A row without an id can only be recognised by its number: it never moves.
+        free = [n for n in rows_of.get(key, []) if n not in taken] if key else []
+        if free:
+            taken.add(free[0])
+            placed.append((free[0], update))
+            moved.append((update.order_id, update.row, free[0]))
         else:
             missing.append(update.order_id or f"row {update.row}")
     return placed, moved, missing

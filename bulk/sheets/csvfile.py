@@ -46,6 +46,44 @@ def _decode(raw: bytes, path: Path) -> tuple[str, str]:
     raise SheetError(f"{path} is neither UTF-8 nor Windows-1252 text; save it as CSV UTF-8")
 
 
+_DELIMITERS = (",", ";", "\t")
+
+
+def _delimiter(sample: str) -> str:
+    """The delimiter that splits the header row into its columns.
+
+    The header may sit below title rows, and details often hold commas or semicolons, so
+    the row that holds `Order ID` decides; csv.Sniffer only when no such row is found.
+    """
+    from bulk.rows import is_order_id_header
+
+    best, best_width = "", 0
+    for delimiter in _DELIMITERS:
+        try:
+            for values in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter):
+                if any(is_order_id_header(v) for v in values):
+                    width = sum(1 for v in values if v.strip())
+                    if width > best_width:
+                        best, best_width = delimiter, width
+                    break
+        except csv.Error:
+            continue
+    if best:
+        return best
+    try:
+        return csv.Sniffer().sniff(sample, delimiters="".join(_DELIMITERS)).delimiter
+    except csv.Error:
+        return ","
+
+
+def _last_used(values: list[str]) -> int:
+    """Index of the last non-blank value; -1 when every value is blank."""
+    for i in range(len(values) - 1, -1, -1):
+        if values[i].strip():
+            return i
+    return -1
+
+
 class CsvSheet:
     def __init__(self, path: Path, backup_dir: Path | None = None):
         self.path = path
@@ -65,11 +103,8 @@ class CsvSheet:
         except OSError as e:
             raise SheetError(f"cannot read {self.path}: {e.strerror}") from e
         text, encoding = _decode(raw, self.path)
-        sample = text[:8192]
-        try:
-            delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
-        except csv.Error:
-            delimiter = ","
+        sample = text[:65536]
+        delimiter = _delimiter(sample)
         newline = "\r\n" if "\r\n" in sample else "\n"
         self._format = _Format(encoding, delimiter, newline)
         try:
@@ -100,10 +135,16 @@ class CsvSheet:
         header = find_header(grid)
         head = table[header.row - 1]
         columns = dict(header.columns)
+        # New result columns go right of every value from the header row down, so no
+        # column of the team's (named or not) is ever written into.
+        next_col = max(_last_used(r) for r in table[header.row - 1 :]) + 1
         for name in RESULT_COLUMNS:
             if name not in columns:
-                columns[name] = len(head)
-                head.append(name)
+                if len(head) <= next_col:
+                    head.extend([""] * (next_col + 1 - len(head)))
+                head[next_col] = name
+                columns[name] = next_col
+                next_col += 1
         id_col = columns["Order ID"]
         ids_now = {
             n: (r[id_col] if id_col < len(r) else "")
@@ -111,6 +152,8 @@ class CsvSheet:
             if n > header.row
         }
         placed, moved, missing = place_updates(updates, ids_now)
+        fmt = self._format
+        lossy: list[int] = []
         for number, update in placed:
             row = table[number - 1]
             for name, value in update.values.items():
@@ -118,11 +161,30 @@ class CsvSheet:
                 if len(row) <= col:
                     row.extend([""] * (col + 1 - len(row)))
                 row[col] = as_text(value)
-        fmt = self._format
+                if not _encodable(row[col], fmt.encoding):
+                    lossy.append(number)
 
         def write(tmp: Path) -> None:
-            with open(tmp, "w", encoding=fmt.encoding, newline="") as f:
+            # Every value read from the file encodes back as it was; only new text can fall
+            # outside a Windows-1252 file's characters, and is then written as "?".
+            with open(tmp, "w", encoding=fmt.encoding, errors="replace", newline="") as f:
                 csv.writer(f, delimiter=fmt.delimiter, lineterminator=fmt.newline).writerows(table)
 
         replace_atomically(self.path, write, self.backup_dir)
-        return WriteReport(len(placed), tuple(moved), tuple(missing))
+        warnings: tuple[str, ...] = ()
+        if lossy:
+            rows = ", ".join(str(n) for n in sorted(set(lossy))[:5])
+            warnings = (
+                f"warning: {self.path.name} is {fmt.encoding} text, which cannot hold some "
+                f"characters of the results on rows {rows}; they were written as '?' "
+                "(save the file as CSV UTF-8 to keep them)",
+            )
+        return WriteReport(len(placed), tuple(moved), tuple(missing), warnings)
+
+
+def _encodable(text: str, encoding: str) -> bool:
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True

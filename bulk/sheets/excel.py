@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
+import io
 import re
 import warnings
 import zipfile
+import zlib
 from collections.abc import Sequence
 from copy import copy
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +32,11 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 
 
 def dropped_features(path: Path) -> list[str]:
-    """What openpyxl would lose on save, found by reading the file's XML parts."""
+    """What openpyxl would lose on save, found by reading the file's XML parts.
+
+    Rich text in cells is not on the list: the workbook is loaded with `rich_text=True`,
+    which keeps every run and its font.
+    """
     found: list[str] = []
     try:
         with zipfile.ZipFile(path) as z:
@@ -42,40 +49,68 @@ def dropped_features(path: Path) -> list[str]:
                     if n.endswith((".xml", ".vml"))
                 )
 
-            if any_part("xl/drawings/", rb"<xdr:sp[ >]|<xdr:grpSp[ >]"):
+            if any_part("xl/drawings/", rb"<xdr:sp[ >]|<xdr:grpSp[ >]|<xdr:cxnSp[ >]"):
                 found.append("shapes and text boxes")
             if any(n.startswith("xl/diagrams/") for n in names):
                 found.append("SmartArt")
-            if any_part("xl/worksheets/", rb"<x14:"):
-                found.append("newer data validation and conditional formats (x14)")
-            if "xl/sharedStrings.xml" in names and re.search(
-                rb"<r>|<r ", z.read("xl/sharedStrings.xml")
+            # openpyxl reads pictures with Pillow; without it, it drops them without a word.
+            if importlib.util.find_spec("PIL") is None and any_part(
+                "xl/drawings/", rb"<xdr:pic[ >]"
             ):
-                found.append("rich text formatting inside cells")
+                found.append("pictures")
             if any(n.startswith("xl/richData/") for n in names):
                 found.append("pictures in cells")
+            if any(n.startswith("xl/theme/_rels/") for n in names):
+                found.append("the picture fill of the theme")
+            if any_part("xl/worksheets/", rb"<x14:"):
+                found.append("newer data validation and conditional formats (x14)")
             if any(n.startswith("xl/threadedComments/") for n in names):
                 found.append("threaded comments (kept as notes)")
             if any(n.startswith("xl/ctrlProps/") for n in names):
                 found.append("form controls")
-            if any(n.startswith("xl/chartsheets/") for n in names):
-                found.append("chart sheets")
-    except (zipfile.BadZipFile, OSError, KeyError):
+            if "xl/connections.xml" in names:
+                found.append("data connections")
+    except (zipfile.BadZipFile, OSError, KeyError, zlib.error):
         return []
     return found
+
+
+# openpyxl's load warnings that lose nothing `dropped_features` does not already name:
+# extension lists (x14 and the like) and notes about the file that change nothing.
+_NAMED_OR_HARMLESS = re.compile(
+    r"extension is not supported|contains no default style|Title is more than 31 characters",
+    re.IGNORECASE,
+)
+
+# Characters XML 1.0 cannot hold; openpyxl refuses a cell value holding one.
+_ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _drop_theme_pictures(theme: bytes) -> bytes:
+    """A theme's picture fill without its picture: openpyxl writes the theme but not its
+    relationships, which would leave a reference to a missing part (a file Excel repairs)."""
+    return re.sub(
+        rb"<(\w+:|)blipFill\b.*?</\1blipFill>",
+        rb'<\1solidFill><\1schemeClr val="phClr"/></\1solidFill>',
+        theme,
+        flags=re.DOTALL,
+    )
 
 
 def _cell(value: Any, data_type: str, number_format: str) -> Cell:
     if value is None:
         return Cell()
     if data_type == "f" or (isinstance(value, str) and data_type != "s" and value.startswith("=")):
-        return Cell(str(value), CellKind.FORMULA)
+        # Array and data-table formulas are objects; their text is what the cell shows.
+        return Cell(str(getattr(value, "text", None) or value), CellKind.FORMULA)
     if data_type == "e":
         return Cell(str(value), CellKind.ERROR)
     if isinstance(value, bool):
         return Cell("TRUE" if value else "FALSE", CellKind.BOOL)
     if isinstance(value, datetime | date | time):
         return Cell(value.isoformat(), CellKind.DATE)
+    if isinstance(value, timedelta):  # a duration format such as [h]:mm
+        return Cell(str(value), CellKind.DATE)
     if isinstance(value, int | float):
         text = str(int(value)) if float(value).is_integer() else repr(value)
         return Cell(text, CellKind.NUMBER)
@@ -100,50 +135,86 @@ class ExcelSheet:
 
     def _load(self) -> None:
         import openpyxl
-        from openpyxl.utils.exceptions import InvalidFileException
 
-        if not self.path.exists():
-            raise SheetError(f"{self.path} does not exist")
         if self.path.suffix.lower() == ".xls":
             raise SheetError(
                 f"{self.path} is an old .xls workbook; save it as .xlsx in Excel and run again"
             )
+        if not self.path.exists():
+            raise SheetError(f"{self.path} does not exist")
         check_not_open(self.path)
         self._stamp = stamp(self.path)
         try:
-            with warnings.catch_warnings():
-                # openpyxl warns about parts it cannot keep; `dropped_features` reports them in one line.
-                warnings.simplefilter("ignore")
+            with warnings.catch_warnings(record=True) as caught:
+                # openpyxl warns about parts it cannot keep; they are reported in one line.
+                warnings.simplefilter("always")
+                # From memory: no file handle stays open (openpyxl leaves its archive open
+                # when it fails half way), and Windows can replace the file later.
                 self._wb = openpyxl.load_workbook(
-                    self.path,
+                    io.BytesIO(self.path.read_bytes()),
                     keep_vba=self.path.suffix.lower() == ".xlsm",
                     rich_text=True,
                     keep_links=True,
                 )
-        except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError) as e:
+        except PermissionError as e:
+            raise SheetError(f"cannot read {self.path}: {e.strerror}") from e
+        except Exception as e:
+            # Whatever openpyxl trips over is a file it cannot read (InvalidFileException,
+            # BadZipFile, zlib.error, XML syntax errors, KeyError for missing parts, and its
+            # own AttributeErrors on parts it half understands), not a bug in bulk.
             raise SheetError(
                 f"{self.path} is not a readable Excel workbook ({type(e).__name__}); "
                 "open it in Excel and save it as .xlsx"
             ) from e
-        except PermissionError as e:
-            raise SheetError(f"cannot read {self.path}: {e.strerror}") from e
+        archive = self._wb.vba_archive
+        if archive is not None:
+            # openpyxl keeps the macro parts in a zip open for appending; closed by the garbage
+            # collector after its buffer, it raises. The save only reads it: keep a closed copy.
+            buffer = archive.fp
+            archive.close()
+            self._wb.vba_archive = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+        if isinstance(self._wb.loaded_theme, bytes):
+            self._wb.loaded_theme = _drop_theme_pictures(self._wb.loaded_theme)
         self._ws = self._pick_sheet()
+        self._warnings = []
+        dropped = dropped_features(self.path)
+        if dropped:
+            self._warnings.append(
+                f"warning: {self.path.name} holds {', '.join(dropped)}, which openpyxl "
+                "cannot keep; results will be written with openpyxl and those will be lost"
+            )
+        unread = sorted(
+            {str(w.message) for w in caught if not _NAMED_OR_HARMLESS.search(str(w.message))}
+        )
+        if unread:
+            self._warnings.append(
+                f"warning: openpyxl could not read all of {self.path.name} "
+                f"({'; '.join(unread)}); what it could not read will be lost"
+            )
 
     def _pick_sheet(self) -> Any:
         wb = self._wb
+        titles = [ws.title for ws in wb.worksheets]
         if self.worksheet is not None:
-            if self.worksheet not in wb.sheetnames:
+            # Excel's sheet names are unique regardless of case.
+            matches = [t for t in titles if t == self.worksheet] or [
+                t for t in titles if t.casefold() == self.worksheet.casefold()
+            ]
+            if not matches:
                 raise SheetError(
-                    f"{self.path} has no worksheet '{self.worksheet}'; it has: "
-                    + ", ".join(wb.sheetnames)
+                    f"{self.path} has no worksheet '{self.worksheet}'; it has: " + ", ".join(titles)
                 )
-            return wb[self.worksheet]
+            return wb[matches[0]]
+        from openpyxl.cell.rich_text import CellRichText
+
         from bulk.rows import is_order_id_header
 
         # The first worksheet with an Order ID header; else the first worksheet.
         for ws in wb.worksheets:
             for row in ws.iter_rows(max_row=min(ws.max_row, 50), values_only=True):
-                if any(isinstance(v, str) and is_order_id_header(v) for v in row):
+                if any(
+                    isinstance(v, str | CellRichText) and is_order_id_header(str(v)) for v in row
+                ):
                     return ws
         if not wb.worksheets:
             raise SheetError(f"{self.path} has no worksheets")
@@ -170,35 +241,30 @@ class ExcelSheet:
             sheet_row = SheetRow(row[0].row if row else 0, tuple(cells))
             if not sheet_row.blank or any(c.merged_into for c in cells):
                 rows.append(sheet_row)
-        dropped = dropped_features(self.path)
-        if dropped:
-            self._warnings.append(
-                f"warning: {self.path.name} holds {', '.join(dropped)}, which openpyxl "
-                "cannot keep; results will be written with openpyxl and those will be lost"
-            )
         return Grid(ws.title, tuple(rows), tuple(self._warnings))
 
     def write(self, updates: Sequence[RowUpdate]) -> WriteReport:
-        if self._ws is None or self._stamp != stamp(self.path):
+        if self._ws is None or not self.path.is_file() or self._stamp != stamp(self.path):
             # Someone saved the file since we read it: load it again and place results by
             # Order ID, so their edits are kept.
             self._load()
         ws = self._ws
         header_row, columns = _header(ws)
         id_col = columns["Order ID"]
-        next_col = max(columns.values()) + 1
+        # New result columns go right of everything in use from the header row down, so no
+        # column of the team's (named or not) is ever written into.
+        next_col = _last_used_column(ws, header_row) + 1
         header_cell = ws.cell(header_row, id_col)
         for name in RESULT_COLUMNS:
             if name not in columns:
-                next_col = _first_free_column(ws, header_row, next_col)
                 cell = ws.cell(header_row, next_col, name)
                 if header_cell.has_style:
                     cell._style = copy(header_cell._style)
                 columns[name] = next_col
                 next_col += 1
         ids_now = {
-            row: _id_text(ws.cell(row, id_col).value)
-            for row in range(header_row + 1, ws.max_row + 1)
+            row[0].row: _cell(row[0].value, row[0].data_type, "").text.strip()
+            for row in ws.iter_rows(min_row=header_row + 1, min_col=id_col, max_col=id_col)
         }
         placed, moved, missing = place_updates(updates, ids_now)
         skipped: list[str] = []
@@ -208,8 +274,10 @@ class ExcelSheet:
                 if type(cell).__name__ == "MergedCell":
                     skipped.append(f"{cell.coordinate}")
                     continue
-                cell.value = as_text(value)
-                cell.data_type = "s"
+                text = as_text(_ILLEGAL_CHARACTERS.sub("", value))
+                cell.value = text or None
+                if text:
+                    cell.data_type = "s"
         replace_atomically(self.path, lambda tmp: self._wb.save(tmp), self.backup_dir)
         self._stamp = stamp(self.path)
         report_warnings = list(self._warnings)
@@ -233,20 +301,27 @@ def _id_text(value: Any) -> str:
 
 def _header(ws: Any) -> tuple[int, dict[str, int]]:
     """Header row and 1-based column of each known column, found as `bulk check` finds them."""
-    from bulk.rows import find_header
+    from bulk.rows import find_header, is_order_id_header
 
-    rows = tuple(
-        SheetRow(number, tuple(_cell(v, "s", "") for v in values))
-        for number, values in enumerate(
-            ws.iter_rows(max_row=min(ws.max_row, 1000), values_only=True), 1
-        )
+    # The first row holding an Order ID header, however far down (title rows above it).
+    for row in ws.iter_rows():
+        cells = tuple(_cell(c.value, c.data_type, "") for c in row)
+        if any(c.kind is CellKind.TEXT and is_order_id_header(c.text) for c in cells):
+            header = find_header(Grid(ws.title, (SheetRow(row[0].row, cells),)))
+            return header.row, {name: index + 1 for name, index in header.columns.items()}
+    raise SheetError(
+        f"no header row with an 'Order ID' column in sheet '{ws.title}'; "
+        "add one or run `bulk new FILE.xlsx` for a template"
     )
-    header = find_header(Grid(ws.title, rows))
-    return header.row, {name: index + 1 for name, index in header.columns.items()}
 
 
-def _first_free_column(ws: Any, header_row: int, start: int) -> int:
-    col = start
-    while ws.cell(header_row, col).value not in (None, ""):
-        col += 1
-    return col
+def _last_used_column(ws: Any, from_row: int) -> int:
+    """The rightmost column with a value or a merged range in `from_row` or below."""
+    last = 0
+    for (row, col), cell in ws._cells.items():
+        if col > last and row >= from_row and cell.value not in (None, ""):
+            last = col
+    for rng in ws.merged_cells.ranges:
+        if rng.max_row >= from_row:
+            last = max(last, rng.max_col)
+    return last

@@ -25,7 +25,8 @@ def check_not_open(path: Path) -> None:
         if lock.exists():
             raise SheetError(
                 f"{path} is open in a spreadsheet program ({lock.name} exists); "
-                "close it there and run again"
+                "close it there and run again (if no one has it open, delete "
+                f"{lock.name}: it was left by a program that stopped)"
             )
 
 
@@ -39,24 +40,52 @@ def backup(path: Path, backup_dir: Path) -> Path:
 
 
 def replace_atomically(path: Path, write: Callable[[Path], None], backup_dir: Path | None) -> None:
-    """Write to a temporary file in the same folder, keep a backup, then swap it in."""
+    """Write to a temporary file in the same folder, keep a backup, then swap it in.
+
+    When `write` fails, the original file is untouched and no temporary file is left.
+    """
     check_not_open(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    existed = path.exists()
+    try:
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent
+        )
+    except OSError as e:
+        raise SheetError(
+            f"cannot write in {path.parent}: {e.strerror or e}; check the folder exists "
+            "and is not read-only"
+        ) from e
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         write(tmp)
-        with contextlib.suppress(OSError):
-            shutil.copymode(path, tmp)
-        if backup_dir is not None and path.exists():
+        if existed:
+            with contextlib.suppress(OSError):
+                shutil.copymode(path, tmp)
+        else:
+            # mkstemp creates the file readable by its owner only; a new sheet in a shared
+            # folder gets the permissions any other new file gets (the umask's).
+            tmp.chmod(0o666 & ~_umask())
+        if backup_dir is not None and existed:
             backup(path, backup_dir)
         tmp.replace(path)
-    except PermissionError as e:
-        raise SheetError(
-            f"cannot write {path}: {e.strerror}; check the file is not read-only"
-        ) from e
+    except OSError as e:
+        # Name the file that failed: the sheet's folder, or the backup folder.
+        failed = e.filename if e.filename and Path(e.filename).parent != path.parent else path
+        hint = (
+            "; check the file and its folder are not read-only"
+            if isinstance(e, PermissionError)
+            else ""
+        )
+        raise SheetError(f"cannot write {failed}: {e.strerror or e}{hint}") from e
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def stamp(path: Path) -> tuple[int, int]:
