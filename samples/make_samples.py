@@ -19,37 +19,135 @@ HERE = Path(__file__).resolve().parent
 # Order ID, Reason, Details, Items, Remedy, Notify — and what the sandbox makes of it.
 ROWS: list[tuple[str, str, str, str, str, str]] = [
     # Cancelled: out of stock, whole order.
-    ("112-0000001-0000001", "Out of stock", "Supplier shipment of red mugs lost in transit", "", "Refund", ""),
+    (
+        "112-0000001-0000001",
+        "Out of stock",
+        "Supplier shipment of red mugs lost in transit",
+        "",
+        "Refund",
+        "",
+    ),
     # Cancelled: one line of a two-line order.
-    ("112-0000001-0000002", "Out of stock", "White tee size L sold out at the warehouse", "TEE-WHT-L", "Refund", "Yes"),
+    (
+        "112-0000001-0000002",
+        "Out of stock",
+        "White tee size L sold out at the warehouse",
+        "TEE-WHT-L",
+        "Refund",
+        "Yes",
+    ),
     # Deferred: the newest counted cancellation does not fit today's budget.
-    ("112-0000001-0000003", "Undeliverable address", "Carrier rejected the address: no such street", "", "None", ""),
+    (
+        "112-0000001-0000003",
+        "Undeliverable address",
+        "Carrier rejected the address: no such street",
+        "",
+        "None",
+        "",
+    ),
     # Cancelled, not counted: the buyer asked Amazon to cancel.
-    ("112-0000001-0000004", "Buyer requested", "Buyer asked to cancel through Amazon", "", "Refund", ""),
+    (
+        "112-0000001-0000004",
+        "Buyer requested",
+        "Buyer asked to cancel through Amazon",
+        "",
+        "Refund",
+        "",
+    ),
     # Rejected: already shipped.
-    ("112-0000001-0000005", "Out of stock", "Blue mug discontinued by the manufacturer", "", "Refund", ""),
+    (
+        "112-0000001-0000005",
+        "Out of stock",
+        "Blue mug discontinued by the manufacturer",
+        "",
+        "Refund",
+        "",
+    ),
     # Escalate: partly shipped.
-    ("112-0000001-0000006", "Out of stock", "Pillows backordered for six weeks", "PILLOW-STD-2", "Refund", ""),
+    (
+        "112-0000001-0000006",
+        "Out of stock",
+        "Pillows backordered for six weeks",
+        "PILLOW-STD-2",
+        "Refund",
+        "",
+    ),
     # Cancelled already on Amazon: nothing is sent.
-    ("112-0000001-0000007", "Out of stock", "Lavender candles recalled by the supplier", "", "Refund", ""),
+    (
+        "112-0000001-0000007",
+        "Out of stock",
+        "Lavender candles recalled by the supplier",
+        "",
+        "Refund",
+        "",
+    ),
     # Held: payment pending.
-    ("112-0000001-0000008", "Out of stock", "Steel bottles damaged in the warehouse", "", "Refund", ""),
+    (
+        "112-0000001-0000008",
+        "Out of stock",
+        "Steel bottles damaged in the warehouse",
+        "",
+        "Refund",
+        "",
+    ),
     # Escalate: fulfilled by Amazon (FBA).
-    ("112-0000001-0000009", "Customer exchange", "Buyer wants the blue mug instead of the red one", "", "Replacement", ""),
+    (
+        "112-0000001-0000009",
+        "Customer exchange",
+        "Buyer wants the blue mug instead of the red one",
+        "",
+        "Replacement",
+        "",
+    ),
     # Held: purchased 30 hours ago, outside the 24-hour window.
-    ("112-0000001-0000010", "Out of stock", "Jute rug delivery from the mill is late", "", "Refund", ""),
+    (
+        "112-0000001-0000010",
+        "Out of stock",
+        "Jute rug delivery from the mill is late",
+        "",
+        "Refund",
+        "",
+    ),
     # Cancelled, German buyer: the message goes out in German.
-    ("112-0000001-0000011", "Out of stock", "Gooseneck kettles out of stock until March", "", "Replacement", "Yes"),
+    (
+        "112-0000001-0000011",
+        "Out of stock",
+        "Gooseneck kettles out of stock until March",
+        "",
+        "Replacement",
+        "Yes",
+    ),
     # Cancelled, but Amazon allows no message for this order.
     ("112-0000001-0000012", "Out of stock", "Navy canvas aprons sold out", "", "Refund", ""),
     # Rejected: not an Amazon order id.
-    ("112-000001-0000013", "Out of stock", "Typo in the order id copied from an email", "", "Refund", ""),
+    (
+        "112-000001-0000013",
+        "Out of stock",
+        "Typo in the order id copied from an email",
+        "",
+        "Refund",
+        "",
+    ),
     # Rejected: the same order twice.
-    ("112-0000001-0000001", "Out of stock", "Second row for the same red mug order", "", "Refund", ""),
+    (
+        "112-0000001-0000001",
+        "Out of stock",
+        "Second row for the same red mug order",
+        "",
+        "Refund",
+        "",
+    ),
     # Rejected: unknown reason, and details too short.
     ("112-0000001-0000014", "Pricing error", "wrong price", "", "Refund", ""),
     # Rejected: Amazon has no such order.
-    ("112-9999999-9999999", "Out of stock", "Order id from another marketplace account", "", "Refund", ""),
+    (
+        "112-9999999-9999999",
+        "Out of stock",
+        "Order id from another marketplace account",
+        "",
+        "Refund",
+        "",
+    ),
 ]
 HEADER = ["Order ID", "Reason", "Details", "Items", "Remedy", "Notify"]
 
