@@ -128,6 +128,10 @@ class ExcelSheet:
         self._ws: Any = None
         self._stamp: tuple[int, int] | None = None
         self._warnings: list[str] = []
+        self._grid: Grid | None = None
+        self._sheet = ""
+        # Why the lossless path cannot apply to this file ("" while it can).
+        self._fast_error = ""
 
     @property
     def label(self) -> str:
@@ -136,13 +140,7 @@ class ExcelSheet:
     def _load(self) -> None:
         import openpyxl
 
-        if self.path.suffix.lower() == ".xls":
-            raise SheetError(
-                f"{self.path} is an old .xls workbook; save it as .xlsx in Excel and run again"
-            )
-        if not self.path.exists():
-            raise SheetError(f"{self.path} does not exist")
-        check_not_open(self.path)
+        self._check_file()
         self._stamp = stamp(self.path)
         try:
             with warnings.catch_warnings(record=True) as caught:
@@ -221,6 +219,60 @@ class ExcelSheet:
         return wb.worksheets[0]
 
     def read(self) -> Grid:
+        """The fast, lossless reader first; openpyxl where it cannot apply."""
+        from bulk.sheets import xlsx_xml
+
+        self._check_file()
+        try:
+            names = xlsx_xml.sheet_names(self.path)
+            self._stamp = stamp(self.path)
+            self._sheet, grid = self._pick_grid(names)
+        except _NoSuchSheetError:
+            raise
+        except SheetError as e:
+            self._fast_error = str(e)
+            return self._read_openpyxl()
+        self._grid = grid
+        self._fast_error = ""
+        return grid
+
+    def _check_file(self) -> None:
+        if self.path.suffix.lower() == ".xls":
+            raise SheetError(
+                f"{self.path} is an old .xls workbook; save it as .xlsx in Excel and run again"
+            )
+        if not self.path.exists():
+            raise SheetError(f"{self.path} does not exist")
+        check_not_open(self.path)
+
+    def _pick_grid(self, names: list[str]) -> tuple[str, Grid]:
+        from bulk.rows import is_order_id_header
+        from bulk.sheets import xlsx_xml
+
+        if self.worksheet is not None:
+            # Excel's sheet names are unique regardless of case.
+            matches = [t for t in names if t == self.worksheet] or [
+                t for t in names if t.casefold() == self.worksheet.casefold()
+            ]
+            if not matches:
+                raise _NoSuchSheetError(
+                    f"{self.path} has no worksheet '{self.worksheet}'; it has: " + ", ".join(names)
+                )
+            return matches[0], xlsx_xml.read_grid(self.path, matches[0])
+        if not names:
+            raise _NoSuchSheetError(f"{self.path} has no worksheets")
+        # The first worksheet with an Order ID header; else the first worksheet.
+        first: Grid | None = None
+        for name in names:
+            grid = xlsx_xml.read_grid(self.path, name)
+            first = first or grid
+            for row in grid.rows[:50]:
+                if any(c.kind is CellKind.TEXT and is_order_id_header(c.text) for c in row.cells):
+                    return name, grid
+        assert first is not None
+        return names[0], first
+
+    def _read_openpyxl(self) -> Grid:
         self._load()
         ws = self._ws
         merged: dict[tuple[int, int], str] = {}
@@ -244,6 +296,78 @@ class ExcelSheet:
         return Grid(ws.title, tuple(rows), tuple(self._warnings))
 
     def write(self, updates: Sequence[RowUpdate]) -> WriteReport:
+        """Edit only the worksheet's XML; openpyxl (which loses some features) as the fallback."""
+
+        if not self._fast_error:
+            try:
+                return self._write_fast(updates)
+            except _NoSuchSheetError:
+                raise
+            except SheetError as e:
+                self._fast_error = str(e)
+        report = self._write_openpyxl(updates)
+        why = f"warning: wrote {self.path.name} with openpyxl because {self._fast_error}"
+        return WriteReport(report.written, report.moved, report.missing, (why, *report.warnings))
+
+    def _write_fast(self, updates: Sequence[RowUpdate]) -> WriteReport:
+        from bulk.rows import find_header
+        from bulk.sheets import xlsx_xml
+
+        self._check_file()
+        if self._grid is None or self._stamp != stamp(self.path):
+            # Someone saved the file since we read it: read it again and place results by
+            # Order ID, so their edits are kept.
+            names = xlsx_xml.sheet_names(self.path)
+            self._stamp = stamp(self.path)
+            self._sheet, self._grid = self._pick_grid(names)
+        grid = self._grid
+        header = find_header(grid)
+        columns = dict(header.columns)
+        rows_below = [r for r in grid.rows if r.number >= header.row]
+        # New result columns go right of everything in use from the header row down, so no
+        # column of the team's (named or not) is ever written into.
+        used = [
+            i for r in rows_below for i, c in enumerate(r.cells) if not c.blank or c.merged_into
+        ]
+        next_col = max(used, default=-1) + 1
+        cells: dict[tuple[int, int], str] = {}
+        for name in RESULT_COLUMNS:
+            if name not in columns:
+                columns[name] = next_col
+                cells[(header.row, next_col)] = name
+                next_col += 1
+        id_col = columns["Order ID"]
+        by_number = {r.number: r for r in grid.rows}
+        ids_now = {
+            r.number: r.cell(id_col).text.strip() for r in grid.rows if r.number > header.row
+        }
+        placed, moved, missing = place_updates(updates, ids_now)
+        skipped: list[str] = []
+        for number, update in placed:
+            row = by_number.get(number)
+            for name, value in update.values.items():
+                col = columns[name]
+                if row is not None and row.cell(col).merged_into:
+                    skipped.append(f"{_letters(col + 1)}{number}")
+                    continue
+                cells[(number, col)] = as_text(_ILLEGAL_CHARACTERS.sub("", value))
+        sheet = self._sheet
+        replace_atomically(
+            self.path,
+            lambda tmp: xlsx_xml.write_cells(self.path, tmp, sheet, cells, {header.row: id_col}),
+            self.backup_dir,
+        )
+        self._stamp = None  # the grid read no longer matches the file
+        self._grid = None
+        warnings_ = []
+        if skipped:
+            warnings_.append(
+                "warning: result cells inside merged cells were not written: "
+                + ", ".join(skipped[:5])
+            )
+        return WriteReport(len(placed), tuple(moved), tuple(missing), tuple(warnings_))
+
+    def _write_openpyxl(self, updates: Sequence[RowUpdate]) -> WriteReport:
         if self._ws is None or not self.path.is_file() or self._stamp != stamp(self.path):
             # Someone saved the file since we read it: load it again and place results by
             # Order ID, so their edits are kept.
@@ -287,6 +411,10 @@ class ExcelSheet:
                 + ", ".join(skipped[:5])
             )
         return WriteReport(len(placed), tuple(moved), tuple(missing), tuple(report_warnings))
+
+
+class _NoSuchSheetError(SheetError):
+    """The worksheet asked for is not there: no fallback can help."""
 
 
 def _letters(col: int) -> str:

@@ -724,6 +724,7 @@ class _RowWriter:
     arrays: list[tuple[int, int, int, int]] = field(default_factory=list)  # seen so far
     formulas_removed: set[str] = field(default_factory=set)  # cells whose formula was replaced
     letters: dict[int, bytes] = field(default_factory=dict)
+    like: dict[int, int] = field(default_factory=dict)  # row -> column whose format new cells take
 
     def __post_init__(self) -> None:
         p = self.pat.prefix
@@ -739,6 +740,8 @@ class _RowWriter:
         if (letters := self.letters.get(col)) is None:
             letters = self.letters[col] = column_letter(col).encode()
         s = b' s="' + style + b'"' if style and style != b"0" else b""
+        if not value:  # no value: an empty cell that keeps its format
+            return b'<%bc r="%b%d"%b%b/>' % (self.pat.prefix, letters, row, s, others)
         return self._template % (self.pat.prefix, letters, row, s, others, _escape(value))
 
     def note_arrays(self, row: bytes) -> None:
@@ -813,6 +816,8 @@ class _RowWriter:
             content, trailer = content[:ext], content[ext:]
         custom_format = row_attrs.get(b"customFormat") in (b"1", b"true")
         row_style = row_attrs.get(b"s") if custom_format else None
+        if number in self.like:
+            row_style = self._style_of(content, number, self.like[number]) or row_style
         cols = sorted(values)
         last = self._last_column(content)
         if cols[0] > last:  # the usual first run: cells added after the row's last one
@@ -830,6 +835,16 @@ class _RowWriter:
             spans = rb'\g<1>"%d:%d"' % (low, high)
             attrs = re.sub(rb"(\sspans\s*=\s*)([\"'])[^\"']*\2", spans, attrs, count=1)
         return b"<%brow%b>%b%b%b" % (pat.prefix, attrs, b"".join(pieces), trailer, pat.row_end)
+
+    def _style_of(self, content: bytes, number: int, col: int) -> bytes | None:
+        """The s= of the cell at `col` in this row's content, if it has one."""
+        ref = b'r="%b%d"' % (column_letter(col).encode(), number)
+        at = content.find(ref)
+        if at < 0:
+            return None
+        end = content.find(b">", at)
+        m = re.search(rb'\ss="([0-9]+)"', content[at:end])
+        return m.group(1) if m else None
 
     def _last_column(self, content: bytes) -> int:
         """Column of a row's last cell; -1 with no cells; a large number when it is unclear."""
@@ -1206,8 +1221,18 @@ def _strip_zip64(extra: bytes) -> bytes:
 # Writing the workbook.
 
 
-def write_cells(src: Path, dst: Path, sheet: str, cells: Mapping[tuple[int, int], str]) -> None:
+def write_cells(
+    src: Path,
+    dst: Path,
+    sheet: str,
+    cells: Mapping[tuple[int, int], str],
+    like: Mapping[int, int] | None = None,
+) -> None:
     """Copy `src` to `dst` with text in the given cells of one worksheet.
+
+    An empty text clears the cell's value and keeps its format. `like` maps a row number to a
+    0-based column: cells new in that row take that cell's format (a header added beside the
+    others looks like them).
 
     `cells` maps (1-based row, 0-based column) to the text to write. Each value is written as
     an inline string (t="inlineStr"): Excel shows it as text and moves it into its shared
@@ -1233,7 +1258,7 @@ def write_cells(src: Path, dst: Path, sheet: str, cells: Mapping[tuple[int, int]
                 tempfile.TemporaryFile() as scratch,
                 open(dst, "wb") as out,
             ):
-                changed = _changed_parts(z, book, target, rows, scratch, where)
+                changed = _changed_parts(z, book, target, rows, scratch, where, like or {})
                 zip_out = _ZipOut(out, where)
                 for info in z.infolist():
                     if info.filename not in changed:
@@ -1256,6 +1281,7 @@ def _changed_parts(
     rows: dict[int, dict[int, str]],
     scratch: IO[bytes],
     where: str,
+    like: Mapping[int, int],
 ) -> dict[str, _Deflated | None]:
     """New content of the members that change (None: the member goes)."""
     if not rows:
@@ -1263,6 +1289,7 @@ def _changed_parts(
     with z.open(target.part) as part:
         stream = _SheetStream(part, where)
         writer = _RowWriter(where, stream.pat, _column_styles(stream.before, stream.pat))
+        writer.like = dict(like)
         changed: dict[str, _Deflated | None] = {
             target.part: _deflate(_rewrite_sheet(stream, rows, writer), scratch)
         }
