@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bulk import policy
 from bulk.amazon.feed import FeedMessage, ProcessingReport, build_document, sha256, split_messages
-from bulk.amazon.marketplace import FeedState, Marketplace, UncertainError, crash_point
+from bulk.amazon.marketplace import FeedState, Marketplace, UncertainError
 from bulk.config import Config
 from bulk.errors import AmazonError
 from bulk.ledger import Ledger, LedgerRow, PlannedRow, Submission
@@ -18,6 +18,7 @@ from bulk.messages import Templates, lint_message, render_message, render_suppor
 from bulk.models import CancelRequest, Decision, Order, Status
 from bulk.rows import ParsedRow, find_header, parse_rows
 from bulk.sheets.base import RowUpdate, Sheet, WriteReport
+from bulk.state import crash_point
 
 MESSAGE_KIND = "unexpectedProblem"
 

@@ -13,6 +13,15 @@ from pathlib import Path
 
 from bulk.errors import LockError
 
+# Crash points for the reliability tests: BULK_CRASH_AT names one, and the process dies there
+# at once, as if the power went off (no cleanup, no finally blocks).
+CRASH_ENV = "BULK_CRASH_AT"
+
+
+def crash_point(name: str) -> None:
+    if os.environ.get(CRASH_ENV) == name:
+        os._exit(77)
+
 
 @dataclass(frozen=True)
 class StateDir:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -46,14 +45,6 @@ T = TypeVar("T")
 _LOOKBACK = timedelta(days=729)
 _ORDER_IDS_PER_CALL = 50
 _TRANSIENT_STATUS = (429, 500, 502, 503, 504)
-
-# Crash points for the reliability tests: BULK_CRASH_AT names one, and the process dies there.
-CRASH_ENV = "BULK_CRASH_AT"
-
-
-def crash_point(name: str) -> None:
-    if os.environ.get(CRASH_ENV) == name:
-        os._exit(77)
 
 
 class UncertainError(AmazonError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import shutil
 import tempfile
@@ -11,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bulk.errors import SheetError
+from bulk.state import crash_point
 
 
 def check_not_open(path: Path) -> None:
@@ -46,10 +48,14 @@ def replace_atomically(path: Path, write: Callable[[Path], None], backup_dir: Pa
     """
     check_not_open(path)
     existed = path.exists()
+    prefix = f".{path.stem}.bulk-"
+    # A run killed while writing leaves its temporary file; the sheet lock says no other run
+    # is writing now, so any left over is stale.
+    for stale in path.parent.glob(f"{glob.escape(prefix)}*{glob.escape(path.suffix)}"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
     try:
-        fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent
-        )
+        fd, tmp_name = tempfile.mkstemp(prefix=prefix, suffix=path.suffix, dir=path.parent)
     except OSError as e:
         raise SheetError(
             f"cannot write in {path.parent}: {e.strerror or e}; check the folder exists "
@@ -59,6 +65,7 @@ def replace_atomically(path: Path, write: Callable[[Path], None], backup_dir: Pa
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        crash_point("during-sheet-write")
         if existed:
             with contextlib.suppress(OSError):
                 shutil.copymode(path, tmp)
