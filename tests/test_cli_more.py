@@ -1,0 +1,149 @@
+"""More of the command line end to end: API call budgets, the report path, templates, Google."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_sheets import FakeSheets
+from typer.testing import CliRunner
+
+from bulk.cli import app
+
+pytest_plugins = ["conftest_google"]
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    shutil.copytree(ROOT / "samples", tmp_path / "samples")
+    shutil.copytree(ROOT / "templates", tmp_path / "templates")
+    monkeypatch.chdir(tmp_path)
+    for name in ("BULK_HOME", "BULK_SANDBOX_ORDERS", "LWA_APP_ID", "SP_API_REFRESH_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    yield tmp_path
+
+
+def calls(output: str) -> dict[str, int]:
+    line = re.search(r"API calls: \d+ \(([^)]*)\)", output)
+    assert line, output
+    found = {}
+    for part in line.group(1).split(", "):
+        op, n = part.rsplit(" ", 1)
+        found[op] = int(n)
+    return found
+
+
+def bulk(*args: str) -> Any:
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_look_ups_cost_one_getorders_call_per_50_and_items_only_where_needed(
+    workdir: Path,
+) -> None:
+    result = bulk("check", "samples/orders.xlsx", "-v")
+    made = calls(result.output)
+    # 13 well-formed ids: one getOrders call; items for the 8 unshipped merchant-fulfilled
+    # orders only; the cancellation rate from one report (create, poll, download).
+    assert made["getOrders"] == 1
+    assert made["getOrderItems"] == 8
+    assert made["createReport"] == 1
+    assert made["getReportDocument"] == 1
+    assert "createFeed" not in made and "createUnexpectedProblem" not in made
+
+
+def big_book(workdir: Path, n: int) -> None:
+    """n orders: most unshipped, every tenth shipped; and a sheet that cancels them all."""
+    orders = []
+    rows = [["Order ID", "Reason", "Details", "Notify"]]
+    for i in range(1, n + 1):
+        order_id = f"114-{i:07d}-0000001"
+        shipped = i % 10 == 0
+        orders.append(
+            {
+                "id": order_id,
+                "status": "Shipped" if shipped else "Unshipped",
+                "channel": "MFN",
+                "purchased": f"-{i}m",
+                "items": [
+                    {
+                        "id": f"{i:014d}",
+                        "sku": f"SKU-{i}",
+                        "title": "Item",
+                        "qty": 1,
+                        **({"shipped": 1} if shipped else {}),
+                    }
+                ],
+            }
+        )
+        rows.append([order_id, "Out of stock", "Seasonal stock-out at the warehouse", "No"])
+    book = {
+        "seller_id": "A1SANDBOXSELLER",
+        "marketplace_id": "ATVPDKIKX0DER",
+        "performance": {"orders_last_7_days": 100_000, "seller_cancels_last_7_days": 0},
+        "orders": orders,
+    }
+    (workdir / "big.json").write_text(json.dumps(book), encoding="utf-8")
+    with open(workdir / "big.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    (workdir / "bulk.toml").write_text(
+        '[sandbox]\norders = "big.json"\n[policy]\nreport_threshold = 100\n', encoding="utf-8"
+    )
+
+
+def test_many_orders_are_looked_up_with_one_report(workdir: Path) -> None:
+    big_book(workdir, 150)
+    result = bulk("submit", "big.csv", "--yes", "-v")
+    assert "look-up: unshipped-orders report" in result.output
+    made = calls(result.output)
+    # One report gives the unshipped orders with their items; the 15 shipped ones it cannot
+    # know are read with getOrders (50 a call); no call per order.
+    assert "getOrderItems" not in made
+    assert made["getOrders"] == 1
+    with open(workdir / "big.csv", encoding="utf-8") as f:
+        statuses = Counter(row["Status"] for row in csv.DictReader(f))
+    assert statuses == {"CANCELLED": 135, "REJECTED": 15}
+    # After the feed, Amazon's state comes from the unshipped report again, not 150 look-ups.
+    assert made["createReport"] == 3  # unshipped, performance, unshipped after the feed
+
+
+def test_a_broken_template_stops_the_run_before_anything_is_sent(workdir: Path) -> None:
+    broken = workdir / "templates" / "en_US" / "cancel" / "NoInventory.j2"
+    broken.write_text("Hello {{ order_number }}", encoding="utf-8")
+    result = bulk("submit", "samples/orders.xlsx", "--yes")
+    assert result.exit_code == 2
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1
+    assert "NoInventory.j2 line 1" in errors[0] and "order_number" in errors[0]
+    assert not (workdir / ".bulk" / "ledger.sqlite").exists() or "feed" not in result.output
+
+
+def test_a_google_sheet_is_checked_and_submitted_like_a_workbook(
+    workdir: Path, fake_sheets: FakeSheets
+) -> None:
+    key = "1BulkSampleSheetKey0123456789abcdefghijkl"
+    with open(workdir / "samples" / "orders.csv", encoding="utf-8") as f:
+        values = list(csv.reader(f))
+    book = fake_sheets.add_spreadsheet(key, "Cancellations", {"Orders": values}, rows=100, cols=8)
+    result = bulk("submit", f"https://docs.google.com/spreadsheets/d/{key}/edit#gid=0", "--yes")
+    assert result.exit_code == 1, result.output
+    table = book.sheet("Orders").table()
+    header = table[0]
+    status = {row[0]: row[header.index("Status")] for row in reversed(table[1:]) if row}
+    assert status["112-0000001-0000001"] == "CANCELLED"
+    assert status["112-0000001-0000005"] == "REJECTED"
+    assert status["112-0000001-0000006"] == "ESCALATE"
+    # Reads: metadata and one values request; writes: the Order ID column again, one
+    # spreadsheets:batchUpdate to widen the grid for the result columns, one values write.
+    assert fake_sheets.counts["values.batchUpdate"] == 1
+    assert fake_sheets.counts["spreadsheets.batchUpdate"] == 1
