@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -117,16 +117,20 @@ def _context(config_path: Path | None, verbose: bool) -> Iterator[tuple[Context,
         yield ctx, state
 
 
-@contextlib.contextmanager
-def _locked_sheet(
-    target: str, worksheet: str | None, ctx: Context, state: StateDir
-) -> Iterator[Sheet]:
-    """The sheet, held against a second bulk run on it (same machine, any state folder)."""
+def _on_sheet(
+    config_path: Path | None,
+    verbose: bool,
+    target: str,
+    worksheet: str | None,
+    run: Callable[[Context, Sheet], RunReport],
+) -> RunReport:
+    """Open everything a run needs, hold the sheet against a second bulk run on it (same
+    machine, any state folder), and run."""
     from bulk.state import sheet_lock
 
     key = target if "://" in target or target.startswith("gsheet:") else str(Path(target).resolve())
-    with sheet_lock(key):
-        yield _sheet(target, worksheet, ctx, state)
+    with _context(config_path, verbose) as (ctx, state), sheet_lock(key):
+        return run(ctx, _sheet(target, worksheet, ctx, state))
 
 
 def _sheet(target: str, worksheet: str | None, ctx: Context, state: StateDir) -> Sheet:
@@ -165,11 +169,13 @@ def check(
     from bulk.run import check as run_check
 
     with boundary():
-        with (
-            _context(config, verbose) as (ctx, state),
-            _locked_sheet(sheet, worksheet, ctx, state) as target,
-        ):
-            report = run_check(ctx, target, Options(allow_late=allow_late))
+        report = _on_sheet(
+            config,
+            verbose,
+            sheet,
+            worksheet,
+            lambda ctx, s: run_check(ctx, s, Options(allow_late=allow_late)),
+        )
         raise typer.Exit(_print_report(report, verbose))
 
 
@@ -217,11 +223,9 @@ def submit(
 
     opts = Options(dry_run=dry_run, allow_late=allow_late, wait=not no_wait, save_feed=save_feed)
     with boundary():
-        with (
-            _context(config, verbose) as (ctx, state),
-            _locked_sheet(sheet, worksheet, ctx, state) as target,
-        ):
-            report = run_submit(ctx, target, opts, confirm)
+        report = _on_sheet(
+            config, verbose, sheet, worksheet, lambda ctx, s: run_submit(ctx, s, opts, confirm)
+        )
         if dry_run:
             say("dry run: nothing was sent")
         elif report.declined:
@@ -240,11 +244,7 @@ def status(
     from bulk.run import status as run_status
 
     with boundary():
-        with (
-            _context(config, verbose) as (ctx, state),
-            _locked_sheet(sheet, worksheet, ctx, state) as target,
-        ):
-            report = run_status(ctx, target)
+        report = _on_sheet(config, verbose, sheet, worksheet, run_status)
         raise typer.Exit(_print_report(report, verbose))
 
 
