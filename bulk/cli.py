@@ -298,9 +298,6 @@ def sandbox(
         cfg = _load(config)
         orders = sandbox_orders(cfg, _env())
         state = StateDir(_state_dir()).ensure()
-        say(
-            f"sandbox marketplace on http://127.0.0.1:{port} (orders from {orders}); Ctrl-C stops it"
-        )
         serve(orders, state.sandbox, port)
 
 
