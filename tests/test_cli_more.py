@@ -147,3 +147,43 @@ def test_a_google_sheet_is_checked_and_submitted_like_a_workbook(
     # spreadsheets:batchUpdate to widen the grid for the result columns, one values write.
     assert fake_sheets.counts["values.batchUpdate"] == 1
     assert fake_sheets.counts["spreadsheets.batchUpdate"] == 1
+
+
+def test_production_settings_reach_another_host_and_never_show_the_secrets(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bulk.amazon.clients import SANDBOX_CREDENTIALS
+    from bulk.sandbox import start_sandbox
+
+    (workdir / "bulk.toml").write_text(
+        '[amazon]\ntarget = "production"\nseller_id = "A1SANDBOXSELLER"\n', encoding="utf-8"
+    )
+    # Reports ready at the first look: production mode polls in real time.
+    book = json.loads((workdir / "samples" / "marketplace.json").read_text(encoding="utf-8"))
+    book["report_polls"] = 0
+    (workdir / "quick.json").write_text(json.dumps(book), encoding="utf-8")
+    with start_sandbox(workdir / "quick.json", workdir / "proxy-state") as sb:
+        monkeypatch.setenv("BULK_SP_API_ENDPOINT", sb.url)
+        monkeypatch.setenv("BULK_LWA_ENDPOINT", sb.url)
+        monkeypatch.setenv("LWA_APP_ID", SANDBOX_CREDENTIALS["lwa_app_id"])
+        monkeypatch.setenv("LWA_CLIENT_SECRET", SANDBOX_CREDENTIALS["lwa_client_secret"])
+        monkeypatch.setenv("SP_API_REFRESH_TOKEN", SANDBOX_CREDENTIALS["refresh_token"])
+        result = bulk("check", "samples/orders.xlsx", "-v")
+        assert result.exit_code == 1, result.output
+        assert result.output.startswith("target: PRODUCTION Amazon, seller A1SANDBOXSELLER")
+        assert calls(result.output)["getOrders"] == 1
+
+        monkeypatch.setenv("SP_API_REFRESH_TOKEN", "Atzr|wrong-token-do-not-print")
+        refused = bulk("check", "samples/orders.xlsx")
+        assert refused.exit_code == 2
+        assert "Traceback" not in refused.output
+
+    secrets = [*SANDBOX_CREDENTIALS.values(), "Atzr|wrong-token-do-not-print"]
+    written = [result.output, refused.output]
+    written += [
+        p.read_bytes().decode("latin-1") for p in (workdir / ".bulk").rglob("*") if p.is_file()
+    ]
+    written.append((workdir / "samples" / "orders.xlsx").read_bytes().decode("latin-1"))
+    for text in written:
+        for secret in secrets:
+            assert secret not in text

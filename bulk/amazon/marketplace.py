@@ -18,6 +18,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 import httpx
+from sp_api.auth.exceptions import AuthorizationError
 from sp_api.base import ApiResponse, SellingApiException
 from sp_api.base.exceptions import (
     SellingApiForbiddenException,
@@ -60,6 +61,8 @@ def _throttled(e: BaseException) -> bool:
 def _transient(e: BaseException) -> bool:
     if isinstance(e, TransientError | httpx.TransportError):
         return True
+    if isinstance(e, AuthorizationError):
+        return e.status_code in _TRANSIENT_STATUS
     return isinstance(e, SellingApiException) and e.code in _TRANSIENT_STATUS
 
 
@@ -283,6 +286,16 @@ class Marketplace:
                     if isinstance(result, ApiResponse):
                         self.limiter.observe(operation, result.rate_limit)
                     return result
+        except AuthorizationError as e:
+            if _transient(e):
+                raise AmazonError(
+                    f"Login with Amazon answered {e.status_code} {self.max_attempts} times; "
+                    "run the same command again in a few minutes (nothing is repeated)"
+                ) from None
+            raise AmazonError(
+                f"Login with Amazon refused the credentials ({e.error_code}: {e.message}); "
+                "check LWA_APP_ID, LWA_CLIENT_SECRET and SP_API_REFRESH_TOKEN"
+            ) from None
         except SellingApiException as e:
             if not (_throttled(e) or _transient(e)):
                 raise self._error(operation, e) from e
