@@ -96,7 +96,9 @@ def connect(
     credentials.yml).
     """
     marketplace = marketplace_for(marketplace_id)
-    kwargs: dict[str, Any] = {"credentials": dict(credentials) or None}
+    # httpx's default 5-second timeout is too short for large report downloads and for the
+    # sandbox processing a feed of thousands of orders; a stuck connection still ends.
+    kwargs: dict[str, Any] = {"credentials": dict(credentials) or None, "timeout": 120}
     if lwa_endpoint is not None:
         kwargs["auth_token_client_class"] = _token_client_class(lwa_endpoint)
         if _plain_http(endpoint) and _plain_http(lwa_endpoint):

@@ -305,7 +305,7 @@ class Sandbox:
             self._thread.join()
         self._server.server_close()
         with self._server.market.lock:
-            self._state.save()
+            self._state.save(force=True)
             self._state.release()
 
     def __enter__(self) -> Sandbox:

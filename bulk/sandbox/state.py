@@ -11,6 +11,7 @@ from __future__ import annotations
 # unchanged: editing an order in the book puts it back exactly as the book now describes it, while
 # every other order keeps what the sandbox did to it. An unreadable state file is moved aside
 # (`sandbox-state.json.unreadable`) and the sandbox starts afresh.
+import hashlib
 import json
 import os
 import secrets
@@ -26,6 +27,8 @@ from bulk.sandbox.book import Book
 STATE_FILE = "sandbox-state.json"
 LOCK_FILE = "sandbox.lock"
 VERSION = 1
+BLOBS = "blobs"  # large document bodies, one file each, named by their SHA-256
+BLOB_MARK = "blob:sha256:"
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,9 @@ class State:
         self.messages: list[Message] = []
         self.calls: dict[str, int] = {}
         self._lock: IO[bytes] | None = None
+        self._json_cache: dict[int, tuple[Any, Any]] = {}
+        self._cancel_json: tuple[int, list[dict[str, Any]]] | None = None
+        self._saved: tuple[Any, ...] | None = None
 
     # Identity --------------------------------------------------------------------
 
@@ -166,13 +172,69 @@ class State:
             "book_sha256": self.book_sha256,
             "secret": self.secret,
             "next_id": self.next_id,
-            "cancellations": [asdict(c) for c in self.all_cancellations()],
-            "documents": [asdict(d) for d in self.documents.values()],
-            "feeds": [asdict(f) for f in self.feeds.values()],
-            "reports": [asdict(r) for r in self.reports.values()],
-            "messages": [asdict(m) for m in self.messages],
+            "cancellations": self._cancellations_json(),
+            "documents": [self._cached(d, self._document_json) for d in self.documents.values()],
+            "feeds": [self._cached(f, self._feed_json) for f in self.feeds.values()],
+            "reports": [self._cached(r, asdict) for r in self.reports.values()],
+            "messages": [self._cached(m, asdict) for m in self.messages],
             "calls": self.calls,
         }
+
+    # Saving after every request must stay cheap with 100,000 orders: records are immutable,
+    # so each is turned into JSON once; large bodies go to content-addressed files, written
+    # once, and the state file names them.
+
+    def _cached(self, record: Any, make: Any) -> Any:
+        hit = self._json_cache.get(id(record))
+        if hit is None or hit[0] is not record:
+            hit = (record, make(record))
+            self._json_cache[id(record)] = hit
+        return hit[1]
+
+    def _cancellations_json(self) -> list[dict[str, Any]]:
+        count = sum(len(items) for items in self.cancellations.values())
+        if self._cancel_json is None or self._cancel_json[0] != count:
+            self._cancel_json = (count, [asdict(c) for c in self.all_cancellations()])
+        return self._cancel_json[1]
+
+    def _blob(self, text: str) -> str:
+        if len(text) < 4096:
+            return text
+        data = text.encode("latin-1")
+        name = hashlib.sha256(data).hexdigest()
+        path = self.folder / BLOBS / name
+        if not path.exists():
+            path.parent.mkdir(exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+        return BLOB_MARK + name
+
+    def _unblob(self, value: Any) -> Any:
+        if isinstance(value, str) and value.startswith(BLOB_MARK):
+            return (self.folder / BLOBS / value[len(BLOB_MARK) :]).read_bytes().decode("latin-1")
+        return value
+
+    def _document_json(self, doc: Document) -> dict[str, Any]:
+        data = asdict(doc)
+        data["body"] = self._blob(doc.body)
+        return data
+
+    def _feed_json(self, feed: Feed) -> dict[str, Any]:
+        data = asdict(feed)
+        data["content"] = self._blob(feed.content)
+        return data
+
+    def _fingerprint(self) -> tuple[Any, ...]:
+        """Everything a save must keep but the call counts, which are saved with the rest."""
+        return (
+            self.next_id,
+            sum(len(items) for items in self.cancellations.values()),
+            tuple((d.id, d.uploaded, len(d.body)) for d in self.documents.values()),
+            tuple((f.id, f.status, f.observations) for f in self.feeds.values()),
+            tuple((r.id, r.status, r.observations) for r in self.reports.values()),
+            len(self.messages),
+        )
 
     def _load(self, data: Any, book: Book) -> None:
         if not isinstance(data, dict) or data.get("version") != VERSION:
@@ -180,9 +242,11 @@ class State:
         self.secret = str(data["secret"])
         self.next_id = int(data["next_id"])
         for raw in data["documents"]:
+            raw["body"] = self._unblob(raw.get("body", ""))
             doc = _record(Document, raw)
             self.documents[doc.id] = doc
         for raw in data["feeds"]:
+            raw["content"] = self._unblob(raw.get("content", ""))
             feed = _record(Feed, raw)
             self.feeds[feed.id] = feed
         for raw in data["reports"]:
@@ -197,14 +261,21 @@ class State:
             if order is not None and order.fingerprint == cancellation.fingerprint:
                 self.cancel(cancellation)
 
-    def save(self) -> None:
-        """Write the state atomically: a crash leaves the old file or the new one, never half."""
-        text = json.dumps(self.to_json(), indent=1, sort_keys=True)
+    def save(self, force: bool = False) -> None:
+        """Write the state atomically: a crash leaves the old file or the new one, never half.
+
+        Skipped when nothing but call counts changed (they go with the next save, or at stop).
+        """
+        fingerprint = self._fingerprint()
+        if not force and fingerprint == self._saved:
+            return
+        text = json.dumps(self.to_json(), separators=(",", ":"))
         fd, tmp = tempfile.mkstemp(prefix=".sandbox-state-", suffix=".tmp", dir=self.folder)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 out.write(text)
             Path(tmp).replace(self.path)
+            self._saved = fingerprint
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
