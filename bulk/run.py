@@ -582,7 +582,8 @@ def _read_again(
         for r in rows
         if report is not None and any(x.code == "Error" for x in report.for_message(r.message_id))
     }
-    found = {i: o for i, o in unshipped.items() if i in set(ids)}
+    wanted = set(ids)
+    found = {i: o for i, o in unshipped.items() if i in wanted}
     gone = [i for i in ids if i not in unshipped and i not in errored]
     for order_id in gone:
         found[order_id] = Order(order_id, "Canceled", "MFN", now)

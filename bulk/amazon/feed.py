@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.etree import ElementTree as ET
+from xml.sax.saxutils import escape
 
 from bulk.errors import AmazonError
 
@@ -33,44 +34,63 @@ def build_document(seller_id: str, messages: Sequence[FeedMessage]) -> bytes:
     listed with its CancelReason: a Failure with no Item has been reported to finish DONE
     without cancelling anything (FIELD-NOTES).
     """
-    root = ET.Element(
-        "AmazonEnvelope",
-        {
-            "xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance",
-            "xsi:noNamespaceSchemaLocation": "amzn-envelope.xsd",
-        },
+    return _head(seller_id) + b"".join(_message(m) for m in messages) + _TAIL
+
+
+def _head(seller_id: str) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<AmazonEnvelope xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        'xsi:noNamespaceSchemaLocation="amzn-envelope.xsd">\n'
+        "  <Header>\n"
+        "    <DocumentVersion>1.01</DocumentVersion>\n"
+        f"    <MerchantIdentifier>{escape(seller_id)}</MerchantIdentifier>\n"
+        "  </Header>\n"
+        "  <MessageType>OrderAcknowledgement</MessageType>\n"
+    ).encode()
+
+
+_TAIL = b"</AmazonEnvelope>\n"
+
+
+def _message(m: FeedMessage) -> bytes:
+    if not m.item_ids:
+        raise ValueError(f"order {m.order_id}: a cancellation must list its items")
+    items = "".join(
+        "      <Item>\n"
+        f"        <AmazonOrderItemCode>{escape(item_id)}</AmazonOrderItemCode>\n"
+        f"        <CancelReason>{escape(m.reason_code)}</CancelReason>\n"
+        "      </Item>\n"
+        for item_id in m.item_ids
     )
-    header = ET.SubElement(root, "Header")
-    ET.SubElement(header, "DocumentVersion").text = "1.01"
-    ET.SubElement(header, "MerchantIdentifier").text = seller_id
-    ET.SubElement(root, "MessageType").text = "OrderAcknowledgement"
-    for m in messages:
-        if not m.item_ids:
-            raise ValueError(f"order {m.order_id}: a cancellation must list its items")
-        message = ET.SubElement(root, "Message")
-        ET.SubElement(message, "MessageID").text = str(m.message_id)
-        ack = ET.SubElement(message, "OrderAcknowledgement")
-        ET.SubElement(ack, "AmazonOrderID").text = m.order_id
-        ET.SubElement(ack, "StatusCode").text = "Failure"
-        for item_id in m.item_ids:
-            item = ET.SubElement(ack, "Item")
-            ET.SubElement(item, "AmazonOrderItemCode").text = item_id
-            ET.SubElement(item, "CancelReason").text = m.reason_code
-    ET.indent(root)
-    body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body + b"\n"
+    return (
+        "  <Message>\n"
+        f"    <MessageID>{m.message_id}</MessageID>\n"
+        "    <OrderAcknowledgement>\n"
+        f"      <AmazonOrderID>{escape(m.order_id)}</AmazonOrderID>\n"
+        "      <StatusCode>Failure</StatusCode>\n"
+        f"{items}"
+        "    </OrderAcknowledgement>\n"
+        "  </Message>\n"
+    ).encode()
 
 
 def split_messages(
     seller_id: str, messages: Sequence[FeedMessage], limit: int = MAX_FEED_BYTES
 ) -> list[list[FeedMessage]]:
-    """Group messages into as few feeds as fit under Amazon's size limit (almost always one)."""
-    if not messages or len(build_document(seller_id, messages)) <= limit:
-        return [list(messages)] if messages else []
-    half = len(messages) // 2
-    return split_messages(seller_id, messages[:half], limit) + split_messages(
-        seller_id, messages[half:], limit
-    )
+    """Group messages, in order, into as few feeds as fit under Amazon's size limit (almost
+    always one)."""
+    room = limit - len(_head(seller_id)) - len(_TAIL)
+    groups: list[list[FeedMessage]] = []
+    size = 0
+    for m in messages:
+        length = len(_message(m))
+        if not groups or size + length > room:
+            groups.append([])
+            size = 0
+        groups[-1].append(m)
+        size += length
+    return groups
 
 
 def sha256(document: bytes) -> str:
