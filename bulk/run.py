@@ -98,12 +98,67 @@ def _needs_items(order: Order) -> bool:
     return order.status in ("Unshipped", "PartiallyShipped") and order.channel == "MFN"
 
 
-def _ledger_state(rows: list[LedgerRow]) -> LedgerRow | None:
-    """The ledger row that decides this order now: an open or cancelled submission."""
-    for r in reversed(rows):
-        if r.outcome in ("pending", "cancelled"):
-            return r
+def _ledger_state(rows: list[LedgerRow], sheet_updated: datetime | None) -> LedgerRow | None:
+    """The ledger row that decides this order now, or None when the row may be checked again.
+
+    An open or cancelled submission always decides. A failed one decides only when the sheet
+    never heard of it (its Updated At is older than the failure): when staff cleared a FAILED
+    status, the row is theirs to try again.
+    """
+    rows = [r for r in rows if r.outcome != "abandoned"]
+    if not rows:
+        return None
+    latest = rows[-1]
+    if latest.outcome in ("pending", "cancelled"):
+        return latest
+    if latest.outcome == "failed" and latest.updated_at is not None:
+        failed_at = latest.updated_at.astimezone(UTC).replace(second=0, microsecond=0)
+        if sheet_updated is None or sheet_updated < failed_at:
+            return latest
     return None
+
+
+def _updated_at(row: ParsedRow) -> datetime | None:
+    text = row.previous.get("Updated At", "").strip()
+    try:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M UTC").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _unchanged(row: ParsedRow) -> RowOutcome:
+    return RowOutcome(
+        row.row,
+        row.order_id,
+        row.status,
+        row.previous.get("Result", ""),
+        request=row.request,
+        changed=False,
+    )
+
+
+def _from_ledger(
+    ctx: Context, row: ParsedRow, request: CancelRequest | None, state: LedgerRow
+) -> RowOutcome:
+    """What the ledger says of an order the sheet has not caught up with."""
+    sub = ctx.ledger.submission(state.submission_id)
+    feed = {"Feed ID": sub.feed_id or ""}
+    if state.outcome == "pending":
+        text = f"sent in feed {sub.feed_id or '(being created)'}; waiting for Amazon"
+        return RowOutcome(row.row, row.order_id, Status.SUBMITTED, text, feed, request=request)
+    if state.outcome == "failed":
+        return RowOutcome(row.row, row.order_id, Status.FAILED, state.result, feed, request=request)
+    # Cancelled by an earlier run whose sheet write never happened: finish the job,
+    # including the customer message if it was not sent (the ledger says).
+    return RowOutcome(
+        row.row,
+        row.order_id,
+        Status.CANCELLED,
+        state.result or "cancelled by an earlier bulk run",
+        feed,
+        request=request,
+        cancelled_now=True,
+    )
 
 
 def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
@@ -114,14 +169,12 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
     now = ctx.now()
     outcomes: list[RowOutcome] = []
     candidates: list[tuple[ParsedRow, CancelRequest]] = []
+    submitted: list[ParsedRow] = []
     for row in parsed:
-        if row.status in (Status.CANCELLED, Status.FAILED, Status.SUBMITTED):
-            # Final or pending rows are left alone (SUBMITTED rows are collected by `collect`).
-            outcomes.append(
-                RowOutcome(
-                    row.row, row.order_id, row.status, row.previous.get("Result", ""), changed=False
-                )
-            )
+        if row.status in (Status.CANCELLED, Status.FAILED):
+            outcomes.append(_unchanged(row))
+        elif row.status is Status.SUBMITTED:
+            submitted.append(row)
         elif row.problems or row.request is None:
             outcomes.append(
                 RowOutcome(row.row, row.order_id, Status.REJECTED, "; ".join(row.problems))
@@ -131,37 +184,24 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
 
     # The ledger knows what was sent even when the sheet does not (a crash before the sheet
     # was written, or staff cleared the status): never send an order twice.
-    known = ctx.ledger.rows_for_orders([r.order_id for _, r in candidates])
+    known = ctx.ledger.rows_for_orders(
+        [r.order_id for _, r in candidates] + [r.order_id for r in submitted]
+    )
+    for row in submitted:
+        state = _ledger_state(known.get(row.order_id, []), None)
+        if state is None or state.outcome == "pending":
+            # Polled by `collect`, never sent again; with no ledger entry (another state
+            # folder sent it) it stays as it is.
+            outcomes.append(_unchanged(row))
+        else:
+            outcomes.append(_from_ledger(ctx, row, row.request, state))
     fresh: list[tuple[ParsedRow, CancelRequest]] = []
     for row, request in candidates:
-        state = _ledger_state(known.get(request.order_id, []))
+        state = _ledger_state(known.get(request.order_id, []), _updated_at(row))
         if state is None:
             fresh.append((row, request))
-        elif state.outcome == "pending":
-            sub = ctx.ledger.submission(state.submission_id)
-            outcomes.append(
-                RowOutcome(
-                    row.row,
-                    request.order_id,
-                    Status.SUBMITTED,
-                    f"sent in feed {sub.feed_id or '(being created)'}; waiting for Amazon",
-                    {"Feed ID": sub.feed_id or ""},
-                    request=request,
-                )
-            )
         else:
-            # Cancelled by an earlier run whose sheet write never happened: finish the job,
-            # including the customer message if it was not sent (the ledger says).
-            outcomes.append(
-                RowOutcome(
-                    row.row,
-                    request.order_id,
-                    Status.CANCELLED,
-                    state.result or "cancelled by an earlier bulk run",
-                    request=request,
-                    cancelled_now=True,
-                )
-            )
+            outcomes.append(_from_ledger(ctx, row, request, state))
 
     orders: dict[str, Order] = {}
     lookup_path = ""
@@ -335,18 +375,15 @@ def status(ctx: Context, sheet: Sheet) -> RunReport:
     resume(ctx)
     grid = sheet.read()
     header = find_header(grid)
+    rows = parse_rows(grid, header, ctx.config)
+    known = ctx.ledger.rows_for_orders([r.order_id for r in rows if r.status is Status.SUBMITTED])
     outcomes = []
-    for row in parse_rows(grid, header, ctx.config):
-        outcomes.append(
-            RowOutcome(
-                row.row,
-                row.order_id,
-                row.status,
-                row.previous.get("Result", ""),
-                request=row.request,
-                changed=False,
-            )
-        )
+    for row in rows:
+        state = _ledger_state(known.get(row.order_id, []), None)
+        if row.status is Status.SUBMITTED and state is not None and state.outcome != "pending":
+            outcomes.append(_from_ledger(ctx, row, row.request, state))
+        else:
+            outcomes.append(_unchanged(row))
     report = RunReport(outcomes, warnings=list(grid.warnings))
     collect(ctx, outcomes, wait=True)
     _send_messages(ctx, outcomes)

@@ -158,3 +158,52 @@ def test_two_runs_on_one_sheet_with_different_state_folders_do_not_interleave(
         other = run_bulk(workdir, "check", "samples/orders.xlsx")
     assert other.returncode == 2
     assert "is working on" in other.stderr
+
+
+def test_a_failure_the_sheet_never_heard_of_is_not_resent_until_staff_clear_it(
+    workdir: Path,
+) -> None:
+    # The seller id does not match the account: Amazon ends the feed FATAL.
+    (workdir / "bulk.toml").write_text('[amazon]\nseller_id = "A2SOMEONEELSE"\n', encoding="utf-8")
+    sheet = workdir / "samples" / "orders.xlsx"
+    crashed = run_bulk(
+        workdir, "submit", "samples/orders.xlsx", "--yes", crash_at="before-sheet-write"
+    )
+    assert crashed.returncode == CRASHED
+    again = run_bulk(workdir, "submit", "samples/orders.xlsx", "--yes")
+    assert again.returncode == 1, again.stderr
+    assert statuses(sheet)["112-0000001-0000001"] == "FAILED"
+    first_feed = orders_sent(workdir)
+    # Only the row the first run had deferred went out now (the failures freed the budget).
+    assert first_feed == Counter({**dict.fromkeys(SENDABLE, 1), "112-0000001-0000003": 1})
+
+    # Staff clear the status to try the row again: then it is checked and sent again.
+    wb = openpyxl.load_workbook(sheet)
+    ws = wb["Orders"]
+    ws["G2"] = None
+    wb.save(sheet)
+    retry = run_bulk(workdir, "submit", "samples/orders.xlsx", "--yes")
+    assert retry.returncode == 1, retry.stderr
+    feeds = sandbox_view(workdir, "feeds")
+    assert len(feeds) == 3
+    assert re.findall(r"<AmazonOrderID>([^<]+)</AmazonOrderID>", feeds[2]["document"]) == [
+        "112-0000001-0000001"
+    ]
+
+
+def test_submitted_rows_settle_from_the_ledger_after_a_crash_in_status(workdir: Path) -> None:
+    sheet = workdir / "samples" / "orders.xlsx"
+    sent = run_bulk(workdir, "submit", "samples/orders.xlsx", "--yes", "--no-wait")
+    assert sent.returncode == 1, sent.stderr
+    assert statuses(sheet)["112-0000001-0000001"] == "SUBMITTED"
+    crashed = run_bulk(workdir, "status", "samples/orders.xlsx", crash_at="before-sheet-write")
+    assert crashed.returncode == CRASHED
+    assert statuses(sheet)["112-0000001-0000001"] == "SUBMITTED"
+    settled = run_bulk(workdir, "status", "samples/orders.xlsx")
+    assert settled.returncode == 1, settled.stderr
+    found = statuses(sheet)
+    assert all(found[order] == "CANCELLED" for order in SENDABLE), found
+    assert all(n == 1 for n in orders_sent(workdir).values())
+    messages = Counter(m["orderId"] for m in sandbox_view(workdir, "messages"))
+    assert set(messages) == set(SENDABLE) - {"112-0000001-0000012"}
+    assert max(messages.values()) == 1
