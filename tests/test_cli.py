@@ -268,3 +268,31 @@ def test_a_fatal_feed_fails_its_rows_and_nothing_is_resent(workdir: Path) -> Non
     assert again.exit_code == 1
     assert len(sandbox_record(workdir, "feeds")) == 1
     assert sheet_rows(workdir / "samples" / "orders.xlsx")[2]["Status"] == "FAILED"
+
+
+def test_a_deferred_row_is_sent_when_its_day_comes(workdir: Path) -> None:
+    from freezegun import freeze_time
+
+    with freeze_time("2026-03-02 15:00:00"):
+        first = bulk("submit", "samples/orders.xlsx", "--yes")
+    assert first.exit_code == 1
+    rows = sheet_rows(workdir / "samples" / "orders.xlsx")
+    assert rows[4]["Status"] == "DEFERRED"
+    assert rows[4]["Scheduled For"] == "2026-03-03"
+
+    # Still the same day: nothing new goes out.
+    with freeze_time("2026-03-02 18:00:00"):
+        bulk("submit", "samples/orders.xlsx", "--yes")
+    assert len(sandbox_record(workdir, "feeds")) == 1
+    assert sheet_rows(workdir / "samples" / "orders.xlsx")[4]["Status"] == "DEFERRED"
+
+    # Its day: the same checks run again, and it is sent (the budget has room again).
+    with freeze_time("2026-03-03 09:00:00"):
+        later = bulk("submit", "samples/orders.xlsx", "--yes")
+    assert later.exit_code == 1, later.output
+    rows = sheet_rows(workdir / "samples" / "orders.xlsx")
+    assert rows[4]["Status"] == "CANCELLED", rows[4]["Result"]
+    feeds = sandbox_record(workdir, "feeds")
+    assert len(feeds) == 2
+    assert "112-0000001-0000003" in feeds[1]["document"]
+    assert "112-0000001-0000001" not in feeds[1]["document"]
