@@ -1,0 +1,85 @@
+"""What a run works with and what it reports: options, context, row outcomes, the run report."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bulk import policy
+from bulk.amazon.marketplace import Marketplace
+from bulk.config import Config
+from bulk.ledger import Ledger
+from bulk.messages import Templates
+from bulk.models import CancelRequest, Decision, Order, Status
+from bulk.sheets.base import WriteReport
+
+
+@dataclass(frozen=True)
+class Options:
+    dry_run: bool = False
+    allow_late: bool = False
+    wait: bool = True
+    save_feed: Path | None = None
+
+
+@dataclass
+class Context:
+    """What a run works with; the CLI builds it, tests build their own."""
+
+    config: Config
+    ledger: Ledger
+    marketplace: Marketplace
+    templates: Templates
+    target: str  # "sandbox" or "production"
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    progress: Callable[[str], None] = lambda _line: None
+
+
+@dataclass
+class RowOutcome:
+    """What bulk will write on one row."""
+
+    row: int
+    order_id: str
+    status: Status
+    result: str
+    values: dict[str, str] = field(default_factory=dict)
+    request: CancelRequest | None = None
+    order: Order | None = None
+    decision: Decision | None = None
+    changed: bool = True  # False: leave the row's cells alone
+    cancelled_now: bool = False  # this run learned that bulk's feed cancelled it: message the buyer
+
+
+@dataclass
+class RunReport:
+    outcomes: list[RowOutcome]
+    summary: policy.Summary | None = None
+    write: WriteReport | None = None
+    feed_ids: list[str] = field(default_factory=list)
+    calls: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    sent_orders: int = 0
+    sent_items: int = 0
+    lookup_path: str = ""
+    declined: bool = False
+
+    def count(self, status: Status) -> int:
+        return sum(1 for o in self.outcomes if o.status is status)
+
+    @property
+    def counts(self) -> dict[Status, int]:
+        tally = Counter(o.status for o in self.outcomes)
+        return {s: tally[s] for s in Status if tally[s]}
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if all(o.status.in_good_standing for o in self.outcomes) else 1
+
+
+def stamp(moment: datetime) -> str:
+    """How a time is written in the sheet."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

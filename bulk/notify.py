@@ -1,0 +1,81 @@
+"""Customer messages after a cancellation: once per order, where Amazon allows it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from bulk.amazon.marketplace import UncertainError
+from bulk.context import Context, RowOutcome, stamp
+from bulk.errors import AmazonError
+from bulk.messages import lint_message, render_message
+from bulk.state import crash_point
+
+MESSAGE_KIND = "unexpectedProblem"
+
+
+def send_messages(ctx: Context, outcomes: Sequence[RowOutcome]) -> None:
+    """After a row is CANCELLED, send its customer message once, where Amazon allows it."""
+    for o in outcomes:
+        if not o.cancelled_now or o.request is None:
+            continue
+        request = o.request
+        record = ctx.ledger.message(o.order_id, MESSAGE_KIND)
+        if record is not None:
+            o.values["Message Status"] = message_status(record.state, record.detail, record.sent_at)
+            continue
+        if not request.notify:
+            o.values["Message Status"] = "not requested (Notify is No)"
+            continue
+        try:
+            actions = ctx.marketplace.message_actions(o.order_id)
+        except AmazonError as e:
+            o.values["Message Status"] = f"failed: {e}"
+            continue
+        if MESSAGE_KIND not in actions:
+            ctx.ledger.begin_message(o.order_id, MESSAGE_KIND, "", ctx.now())
+            ctx.ledger.finish_message(o.order_id, MESSAGE_KIND, "not_allowed", "", ctx.now())
+            o.values["Message Status"] = "not allowed by Amazon for this order"
+            continue
+        locale = ctx.marketplace.buyer_locale(o.order_id)
+        order = o.order
+        if order is not None and locale:
+            order = replace(order, locale=locale)
+        text = render_message(ctx.templates, request, order, ctx.config.messages.seller_name)
+        o.values["Customer Message"] = text
+        problems = lint_message(text)
+        if problems:
+            o.values["Message Status"] = "not sent: " + "; ".join(problems)
+            continue
+        if not ctx.ledger.begin_message(o.order_id, MESSAGE_KIND, text, ctx.now()):
+            continue
+        crash_point("before-message")
+        try:
+            ctx.marketplace.send_unexpected_problem(o.order_id, text)
+        except UncertainError as e:
+            # It may have reached the buyer: never send it again.
+            ctx.ledger.finish_message(o.order_id, MESSAGE_KIND, "uncertain", str(e), ctx.now())
+            o.values["Message Status"] = message_status("uncertain", str(e), None)
+            continue
+        except AmazonError as e:
+            ctx.ledger.finish_message(o.order_id, MESSAGE_KIND, "failed", str(e), ctx.now())
+            o.values["Message Status"] = f"failed: {e}"
+            continue
+        ctx.ledger.finish_message(o.order_id, MESSAGE_KIND, "sent", "", ctx.now())
+        o.values["Message Status"] = f"sent {stamp(ctx.now())}"
+
+
+def message_status(state: str, detail: str, sent_at: datetime | None) -> str:
+    if state == "sent":
+        return f"sent {stamp(sent_at)}" if sent_at else "sent"
+    if state == "not_allowed":
+        return "not allowed by Amazon for this order"
+    if state == "failed":
+        return f"failed: {detail}"
+    if state == "uncertain":
+        return (
+            f"Amazon did not confirm it ({detail}); not sent again so the buyer gets no "
+            "duplicate; check Buyer-Seller Messages"
+        )
+    return "interrupted while sending; not sent again (check Buyer-Seller Messages)"

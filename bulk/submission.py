@@ -1,0 +1,272 @@
+"""Sending and following feeds: record, upload, create, resume, poll, map results to rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from bulk.amazon.feed import FeedMessage, ProcessingReport, build_document, sha256
+from bulk.amazon.marketplace import FeedState, UncertainError
+from bulk.context import Context, RowOutcome
+from bulk.errors import AmazonError
+from bulk.ledger import LedgerRow, PlannedRow, Submission
+from bulk.models import Order, Status
+from bulk.sheets.base import Sheet
+from bulk.state import crash_point
+
+
+def feed_messages(ready: Sequence[RowOutcome]) -> list[FeedMessage]:
+    messages = []
+    for index, o in enumerate(ready, start=1):
+        assert o.decision is not None and o.request is not None
+        messages.append(
+            FeedMessage(
+                message_id=index,
+                order_id=o.order_id,
+                item_ids=tuple(i.order_item_id for i in o.decision.items),
+                reason_code=o.request.reason.code,
+            )
+        )
+    return messages
+
+
+def send_feed(
+    ctx: Context, sheet: Sheet, messages: list[FeedMessage], by_row: dict[int, RowOutcome]
+) -> str | None:
+    """Record, upload, create: the ledger knows each step before the next call is made."""
+    document = build_document(ctx.config.amazon.seller_id, messages)
+    rows_by_order = {o.order_id: o for o in by_row.values()}
+    planned = []
+    for m in messages:
+        o = rows_by_order[m.order_id]
+        counts = o.decision.counts_toward_rate if o.decision else True
+        planned.append(
+            PlannedRow(m.message_id, o.row, m.order_id, m.item_ids, m.reason_code, counts)
+        )
+    sid = ctx.ledger.plan_submission(
+        sheet.label, ctx.target, document.decode("utf-8"), sha256(document), planned, ctx.now()
+    )
+    crash_point("after-ledger-write")
+    ctx.progress(f"uploading the cancellation feed ({len(messages)} orders)")
+    document_id = ctx.marketplace.upload_document(document)
+    ctx.ledger.record_document(sid, document_id)
+    crash_point("after-upload")
+    try:
+        feed_id = ctx.marketplace.create_feed(document_id)
+    except UncertainError as e:
+        ctx.progress(f"{e}; checking Amazon's feed list so that nothing is sent twice")
+        _recover_unknown_feed(ctx, ctx.ledger.submission(sid))
+        for r in ctx.ledger.rows(sid):
+            o = rows_by_order[r.order_id]
+            if r.outcome == "cancelled":
+                o.status, o.result, o.cancelled_now = Status.CANCELLED, r.result, True
+            else:
+                o.result = (
+                    "Amazon did not confirm receiving the feed, and the order is still open; "
+                    "the next `bulk submit` sends it"
+                )
+        return None
+    crash_point("after-create-feed")
+    ctx.ledger.record_feed(sid, feed_id)
+    ctx.progress(f"feed {feed_id} created")
+    for m in messages:
+        o = rows_by_order[m.order_id]
+        o.status = Status.SUBMITTED
+        o.result = f"sent in feed {feed_id}; waiting for Amazon"
+        o.values["Feed ID"] = feed_id
+    return feed_id
+
+
+def resume(ctx: Context) -> None:
+    """Finish submissions an earlier run left open (crash, Ctrl-C, --no-wait)."""
+    for sub in ctx.ledger.submissions(open_only=True):
+        if sub.state == "planned":
+            # Nothing reached createFeed: no feed exists for it. Its rows go back to the sheet
+            # and are checked again like any row.
+            ctx.ledger.abandon_submission(sub.id, ctx.now())
+        elif sub.state == "uploaded":
+            _recover_unknown_feed(ctx, sub)
+
+
+def _recover_unknown_feed(ctx: Context, sub: Submission) -> None:
+    """createFeed may or may not have run; getFeeds does not say which document a feed carries."""
+    known = {s.feed_id for s in ctx.ledger.submissions() if s.feed_id}
+    strangers = [
+        f
+        for f in ctx.marketplace.feeds_since(sub.created_at - timedelta(minutes=5))
+        if f.feed_id not in known
+    ]
+    if not strangers:
+        ctx.ledger.abandon_submission(sub.id, ctx.now())
+        return
+    ctx.progress(
+        f"an earlier run stopped while creating a feed; waiting for {len(strangers)} "
+        "unrecorded feed(s) to finish before deciding what to send again"
+    )
+    limit = ctx.config.policy.feed_wait_minutes * 60
+    for f in strangers:
+        state = f
+        if not state.finished:
+            state = ctx.marketplace.wait_for_feed(f.feed_id, limit, lambda s, w: None)
+        if not state.finished:
+            raise AmazonError(
+                f"feed {f.feed_id} (possibly this tool's, from an interrupted run) is still "
+                f"{state.processing_status}; run again later so no order is sent twice"
+            )
+    # Trust what Amazon says now: orders cancelled are done; the rest go back to the sheet.
+    rows = ctx.ledger.rows(sub.id)
+    orders = ctx.marketplace.get_orders([r.order_id for r in rows], ctx.now(), lambda o: False)
+    now = ctx.now()
+    recorded: list[tuple[int, str, str]] = []
+    for r in rows:
+        order = orders.get(r.order_id)
+        if order is not None and (order.status == "Canceled" or _items_closed(ctx, order, r.items)):
+            recorded.append((r.message_id, "cancelled", "Amazon shows it cancelled"))
+        else:
+            recorded.append((r.message_id, "abandoned", ""))
+    ctx.ledger.record_outcomes(sub.id, recorded, now)
+    ctx.ledger.finish_submission(sub.id, "recovered", "UNKNOWN", now)
+
+
+def collect(ctx: Context, outcomes: Sequence[RowOutcome], wait: bool) -> None:
+    """Poll every open feed; map its processing report back to the rows; trust Amazon's state."""
+    # A rejected duplicate row has no request: results belong to the row that asked.
+    by_order: dict[str, RowOutcome] = {}
+    for o in sorted(outcomes, key=lambda o: o.request is None):
+        by_order.setdefault(o.order_id, o)
+    limit = ctx.config.policy.feed_wait_minutes * 60 if wait else 0.0
+    for sub in ctx.ledger.submissions(open_only=True):
+        if sub.feed_id is None:
+            continue
+
+        def show(state: FeedState, waited: float, feed_id: str = sub.feed_id) -> None:
+            ctx.progress(f"feed {feed_id}: {state.processing_status} ({waited:.0f}s)")
+
+        state = ctx.marketplace.wait_for_feed(sub.feed_id, limit, show)
+        crash_point("while-polling")
+        ctx.ledger.record_processing(sub.id, state.processing_status)
+        rows = ctx.ledger.rows(sub.id)
+        if not state.finished:
+            for r in rows:
+                waiting = by_order.get(r.order_id)
+                if waiting is not None:
+                    waiting.status = Status.SUBMITTED
+                    waiting.result = (
+                        f"Amazon is still processing feed {sub.feed_id} "
+                        f"({state.processing_status}); run `bulk status` later to collect the result"
+                    )
+                    waiting.values["Feed ID"] = sub.feed_id
+                    waiting.changed = True
+            continue
+        _finish(ctx, sub, state, rows, by_order)
+
+
+def _finish(
+    ctx: Context,
+    sub: Submission,
+    state: FeedState,
+    rows: list[LedgerRow],
+    by_order: dict[str, RowOutcome],
+) -> None:
+    now = ctx.now()
+    report: ProcessingReport | None = None
+    if state.result_document_id:
+        report = ctx.marketplace.report(state.result_document_id)
+    feed_id = sub.feed_id or ""
+    if state.processing_status != "DONE":
+        words = ""
+        if report is not None:
+            words = "; ".join(
+                f"{r.message_code}: {r.description}" for r in report.results if r.message_id == 0
+            )
+        text = f"Amazon ended feed {feed_id} {state.processing_status}" + (
+            f": {words}" if words else ""
+        )
+        ctx.ledger.record_outcomes(sub.id, [(r.message_id, "failed", text) for r in rows], now)
+        for r in rows:
+            _set(by_order, r, Status.FAILED, text, feed_id)
+        ctx.ledger.finish_submission(
+            sub.id, state.processing_status.lower(), state.processing_status, now
+        )
+        return
+    # Read the orders again: the report has no public list of codes for "already shipped" or
+    # "already cancelled", so Amazon's order state is what the row says (FIELD-NOTES).
+    orders = _read_again(ctx, rows, report, now)
+    recorded: list[tuple[int, str, str]] = []
+    for r in rows:
+        errors = [
+            x for x in (report.for_message(r.message_id) if report else []) if x.code == "Error"
+        ]
+        order = orders.get(r.order_id)
+        amazon_state = order.status if order else "unknown"
+        if order is not None and order.status == "Canceled":
+            outcome, status_, text = "cancelled", Status.CANCELLED, "Amazon cancelled the order"
+            if errors:
+                text += f" (the feed said {errors[0].message_code}: {errors[0].description})"
+        elif errors:
+            words = "; ".join(f"Amazon error {e.message_code}: {e.description}" for e in errors)
+            outcome, status_, text = "failed", Status.FAILED, f"{words} (order is {amazon_state})"
+        elif order is not None and _items_closed(ctx, order, r.items):
+            outcome, status_ = "cancelled", Status.CANCELLED
+            text = f"Amazon cancelled {len(r.items)} item(s); the rest of the order stays open"
+        else:
+            outcome, status_ = "failed", Status.FAILED
+            text = (
+                f"feed {feed_id} finished without an error, but Amazon shows the order "
+                f"{amazon_state}; check it in Seller Central"
+            )
+        recorded.append((r.message_id, outcome, text))
+        _set(by_order, r, status_, text, feed_id)
+    ctx.ledger.record_outcomes(sub.id, recorded, now)
+    ctx.ledger.finish_submission(sub.id, "done", "DONE", now)
+
+
+def _read_again(
+    ctx: Context, rows: list[LedgerRow], report: ProcessingReport | None, now: datetime
+) -> dict[str, Order]:
+    """Amazon's state of each order after the feed, by the cheaper path.
+
+    For a large feed, one unshipped-orders report replaces a getOrders call per 50 orders:
+    an order the feed cancelled without error and that is no longer unshipped is cancelled;
+    orders the report still lists, or that had errors, are read one by one.
+    """
+    ids = [r.order_id for r in rows]
+    if len(ids) < ctx.config.policy.report_threshold:
+        return ctx.marketplace.get_orders(ids, now, lambda o: False)
+    unshipped = ctx.marketplace.unshipped_orders(lambda status: None)
+    errored = {
+        r.order_id
+        for r in rows
+        if report is not None and any(x.code == "Error" for x in report.for_message(r.message_id))
+    }
+    wanted = set(ids)
+    found = {i: o for i, o in unshipped.items() if i in wanted}
+    gone = [i for i in ids if i not in unshipped and i not in errored]
+    for order_id in gone:
+        found[order_id] = Order(order_id, "Canceled", "MFN", now)
+    leftovers = [i for i in ids if i in errored and i not in unshipped]
+    if leftovers:
+        found.update(ctx.marketplace.get_orders(leftovers, now, lambda o: False))
+    return found
+
+
+def _items_closed(ctx: Context, order: Order, item_ids: tuple[str, ...]) -> bool:
+    """True when the order is still open but none of these lines has units left to ship."""
+    if order.status not in ("Unshipped", "PartiallyShipped"):
+        return False
+    lines = order.items or ctx.marketplace.with_items(order).items
+    open_ids = {i.order_item_id for i in lines if i.quantity_ordered - i.quantity_shipped > 0}
+    return not open_ids.intersection(item_ids)
+
+
+def _set(
+    by_order: dict[str, RowOutcome], r: LedgerRow, status_: Status, text: str, feed_id: str
+) -> None:
+    o = by_order.get(r.order_id)
+    if o is None:
+        return  # the row is no longer in the sheet; the ledger keeps the outcome
+    o.status = status_
+    o.result = text
+    o.values["Feed ID"] = feed_id
+    o.changed = True
+    o.cancelled_now = status_ is Status.CANCELLED
