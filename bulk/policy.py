@@ -2,7 +2,7 @@
 
 Everything here is a pure function of its arguments: the caller passes the clock (`now`), the
 order as Amazon reports it, the account's figures and the ledger's sends. Amazon's rules are
-quoted from /work/shared/FIELD-NOTES.md ("Cancelling an order on Amazon", "The cancellation
+quoted from the project's field notes ("Cancelling an order on Amazon", "The cancellation
 rate") and the Orders v0 model (reference/amazon/models/ordersV0.json).
 """
 

@@ -1,7 +1,8 @@
 """bulk.sheets.excel: read a worksheet of a real .xlsx/.xlsm, write result cells, keep the rest.
 
 Workbooks are built in tmp_path with openpyxl, or taken from the Excel-saved reference
-workbooks in /work/shared/reference/workbooks (SOURCES.md there lists what each holds).
+workbooks in ../shared/reference/workbooks beside the repository (SOURCES.md there lists
+what each holds).
 """
 
 from __future__ import annotations
