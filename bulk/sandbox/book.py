@@ -46,7 +46,9 @@ MESSAGE_KINDS: tuple[str, ...] = (
 )
 
 # What a fault may answer, and the non-API endpoints it may also hit when listed.
-FAULT_ANSWERS: tuple[str, ...] = ("429", "500", "503", "slow")
+# "429-empty": a throttled answer with no body, which python-amazon-sp-api would take for an
+# empty success (FIELD-NOTES); clients must look at the status code.
+FAULT_ANSWERS: tuple[str, ...] = ("429", "429-empty", "500", "503", "slow")
 FAULT_TARGETS: tuple[str, ...] = ("token", "upload", "download")
 
 DEFAULT_PRICE = Decimal("19.99")

@@ -135,6 +135,8 @@ def _match(method: str, path: str) -> tuple[Route, dict[str, str]] | Reply:
 
 
 def _fault_reply(kind: str, fault: str) -> Reply:
+    if fault == "429-empty":
+        return Reply(429, b"", JSON, {})
     if kind == "api":
         return error_reply(ApiError(*_API_FAULTS[fault]))
     if kind == "token":
