@@ -44,6 +44,25 @@ def summary_lines(report: RunReport, verbose: bool = False) -> list[str]:
             f"sent: {report.sent_orders} orders ({report.sent_items} items) in feed "
             + ", ".join(report.feed_ids)
         )
+    sent = [
+        o.values.get("Message Status", "")
+        for o in report.outcomes
+        if o.cancelled_now and o.values.get("Message Status")
+    ]
+    if sent:
+        tally = {
+            "sent": sum(1 for m in sent if m.startswith("sent")),
+            "not allowed by Amazon": sum(1 for m in sent if m.startswith("not allowed")),
+            "not requested": sum(1 for m in sent if m.startswith("not requested")),
+            "not sent (see Message Status)": sum(
+                1
+                for m in sent
+                if m.startswith(("failed", "not sent", "Amazon did not", "interrupted"))
+            ),
+        }
+        lines.append(
+            "customer messages: " + ", ".join(f"{n} {what}" for what, n in tally.items() if n)
+        )
     if report.write is not None:
         w = report.write
         lines.append(f"wrote results to {w.written} rows")

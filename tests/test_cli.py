@@ -93,6 +93,7 @@ def test_quick_start_submit_cancels_once_and_writes_every_row(workdir: Path) -> 
     result = bulk("submit", "samples/orders.xlsx", "--yes")
     assert result.exit_code == 1, result.output  # the sample has rows to fix
     assert result.output.splitlines()[0].startswith("target: sandbox")
+    assert "customer messages: 4 sent, 1 not allowed by Amazon" in result.output
     rows = sheet_rows(workdir / "samples" / "orders.xlsx")
     assert {n: r["Status"] for n, r in rows.items()} == EXPECTED
     assert rows[8]["Result"] == "already cancelled on Amazon; nothing was sent"
