@@ -216,6 +216,8 @@ def submit(
         for line in summary_lines(report, verbose):
             say(line)
         question = f"Cancel {report.sent_orders} orders ({report.sent_items} items) on Amazon?"
+        # With no terminal to answer, sending needs --yes. BULK_ASSUME_TTY lets a wrapper
+        # (or a test) that feeds the answer on standard input be asked anyway.
         if not sys.stdin.isatty() and not os.environ.get("BULK_ASSUME_TTY"):
             note("not confirmed: run in a terminal to answer, or pass --yes")
             return False

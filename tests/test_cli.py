@@ -297,3 +297,18 @@ def test_a_deferred_row_is_sent_when_its_day_comes(workdir: Path) -> None:
     assert len(feeds) == 2
     assert "112-0000001-0000003" in feeds[1]["document"]
     assert "112-0000001-0000001" not in feeds[1]["document"]
+
+
+@pytest.mark.parametrize(("answer", "feeds"), [("n\n", 0), ("y\n", 1)])
+def test_submit_asks_before_sending(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, answer: str, feeds: int
+) -> None:
+    monkeypatch.setenv("BULK_ASSUME_TTY", "1")  # CliRunner's input is not a terminal
+    result = runner.invoke(app, ["submit", "samples/orders.xlsx"], input=answer)
+    assert "Cancel 5 orders (5 items) on Amazon? [y/N]" in result.output
+    assert "cancellation rate: 0.75% now, 1.75% after this run" in result.output
+    assert len(sandbox_record(workdir, "feeds")) == feeds
+    rows = sheet_rows(workdir / "samples" / "orders.xlsx")
+    assert rows[2]["Status"] == ("READY" if feeds == 0 else "CANCELLED")
+    if feeds == 0:
+        assert "nothing was sent" in result.output
