@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from bulk.errors import ConfigError
+from bulk.errors import ConfigError, closest
 from bulk.models import CANCEL_REASON_CODES, Reason
 
 CONFIG_NAME = "bulk.toml"
@@ -126,11 +125,9 @@ _SECTIONS: dict[str, type] = {
 
 
 def _hint(key: str, known: list[str], what: str = "keys") -> str:
-    close = [k for k in known if k.casefold() == key.casefold()] or difflib.get_close_matches(
-        key, known, n=1
-    )
+    close = closest(key, known)
     if close:
-        return f"did you mean '{close[0]}'?"
+        return f"did you mean '{close}'?"
     return f"known {what}: " + ", ".join(sorted(known))
 
 

@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
+
+def closest(value: str, known: Iterable[str]) -> str | None:
+    """What a mistyped name most likely meant, for "did you mean" messages: the same name in
+    another case, else the nearest spelling, else None."""
+    names = list(known)
+    same = [k for k in names if k.casefold() == value.casefold()]
+    near = same or difflib.get_close_matches(value, names, n=1)
+    return near[0] if near else None
+
 
 class BulkError(Exception):
     """A failure the user can fix; the CLI prints its message on one line and exits 2."""

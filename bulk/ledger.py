@@ -210,11 +210,6 @@ class Ledger:
                 (_iso(now), sid),
             )
 
-    def record_outcome(
-        self, sid: int, message_id: int, outcome: str, result: str, now: datetime
-    ) -> None:
-        self.record_outcomes(sid, [(message_id, outcome, result)], now)
-
     def record_outcomes(
         self, sid: int, outcomes: Sequence[tuple[int, str, str]], now: datetime
     ) -> None:
@@ -311,13 +306,6 @@ class Ledger:
         self.db.execute(
             "UPDATE messages SET state = ?, detail = ?, sent_at = ? WHERE order_id = ? AND kind = ?",
             (state, detail, _iso(now) if state == "sent" else None, order_id, kind),
-        )
-
-    def retry_message(self, order_id: str, kind: str) -> None:
-        """Release a message whose send provably did not reach Amazon, so it may be tried again."""
-        self.db.execute(
-            "DELETE FROM messages WHERE order_id = ? AND kind = ? AND state = 'failed'",
-            (order_id, kind),
         )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import traceback
@@ -23,7 +22,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from bulk.config import DEFAULT_REASONS
-from bulk.errors import TemplateError
+from bulk.errors import TemplateError, closest
 from bulk.models import (
     CANCEL_REASON_CODES,
     ORDER_ITEM_ID_RE,
@@ -436,8 +435,8 @@ def _cancel_variant(
 
 
 def _hint(value: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(value, known, n=1)
-    return f"did you mean '{close[0]}'?" if close else "expected one of " + ", ".join(known)
+    close = closest(value, known)
+    return f"did you mean '{close}'?" if close else "expected one of " + ", ".join(known)
 
 
 def _sample(code: str, remedy: Remedy, shape: str, locale: str, support: bool) -> dict[str, Any]:

@@ -29,11 +29,6 @@ class Status(StrEnum):
         """Rows in these statuses need no fix from staff (exit code 0)."""
         return self not in (Status.REJECTED, Status.FAILED)
 
-    @property
-    def is_final(self) -> bool:
-        """Rows in these statuses are left alone by `check` and `submit`."""
-        return self in (Status.CANCELLED, Status.FAILED, Status.SUBMITTED)
-
 
 class Remedy(StrEnum):
     """What the buyer is offered; picks the message template variant."""

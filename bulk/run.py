@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bulk import policy
-from bulk.amazon.feed import build_document, split_messages
+from bulk.amazon.feed import build_document, feed_documents
 from bulk.context import Context, Options, RowOutcome, RunReport, stamp
 from bulk.ledger import LedgerRow
 from bulk.messages import lint_message, render_message, render_support_case
@@ -293,9 +293,9 @@ def submit(
         _write(ctx, sheet, report)
         report.calls = dict(ctx.marketplace.calls)
         return report
-    by_row = {o.row: o for o in ready}
-    for chunk in split_messages(ctx.config.amazon.seller_id, messages):
-        feed_id = send_feed(ctx, sheet, chunk, by_row)
+    by_order = {o.order_id: o for o in ready}
+    for chunk, document in feed_documents(ctx.config.amazon.seller_id, messages):
+        feed_id = send_feed(ctx, sheet, chunk, document, by_order)
         if feed_id is not None:
             report.feed_ids.append(feed_id)
     collect(ctx, outcomes, wait=opts.wait)

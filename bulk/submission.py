@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from bulk.amazon.feed import FeedMessage, ProcessingReport, build_document, sha256
+from bulk.amazon.feed import FeedMessage, ProcessingReport, sha256
 from bulk.amazon.marketplace import FeedState, UncertainError
 from bulk.context import Context, RowOutcome
 from bulk.errors import AmazonError
@@ -31,11 +31,13 @@ def feed_messages(ready: Sequence[RowOutcome]) -> list[FeedMessage]:
 
 
 def send_feed(
-    ctx: Context, sheet: Sheet, messages: list[FeedMessage], by_row: dict[int, RowOutcome]
+    ctx: Context,
+    sheet: Sheet,
+    messages: list[FeedMessage],
+    document: bytes,
+    rows_by_order: dict[str, RowOutcome],
 ) -> str | None:
     """Record, upload, create: the ledger knows each step before the next call is made."""
-    document = build_document(ctx.config.amazon.seller_id, messages)
-    rows_by_order = {o.order_id: o for o in by_row.values()}
     planned = []
     for m in messages:
         o = rows_by_order[m.order_id]

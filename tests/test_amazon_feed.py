@@ -11,8 +11,8 @@ from lxml import etree
 from bulk.amazon.feed import (
     FeedMessage,
     build_document,
+    feed_documents,
     parse_report,
-    split_messages,
 )
 from bulk.errors import AmazonError
 
@@ -61,17 +61,20 @@ def test_every_message_lists_its_items() -> None:
 
 
 def test_split_keeps_one_feed_under_the_limit_and_splits_above() -> None:
-    assert split_messages("S", MESSAGES) == [MESSAGES]
+    assert [group for group, _ in feed_documents("S", MESSAGES)] == [MESSAGES]
     many = [
         FeedMessage(i, f"112-{i:07d}-0000001", ("00000000000101",), "NoInventory")
         for i in range(1, 41)
     ]
     size_of_all = len(build_document("S", many))
-    parts = split_messages("S", many, limit=size_of_all // 3)
+    parts = [group for group, _ in feed_documents("S", many, limit=size_of_all // 3)]
     assert len(parts) > 1
     assert [m for part in parts for m in part] == many
+    documents = feed_documents("S", many, limit=size_of_all // 3)
+    assert [group for group, _ in documents] == parts
+    assert all(doc == build_document("S", group) for group, doc in documents)
     assert all(len(build_document("S", part)) <= size_of_all // 3 for part in parts)
-    assert split_messages("S", []) == []
+    assert feed_documents("S", []) == []
 
 
 @pytest.mark.parametrize(

@@ -25,8 +25,11 @@ def test_a_submission_is_recorded_step_by_step_and_survives_reopening(tmp_path: 
         assert (sub.state, sub.document_id, sub.feed_id) == ("uploaded", "doc-1", None)
         ledger.record_feed(sid, "50001")
         assert [s.id for s in ledger.submissions(open_only=True)] == [sid]
-        ledger.record_outcome(sid, 1, "cancelled", "Amazon cancelled the order", NOW)
-        ledger.record_outcome(sid, 2, "failed", "Amazon error 18028", NOW)
+        ledger.record_outcomes(
+            sid,
+            [(1, "cancelled", "Amazon cancelled the order"), (2, "failed", "Amazon error 18028")],
+            NOW,
+        )
         ledger.finish_submission(sid, "done", "DONE", NOW)
         assert ledger.submissions(open_only=True) == []
         rows = ledger.rows(sid)
@@ -42,7 +45,7 @@ def test_a_submission_is_recorded_step_by_step_and_survives_reopening(tmp_path: 
 def test_counted_sends_leave_out_refused_and_abandoned_ones(tmp_path: Path) -> None:
     with Ledger(tmp_path / "l.sqlite") as ledger:
         sid = ledger.plan_submission("s", "sandbox", "<x/>", "h", ROWS, NOW)
-        ledger.record_outcome(sid, 2, "failed", "no", NOW)
+        ledger.record_outcomes(sid, [(2, "failed", "no")], NOW)
         assert ledger.counted_sends(NOW - timedelta(days=1)) == [("112-0000001-0000001", NOW, True)]
         assert ledger.counted_sends(NOW + timedelta(minutes=1)) == []
         other = ledger.plan_submission("s", "sandbox", "<x/>", "h", ROWS[:1], NOW)

@@ -75,22 +75,24 @@ def _message(m: FeedMessage) -> bytes:
     ).encode()
 
 
-def split_messages(
+def feed_documents(
     seller_id: str, messages: Sequence[FeedMessage], limit: int = MAX_FEED_BYTES
-) -> list[list[FeedMessage]]:
-    """Group messages, in order, into as few feeds as fit under Amazon's size limit (almost
-    always one)."""
-    room = limit - len(_head(seller_id)) - len(_TAIL)
-    groups: list[list[FeedMessage]] = []
+) -> list[tuple[list[FeedMessage], bytes]]:
+    """As few feed documents as fit under Amazon's size limit (almost always one), each with
+    the messages it carries, in order. Each message's XML is made once."""
+    head = _head(seller_id)
+    room = limit - len(head) - len(_TAIL)
+    groups: list[tuple[list[FeedMessage], list[bytes]]] = []
     size = 0
     for m in messages:
-        length = len(_message(m))
-        if not groups or size + length > room:
-            groups.append([])
+        xml = _message(m)
+        if not groups or size + len(xml) > room:
+            groups.append(([], []))
             size = 0
-        groups[-1].append(m)
-        size += length
-    return groups
+        groups[-1][0].append(m)
+        groups[-1][1].append(xml)
+        size += len(xml)
+    return [(group, head + b"".join(parts) + _TAIL) for group, parts in groups]
 
 
 def sha256(document: bytes) -> str:

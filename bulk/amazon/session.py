@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bulk.amazon.clients import SANDBOX_CREDENTIALS, connect, marketplace_for
+from bulk.amazon.clients import SANDBOX_CREDENTIALS, amazon_endpoint, connect
 from bulk.amazon.marketplace import Marketplace
 from bulk.amazon.throttle import RateLimiter
 from bulk.config import Config
@@ -126,7 +126,7 @@ def open_marketplace(
             )
         return
     credentials = _production_credentials(env)
-    endpoint = env.get("BULK_SP_API_ENDPOINT") or marketplace_for(mp_id).endpoint
+    endpoint = env.get("BULK_SP_API_ENDPOINT") or amazon_endpoint(mp_id)
     lwa = env.get("BULK_LWA_ENDPOINT") or None
     clients = connect(endpoint, lwa, credentials, mp_id)
     yield Marketplace(clients, mp_id, limiter=RateLimiter())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import re
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bulk.config import MARKETPLACE_IDS
-from bulk.errors import ConfigError
+from bulk.errors import ConfigError, closest
 from bulk.models import ORDER_ID_RE, ORDER_ITEM_ID_RE
 from bulk.sandbox import clock
 
@@ -176,9 +175,9 @@ _ITEM_KEYS = (
 
 
 def _hint(key: str, known: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(key, known, n=1)
+    close = closest(key, known)
     if close:
-        return f"did you mean '{close[0]}'?"
+        return f"did you mean '{close}'?"
     return "known keys: " + ", ".join(known)
 
 

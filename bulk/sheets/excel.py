@@ -24,6 +24,7 @@ from bulk.sheets.base import (
     SheetRow,
     WriteReport,
     as_text,
+    column_letter,
     place_updates,
 )
 from bulk.sheets.files import check_not_open, replace_atomically, stamp
@@ -194,15 +195,7 @@ class ExcelSheet:
         wb = self._wb
         titles = [ws.title for ws in wb.worksheets]
         if self.worksheet is not None:
-            # Excel's sheet names are unique regardless of case.
-            matches = [t for t in titles if t == self.worksheet] or [
-                t for t in titles if t.casefold() == self.worksheet.casefold()
-            ]
-            if not matches:
-                raise SheetError(
-                    f"{self.path} has no worksheet '{self.worksheet}'; it has: " + ", ".join(titles)
-                )
-            return wb[matches[0]]
+            return wb[self._title(titles)]
         from openpyxl.cell.rich_text import CellRichText
 
         from bulk.rows import is_order_id_header
@@ -245,20 +238,26 @@ class ExcelSheet:
             raise SheetError(f"{self.path} does not exist")
         check_not_open(self.path)
 
+    def _title(self, titles: list[str]) -> str:
+        """The worksheet asked for by name; Excel's sheet names are unique regardless of case."""
+        assert self.worksheet is not None
+        wanted = self.worksheet
+        matches = [t for t in titles if t == wanted] or [
+            t for t in titles if t.casefold() == wanted.casefold()
+        ]
+        if not matches:
+            raise _NoSuchSheetError(
+                f"{self.path} has no worksheet '{wanted}'; it has: " + ", ".join(titles)
+            )
+        return matches[0]
+
     def _pick_grid(self, names: list[str]) -> tuple[str, Grid]:
         from bulk.rows import is_order_id_header
         from bulk.sheets import xlsx_xml
 
         if self.worksheet is not None:
-            # Excel's sheet names are unique regardless of case.
-            matches = [t for t in names if t == self.worksheet] or [
-                t for t in names if t.casefold() == self.worksheet.casefold()
-            ]
-            if not matches:
-                raise _NoSuchSheetError(
-                    f"{self.path} has no worksheet '{self.worksheet}'; it has: " + ", ".join(names)
-                )
-            return matches[0], xlsx_xml.read_grid(self.path, matches[0])
+            title = self._title(names)
+            return title, xlsx_xml.read_grid(self.path, title)
         if not names:
             raise _NoSuchSheetError(f"{self.path} has no worksheets")
         # The first worksheet with an Order ID header; else the first worksheet.
@@ -277,7 +276,7 @@ class ExcelSheet:
         ws = self._ws
         merged: dict[tuple[int, int], str] = {}
         for rng in ws.merged_cells.ranges:
-            top_left = f"{_letters(rng.min_col)}{rng.min_row}"
+            top_left = f"{column_letter(rng.min_col - 1)}{rng.min_row}"
             for r in range(rng.min_row, rng.max_row + 1):
                 for c in range(rng.min_col, rng.max_col + 1):
                     if (r, c) != (rng.min_row, rng.min_col):
@@ -348,7 +347,7 @@ class ExcelSheet:
             for name, value in update.values.items():
                 col = columns[name]
                 if row is not None and row.cell(col).merged_into:
-                    skipped.append(f"{_letters(col + 1)}{number}")
+                    skipped.append(f"{column_letter(col)}{number}")
                     continue
                 cells[(number, col)] = as_text(_ILLEGAL_CHARACTERS.sub("", value))
         sheet = self._sheet
@@ -415,16 +414,6 @@ class ExcelSheet:
 
 class _NoSuchSheetError(SheetError):
     """The worksheet asked for is not there: no fallback can help."""
-
-
-def _letters(col: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return str(get_column_letter(col))
-
-
-def _id_text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
 
 
 def _header(ws: Any) -> tuple[int, dict[str, int]]:
