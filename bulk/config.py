@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from bulk import marketplaces as _mp
 from bulk.errors import ConfigError, closest
 from bulk.models import CANCEL_REASON_CODES, Reason
 
@@ -29,29 +30,9 @@ DEFAULT_REASONS: tuple[Reason, ...] = (
     Reason("Merchandise not received", "MerchandiseNotReceived"),
 )
 
-MARKETPLACE_IDS: dict[str, str] = {
-    "US": "ATVPDKIKX0DER",
-    "CA": "A2EUQ1WTGCTBG2",
-    "MX": "A1AM78C64UM0Y8",
-    "BR": "A2Q3Y263D00KWC",
-    "UK": "A1F83G8C2ARO7P",
-    "GB": "A1F83G8C2ARO7P",
-    "DE": "A1PA6795UKMFR9",
-    "FR": "A13V1IB3VIYZZH",
-    "IT": "APJ6JRA9NG5V4",
-    "ES": "A1RKKUPIHCS9HS",
-    "NL": "A1805IZSGTT6HS",
-    "SE": "A2NODRKZP88ZB9",
-    "PL": "A1C3SOZRARQ6R3",
-    "BE": "AMEN7PMS3EDWL",
-    "TR": "A33AVAJ2PDY3EV",
-    "IN": "A21TJRUUN4KGV",
-    "JP": "A1VC38T7YXB528",
-    "AU": "A39IBJ37TRP1C6",
-    "SG": "A19VAU5U5O7RUS",
-    "AE": "A2VIGQ35RCS4UG",
-    "SA": "A17E79C6D8DWNP",
-}
+# Marketplace codes and ids live in one table (bulk/marketplaces.py).
+MARKETPLACE_IDS: dict[str, str] = {code: m.marketplace_id for code, m in _mp.BY_CODE.items()}
+MARKETPLACE_IDS["GB"] = MARKETPLACE_IDS["UK"]
 
 
 @dataclass(frozen=True)

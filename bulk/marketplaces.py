@@ -1,0 +1,91 @@
+"""Amazon's marketplaces as bulk needs them: ids, regions, buyer languages and cancellation rules.
+
+One table, one place: configuration, the look-ups, the feeds (one per marketplace), the
+customer messages (the buyer's language) and the cancellation-rate policy all read it.
+The rules come from Amazon's Cancellation Rate help page (docs/amazon.md, "Cancellation
+rate"): seller-cancelled orders over all seller-fulfilled orders in the last 7 days, kept
+under 2.5%; India measures 7 and 30 days, aims under 2% and charges a fee per cancellation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Region(StrEnum):
+    """The SP-API region an account (and one run of bulk) belongs to."""
+
+    NA = "NA"  # North America (and Brazil)
+    EU = "EU"  # Europe, Middle East, India, Africa
+    FE = "FE"  # Far East
+
+
+@dataclass(frozen=True)
+class MarketplaceInfo:
+    """One Amazon marketplace and the cancellation rules that apply in it."""
+
+    code: str  # the short name staff write in bulk.toml: "US", "DE", ...
+    marketplace_id: str
+    region: Region
+    locale: str  # the buyer language a message falls back to when Amazon names none
+    target_rate: float = 0.025  # Amazon's published target: the rate stays under this
+    windows_days: tuple[int, ...] = (7,)  # the trailing windows the rate is measured over
+    cancellation_fee: bool = False  # True: each seller cancellation is charged a fee
+
+
+MARKETPLACES: tuple[MarketplaceInfo, ...] = (
+    MarketplaceInfo("US", "ATVPDKIKX0DER", Region.NA, "en_US"),
+    MarketplaceInfo("CA", "A2EUQ1WTGCTBG2", Region.NA, "en_CA"),
+    MarketplaceInfo("MX", "A1AM78C64UM0Y8", Region.NA, "es_MX"),
+    MarketplaceInfo("BR", "A2Q3Y263D00KWC", Region.NA, "pt_BR"),
+    MarketplaceInfo("UK", "A1F83G8C2ARO7P", Region.EU, "en_GB"),
+    MarketplaceInfo("IE", "A28R8C7NBKEWEA", Region.EU, "en_IE"),
+    MarketplaceInfo("DE", "A1PA6795UKMFR9", Region.EU, "de_DE"),
+    MarketplaceInfo("FR", "A13V1IB3VIYZZH", Region.EU, "fr_FR"),
+    MarketplaceInfo("IT", "APJ6JRA9NG5V4", Region.EU, "it_IT"),
+    MarketplaceInfo("ES", "A1RKKUPIHCS9HS", Region.EU, "es_ES"),
+    MarketplaceInfo("NL", "A1805IZSGTT6HS", Region.EU, "nl_NL"),
+    MarketplaceInfo("SE", "A2NODRKZP88ZB9", Region.EU, "sv_SE"),
+    MarketplaceInfo("PL", "A1C3SOZRARQ6R3", Region.EU, "pl_PL"),
+    MarketplaceInfo("BE", "AMEN7PMS3EDWL", Region.EU, "fr_BE"),
+    MarketplaceInfo("TR", "A33AVAJ2PDY3EV", Region.EU, "tr_TR"),
+    MarketplaceInfo("AE", "A2VIGQ35RCS4UG", Region.EU, "en_AE"),
+    MarketplaceInfo("SA", "A17E79C6D8DWNP", Region.EU, "ar_SA"),
+    MarketplaceInfo("EG", "ARBP9OOSHTCHU", Region.EU, "ar_EG"),
+    MarketplaceInfo("ZA", "AE08WJ6YKNBMC", Region.EU, "en_ZA"),
+    MarketplaceInfo(
+        "IN",
+        "A21TJRUUN4KGV",
+        Region.EU,
+        "en_IN",
+        target_rate=0.02,
+        windows_days=(7, 30),
+        cancellation_fee=True,
+    ),
+    MarketplaceInfo("JP", "A1VC38T7YXB528", Region.FE, "ja_JP"),
+    MarketplaceInfo("AU", "A39IBJ37TRP1C6", Region.FE, "en_AU"),
+    MarketplaceInfo("SG", "A19VAU5U5O7RUS", Region.FE, "en_SG"),
+)
+
+# "GB" is accepted as another name for the UK marketplace.
+_ALIASES = {"GB": "UK"}
+
+BY_CODE: dict[str, MarketplaceInfo] = {m.code: m for m in MARKETPLACES}
+BY_ID: dict[str, MarketplaceInfo] = {m.marketplace_id: m for m in MARKETPLACES}
+
+
+def by_code(code: str) -> MarketplaceInfo | None:
+    """The marketplace staff call `code` ("de" and "GB" included), or None."""
+    key = code.strip().upper()
+    return BY_CODE.get(_ALIASES.get(key, key))
+
+
+def by_id(marketplace_id: str) -> MarketplaceInfo | None:
+    """The marketplace with Amazon's id `marketplace_id`, or None."""
+    return BY_ID.get(marketplace_id)
+
+
+def codes() -> list[str]:
+    """Every code bulk.toml accepts, for "did you mean" hints."""
+    return [*BY_CODE, *_ALIASES]
