@@ -14,6 +14,7 @@ import typer
 
 from bulk import __version__
 from bulk.errors import BulkError
+from bulk.masking import mask
 
 if TYPE_CHECKING:
     from bulk.config import Config
@@ -46,11 +47,12 @@ SheetArg = Annotated[
 
 
 def say(line: str = "") -> None:
-    typer.echo(line)
+    typer.echo(mask(line))
 
 
 def note(line: str) -> None:
-    typer.echo(line, err=True)
+    # Server text reaches these lines (errors, progress): credentials are masked here, once.
+    typer.echo(mask(line), err=True)
 
 
 @contextlib.contextmanager

@@ -170,6 +170,12 @@ def _reasons(raw: Any, where: str) -> tuple[Reason, ...]:
 def _validate(config: Config, where: str) -> None:
     if config.amazon.target not in ("sandbox", "production"):
         raise ConfigError(f"{where}: [amazon] target must be 'sandbox' or 'production'")
+    if not config.amazon.seller_id.strip():
+        # Feeds carry it as MerchantIdentifier: Amazon refuses every row of a feed without it.
+        raise ConfigError(
+            f"{where}: [amazon] seller_id is empty; set it to your Merchant Token from Seller "
+            "Central (Settings > Account Info > Your Merchant Token)"
+        )
     if config.amazon.marketplace not in MARKETPLACE_IDS:
         raise ConfigError(
             f"{where}: [amazon] marketplace {config.amazon.marketplace!r} is unknown; "
@@ -215,6 +221,15 @@ def parse_config(data: Mapping[str, Any], path: Path | None = None) -> Config:
             raise ConfigError(f"{where}: unknown section [{name}]; {_hint(name, known)}")
     config = Config(**kwargs)
     _validate(config, where)
+    amazon = data.get("amazon")
+    if config.amazon.target == "production" and not (
+        isinstance(amazon, Mapping) and "seller_id" in amazon
+    ):
+        # The default is the sandbox's seller: every feed sent with it to Amazon would fail.
+        raise ConfigError(
+            f"{where}: production needs [amazon] seller_id, your Merchant Token from Seller "
+            "Central (Settings > Account Info > Your Merchant Token)"
+        )
     return config
 
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bulk.masking import mask
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
     id INTEGER PRIMARY KEY,
@@ -219,7 +221,7 @@ class Ledger:
             self.db.executemany(
                 "UPDATE submission_rows SET outcome = ?, result = ?, updated_at = ?"
                 " WHERE submission_id = ? AND message_id = ?",
-                [(outcome, result, _iso(now), sid, mid) for mid, outcome, result in outcomes],
+                [(outcome, mask(result), _iso(now), sid, mid) for mid, outcome, result in outcomes],
             )
 
     def submission(self, sid: int) -> Submission:
@@ -305,7 +307,7 @@ class Ledger:
     ) -> None:
         self.db.execute(
             "UPDATE messages SET state = ?, detail = ?, sent_at = ? WHERE order_id = ? AND kind = ?",
-            (state, detail, _iso(now) if state == "sent" else None, order_id, kind),
+            (state, mask(detail), _iso(now) if state == "sent" else None, order_id, kind),
         )
 
 

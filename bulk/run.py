@@ -14,6 +14,7 @@ from bulk import policy
 from bulk.amazon.feed import build_document, feed_documents
 from bulk.context import Context, Options, RowOutcome, RunReport, stamp
 from bulk.ledger import LedgerRow
+from bulk.masking import mask
 from bulk.messages import lint_message, render_message, render_support_case
 from bulk.models import CancelRequest, Decision, Order, Status
 from bulk.notify import send_messages
@@ -243,7 +244,8 @@ def _updates(outcomes: Sequence[RowOutcome], now: datetime) -> list[RowUpdate]:
             "Updated At": stamp(now),
             **o.values,
         }
-        updates.append(RowUpdate(o.row, o.order_id, values))
+        # Results and message statuses may quote a server's words: no credential reaches the sheet.
+        updates.append(RowUpdate(o.row, o.order_id, {k: mask(v) for k, v in values.items()}))
     return updates
 
 

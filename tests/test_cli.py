@@ -163,7 +163,9 @@ def test_csv_sample_works_the_same(workdir: Path) -> None:
 @pytest.mark.parametrize(
     ("toml", "words"),
     [
-        ('[amazon]\ntarget = "production"\n', "LWA_APP_ID"),
+        ('[amazon]\ntarget = "production"\nseller_id = "A2SELLER"\n', "LWA_APP_ID"),
+        ('[amazon]\ntarget = "production"\n', "production needs [amazon] seller_id"),
+        ('[amazon]\nseller_id = ""\n', "seller_id is empty"),
         ("[policy]\nwindow_hour = 24\n", "did you mean 'window_hours'"),
         ("[amazon\n", "not valid TOML"),
     ],

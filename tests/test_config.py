@@ -234,6 +234,27 @@ def test_target_must_be_sandbox_or_production() -> None:
 
 
 @pytest.mark.parametrize(
+    "amazon",
+    [
+        {"seller_id": ""},
+        {"seller_id": "   "},
+        {"target": "production", "seller_id": ""},
+    ],
+)
+def test_an_empty_seller_id_is_refused(amazon: dict[str, str]) -> None:
+    assert "[amazon] seller_id is empty" in config_error({"amazon": amazon})
+
+
+def test_production_needs_its_own_seller_id() -> None:
+    # The default is the sandbox's seller id: Amazon would refuse every row of every feed.
+    assert "production needs [amazon] seller_id" in config_error(
+        {"amazon": {"target": "production"}}
+    )
+    given = parse_config({"amazon": {"target": "production", "seller_id": "A2SELLER"}})
+    assert given.amazon.seller_id == "A2SELLER"
+
+
+@pytest.mark.parametrize(
     ("marketplace", "expected"),
     [("de", "did you mean 'DE'?"), ("Germany", "known marketplaces: AE, AU, BE")],
 )

@@ -13,6 +13,7 @@ from bulk.amazon.marketplace import Marketplace
 from bulk.amazon.throttle import RateLimiter
 from bulk.config import Config
 from bulk.errors import ConfigError
+from bulk.masking import remember_secret
 from bulk.state import StateDir
 
 _CREDENTIAL_VARS = ("LWA_APP_ID", "LWA_CLIENT_SECRET", "SP_API_REFRESH_TOKEN")
@@ -55,20 +56,29 @@ def _production_credentials(env: Mapping[str, str]) -> dict[str, str]:
     """python-amazon-sp-api's conventions: environment variables, else its credentials.yml."""
     found = {name: env.get(name, "") for name in _CREDENTIAL_VARS}
     if all(found.values()):
-        return {
-            "lwa_app_id": found["LWA_APP_ID"],
-            "lwa_client_secret": found["LWA_CLIENT_SECRET"],
-            "refresh_token": found["SP_API_REFRESH_TOKEN"],
-        }
+        return _secret(
+            {
+                "lwa_app_id": found["LWA_APP_ID"],
+                "lwa_client_secret": found["LWA_CLIENT_SECRET"],
+                "refresh_token": found["SP_API_REFRESH_TOKEN"],
+            }
+        )
     from_file = _credentials_file(env)
     if from_file:
-        return from_file
+        return _secret(from_file)
     missing = [name for name, value in found.items() if not value]
     raise ConfigError(
         "production needs Amazon credentials: set "
         + ", ".join(missing)
         + ' (or python-amazon-sp-api\'s credentials.yml); or set [amazon] target = "sandbox"'
     )
+
+
+def _secret(credentials: dict[str, str]) -> dict[str, str]:
+    """Whatever bulk prints or stores from now on has these values masked."""
+    remember_secret(credentials["lwa_client_secret"])
+    remember_secret(credentials["refresh_token"])
+    return credentials
 
 
 def _credentials_file(env: Mapping[str, str]) -> dict[str, str] | None:

@@ -1,0 +1,40 @@
+"""Credentials never leave bulk: one function masks them in any text it prints or stores."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+MASK = "***"
+
+# Login with Amazon tokens: refresh tokens start "Atzr|", access tokens "Atza|"; client secrets
+# look like "amzn1.oa2-cs.v1.<hex>". A server or proxy that echoes a request can put any of them
+# (or the request's form fields and headers) into an error body.
+_SHAPES = re.compile(r"Atz[ar]\|[^\s\"'&,;<>)\]}]*|amzn1\.oa2-cs\.v1\.[0-9A-Za-z]+")
+_FIELDS = re.compile(
+    r"(?P<key>client_secret|refresh_token|access_token|x-amz-access-token|authorization)"
+    r"(?P<sep>[\"']?\s*[:=]\s*[\"']?(?:bearer\s+)?)"
+    r"(?P<value>[^\s\"'&,;<>)\]}]+)",
+    re.IGNORECASE,
+)
+
+_known: set[str] = set()
+_lock = threading.Lock()
+
+
+def remember_secret(value: str) -> None:
+    """Mask this exact value from now on (the credentials a run was given)."""
+    if len(value) >= 4:  # a one-letter "secret" would mask every word that contains it
+        with _lock:
+            _known.add(value)
+
+
+def mask(text: str) -> str:
+    """`text` with every credential value replaced by ***."""
+    with _lock:
+        known = sorted(_known, key=len, reverse=True)
+    for value in known:
+        if value in text:
+            text = text.replace(value, MASK)
+    text = _SHAPES.sub(MASK, text)
+    return _FIELDS.sub(lambda m: f"{m['key']}{m['sep']}{MASK}", text)
