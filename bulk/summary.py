@@ -1,0 +1,242 @@
+"""The one summary of a run: a JSON-ready document built from the run report.
+
+`--json` prints it, the webhook posts it, and the human printout is rendered from it, so the
+three never disagree. The schema is documented in README.md ("Machine-readable output"); a
+change to it bumps SCHEMA.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from bulk.amazon.throttle import rate_limited_seconds
+from bulk.context import RowOutcome, RunReport
+from bulk.models import Status
+
+SCHEMA = "bulk.summary/1"
+
+# Amazon's limit for the 7-day cancellation rate (Seller Central help, "Cancellation Rate").
+AMAZON_RATE_LIMIT = 0.025
+
+Document = dict[str, Any]
+
+# How a row's Message Status begins, by what became of the customer message.
+_MESSAGE_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("sent", ("sent",)),
+    ("not_allowed", ("not allowed",)),
+    ("not_requested", ("not requested",)),
+    ("not_sent", ("failed", "not sent", "Amazon did not", "interrupted")),
+)
+
+
+def _status_name(status: Status) -> str:
+    return status.value or "NEW"
+
+
+def _row(o: RowOutcome) -> dict[str, Any]:
+    return {
+        "row": o.row,
+        "order_id": o.order_id,
+        "status": _status_name(o.status),
+        "result": o.result,
+    }
+
+
+def rows_to_fix(outcomes: Sequence[RowOutcome]) -> list[dict[str, Any]]:
+    """REJECTED and FAILED rows, in sheet order: what staff must look at."""
+    return [_row(o) for o in outcomes if not o.status.in_good_standing]
+
+
+def message_counts(outcomes: Sequence[RowOutcome]) -> dict[str, int]:
+    """What became of the customer messages of the rows this run cancelled."""
+    counts = {kind: 0 for kind, _ in _MESSAGE_KINDS}
+    for o in outcomes:
+        status = o.values.get("Message Status", "")
+        if not o.cancelled_now or not status:
+            continue
+        for kind, prefixes in _MESSAGE_KINDS:
+            if status.startswith(prefixes):
+                counts[kind] += 1
+                break
+    return counts
+
+
+def build_summary(
+    report: RunReport,
+    *,
+    command: str,
+    sheet: str = "",
+    target: str = "",
+    now: datetime | None = None,
+) -> Document:
+    """Everything a run reports, as plain JSON types (see README, "Machine-readable output")."""
+    s = report.summary
+    rate = budget = None
+    if s is not None:
+        rate = {
+            "now": round(s.rate_now, 6),
+            "after": round(s.projected_rate, 6),
+            "target": s.target_rate,
+            "amazon_limit": AMAZON_RATE_LIMIT,
+        }
+        budget = {
+            "day": s.day.isoformat(),
+            "week": s.week_budget,
+            "used": s.budget_used,
+            "left": s.budget_left,
+            "today_allowance": s.today_allowance,
+            "planned_today": s.planned_today,
+            "next_scheduled": s.next_scheduled.isoformat() if s.next_scheduled else None,
+        }
+    write = None
+    if report.write is not None:
+        w = report.write
+        write = {
+            "rows": w.written,
+            "moved": [{"order_id": o, "from_row": a, "to_row": b} for o, a, b in w.moved],
+            "missing": list(w.missing),
+        }
+    by_status = {_status_name(status): n for status, n in report.counts.items()}
+    return {
+        "schema": SCHEMA,
+        "command": command,
+        "sheet": sheet,
+        "target": target,
+        "at": (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds"),
+        "exit_code": report.exit_code,
+        "rows": {"total": len(report.outcomes), "by_status": by_status},
+        "rate": rate,
+        "budget": budget,
+        "lookup_path": report.lookup_path or None,
+        "api": {
+            "calls": dict(sorted(report.calls.items())),
+            "total": sum(report.calls.values()),
+            "rate_limited_seconds": round(rate_limited_seconds(report.calls), 1),
+        },
+        "sent": {
+            "orders": report.sent_orders if report.feed_ids else 0,
+            "items": report.sent_items if report.feed_ids else 0,
+            "feeds": list(report.feed_ids),
+        },
+        "declined": report.declined,
+        "messages": message_counts(report.outcomes),
+        "deferred": [
+            {"row": o.row, "order_id": o.order_id, "scheduled_for": o.values["Scheduled For"]}
+            for o in report.outcomes
+            if o.status is Status.DEFERRED and o.values.get("Scheduled For")
+        ],
+        "rows_to_fix": rows_to_fix(report.outcomes),
+        "written": write,
+        "warnings": list(dict.fromkeys(report.warnings)),
+    }
+
+
+def sent_something(doc: Document) -> bool:
+    """A feed went out or a buyer was messaged in this run."""
+    return bool(doc["sent"]["feeds"]) or doc["messages"]["sent"] > 0
+
+
+# Human lines ----------------------------------------------------------------------------------
+
+
+def _pct(rate: float) -> str:
+    return f"{rate * 100:.2f}%"
+
+
+def status_line(doc: Document) -> str:
+    counts = doc["rows"]["by_status"]
+    if not counts:
+        return "no order rows found below the header"
+    return ", ".join(f"{n} {status}" for status, n in counts.items())
+
+
+def summary_lines(doc: Document, verbose: bool = False) -> list[str]:
+    """The summary a person reads at the end of a run, from the same document --json prints."""
+    lines = [f"rows: {status_line(doc)}"]
+    rate, budget = doc["rate"], doc["budget"]
+    if rate is not None and budget is not None:
+        lines.append(
+            f"cancellation rate: {_pct(rate['now'])} now, {_pct(rate['after'])} after this run "
+            f"(target under {_pct(rate['target'])}; Amazon's limit {rate['amazon_limit'] * 100:g}%)"
+        )
+        lines.append(
+            f"budget: {budget['used']} of {budget['week']} counted cancellations used this week, "
+            f"{budget['left']} left; today's allowance {budget['today_allowance']}, "
+            f"{budget['planned_today']} planned today"
+            + (
+                f"; next deferred day {budget['next_scheduled']}"
+                if budget["next_scheduled"]
+                else ""
+            )
+        )
+    if doc["lookup_path"]:
+        lines.append(f"look-up: {doc['lookup_path']}")
+    sent = doc["sent"]
+    if sent["feeds"]:
+        lines.append(
+            f"sent: {sent['orders']} orders ({sent['items']} items) in feed "
+            + ", ".join(sent["feeds"])
+        )
+    words = {
+        "sent": "sent",
+        "not_allowed": "not allowed by Amazon",
+        "not_requested": "not requested",
+        "not_sent": "not sent (see Message Status)",
+    }
+    messages = doc["messages"]
+    if any(messages.values()):
+        lines.append(
+            "customer messages: "
+            + ", ".join(f"{messages[k]} {w}" for k, w in words.items() if messages[k])
+        )
+    write = doc["written"]
+    if write is not None:
+        lines.append(f"wrote results to {write['rows']} rows")
+        for m in write["moved"]:
+            lines.append(
+                f"  order {m['order_id']} moved from row {m['from_row']} to row {m['to_row']}; "
+                "written there"
+            )
+        for order_id in write["missing"]:
+            lines.append(
+                f"  order {order_id} is no longer in the sheet; its result is in `bulk history`"
+            )
+    api = doc["api"]
+    if verbose and api["total"]:
+        lines.append(
+            f"API calls: {api['total']} ("
+            + ", ".join(f"{op} {n}" for op, n in api["calls"].items())
+            + f"); at Amazon's published rates about {api['rate_limited_seconds']:.0f}s"
+        )
+    lines.extend(doc["warnings"])
+    return lines
+
+
+def attention_lines(doc: Document, limit: int = 20) -> list[str]:
+    """The rows to fix, one line each, at most `limit` of them."""
+    rows = doc["rows_to_fix"]
+    lines = [f"  row {r['row']}: {r['status']}: {r['result']}" for r in rows[:limit]]
+    if len(rows) > limit:
+        lines.append(f"  ... and {len(rows) - limit} more (see the Result column)")
+    return lines
+
+
+def short_text(doc: Document) -> str:
+    """One or two lines for a chat message (Slack and Teams show a webhook's `text` as is)."""
+    where = doc["sheet"] or "a sheet"
+    parts = [f"bulk {doc['command']} on {where} ({doc['target'] or 'unknown target'})"]
+    sent = doc["sent"]
+    if sent["feeds"]:
+        parts.append(f"sent {sent['orders']} cancellations")
+    if doc["messages"]["sent"]:
+        parts.append(f"messaged {doc['messages']['sent']} buyers")
+    parts.append(status_line(doc))
+    fix = len(doc["rows_to_fix"])
+    if fix:
+        parts.append(f"{fix} rows to fix")
+    rate = doc["rate"]
+    if rate is not None:
+        parts.append(f"cancellation rate {_pct(rate['after'])} after this run")
+    return "; ".join(parts)
