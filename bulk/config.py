@@ -11,6 +11,7 @@ from typing import Any
 from bulk import marketplaces as _mp
 from bulk.errors import ConfigError, closest
 from bulk.models import CANCEL_REASON_CODES, Reason
+from bulk.sheets.header import header_key
 
 CONFIG_NAME = "bulk.toml"
 
@@ -149,7 +150,7 @@ def _reasons(raw: Any, where: str) -> tuple[Reason, ...]:
                 f"{_hint(str(code), list(CANCEL_REASON_CODES), 'reasons')}"
             )
         # The sheet matches reasons like headers (case, spaces and punctuation ignored).
-        key = "".join(c for c in label.casefold() if c.isalnum())
+        key = header_key(label)
         # Labels become the items of an Excel list dropdown: a comma splits an item in two
         # and a double quote ends the list, so neither can be offered.
         if not key or any(c in label for c in ',"'):

@@ -14,7 +14,7 @@ from bulk.config import Config
 from bulk.ledger import Ledger
 from bulk.messages import Templates
 from bulk.models import CancelRequest, Decision, Order, Status
-from bulk.sheets.base import WriteReport
+from bulk.sheets.base import Header, WriteReport
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,7 @@ class RunReport:
     sent_items: int = 0
     lookup_path: str = ""
     declined: bool = False
+    header: Header | None = None  # where the sheet's header was found when it was read
 
     def count(self, status: Status) -> int:
         return sum(1 for o in self.outcomes if o.status is status)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from bulk.config import Config
 from bulk.errors import SheetError
-from bulk.rows import INPUT_COLUMNS
-from bulk.sheets.base import RESULT_COLUMNS, column_letter
+from bulk.sheets.base import column_letter
 from bulk.sheets.files import replace_atomically
+from bulk.sheets.header import INPUT_COLUMNS, RESULT_COLUMNS
 
 # Fill colours of the Status column, one per status (light tints that print well).
 STATUS_COLOURS: dict[str, str] = {

@@ -1,4 +1,4 @@
-"""Header matching, cell parsing and the per-row checks that need no Amazon call."""
+"""Cell parsing and the per-row checks that need no Amazon call."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from bulk.config import Config
-from bulk.errors import SheetError
 from bulk.models import (
     ORDER_ID_RE,
     CancelRequest,
@@ -17,90 +16,8 @@ from bulk.models import (
     Remedy,
     Status,
 )
-from bulk.sheets.base import RESULT_COLUMNS, Cell, CellKind, Grid, SheetRow
-
-
-def header_key(text: str) -> str:
-    """Headers (and reasons) match case-, space- and punctuation-insensitively.
-
-    Letters of every script count: "在庫切れ" and "住所不明" must stay two labels.
-    """
-    return "".join(c for c in text.casefold() if c.isalnum())
-
-
-INPUT_COLUMNS: tuple[str, ...] = ("Order ID", "Reason", "Details", "Items", "Remedy", "Notify")
-REQUIRED_COLUMNS: tuple[str, ...] = ("Order ID", "Reason", "Details")
-
-_ALIASES: dict[str, tuple[str, ...]] = {
-    "Order ID": ("order id", "AmazonOrderId", "amazon order id", "order number", "order no"),
-    "Reason": ("reason", "cancel reason", "cancellation reason", "CancelReason"),
-    "Details": ("details", "detail", "notes", "note", "explanation", "comment", "comments"),
-    "Items": ("items", "item", "skus", "sku", "order item ids", "order items"),
-    "Remedy": ("remedy", "resolution"),
-    "Notify": ("notify", "notify buyer", "notify customer", "message customer", "send message"),
-    "Status": ("status",),
-    "Result": ("result", "results"),
-    "Scheduled For": ("scheduled for", "scheduled"),
-    "Feed ID": ("feed id", "feedid"),
-    "Updated At": ("updated at", "updated"),
-    "Customer Message": ("customer message", "message"),
-    "Message Status": ("message status",),
-    "Support Case": ("support case", "seller support case"),
-}
-_BY_KEY: dict[str, str] = {
-    header_key(alias): name for name, aliases in _ALIASES.items() for alias in (name, *aliases)
-}
-_EXACT: dict[str, str] = {header_key(name): name for name in _ALIASES}
-
-
-def is_order_id_header(text: str) -> bool:
-    return _BY_KEY.get(header_key(text)) == "Order ID"
-
-
-@dataclass(frozen=True)
-class Header:
-    row: int  # 1-based row number of the header row
-    columns: dict[str, int]  # canonical column name -> 0-based index
-
-    def index(self, name: str) -> int | None:
-        return self.columns.get(name)
-
-
-def find_header(grid: Grid) -> Header:
-    """The first row with a cell that matches `Order ID` is the header row."""
-    for row in grid.rows:
-        keys = [header_key(c.text) if c.kind is CellKind.TEXT else "" for c in row.cells]
-        names = [_BY_KEY.get(key) if key else None for key in keys]
-        if "Order ID" not in names:
-            continue
-        columns: dict[str, int] = {}
-        # A column named exactly wins over an alias anywhere in the row: with "Notes" left
-        # of "Details", Details is the column to read.
-        for index, key in enumerate(keys):
-            exact = _EXACT.get(key)
-            if exact and exact not in columns:
-                columns[exact] = index
-        for index, name in enumerate(names):
-            if name and name not in columns:
-                columns[name] = index
-        missing = [name for name in REQUIRED_COLUMNS if name not in columns]
-        if missing:
-            listed = ", ".join(f"'{m}'" for m in missing)
-            raise SheetError(
-                f"column {listed} {'is' if len(missing) == 1 else 'are'} missing in sheet "
-                f"'{grid.name}' (header row {row.number}); add {'it' if len(missing) == 1 else 'them'} "
-                "or run `bulk new FILE.xlsx` for a template"
-            )
-        return Header(row.number, columns)
-    if not any(not r.blank for r in grid.rows):
-        raise SheetError(
-            f"sheet '{grid.name}' is empty; add a header row with Order ID, Reason and Details "
-            "or run `bulk new FILE.xlsx` for a template"
-        )
-    raise SheetError(
-        f"no header row with an 'Order ID' column in sheet '{grid.name}'; "
-        "add one or run `bulk new FILE.xlsx` for a template"
-    )
+from bulk.sheets.base import Cell, CellKind, Grid, Header, SheetRow
+from bulk.sheets.header import INPUT_COLUMNS, RESULT_COLUMNS, header_key
 
 
 @dataclass(frozen=True)

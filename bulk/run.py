@@ -18,8 +18,9 @@ from bulk.masking import mask
 from bulk.messages import lint_message, render_message, render_support_case
 from bulk.models import CancelRequest, Decision, Order, Status
 from bulk.notify import send_messages
-from bulk.rows import ParsedRow, find_header, parse_rows
+from bulk.rows import ParsedRow, parse_rows
 from bulk.sheets.base import RowUpdate, Sheet
+from bulk.sheets.header import find_header
 from bulk.state import crash_point
 from bulk.submission import collect, feed_messages, resume, send_feed
 
@@ -193,7 +194,11 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
         outcomes.append(_outcome(ctx, request, order, decision))
     outcomes.sort(key=lambda o: o.row)
     return RunReport(
-        outcomes, summary=summary, warnings=list(grid.warnings), lookup_path=lookup_path
+        outcomes,
+        summary=summary,
+        warnings=list(grid.warnings),
+        lookup_path=lookup_path,
+        header=header,
     )
 
 
@@ -251,7 +256,7 @@ def _updates(outcomes: Sequence[RowOutcome], now: datetime) -> list[RowUpdate]:
 
 def _write(ctx: Context, sheet: Sheet, report: RunReport) -> None:
     crash_point("before-sheet-write")
-    report.write = sheet.write(_updates(report.outcomes, ctx.now()))
+    report.write = sheet.write(_updates(report.outcomes, ctx.now()), report.header)
     report.warnings.extend(report.write.warnings)
 
 
@@ -321,7 +326,7 @@ def status(ctx: Context, sheet: Sheet) -> RunReport:
             outcomes.append(_from_ledger(ctx, row, row.request, state))
         else:
             outcomes.append(_unchanged(row))
-    report = RunReport(outcomes, warnings=list(grid.warnings))
+    report = RunReport(outcomes, warnings=list(grid.warnings), header=header)
     collect(ctx, outcomes, wait=True)
     send_messages(ctx, outcomes)
     _write(ctx, sheet, report)

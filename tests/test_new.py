@@ -15,9 +15,10 @@ from bulk.config import Config, PolicyConfig
 from bulk.errors import SheetError
 from bulk.models import Reason, Status
 from bulk.new import STATUS_COLOURS, create_order_sheet
-from bulk.rows import INPUT_COLUMNS, find_header, parse_rows
-from bulk.sheets.base import RESULT_COLUMNS, RowUpdate
+from bulk.rows import parse_rows
+from bulk.sheets.base import RowUpdate
 from bulk.sheets.excel import ExcelSheet
+from bulk.sheets.header import INPUT_COLUMNS, RESULT_COLUMNS, find_header
 
 HEADERS = [*INPUT_COLUMNS, *RESULT_COLUMNS]
 REASONS = (Reason("Sold out", "NoInventory"), Reason("Buyer asked", "BuyerCanceled"))

@@ -10,17 +10,9 @@ import pytest
 from bulk.config import DEFAULT_REASONS, Config, MessagesConfig, PolicyConfig
 from bulk.errors import SheetError
 from bulk.models import CancelRequest, ItemRef, Reason, Remedy, Status
-from bulk.rows import (
-    Header,
-    ParsedRow,
-    find_header,
-    header_key,
-    is_order_id_header,
-    parse_items,
-    parse_rows,
-    reason_lookup,
-)
+from bulk.rows import ParsedRow, parse_items, parse_rows, reason_lookup
 from bulk.sheets.base import Cell, CellKind, Grid, SheetRow
+from bulk.sheets.header import Header, find_header, header_key, is_order_id_header
 
 CONFIG = Config()
 ID1 = "112-1234567-1234567"
@@ -160,6 +152,32 @@ def test_missing_required_columns(head: tuple[str, ...], missing: str) -> None:
     assert message.startswith(missing)
     assert "in sheet 'Cancels' (header row 2)" in message
     assert "run `bulk new FILE.xlsx` for a template" in message
+
+
+def test_a_title_row_that_mentions_an_order_number_does_not_win_over_the_real_header() -> None:
+    g = grid(
+        ("Order number list, week 12", "Order number"),  # a title that mentions an order id
+        ("Ask Sam before adding rows",),
+        None,
+        None,
+        None,
+        None,
+        None,
+        ("Order number", "Reason", "Details"),  # the real header, 7 rows below
+        (ID1, "Out of stock", DETAILS),
+    )
+    header = find_header(g)
+    assert header.row == 8
+    assert [r.order_id for r in parse_rows(g, header, CONFIG)] == [ID1]
+
+
+def test_when_no_row_is_a_whole_header_both_candidates_are_named() -> None:
+    g = grid(("Order number",), (), ("Order ID", "Reason"), (ID1, "Out of stock"))
+    with pytest.raises(SheetError) as e:
+        find_header(g)
+    message = str(e.value)
+    assert message.startswith("column 'Details' is missing in sheet 'Orders' (header row 3; ")
+    assert "row 1 also mentions an order id" in message
 
 
 def test_empty_sheet() -> None:

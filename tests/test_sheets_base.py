@@ -23,11 +23,11 @@ from bulk.sheets.base import (
     SheetRow,
     as_text,
     column_letter,
-    place_updates,
 )
 from bulk.sheets.csvfile import CsvSheet
 from bulk.sheets.excel import ExcelSheet
 from bulk.sheets.files import backup, check_not_open, replace_atomically, stamp
+from bulk.sheets.plan import place_updates
 
 A = "112-0000001-0000001"
 B = "112-0000002-0000002"

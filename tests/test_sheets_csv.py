@@ -10,9 +10,10 @@ import pytest
 
 from bulk.config import Config
 from bulk.errors import SheetError
-from bulk.rows import find_header, parse_rows
-from bulk.sheets.base import RESULT_COLUMNS, CellKind, RowUpdate
+from bulk.rows import parse_rows
+from bulk.sheets.base import CellKind, RowUpdate
 from bulk.sheets.csvfile import CsvSheet
+from bulk.sheets.header import RESULT_COLUMNS, find_header
 
 ID1 = "112-0000001-0000001"
 ID2 = "112-0000002-0000002"

@@ -38,9 +38,10 @@ from openpyxl.xml.functions import tostring
 from bulk.config import Config
 from bulk.errors import SheetError
 from bulk.models import Status
-from bulk.rows import find_header, parse_rows
-from bulk.sheets.base import RESULT_COLUMNS, Cell, CellKind, RowUpdate
+from bulk.rows import parse_rows
+from bulk.sheets.base import Cell, CellKind, RowUpdate
 from bulk.sheets.excel import ExcelSheet, dropped_features
+from bulk.sheets.header import RESULT_COLUMNS, find_header
 
 ID1 = "112-0000001-0000001"
 ID2 = "112-0000002-0000002"
@@ -949,7 +950,7 @@ def test_parts_openpyxl_cannot_read_are_named(tmp_path: Path) -> None:
     )
 
 
-def test_when_the_lossless_writer_refuses_openpyxl_writes_and_says_why(
+def test_a_refusal_of_the_lossless_writer_stops_the_write_and_openpyxl_never_does_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from bulk.sheets import xlsx_xml
@@ -961,6 +962,7 @@ def test_when_the_lossless_writer_refuses_openpyxl_writes_and_says_why(
     ws.append(["Order ID", "Reason", "Details"])
     ws.append([ID1, "Out of stock", DETAILS])
     wb.save(path)
+    before = path.read_bytes()
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise SheetError("B2 holds the formula that cells B2:B9 share")
@@ -968,10 +970,6 @@ def test_when_the_lossless_writer_refuses_openpyxl_writes_and_says_why(
     monkeypatch.setattr(xlsx_xml, "write_cells", refuse)
     sheet = ExcelSheet(path)
     sheet.read()
-    report = sheet.write([status(2, ID1, "READY", Result="ok")])
-    assert report.written == 1
-    assert report.warnings[0] == (
-        "warning: wrote orders.xlsx with openpyxl because B2 holds the formula that cells "
-        "B2:B9 share"
-    )
-    assert openpyxl.load_workbook(path)["Orders"]["D2"].value == "READY"
+    with pytest.raises(SheetError, match=r"^B2 holds the formula that cells B2:B9 share$"):
+        sheet.write([status(2, ID1, "READY", Result="ok")])
+    assert path.read_bytes() == before

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bulk.errors import SheetError
-from bulk.sheets.base import RESULT_COLUMNS, Grid, RowUpdate, Sheet, WriteReport
+from bulk.sheets.base import Grid, RowUpdate, Sheet, WriteReport
+from bulk.sheets.header import RESULT_COLUMNS
 
 __all__ = ["RESULT_COLUMNS", "Grid", "RowUpdate", "Sheet", "WriteReport", "open_sheet"]
 

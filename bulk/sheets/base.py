@@ -7,18 +7,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-# Result columns, in the order they are appended (DESIGN.md, "The sheet").
-RESULT_COLUMNS: tuple[str, ...] = (
-    "Status",
-    "Result",
-    "Scheduled For",
-    "Feed ID",
-    "Updated At",
-    "Customer Message",
-    "Message Status",
-    "Support Case",
-)
-
 # A cell starting with one of these is run as a formula by Excel, LibreOffice or Google
 # Sheets (OWASP, "CSV injection"); tab and carriage return are included for CSV readers.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -57,6 +45,7 @@ BLANK = Cell()
 class SheetRow:
     number: int  # 1-based row number in the sheet
     cells: tuple[Cell, ...]
+    hidden: bool = False  # hidden by hand, by a filter or by a collapsed outline
 
     def cell(self, index: int) -> Cell:
         return self.cells[index] if 0 <= index < len(self.cells) else BLANK
@@ -76,8 +65,19 @@ class Grid:
 
 
 @dataclass(frozen=True)
+class Header:
+    """Where the header row is and which column holds each known name (bulk.sheets.header)."""
+
+    row: int  # 1-based row number of the header row
+    columns: dict[str, int]  # canonical column name -> 0-based index
+
+    def index(self, name: str) -> int | None:
+        return self.columns.get(name)
+
+
+@dataclass(frozen=True)
 class RowUpdate:
-    """Result cells for one row, keyed by result column name (RESULT_COLUMNS)."""
+    """Result cells for one row, keyed by result column name (header.RESULT_COLUMNS)."""
 
     row: int
     order_id: str
@@ -102,7 +102,10 @@ class Sheet(Protocol):
 
     def read(self) -> Grid: ...
 
-    def write(self, updates: Sequence[RowUpdate]) -> WriteReport: ...
+    def write(self, updates: Sequence[RowUpdate], header: Header | None = None) -> WriteReport:
+        """Write result cells. `header` is the one found in what `read` returned; a backend
+        looks for it again only when the sheet changed since it was read."""
+        ...
 
 
 def as_text(value: str) -> str:
@@ -113,54 +116,6 @@ def as_text(value: str) -> str:
     return value[:MAX_CELL_CHARS]
 
 
-def place_updates(
-    updates: Sequence[RowUpdate], ids_now: Mapping[int, str]
-) -> tuple[list[tuple[int, RowUpdate]], list[tuple[str, int, int]], list[str]]:
-    """Find the row that holds each update's order now.
-
-    `ids_now` maps row numbers to the Order ID cell as the sheet holds it at write
-    time. A row still holding its order is written in place; an order that moved
-    (someone sorted or inserted rows) is written where it is now; an order that is
-    gone is reported, never written over someone else's row. An order on several rows
-    (duplicates) gets one row per update, in sheet order, never the same row twice.
-    """
-    rows_of: dict[str, list[int]] = {}
-    for number in sorted(ids_now):
-        rows_of.setdefault(normalize_id(ids_now[number]), []).append(number)
-    taken: set[int] = set()
-    in_place: dict[int, int] = {}  # index of the update -> its row, unchanged
-    for i, update in enumerate(updates):
-        if (
-            update.row in ids_now
-            and update.row not in taken
-            and normalize_id(ids_now[update.row]) == normalize_id(update.order_id)
-        ):
-            in_place[i] = update.row
-            taken.add(update.row)
-    placed: list[tuple[int, RowUpdate]] = []
-    moved: list[tuple[str, int, int]] = []
-    missing: list[str] = []
-    for i in sorted(range(len(updates)), key=lambda i: updates[i].row):
-        update = updates[i]
-        if i in in_place:
-            placed.append((in_place[i], update))
-            continue
-        key = normalize_id(update.order_id)
-        # A row without an id can only be recognised by its number: it never moves.
-        free = [n for n in rows_of.get(key, []) if n not in taken] if key else []
-        if free:
-            taken.add(free[0])
-            placed.append((free[0], update))
-            moved.append((update.order_id, update.row, free[0]))
-        else:
-            missing.append(update.order_id or f"row {update.row}")
-    return placed, moved, missing
-
-
-def normalize_id(value: str) -> str:
-    return value.strip().upper()
-
-
 def column_letter(index: int) -> str:
     """0-based column index to Excel letters (0 -> A, 26 -> AA)."""
     letters = ""
@@ -169,3 +124,11 @@ def column_letter(index: int) -> str:
         index, rem = divmod(index - 1, 26)
         letters = chr(65 + rem) + letters
     return letters
+
+
+def column_index(letters: str) -> int:
+    """Excel letters to a 0-based column index (A -> 0, AA -> 26)."""
+    index = 0
+    for ch in letters.upper():
+        index = index * 26 + ord(ch) - 64
+    return index - 1

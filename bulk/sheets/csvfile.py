@@ -9,18 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bulk.errors import SheetError
-from bulk.sheets.base import (
-    RESULT_COLUMNS,
-    Cell,
-    CellKind,
-    Grid,
-    RowUpdate,
-    SheetRow,
-    WriteReport,
-    as_text,
-    place_updates,
-)
+from bulk.sheets.base import Cell, CellKind, Grid, Header, RowUpdate, SheetRow, WriteReport
 from bulk.sheets.files import check_not_open, replace_atomically
+from bulk.sheets.header import current_header, is_order_id_header
+from bulk.sheets.plan import plan_write, used_width
 
 
 @dataclass(frozen=True)
@@ -55,8 +47,6 @@ def _delimiter(sample: str) -> str:
     The header may sit below title rows, and details often hold commas or semicolons, so
     the row that holds `Order ID` decides; csv.Sniffer only when no such row is found.
     """
-    from bulk.rows import is_order_id_header
-
     best, best_width = "", 0
     for delimiter in _DELIMITERS:
         try:
@@ -74,14 +64,6 @@ def _delimiter(sample: str) -> str:
         return csv.Sniffer().sniff(sample, delimiters="".join(_DELIMITERS)).delimiter
     except csv.Error:
         return ","
-
-
-def _last_used(values: list[str]) -> int:
-    """Index of the last non-blank value; -1 when every value is blank."""
-    for i in range(len(values) - 1, -1, -1):
-        if values[i].strip():
-            return i
-    return -1
 
 
 class CsvSheet:
@@ -121,48 +103,27 @@ class CsvSheet:
                 rows.append(row)
         return Grid(self.path.stem, tuple(rows))
 
-    def write(self, updates: Sequence[RowUpdate]) -> WriteReport:
-        from bulk.rows import find_header
-
+    def write(self, updates: Sequence[RowUpdate], header: Header | None = None) -> WriteReport:
         table = self._rows()  # read again: place results by Order ID in the file as it is now
-        grid = Grid(
-            self.path.stem,
-            tuple(
-                SheetRow(n, tuple(Cell(v, CellKind.TEXT) for v in r))
-                for n, r in enumerate(table, 1)
-            ),
-        )
-        header = find_header(grid)
-        head = table[header.row - 1]
-        columns = dict(header.columns)
-        # New result columns go right of every value from the header row down, so no
-        # column of the team's (named or not) is ever written into.
-        next_col = max(_last_used(r) for r in table[header.row - 1 :]) + 1
-        for name in RESULT_COLUMNS:
-            if name not in columns:
-                if len(head) <= next_col:
-                    head.extend([""] * (next_col + 1 - len(head)))
-                head[next_col] = name
-                columns[name] = next_col
-                next_col += 1
-        id_col = columns["Order ID"]
-        ids_now = {
-            n: (r[id_col] if id_col < len(r) else "")
+        rows = tuple(
+            SheetRow(n, tuple(Cell(v, CellKind.TEXT) if v.strip() else Cell() for v in r))
             for n, r in enumerate(table, 1)
-            if n > header.row
-        }
-        placed, moved, missing = place_updates(updates, ids_now)
+        )
+        header = current_header(Grid(self.path.stem, rows), header)
+        id_col = header.columns["Order ID"]
+        ids = {r.number: r.cell(id_col).text for r in rows if r.number > header.row}
+        plan = plan_write(header, ids, used_width(rows, header.row), updates)
+        if plan.empty:
+            return plan.report()
         fmt = self._format
         lossy: list[int] = []
-        for number, update in placed:
+        for (number, col), value in plan.cells.items():
             row = table[number - 1]
-            for name, value in update.values.items():
-                col = columns[name]
-                if len(row) <= col:
-                    row.extend([""] * (col + 1 - len(row)))
-                row[col] = as_text(value)
-                if not _encodable(row[col], fmt.encoding):
-                    lossy.append(number)
+            if len(row) <= col:
+                row.extend([""] * (col + 1 - len(row)))
+            row[col] = value
+            if not _encodable(value, fmt.encoding):
+                lossy.append(number)
 
         def write(tmp: Path) -> None:
             # Every value read from the file encodes back as it was; only new text can fall
@@ -173,13 +134,13 @@ class CsvSheet:
         replace_atomically(self.path, write, self.backup_dir)
         warnings: tuple[str, ...] = ()
         if lossy:
-            rows = ", ".join(str(n) for n in sorted(set(lossy))[:5])
+            numbers = ", ".join(str(n) for n in sorted(set(lossy))[:5])
             warnings = (
                 f"warning: {self.path.name} is {fmt.encoding} text, which cannot hold some "
-                f"characters of the results on rows {rows}; they were written as '?' "
+                f"characters of the results on rows {numbers}; they were written as '?' "
                 "(save the file as CSV UTF-8 to keep them)",
             )
-        return WriteReport(len(placed), tuple(moved), tuple(missing), warnings)
+        return plan.report(*warnings)
 
 
 def _encodable(text: str, encoding: str) -> bool:

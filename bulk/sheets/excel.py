@@ -16,18 +16,24 @@ from typing import Any
 
 from bulk.errors import SheetError
 from bulk.sheets.base import (
-    RESULT_COLUMNS,
     Cell,
     CellKind,
     Grid,
+    Header,
     RowUpdate,
     SheetRow,
     WriteReport,
     as_text,
     column_letter,
-    place_updates,
 )
 from bulk.sheets.files import check_not_open, replace_atomically, stamp
+from bulk.sheets.header import (
+    HEADER_SEARCH_ROWS,
+    current_header,
+    has_order_id_header,
+    is_order_id_header,
+)
+from bulk.sheets.plan import WritePlan, merged_cells, plan_write, used_width
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 
@@ -198,11 +204,9 @@ class ExcelSheet:
             return wb[self._title(titles)]
         from openpyxl.cell.rich_text import CellRichText
 
-        from bulk.rows import is_order_id_header
-
         # The first worksheet with an Order ID header; else the first worksheet.
         for ws in wb.worksheets:
-            for row in ws.iter_rows(max_row=min(ws.max_row, 50), values_only=True):
+            for row in ws.iter_rows(max_row=min(ws.max_row, HEADER_SEARCH_ROWS), values_only=True):
                 if any(
                     isinstance(v, str | CellRichText) and is_order_id_header(str(v)) for v in row
                 ):
@@ -252,7 +256,6 @@ class ExcelSheet:
         return matches[0]
 
     def _pick_grid(self, names: list[str]) -> tuple[str, Grid]:
-        from bulk.rows import is_order_id_header
         from bulk.sheets import xlsx_xml
 
         if self.worksheet is not None:
@@ -265,14 +268,16 @@ class ExcelSheet:
         for name in names:
             grid = xlsx_xml.read_grid(self.path, name)
             first = first or grid
-            for row in grid.rows[:50]:
-                if any(c.kind is CellKind.TEXT and is_order_id_header(c.text) for c in row.cells):
-                    return name, grid
+            if any(has_order_id_header(row) for row in grid.rows[:HEADER_SEARCH_ROWS]):
+                return name, grid
         assert first is not None
         return names[0], first
 
     def _read_openpyxl(self) -> Grid:
         self._load()
+        return self._openpyxl_grid()
+
+    def _openpyxl_grid(self) -> Grid:
         ws = self._ws
         merged: dict[tuple[int, int], str] = {}
         for rng in ws.merged_cells.ranges:
@@ -294,22 +299,18 @@ class ExcelSheet:
                 rows.append(sheet_row)
         return Grid(ws.title, tuple(rows), tuple(self._warnings))
 
-    def write(self, updates: Sequence[RowUpdate]) -> WriteReport:
-        """Edit only the worksheet's XML; openpyxl (which loses some features) as the fallback."""
-
+    def write(self, updates: Sequence[RowUpdate], header: Header | None = None) -> WriteReport:
+        """Edit only the worksheet's XML. A refusal of that writer (a formula, a table, a merged
+        range where a result would go) stops the write: it is never handed to openpyxl, which
+        would do what was refused. openpyxl writes only files the lossless reader could not
+        read at all, and only with the user's consent (see `read`)."""
         if not self._fast_error:
-            try:
-                return self._write_fast(updates)
-            except _NoSuchSheetError:
-                raise
-            except SheetError as e:
-                self._fast_error = str(e)
-        report = self._write_openpyxl(updates)
+            return self._write_fast(updates, header)
+        report = self._write_openpyxl(updates, header)
         why = f"warning: wrote {self.path.name} with openpyxl because {self._fast_error}"
         return WriteReport(report.written, report.moved, report.missing, (why, *report.warnings))
 
-    def _write_fast(self, updates: Sequence[RowUpdate]) -> WriteReport:
-        from bulk.rows import find_header
+    def _write_fast(self, updates: Sequence[RowUpdate], header: Header | None) -> WriteReport:
         from bulk.sheets import xlsx_xml
 
         self._check_file()
@@ -319,126 +320,62 @@ class ExcelSheet:
             names = xlsx_xml.sheet_names(self.path)
             self._stamp = stamp(self.path)
             self._sheet, self._grid = self._pick_grid(names)
+            header = None
         grid = self._grid
-        header = find_header(grid)
-        columns = dict(header.columns)
-        rows_below = [r for r in grid.rows if r.number >= header.row]
-        # New result columns go right of everything in use from the header row down, so no
-        # column of the team's (named or not) is ever written into.
-        used = [
-            i for r in rows_below for i, c in enumerate(r.cells) if not c.blank or c.merged_into
-        ]
-        next_col = max(used, default=-1) + 1
-        cells: dict[tuple[int, int], str] = {}
-        for name in RESULT_COLUMNS:
-            if name not in columns:
-                columns[name] = next_col
-                cells[(header.row, next_col)] = name
-                next_col += 1
-        id_col = columns["Order ID"]
-        by_number = {r.number: r for r in grid.rows}
-        ids_now = {
-            r.number: r.cell(id_col).text.strip() for r in grid.rows if r.number > header.row
-        }
-        placed, moved, missing = place_updates(updates, ids_now)
-        skipped: list[str] = []
-        for number, update in placed:
-            row = by_number.get(number)
-            for name, value in update.values.items():
-                col = columns[name]
-                if row is not None and row.cell(col).merged_into:
-                    skipped.append(f"{column_letter(col)}{number}")
-                    continue
-                cells[(number, col)] = as_text(_ILLEGAL_CHARACTERS.sub("", value))
+        header = current_header(grid, header)
+        plan = _plan(grid, header, updates)
+        if plan.empty:
+            return plan.report()
         sheet = self._sheet
+        id_col = header.columns["Order ID"]
         replace_atomically(
             self.path,
-            lambda tmp: xlsx_xml.write_cells(self.path, tmp, sheet, cells, {header.row: id_col}),
+            lambda tmp: xlsx_xml.write_cells(
+                self.path, tmp, sheet, plan.cells, {header.row: id_col}
+            ),
             self.backup_dir,
         )
         self._stamp = None  # the grid read no longer matches the file
         self._grid = None
-        warnings_ = []
-        if skipped:
-            warnings_.append(
-                "warning: result cells inside merged cells were not written: "
-                + ", ".join(skipped[:5])
-            )
-        return WriteReport(len(placed), tuple(moved), tuple(missing), tuple(warnings_))
+        return plan.report()
 
-    def _write_openpyxl(self, updates: Sequence[RowUpdate]) -> WriteReport:
+    def _write_openpyxl(self, updates: Sequence[RowUpdate], header: Header | None) -> WriteReport:
         if self._ws is None or not self.path.is_file() or self._stamp != stamp(self.path):
             # Someone saved the file since we read it: load it again and place results by
             # Order ID, so their edits are kept.
             self._load()
+            header = None
         ws = self._ws
-        header_row, columns = _header(ws)
-        id_col = columns["Order ID"]
-        # New result columns go right of everything in use from the header row down, so no
-        # column of the team's (named or not) is ever written into.
-        next_col = _last_used_column(ws, header_row) + 1
-        header_cell = ws.cell(header_row, id_col)
-        for name in RESULT_COLUMNS:
-            if name not in columns:
-                cell = ws.cell(header_row, next_col, name)
-                if header_cell.has_style:
-                    cell._style = copy(header_cell._style)
-                columns[name] = next_col
-                next_col += 1
-        ids_now = {
-            row[0].row: _cell(row[0].value, row[0].data_type, "").text.strip()
-            for row in ws.iter_rows(min_row=header_row + 1, min_col=id_col, max_col=id_col)
-        }
-        placed, moved, missing = place_updates(updates, ids_now)
-        skipped: list[str] = []
-        for row, update in placed:
-            for name, value in update.values.items():
-                cell = ws.cell(row, columns[name])
-                if type(cell).__name__ == "MergedCell":
-                    skipped.append(f"{cell.coordinate}")
-                    continue
-                text = as_text(_ILLEGAL_CHARACTERS.sub("", value))
-                cell.value = text or None
-                if text:
-                    cell.data_type = "s"
+        grid = self._openpyxl_grid()
+        header = current_header(grid, header)
+        plan = _plan(grid, header, updates)
+        if plan.empty:
+            return plan.report(*self._warnings)
+        header_cell = ws.cell(header.row, header.columns["Order ID"] + 1)
+        for (row, col), text in plan.cells.items():
+            cell = ws.cell(row, col + 1)
+            cell.value = text or None
+            if text:
+                cell.data_type = "s"
+            if col in plan.added and row == header.row and header_cell.has_style:
+                cell._style = copy(header_cell._style)
         replace_atomically(self.path, lambda tmp: self._wb.save(tmp), self.backup_dir)
         self._stamp = stamp(self.path)
-        report_warnings = list(self._warnings)
-        if skipped:
-            report_warnings.append(
-                "warning: result cells inside merged cells were not written: "
-                + ", ".join(skipped[:5])
-            )
-        return WriteReport(len(placed), tuple(moved), tuple(missing), tuple(report_warnings))
+        return plan.report(*self._warnings)
+
+
+def _plan(grid: Grid, header: Header, updates: Sequence[RowUpdate]) -> WritePlan:
+    id_col = header.columns["Order ID"]
+    ids = {r.number: r.cell(id_col).text.strip() for r in grid.rows if r.number > header.row}
+    return plan_write(
+        header,
+        ids,
+        used_width(grid.rows, header.row),
+        updates,
+        merged_cells(grid.rows),
+        lambda value: as_text(_ILLEGAL_CHARACTERS.sub("", value)),
+    )
 
 
 class _NoSuchSheetError(SheetError):
     """The worksheet asked for is not there: no fallback can help."""
-
-
-def _header(ws: Any) -> tuple[int, dict[str, int]]:
-    """Header row and 1-based column of each known column, found as `bulk check` finds them."""
-    from bulk.rows import find_header, is_order_id_header
-
-    # The first row holding an Order ID header, however far down (title rows above it).
-    for row in ws.iter_rows():
-        cells = tuple(_cell(c.value, c.data_type, "") for c in row)
-        if any(c.kind is CellKind.TEXT and is_order_id_header(c.text) for c in cells):
-            header = find_header(Grid(ws.title, (SheetRow(row[0].row, cells),)))
-            return header.row, {name: index + 1 for name, index in header.columns.items()}
-    raise SheetError(
-        f"no header row with an 'Order ID' column in sheet '{ws.title}'; "
-        "add one or run `bulk new FILE.xlsx` for a template"
-    )
-
-
-def _last_used_column(ws: Any, from_row: int) -> int:
-    """The rightmost column with a value or a merged range in `from_row` or below."""
-    last = 0
-    for (row, col), cell in ws._cells.items():
-        if col > last and row >= from_row and cell.value not in (None, ""):
-            last = col
-    for rng in ws.merged_cells.ranges:
-        if rng.max_row >= from_row:
-            last = max(last, rng.max_col)
-    return last

@@ -21,20 +21,20 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from tenacity.wait import wait_random_exponential
 
 from bulk.errors import BulkError, ConfigError, SheetError
-from bulk.rows import Header, find_header
 from bulk.sheets.base import (
     BLANK,
-    RESULT_COLUMNS,
     Cell,
     CellKind,
     Grid,
+    Header,
     RowUpdate,
     SheetRow,
     WriteReport,
-    as_text,
+    column_index,
     column_letter,
-    place_updates,
 )
+from bulk.sheets.header import current_header
+from bulk.sheets.plan import plan_write, used_width
 
 # Read and write cells; Drive is never called (bulk opens sheets by key, never by title).
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
@@ -113,13 +113,6 @@ class _Bounds:
     last_col: int | None
 
 
-def _column_index(letters: str) -> int:
-    index = 0
-    for char in letters:
-        index = index * 26 + ord(char) - 64
-    return index - 1
-
-
 def parse_range(a1: str) -> _Bounds:
     """`'My Sheet'!A5:Z5` / `Sheet1!A1:D4` -> bounds. The API clips whole rows and columns to
     the grid, so the end of a whole-row range is the grid's last column."""
@@ -132,9 +125,9 @@ def parse_range(a1: str) -> _Bounds:
         c2, r2 = c1, r1
     return _Bounds(
         first_row=int(r1) - 1 if r1 else 0,
-        first_col=_column_index(c1) if c1 else 0,
+        first_col=column_index(c1) if c1 else 0,
         last_row=int(r2) - 1 if r2 else None,
-        last_col=_column_index(c2) if c2 else None,
+        last_col=column_index(c2) if c2 else None,
     )
 
 
@@ -232,17 +225,6 @@ class _Account:
     source: str  # where the credentials came from
 
 
-@dataclass(frozen=True)
-class _Snapshot:
-    """What a write needs to know about the sheet as it is just before writing."""
-
-    header_row: int
-    columns: dict[str, int]  # canonical column name -> 0-based index, from the header row now
-    used_width: int  # cells up to the last non-blank one in the header row
-    grid_columns: int  # the grid's column count now
-    ids: dict[int, str]  # row number -> Order ID text, for every row below the header
-
-
 class GoogleSheet:
     """One worksheet of a Google spreadsheet, reached through the Sheets API v4."""
 
@@ -262,7 +244,6 @@ class GoogleSheet:
         self.account = account
         self._grid_columns = int(properties.get("gridProperties", {}).get("columnCount", 0))
         self._merged = _merged_cells(metadata, self.sheet_id)
-        self._header: Header | None = None
 
     @property
     def label(self) -> str:
@@ -275,12 +256,7 @@ class GoogleSheet:
         payload = self._call(
             lambda: self.client.values_get(self.key, self._range(), params=dict(_READ_PARAMS))
         )
-        grid = self._grid(payload)
-        try:
-            self._header = find_header(grid)
-        except SheetError:
-            self._header = None  # the pipeline reports it; write() looks again
-        return grid
+        return self._grid(payload)
 
     def _grid(self, payload: Mapping[str, Any]) -> Grid:
         bounds = parse_range(str(payload.get("range", self._range("A1"))))
@@ -311,50 +287,29 @@ class GoogleSheet:
                 rows.append(row)
         return Grid(self.worksheet, tuple(rows))
 
-    def write(self, updates: Sequence[RowUpdate]) -> WriteReport:
+    def write(self, updates: Sequence[RowUpdate], header: Header | None = None) -> WriteReport:
         if not updates:
             return WriteReport()
-        header = self._header
-        if header is None:
-            header = find_header(self.read())  # raises the message `bulk check` shows
-        snapshot = self._snapshot(header)
-        placed, moved, missing = place_updates(updates, snapshot.ids)
-
-        columns = dict(snapshot.columns)
-        added: list[str] = []
-        wanted = list(RESULT_COLUMNS) + [
-            n for u in updates for n in u.values if n not in RESULT_COLUMNS
-        ]
-        for name in dict.fromkeys(wanted):
-            if name not in columns:
-                columns[name] = snapshot.used_width + len(added)
-                added.append(name)
-
-        cells: dict[int, dict[int, str]] = {}
-        skipped: list[str] = []
-        for number, update in placed:
-            row = cells.setdefault(number, {})
-            for name, value in update.values.items():
-                col = columns[name]
-                if (number - 1, col) in self._merged:
-                    skipped.append(f"{column_letter(col)}{number}")
-                    continue
-                row[col] = as_text(value)
-        warnings: tuple[str, ...] = ()
-        if skipped:
-            warnings = (
-                "warning: result cells inside merged cells were not written: "
-                + ", ".join(skipped[:5]),
+        # The sheet as it is now, in one request: results are placed by Order ID, and free
+        # columns are measured over every row from the header down.
+        payload = self._call(
+            lambda: self.client.values_batch_get(
+                self.key, [self._range()], params=dict(_READ_PARAMS)
             )
-        data = [self._row_range(number, row) for number, row in sorted(cells.items()) if row]
-        if not data:
-            return WriteReport(0, tuple(moved), tuple(missing), warnings)
-        if added:
-            first = snapshot.used_width
-            data.insert(
-                0, self._row_range(snapshot.header_row, dict(enumerate(added, start=first)))
-            )
-        needed = snapshot.used_width + len(added) - snapshot.grid_columns
+        )
+        grid = self._grid(payload["valueRanges"][0])
+        header = current_header(grid, header)
+        id_col = header.columns["Order ID"]
+        ids = {r.number: r.cell(id_col).text for r in grid.rows if r.number > header.row}
+        merged = {(r + 1, c): top_left for (r, c), top_left in self._merged.items()}
+        plan = plan_write(header, ids, used_width(grid.rows, header.row), updates, merged)
+        if plan.empty:
+            return plan.report()
+        by_row: dict[int, dict[int, str]] = {}
+        for (number, col), value in plan.cells.items():
+            by_row.setdefault(number, {})[col] = value
+        data = [self._row_range(number, row) for number, row in sorted(by_row.items())]
+        needed = max(col for _, col in plan.cells) + 1 - self._grid_columns
         if needed > 0:
             # Relative: a sheet someone widened meanwhile only gets wider (add_cols() sends an
             # absolute size from a cached count and could shrink it).
@@ -370,7 +325,7 @@ class GoogleSheet:
                 ]
             }
             self._call(lambda: self.client.batch_update(self.key, body))
-            self._grid_columns = snapshot.grid_columns + needed
+            self._grid_columns += needed
         # RAW: Google stores every value as the text given and never runs it as a formula;
         # as_text still escapes formula-like text for whoever downloads the sheet as CSV.
         self._call(
@@ -378,8 +333,7 @@ class GoogleSheet:
                 self.key, body={"valueInputOption": "RAW", "data": data}
             )
         )
-        written = sum(1 for number, _ in placed if cells.get(number))
-        return WriteReport(written, tuple(moved), tuple(missing), warnings)
+        return plan.report()
 
     def _row_range(self, number: int, row: Mapping[int, str]) -> dict[str, Any]:
         """One range per row from its first to its last cell; None leaves a cell as it is."""
@@ -391,62 +345,6 @@ class GoogleSheet:
             "range": self._range(span),
             "values": [[row.get(c) for c in range(first, last + 1)]],
         }
-
-    def _snapshot(self, header: Header) -> _Snapshot:
-        """The Order ID column and the header row as they are now, in one request.
-
-        When the header is no longer where it was read (rows or columns were inserted above
-        or left of it), the whole sheet is read again instead.
-        """
-        id_col = header.columns["Order ID"]
-        letter = column_letter(id_col)
-        ranges = [self._range(f"{letter}:{letter}"), self._range(f"A{header.row}:{header.row}")]
-        payload = self._call(
-            lambda: self.client.values_batch_get(self.key, ranges, params=dict(_READ_PARAMS))
-        )
-        id_range, head_range = payload["valueRanges"]
-        head_values = (head_range.get("values") or [[]])[0]
-        head_cells = tuple(to_cell(v) for v in head_values)
-        try:
-            now = find_header(Grid(self.worksheet, (SheetRow(header.row, head_cells),)))
-        except SheetError:
-            now = None
-        if now is None or now.columns.get("Order ID") != id_col:
-            return self._snapshot_from_grid()
-        id_bounds = parse_range(str(id_range.get("range", "")))
-        head_bounds = parse_range(str(head_range.get("range", "")))
-        ids: dict[int, str] = {}
-        last_row = id_bounds.last_row if id_bounds.last_row is not None else header.row - 1
-        for number in range(header.row + 1, last_row + 2):
-            ids[number] = ""
-        for offset, raw in enumerate(id_range.get("values", [])):
-            number = id_bounds.first_row + offset + 1
-            if number > header.row:
-                ids[number] = to_cell(raw[0]).text if raw else ""
-        grid_columns = (
-            head_bounds.last_col + 1 if head_bounds.last_col is not None else self._grid_columns
-        )
-        return _Snapshot(header.row, now.columns, _used_width(head_cells), grid_columns, ids)
-
-    def _snapshot_from_grid(self) -> _Snapshot:
-        payload = self._call(
-            lambda: self.client.values_get(self.key, self._range(), params=dict(_READ_PARAMS))
-        )
-        grid = self._grid(payload)
-        header = find_header(grid)
-        self._header = header
-        bounds = parse_range(str(payload.get("range", "")))
-        last_row = bounds.last_row if bounds.last_row is not None else header.row
-        ids = dict.fromkeys(range(header.row + 1, last_row + 2), "")
-        head_cells: tuple[Cell, ...] = ()
-        for row in grid.rows:
-            if row.number == header.row:
-                head_cells = row.cells
-            elif row.number > header.row:
-                ids[row.number] = row.cell(header.columns["Order ID"]).text
-        return _Snapshot(
-            header.row, header.columns, _used_width(head_cells), self._grid_columns, ids
-        )
 
     def _call(self, request: Callable[[], T]) -> T:
         return _guarded(request, self.key, self.account, self.label)
@@ -511,14 +409,6 @@ def _no_access_message(key: str, account: _Account) -> str:
 def _first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
-
-
-def _used_width(cells: Sequence[Cell]) -> int:
-    width = 0
-    for index, cell in enumerate(cells):
-        if not cell.blank:
-            width = index + 1
-    return width
 
 
 def _merged_cells(metadata: Mapping[str, Any], sheet_id: int) -> dict[tuple[int, int], str]:

@@ -18,7 +18,16 @@ from typing import IO, TYPE_CHECKING
 from lxml import etree
 
 from bulk.errors import SheetError
-from bulk.sheets.base import BLANK, MAX_CELL_CHARS, Cell, CellKind, Grid, SheetRow, column_letter
+from bulk.sheets.base import (
+    BLANK,
+    MAX_CELL_CHARS,
+    Cell,
+    CellKind,
+    Grid,
+    SheetRow,
+    column_index,
+    column_letter,
+)
 
 if TYPE_CHECKING:
     from openpyxl.formula.translate import Translator
@@ -205,14 +214,6 @@ def _escape(value: str) -> bytes:
     return value.encode("utf-8")
 
 
-def _col_index(letters: str) -> int:
-    """Excel letters to a 0-based column index (A -> 0, AA -> 26)."""
-    index = 0
-    for ch in letters.upper():
-        index = index * 26 + ord(ch) - 64
-    return index - 1
-
-
 _REF = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})")
 
 
@@ -222,7 +223,7 @@ def _parse_range(ref: str) -> tuple[int, int, int, int]:
     if not 1 <= len(ends) <= 2 or not all(ends):
         raise ValueError(f"not a cell range: {ref!r}")
     rows = [int(m.group(2)) for m in ends if m]
-    cols = [_col_index(m.group(1)) for m in ends if m]
+    cols = [column_index(m.group(1)) for m in ends if m]
     return min(rows), min(cols), max(rows), max(cols)
 
 
@@ -537,7 +538,7 @@ class _CellReader:
             if not letters:
                 col += 1  # r= may be left out: the cell after the one before
             elif (col := columns.get(letters, -1)) < 0:
-                col = columns[letters] = _col_index(letters.decode())
+                col = columns[letters] = column_index(letters.decode())
             cell: Cell | None = None
             if inline:
                 cell = Cell(inline.decode("utf-8"), CellKind.TEXT)
@@ -857,7 +858,7 @@ class _RowWriter:
         bare = (b"<" + self.pat.prefix + b"c>", b"<" + self.pat.prefix + b"c/")
         if ref is None or max(content.rfind(b) for b in bare) > last:  # a cell without r=
             return _MAX_COL
-        return _col_index(ref.group(1).decode())
+        return column_index(ref.group(1).decode())
 
     def spliced(
         self,
@@ -912,7 +913,7 @@ class _RowWriter:
                 raise SheetError(f"{self.where} row {number} holds markup other than cells")
             pos = m.end()
             ref = _CELL_COL.search(m.group(1))
-            col = _col_index(ref.group(1).decode()) if ref else col + 1
+            col = column_index(ref.group(1).decode()) if ref else col + 1
             while pending and pending[-1] < col:
                 pieces += self.new_cells(number, values, [pending.pop()], row_style)
             if pending and pending[-1] == col:

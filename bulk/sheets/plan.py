@@ -1,0 +1,151 @@
+"""The one write plan: which cell each result goes to, decided once for every backend."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from bulk.sheets.base import Header, RowUpdate, SheetRow, WriteReport, as_text, column_letter
+from bulk.sheets.header import RESULT_COLUMNS
+
+
+@dataclass(frozen=True)
+class WritePlan:
+    """Cells to write, as (row 1-based, column 0-based) -> text, and what to report."""
+
+    cells: dict[tuple[int, int], str] = field(default_factory=dict)
+    added: dict[int, str] = field(default_factory=dict)  # new result columns: index -> name
+    columns: dict[str, int] = field(default_factory=dict)  # every column name -> index
+    written: int = 0
+    moved: tuple[tuple[str, int, int], ...] = ()  # (order id, row read, row written)
+    missing: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()  # cells inside merged ranges, left alone
+
+    @property
+    def empty(self) -> bool:
+        """Nothing to write: the backend leaves the sheet exactly as it is."""
+        return not self.cells
+
+    def report(self, *warnings: str) -> WriteReport:
+        found = (merged_warning(self.skipped),) if self.skipped else ()
+        return WriteReport(self.written, self.moved, self.missing, (*found, *warnings))
+
+
+def merged_warning(cells: Sequence[str]) -> str:
+    """The one wording, for every backend, of results not written inside merged cells."""
+    return "warning: result cells inside merged cells were not written: " + ", ".join(cells[:5])
+
+
+def used_width(rows: Iterable[SheetRow], from_row: int) -> int:
+    """Columns in use from `from_row` down: one past the rightmost value or merged cell.
+
+    Measured over the whole used range, not the header row alone, so a note under a blank
+    header cell is never written over by a new result column.
+    """
+    width = 0
+    for row in rows:
+        if row.number < from_row:
+            continue
+        for index in range(len(row.cells) - 1, width - 1, -1):
+            cell = row.cells[index]
+            if not cell.blank or cell.merged_into:
+                width = index + 1
+                break
+    return width
+
+
+def merged_cells(rows: Iterable[SheetRow]) -> dict[tuple[int, int], str]:
+    """(row 1-based, column 0-based) of every cell a merged range covers -> its top-left."""
+    return {
+        (row.number, index): cell.merged_into
+        for row in rows
+        for index, cell in enumerate(row.cells)
+        if cell.merged_into
+    }
+
+
+def plan_write(
+    header: Header,
+    ids: Mapping[int, str],
+    width: int,
+    updates: Sequence[RowUpdate],
+    merged: Mapping[tuple[int, int], str] | None = None,
+    text: Callable[[str], str] = as_text,
+) -> WritePlan:
+    """Decide where every result goes.
+
+    `ids` maps each row below the header to its Order ID cell as the sheet holds it now;
+    `width` is `used_width` of the sheet now; `merged` names covered cells. Missing result
+    columns are added right of `width`, only when some result is written at all.
+    """
+    merged = merged or {}
+    placed, moved, missing = place_updates(updates, ids)
+    columns = dict(header.columns)
+    added: dict[int, str] = {}
+    wanted = [*RESULT_COLUMNS, *(n for _, u in placed for n in u.values)]
+    cells: dict[tuple[int, int], str] = {}
+    skipped: list[str] = []
+    written = 0
+    if any(u.values for _, u in placed):
+        for name in dict.fromkeys(wanted):
+            if name not in columns:
+                columns[name] = width + len(added)
+                added[columns[name]] = name
+                cells[(header.row, columns[name])] = name
+        for number, update in placed:
+            for name, value in update.values.items():
+                col = columns[name]
+                if (number, col) in merged:
+                    skipped.append(f"{column_letter(col)}{number}")
+                    continue
+                cells[(number, col)] = text(value)
+            written += 1
+    return WritePlan(cells, added, columns, written, tuple(moved), tuple(missing), tuple(skipped))
+
+
+def normalize_id(value: str) -> str:
+    return value.strip().upper()
+
+
+def place_updates(
+    updates: Sequence[RowUpdate], ids_now: Mapping[int, str]
+) -> tuple[list[tuple[int, RowUpdate]], list[tuple[str, int, int]], list[str]]:
+    """Find the row that holds each update's order now.
+
+    `ids_now` maps row numbers to the Order ID cell as the sheet holds it at write
+    time. A row still holding its order is written in place; an order that moved
+    (someone sorted or inserted rows) is written where it is now; an order that is
+    gone is reported, never written over someone else's row. An order on several rows
+    (duplicates) gets one row per update, in sheet order, never the same row twice.
+    """
+    rows_of: dict[str, list[int]] = {}
+    for number in sorted(ids_now):
+        rows_of.setdefault(normalize_id(ids_now[number]), []).append(number)
+    taken: set[int] = set()
+    in_place: dict[int, int] = {}  # index of the update -> its row, unchanged
+    for i, update in enumerate(updates):
+        if (
+            update.row in ids_now
+            and update.row not in taken
+            and normalize_id(ids_now[update.row]) == normalize_id(update.order_id)
+        ):
+            in_place[i] = update.row
+            taken.add(update.row)
+    placed: list[tuple[int, RowUpdate]] = []
+    moved: list[tuple[str, int, int]] = []
+    missing: list[str] = []
+    for i in sorted(range(len(updates)), key=lambda i: updates[i].row):
+        update = updates[i]
+        if i in in_place:
+            placed.append((in_place[i], update))
+            continue
+        key = normalize_id(update.order_id)
+        # A row without an id can only be recognised by its number: it never moves.
+        free = [n for n in rows_of.get(key, []) if n not in taken] if key else []
+        if free:
+            taken.add(free[0])
+            placed.append((free[0], update))
+            moved.append((update.order_id, update.row, free[0]))
+        else:
+            missing.append(update.order_id or f"row {update.row}")
+    return placed, moved, missing
