@@ -6,10 +6,14 @@ import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from freezegun import freeze_time
 from freezegun.api import FrozenDateTimeFactory
+from sp_api.api import OrdersV20260101
+from sp_api.auth import AccessTokenClient
+from sp_api.base import Marketplaces
 
 from bulk.amazon.clients import SANDBOX_CREDENTIALS, Clients, connect
 from bulk.sandbox import Sandbox, start_sandbox
@@ -110,3 +114,32 @@ def run_feed(sandbox_clients: Clients) -> Callable[..., FeedRun]:
         return feed, str(report)
 
     return run
+
+
+@pytest.fixture
+def sandbox_orders_v2026(sandbox: Sandbox) -> Iterator[OrdersV20260101]:
+    """python-amazon-sp-api's Orders API v2026-01-01 client talking to the `sandbox` fixture."""
+    client = orders_v2026_client(sandbox.url)
+    yield client
+    client.close()
+
+
+def orders_v2026_client(url: str, marketplace_id: str = US) -> OrdersV20260101:
+    """The library's OrdersV20260101 for `marketplace_id`, its endpoint and LWA host at `url`."""
+    # The LWA host is class attributes of the token client (sp_api/auth/access_token_client.py).
+    token_client = type(
+        "SandboxTokenClient",
+        (AccessTokenClient,),
+        {"scheme": "http://", "host": urlsplit(url).netloc, "path": "/auth/o2/token"},
+    )
+    marketplace = next(m for m in Marketplaces if m.marketplace_id == marketplace_id)
+    client = OrdersV20260101(
+        marketplace,
+        credentials=dict(SANDBOX_CREDENTIALS),
+        auth_token_client_class=token_client,
+        verify=False,
+        timeout=120,
+    )
+    client.endpoint = url
+    client.marketplace_id = marketplace_id
+    return client

@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from bulk.config import MARKETPLACE_IDS
+from bulk import marketplaces
 from bulk.errors import ConfigError, closest
 from bulk.models import ORDER_ID_RE, ORDER_ITEM_ID_RE
 from bulk.sandbox import clock
@@ -82,6 +82,9 @@ class BookOrder:
     locale: str
     items: tuple[BookItem, ...]
     messaging: tuple[str, ...] = MESSAGE_KINDS
+    # The marketplace the order was placed in: the book's unless the entry names another of
+    # the same region.
+    marketplace_id: str = ""
     # Hash of the order's JSON entry: a cancellation made on another version of it is dropped.
     fingerprint: str = ""
 
@@ -160,7 +163,16 @@ _TOP_KEYS = (
     "faults",
     "compress_reports",
 )
-_ORDER_KEYS = ("id", "status", "channel", "purchased", "locale", "items", "messaging")
+_ORDER_KEYS = (
+    "id",
+    "status",
+    "channel",
+    "purchased",
+    "locale",
+    "items",
+    "messaging",
+    "marketplace_id",
+)
 _ITEM_KEYS = (
     "id",
     "sku",
@@ -281,7 +293,33 @@ def _item(raw: Any, where: str) -> BookItem:
     )
 
 
-def _order(raw: Any, where: str, now: datetime) -> BookOrder:
+def _marketplace(r: _Reader, default: str | None) -> str:
+    """The `marketplace_id` of the book (default None) or of an order (default: the book's)."""
+    if default is not None and "marketplace_id" not in r.raw:
+        return default
+    value = r.text("marketplace_id", marketplaces.BY_CODE["US"].marketplace_id)
+    found = marketplaces.by_id(value)
+    if found is None:
+        by_code = marketplaces.by_code(value)
+        hint = (
+            f"{by_code.code} is {by_code.marketplace_id}"
+            if by_code is not None
+            else "e.g. ATVPDKIKX0DER for US, A1PA6795UKMFR9 for DE"
+        )
+        raise r.fail("marketplace_id", f"{value!r} is not an Amazon marketplace id ({hint})")
+    if default is not None:
+        home = marketplaces.by_id(default)
+        assert home is not None  # the book's own id was checked first
+        if found.region != home.region:
+            raise r.fail(
+                "marketplace_id",
+                f"{value!r} is {found.code}, in region {found.region}; the book's marketplace "
+                f"{home.code} is in {home.region}, and one seller account serves one region",
+            )
+    return value
+
+
+def _order(raw: Any, where: str, now: datetime, home: str) -> BookOrder:
     r = _Reader(raw, where, _ORDER_KEYS)
     order_id = r.text("id")
     if not ORDER_ID_RE.match(order_id):
@@ -330,6 +368,7 @@ def _order(raw: Any, where: str, now: datetime) -> BookOrder:
         locale=locale,
         items=items,
         messaging=r.strings("messaging", MESSAGE_KINDS, MESSAGE_KINDS),
+        marketplace_id=_marketplace(r, home),
         fingerprint=fingerprint,
     )
 
@@ -364,16 +403,14 @@ def parse_book(data: Any, path: Path, sha256: str, now: datetime) -> Book:
     """Validate a decoded order book; `now` resolves the `-3h` style purchase times."""
     where = str(path)
     r = _Reader(data, where, _TOP_KEYS)
-    marketplace_id = r.text("marketplace_id", MARKETPLACE_IDS["US"])
-    if marketplace_id not in MARKETPLACE_IDS.values():
-        raise r.fail(
-            "marketplace_id",
-            f"{marketplace_id!r} is not an Amazon marketplace id (e.g. ATVPDKIKX0DER for US)",
-        )
+    marketplace_id = _marketplace(r, None)
     raw_orders = r.raw.get("orders")
     if not isinstance(raw_orders, list):
         raise r.fail("orders", "must be a list of orders")
-    orders = tuple(_order(raw, f"{where}: orders[{i}]", now) for i, raw in enumerate(raw_orders))
+    orders = tuple(
+        _order(raw, f"{where}: orders[{i}]", now, marketplace_id)
+        for i, raw in enumerate(raw_orders)
+    )
     _check_unique(orders, where)
     perf = _Reader(
         r.raw.get("performance", {}),

@@ -24,6 +24,11 @@ class Rate:
 
 _MESSAGING = Rate(1.0, 5)
 
+# Orders v2026-01-01 operation names. v0 has a getOrder too, with a usage plan of its own, so
+# this one carries its version (in rate limits and /_sandbox/calls).
+SEARCH_ORDERS = "searchOrders"
+GET_ORDER_V2026 = "getOrder@2026-01-01"
+
 # Default usage plans, from each operation's "Usage Plan" table in Amazon's models
 # (reference/amazon/models/*.json; reports_2021-06-30.json in amzn/selling-partner-api-models)
 # and FIELD-NOTES "Published rate limits".
@@ -31,6 +36,8 @@ RATES: dict[str, Rate] = {
     "getOrders": Rate(0.0167, 20),
     "getOrder": Rate(0.5, 30),
     "getOrderItems": Rate(0.5, 30),
+    SEARCH_ORDERS: Rate(0.0056, 20),  # orders_2026-01-01.json
+    GET_ORDER_V2026: Rate(0.5, 30),
     "createFeedDocument": Rate(0.5, 15),
     "createFeed": Rate(0.0083, 15),
     "getFeed": Rate(2.0, 15),

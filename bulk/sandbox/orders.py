@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -20,6 +21,7 @@ MARKETS: dict[str, tuple[str, str, str]] = {
     "A1AM78C64UM0Y8": ("MXN", "Amazon.com.mx", "MX"),
     "A2Q3Y263D00KWC": ("BRL", "Amazon.com.br", "BR"),
     "A1F83G8C2ARO7P": ("GBP", "Amazon.co.uk", "GB"),
+    "A28R8C7NBKEWEA": ("EUR", "Amazon.ie", "IE"),
     "A1PA6795UKMFR9": ("EUR", "Amazon.de", "DE"),
     "A13V1IB3VIYZZH": ("EUR", "Amazon.fr", "FR"),
     "APJ6JRA9NG5V4": ("EUR", "Amazon.it", "IT"),
@@ -35,6 +37,8 @@ MARKETS: dict[str, tuple[str, str, str]] = {
     "A19VAU5U5O7RUS": ("SGD", "Amazon.sg", "SG"),
     "A2VIGQ35RCS4UG": ("AED", "Amazon.ae", "AE"),
     "A17E79C6D8DWNP": ("SAR", "Amazon.sa", "SA"),
+    "ARBP9OOSHTCHU": ("EGP", "Amazon.eg", "EG"),
+    "AE08WJ6YKNBMC": ("ZAR", "Amazon.co.za", "ZA"),
 }
 
 # Placeholder shipping addresses (no real person): city, state or region, postal code.
@@ -67,6 +71,11 @@ def ship_to(order: BookOrder, marketplace_id: str) -> tuple[str, str, str, str]:
     return city, state, postal, country
 
 
+def buyer_alias(order: BookOrder) -> str:
+    """The local part of the buyer's anonymised relay email address, stable per order."""
+    return hashlib.sha256(order.id.encode()).hexdigest()[:16]
+
+
 def _money(currency: str, amount: Decimal) -> dict[str, str]:
     return {"CurrencyCode": currency, "Amount": str(amount.quantize(Decimal("0.01")))}
 
@@ -84,7 +93,7 @@ def order_json(market: Marketplace, order: BookOrder, now: datetime) -> dict[str
     cancelled = market.cancelled(order.id)
     status = order.status_with(cancelled)
     live = [item for item in order.items if item.id not in cancelled]
-    currency, sales_channel, _ = market_of(market.book.marketplace_id)
+    currency, sales_channel, _ = market_of(order.marketplace_id)
     gone = status == "Canceled"
     data: dict[str, Any] = {
         "AmazonOrderId": order.id,
@@ -97,7 +106,7 @@ def order_json(market: Marketplace, order: BookOrder, now: datetime) -> dict[str
         "ShipServiceLevel": "Std Dom",
         "NumberOfItemsShipped": 0 if gone else sum(item.shipped for item in live),
         "NumberOfItemsUnshipped": 0 if gone else sum(item.qty - item.shipped for item in live),
-        "MarketplaceId": market.book.marketplace_id,
+        "MarketplaceId": order.marketplace_id,
         "ShipmentServiceLevelCategory": "Standard",
         "OrderType": "StandardOrder",
         "EarliestShipDate": clock.iso(order.purchased + timedelta(days=1)),
@@ -118,7 +127,7 @@ def order_json(market: Marketplace, order: BookOrder, now: datetime) -> dict[str
     # Amazon leaves out the money and the address while an order is Pending, and the total
     # once it is Canceled.
     if status != "Pending":
-        city, state, postal, ship_country = ship_to(order, market.book.marketplace_id)
+        city, state, postal, ship_country = ship_to(order, order.marketplace_id)
         data["ShippingAddress"] = {
             "City": city,
             "StateOrRegion": state,
@@ -137,7 +146,7 @@ def item_json(
     market: Marketplace, order: BookOrder, item: BookItem, cancelled: Collection[str]
 ) -> dict[str, Any]:
     """An OrderItem object (ordersV0.json, definitions/OrderItem)."""
-    currency = market_of(market.book.marketplace_id)[0]
+    currency = market_of(order.marketplace_id)[0]
     # A cancelled line stays on the order with QuantityOrdered 0, as Amazon reports it.
     gone = item.id in cancelled or order.status == "Canceled"
     data: dict[str, Any] = {
@@ -242,21 +251,23 @@ def get_orders(market: Marketplace, request: Request) -> Reply:
     after = clock.parse_iso(filters["after"])
     before = clock.parse_iso(filters["before"])
     matches: list[tuple[datetime, dict[str, Any]]] = []
-    if market.book.marketplace_id in filters["marketplaces"]:
-        for order in market.book.orders:
-            data = order_json(market, order, now)
-            moment = last_update(market, order, now) if filters["by_update"] else order.purchased
-            if after is not None and moment < after:
-                continue
-            if before is not None and moment > before:
-                continue
-            if filters["ids"] and order.id not in filters["ids"]:
-                continue
-            if filters["statuses"] and data["OrderStatus"] not in filters["statuses"]:
-                continue
-            if filters["channels"] and order.channel not in filters["channels"]:
-                continue
-            matches.append((moment, data))
+    wanted = set(filters["marketplaces"])
+    for order in market.book.orders:
+        if order.marketplace_id not in wanted:
+            continue
+        data = order_json(market, order, now)
+        moment = last_update(market, order, now) if filters["by_update"] else order.purchased
+        if after is not None and moment < after:
+            continue
+        if before is not None and moment > before:
+            continue
+        if filters["ids"] and order.id not in filters["ids"]:
+            continue
+        if filters["statuses"] and data["OrderStatus"] not in filters["statuses"]:
+            continue
+        if filters["channels"] and order.channel not in filters["channels"]:
+            continue
+        matches.append((moment, data))
     matches.sort(key=lambda match: (match[0], match[1]["AmazonOrderId"]))
     start, size = int(filters["offset"]), int(filters["size"])
     payload: dict[str, Any] = {"Orders": [data for _, data in matches[start : start + size]]}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 # Shapes follow Amazon's reports_2021-06-30.json (amzn/selling-partner-api-models); a report
 # finishes after the book's `report_polls` getReport calls and is built at that moment.
-import hashlib
 import json
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -12,7 +11,7 @@ from typing import Any
 
 from bulk.sandbox import clock
 from bulk.sandbox.market import FINAL_STATUSES, Marketplace, progress
-from bulk.sandbox.orders import ship_to
+from bulk.sandbox.orders import buyer_alias, ship_to
 from bulk.sandbox.state import Report
 from bulk.sandbox.wire import Reply, Request, invalid_input, json_reply, not_found
 
@@ -344,7 +343,7 @@ def unshipped_report(market: Marketplace, now: datetime) -> str:
             continue
         promise = order.purchased + timedelta(days=2)
         city, state, postal, ship_country = ship_to(order, market.book.marketplace_id)
-        buyer = hashlib.sha256(order.id.encode()).hexdigest()[:16]
+        buyer = buyer_alias(order)
         for item in order.items:
             if item.id in cancelled or item.qty - item.shipped <= 0:
                 continue

@@ -17,7 +17,7 @@ from typing import TextIO
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from bulk.errors import ConfigError
-from bulk.sandbox import auth, clock, feeds, introspect, messaging, orders, reports
+from bulk.sandbox import auth, clock, feeds, introspect, messaging, orders, orders_v2026, reports
 from bulk.sandbox.book import load_book
 from bulk.sandbox.limits import RATES, SLOW_SECONDS
 from bulk.sandbox.market import Marketplace
@@ -61,6 +61,12 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", "/orders/v0/orders/{orderId}", "getOrder", orders.get_order),
     _route(
         "GET", "/orders/v0/orders/{orderId}/orderItems", "getOrderItems", orders.get_order_items
+    ),
+    _route(
+        "GET", "/orders/2026-01-01/orders", orders_v2026.SEARCH_ORDERS, orders_v2026.search_orders
+    ),
+    _route(
+        "GET", "/orders/2026-01-01/orders/{orderId}", orders_v2026.GET_ORDER, orders_v2026.get_order
     ),
     _route("POST", "/feeds/2021-06-30/documents", "createFeedDocument", feeds.create_feed_document),
     _route(
