@@ -84,13 +84,13 @@ def openpyxl_writeback(src: Path, dst: Path, rows: int) -> None:
 
 
 def xlsx_xml_writeback(src: Path, dst: Path, rows: int) -> None:
-    from bulk.sheets.xlsx_xml import write_cells
+    from bulk.sheets.xlsx import write_cells
 
     write_cells(src, dst, SHEET, cells_to_write(rows))
 
 
 def xlsx_xml_read(src: Path, dst: Path, rows: int) -> None:
-    from bulk.sheets.xlsx_xml import read_grid
+    from bulk.sheets.xlsx import read_grid
 
     grid = read_grid(src, SHEET)
     assert len(grid.rows) == rows + 1, len(grid.rows)
@@ -98,7 +98,7 @@ def xlsx_xml_read(src: Path, dst: Path, rows: int) -> None:
 
 def xlsx_xml_read_written(src: Path, dst: Path, rows: int) -> None:
     """read_grid of the file write_cells made: 11 columns, 5 of them inline strings."""
-    from bulk.sheets.xlsx_xml import read_grid
+    from bulk.sheets.xlsx import read_grid
 
     grid = read_grid(dst, SHEET)
     assert grid.rows[-1].cells[len(HEADERS)].text == result_values(rows + 1)[0]

@@ -953,7 +953,7 @@ def test_parts_openpyxl_cannot_read_are_named(tmp_path: Path) -> None:
 def test_a_refusal_of_the_lossless_writer_stops_the_write_and_openpyxl_never_does_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bulk.sheets import xlsx_xml
+    from bulk.sheets import xlsx
 
     path = tmp_path / "orders.xlsx"
     wb = openpyxl.Workbook()
@@ -967,7 +967,7 @@ def test_a_refusal_of_the_lossless_writer_stops_the_write_and_openpyxl_never_doe
     def refuse(*args: object, **kwargs: object) -> None:
         raise SheetError("B2 holds the formula that cells B2:B9 share")
 
-    monkeypatch.setattr(xlsx_xml, "write_cells", refuse)
+    monkeypatch.setattr(xlsx, "write_cells", refuse)
     sheet = ExcelSheet(path)
     sheet.read()
     with pytest.raises(SheetError, match=r"^B2 holds the formula that cells B2:B9 share$"):

@@ -217,11 +217,11 @@ class ExcelSheet:
 
     def read(self) -> Grid:
         """The fast, lossless reader first; openpyxl where it cannot apply."""
-        from bulk.sheets import xlsx_xml
+        from bulk.sheets import xlsx
 
         self._check_file()
         try:
-            names = xlsx_xml.sheet_names(self.path)
+            names = xlsx.sheet_names(self.path)
             self._stamp = stamp(self.path)
             self._sheet, grid = self._pick_grid(names)
         except _NoSuchSheetError:
@@ -256,17 +256,17 @@ class ExcelSheet:
         return matches[0]
 
     def _pick_grid(self, names: list[str]) -> tuple[str, Grid]:
-        from bulk.sheets import xlsx_xml
+        from bulk.sheets import xlsx
 
         if self.worksheet is not None:
             title = self._title(names)
-            return title, xlsx_xml.read_grid(self.path, title)
+            return title, xlsx.read_grid(self.path, title)
         if not names:
             raise _NoSuchSheetError(f"{self.path} has no worksheets")
         # The first worksheet with an Order ID header; else the first worksheet.
         first: Grid | None = None
         for name in names:
-            grid = xlsx_xml.read_grid(self.path, name)
+            grid = xlsx.read_grid(self.path, name)
             first = first or grid
             if any(has_order_id_header(row) for row in grid.rows[:HEADER_SEARCH_ROWS]):
                 return name, grid
@@ -311,13 +311,13 @@ class ExcelSheet:
         return WriteReport(report.written, report.moved, report.missing, (why, *report.warnings))
 
     def _write_fast(self, updates: Sequence[RowUpdate], header: Header | None) -> WriteReport:
-        from bulk.sheets import xlsx_xml
+        from bulk.sheets import xlsx
 
         self._check_file()
         if self._grid is None or self._stamp != stamp(self.path):
             # Someone saved the file since we read it: read it again and place results by
             # Order ID, so their edits are kept.
-            names = xlsx_xml.sheet_names(self.path)
+            names = xlsx.sheet_names(self.path)
             self._stamp = stamp(self.path)
             self._sheet, self._grid = self._pick_grid(names)
             header = None
@@ -330,9 +330,7 @@ class ExcelSheet:
         id_col = header.columns["Order ID"]
         replace_atomically(
             self.path,
-            lambda tmp: xlsx_xml.write_cells(
-                self.path, tmp, sheet, plan.cells, {header.row: id_col}
-            ),
+            lambda tmp: xlsx.write_cells(self.path, tmp, sheet, plan.cells, {header.row: id_col}),
             self.backup_dir,
         )
         self._stamp = None  # the grid read no longer matches the file

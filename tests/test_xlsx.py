@@ -1,4 +1,4 @@
-"""Tests for bulk.sheets.xlsx_xml: lossless cell reads and writes in real Excel-saved workbooks."""
+"""Tests for bulk.sheets.xlsx: lossless cell reads and writes in real Excel-saved workbooks."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 
 from bulk.errors import SheetError
 from bulk.sheets.base import CellKind, Grid
-from bulk.sheets.xlsx_xml import read_grid, sheet_names, write_cells
+from bulk.sheets.xlsx import read_grid, sheet_names, write_cells
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "workbooks"
 WORKBOOKS = sorted(REFERENCE.glob("*.xls[xm]")) if REFERENCE.is_dir() else []
