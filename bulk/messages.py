@@ -72,6 +72,48 @@ _MONTHS = {
         "November",
         "Dezember",
     ),
+    "fr": (
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ),
+    "it": (
+        "gennaio",
+        "febbraio",
+        "marzo",
+        "aprile",
+        "maggio",
+        "giugno",
+        "luglio",
+        "agosto",
+        "settembre",
+        "ottobre",
+        "novembre",
+        "dicembre",
+    ),
+    "es": (
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ),
 }
 
 
@@ -221,12 +263,21 @@ def _context(
 def _format_date(day: date, locale: str) -> str:
     """A date as people in the locale write it; ISO 8601 for languages without a format here."""
     language = locale.split("_")[0]
+    month = _MONTHS[language][day.month - 1] if language in _MONTHS else ""
     if language == "de":
-        return f"{day.day}. {_MONTHS['de'][day.month - 1]} {day.year}"
+        return f"{day.day}. {month} {day.year}"
     if locale == "en_US":
-        return f"{_MONTHS['en'][day.month - 1]} {day.day}, {day.year}"
+        return f"{month} {day.day}, {day.year}"
+    if language == "fr":
+        return f"{'1er' if day.day == 1 else day.day} {month} {day.year}"  # "1er mars 2025"
+    if language == "es":
+        return f"{day.day} de {month} de {day.year}"
+    if language == "ja":
+        return f"{day.year}年{day.month}月{day.day}日"
+    if language == "it":
+        return f"{'1º' if day.day == 1 else day.day} {month} {day.year}"  # "1º marzo 2025"
     if language == "en":
-        return f"{day.day} {_MONTHS['en'][day.month - 1]} {day.year}"
+        return f"{day.day} {month} {day.year}"
     return day.isoformat()
 
 
@@ -257,6 +308,7 @@ _MARKETING_PHRASES: tuple[tuple[str, str], ...] = (
     ("leave", r"leave (?:us )?an? (?:review|rating)"),
     ("check out", r"check out our"),
     ("promo", r"promo codes?"),
+    ("promo", r"codes? promo"),  # French
     ("star", r"(?:5|five)[ -]stars?"),
     ("discount", r"discounts?"),
     ("coupon", r"coupons?"),
@@ -275,12 +327,54 @@ _MARKETING_PHRASES: tuple[tuple[str, str], ...] = (
     ("bewerten", r"bewerten"),
     ("rezension", r"\w*rezension(?:en)?"),
     ("schnäppchen", r"schnäppchen"),
+    # French
+    ("réduction", r"(?:bons? de |codes? de )?réductions?"),
+    ("offre", r"offres? spéciales?"),
+    ("soldes", r"soldes"),
+    ("avis", r"(?:laiss|donn|partag)\w*(?:-nous)? (?:nous )?(?:un|votre) avis"),
+    ("commentaire", r"(?:laiss|donn|partag)\w*(?:-nous)? (?:nous )?(?:un|votre) commentaire"),
+    ("étoile", r"(?:5|cinq) étoiles?"),
+    ("achetez", r"achetez maintenant"),
+    # Italian
+    ("sconto", r"(?:codice|buono) sconto"),
+    ("scont", r"scont[oi]"),
+    ("offert", r"offert[ae] special[ei]"),
+    ("saldi", r"saldi"),
+    ("recension", r"recension[ei]"),
+    ("stelle", r"(?:5|cinque) stelle"),
+    ("acquista", r"acquista ora"),
+    # Spanish
+    ("descuento", r"descuentos?"),
+    ("cup", r"cup[oó]n(?:es)?"),
+    ("promocional", r"códigos? promocional(?:es)?"),
+    ("oferta", r"ofertas?"),
+    ("rebajas", r"rebajas"),
+    ("reseña", r"reseñas?"),
+    ("valoraci", r"valoraci[oó]n(?:es)?"),
+    ("estrellas", r"(?:5|cinco) estrellas"),
+    ("ahora", r"compr[ae] ahora"),
+)
+# Japanese is written without spaces: these match anywhere, not as whole words.
+_MARKETING_CJK = (
+    "レビュー",
+    "ご評価",
+    "評価をお願い",
+    "星5",
+    "星５",
+    "★5",
+    "五つ星",
+    "クーポン",
+    "割引",
+    "セール",
+    "キャンペーン",
+    "特価",
+    "お買い得",
 )
 _MARKETING_RE = [
     (needle, re.compile(rf"(?<!\w)(?:{p})(?!\w)", re.IGNORECASE))
     for needle, p in _MARKETING_PHRASES
-]
-_PERCENT_OFF_RE = re.compile(r"\d*\s?%\s?(?:off|rabatt)(?!\w)", re.IGNORECASE)
+] + [(phrase, re.compile(re.escape(phrase))) for phrase in _MARKETING_CJK]
+_PERCENT_OFF_RE = re.compile(r"\d*\s?[%％]\s?(?:(?:off|rabatt)(?!\w)|オフ)", re.IGNORECASE)
 
 
 def lint_message(text: str) -> list[str]:
@@ -326,7 +420,7 @@ def _marketing(text: str) -> list[str]:
     found: list[tuple[int, str]] = []
     lowered = text.lower()
     patterns = [p for needle, p in _MARKETING_RE if needle in lowered]
-    if "%" in text:
+    if "%" in text or "％" in text:
         patterns.append(_PERCENT_OFF_RE)
     for pattern in patterns:
         for m in pattern.finditer(text):

@@ -29,7 +29,17 @@ from bulk.models import (
 )
 
 SHIPPED = Path(__file__).resolve().parent.parent / "templates"
-LOCALES = ("en_US", "de_DE")
+LOCALES = ("en_US", "de_DE", "fr_FR", "it_IT", "es_ES", "en_GB", "ja_JP")
+# The first line of every customer message in each shipped locale.
+GREETING = {
+    "en_US": "Hello,",
+    "de_DE": "Guten Tag,",
+    "fr_FR": "Bonjour,",
+    "it_IT": "Gentile cliente,",
+    "es_ES": "Hola:",
+    "en_GB": "Hello,",
+    "ja_JP": "お客様",
+}
 ORDER_ID = "112-0000001-0000001"
 REASONS = {r.code: r for r in DEFAULT_REASONS}
 
@@ -104,8 +114,7 @@ def test_every_shipped_message_renders_and_passes_lint(
         assert "{{" not in text and "{%" not in text
         assert "None" not in text  # an unknown value prints as nothing, not as Python's None
         if order is not None:
-            expected = "Guten Tag," if locale == "de_DE" else "Hello,"
-            assert text.startswith(expected)
+            assert text.startswith(GREETING[locale])
 
 
 @pytest.mark.parametrize("default_locale", LOCALES)
@@ -171,13 +180,26 @@ def test_details_are_printed_literally(shipped: Templates, details: str) -> None
         ("de_AT", "en_US", "de_DE"),
         ("de", "en_US", "de_DE"),
         ("de-ch", "en_US", "de_DE"),
-        ("fr_FR", "en_US", "en_US"),
-        ("en_GB", "en_US", "en_US"),
+        ("fr_FR", "en_US", "fr_FR"),
+        ("fr_CA", "en_US", "fr_FR"),
+        ("fr_BE", "en_US", "fr_FR"),
+        ("fr", "en_US", "fr_FR"),
+        ("it_CH", "en_US", "it_IT"),
+        ("es_MX", "en_US", "es_ES"),
+        ("es-us", "en_US", "es_ES"),
+        ("ja_JP", "en_US", "ja_JP"),
+        ("ja", "en_US", "ja_JP"),
+        ("en_GB", "en_US", "en_GB"),
+        ("en_IE", "en_US", "en_US"),  # the default locale speaks English: it wins over en_GB
+        ("en_AU", "en_GB", "en_GB"),
+        ("nl_NL", "en_US", "en_US"),
         ("", "en_US", "en_US"),
         ("not a locale", "en_US", "en_US"),
         ("", "de_DE", "de_DE"),
-        ("fr_FR", "de_DE", "de_DE"),
-        ("en_AU", "de_DE", "en_US"),
+        ("fr_FR", "de_DE", "fr_FR"),
+        ("pt_BR", "de_DE", "de_DE"),
+        ("en_AU", "de_DE", "en_GB"),  # no en_EN folder: the first en_* in alphabetical order
+        ("en_AU", "fr_FR", "en_GB"),
     ],
 )
 def test_locale_fallback(buyer: str, default: str, expected: str) -> None:
@@ -369,8 +391,8 @@ def test_missing_folder(tmp_path: Path) -> None:
 
 
 def test_missing_default_locale(folder: Path) -> None:
-    with pytest.raises(TemplateError, match=r"no folder for the default locale 'fr_FR'.*de_DE"):
-        load_templates(folder, "fr_FR")
+    with pytest.raises(TemplateError, match=r"no folder for the default locale 'nl_NL'.*de_DE"):
+        load_templates(folder, "nl_NL")
 
 
 def test_missing_support_case_in_default_locale(folder: Path) -> None:
@@ -477,6 +499,26 @@ def test_custom_reason_label(shipped: Templates) -> None:
         ("Unsere Sonderangebote", '"sonderangebote"'),
         ("Über eine Bewertung freuen wir uns", '"bewertung"'),
         ("Bitte bewerten Sie uns", '"bewerten"'),
+        ("Utilisez le code promo ÉTÉ", '"code promo"'),
+        ("Un bon de réduction de 10 %", '"bon de réduction"'),
+        ("Laissez-nous un avis", '"laissez-nous un avis"'),
+        ("Pourriez-vous laisser un commentaire ?", '"laisser un commentaire"'),
+        ("Nos offres spéciales", '"offres spéciales"'),
+        ("Profitez des soldes", '"soldes"'),
+        ("Notez-nous 5 étoiles", '"5 étoiles"'),
+        ("Uno sconto del 10% per lei", '"sconto"'),
+        ("Ecco un buono sconto", '"buono sconto"'),
+        ("Lasci una recensione", '"recensione"'),
+        ("Ci dia cinque stelle", '"cinque stelle"'),
+        ("Le ofrecemos un descuento", '"descuento"'),
+        ("Un cupón para usted", '"cupón"'),
+        ("Use el código promocional", '"código promocional"'),
+        ("Deje una reseña", '"reseña"'),
+        ("Su valoración nos ayuda", '"valoración"'),
+        ("レビューをお願いいたします", '"レビュー"'),
+        ("次回使えるクーポンです", '"クーポン"'),
+        ("10％オフでご提供します", '"10％オフ"'),
+        ("星5つのご評価をお願いします", '"星5"'),
     ],
 )
 def test_lint_catches(text: str, expected: str) -> None:
@@ -494,6 +536,10 @@ def test_lint_catches(text: str, expected: str) -> None:
         "Amazon bestätigt Ihnen die Stornierung zusätzlich per E-Mail.",
         "Wholesale and resale items are unaffected.",
         "Node.js mug and a 2.5 kg bag",
+        "À votre avis, l'adresse est-elle correcte ? Le reste de la commande est offert.",
+        "Il prezzo resta saldo e la merce le è stata offerta in sostituzione.",
+        "Le ofrecemos un producto de sustitución; su opinión nos importa.",
+        "ご注文の商品を確認いたしました。評価額は変わりません。",
     ],
 )
 def test_lint_passes_ordinary_text(text: str) -> None:
