@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bulk import policy
+from bulk import listings, policy
 from bulk.amazon.marketplace import Marketplace
 from bulk.config import Config
 from bulk.ledger import Ledger
@@ -67,6 +67,8 @@ class RunReport:
     lookup_path: str = ""
     declined: bool = False
     header: Header | None = None  # where the sheet's header was found when it was read
+    # Listings this run cancels for the 2nd or later time in 30 days (bulk.listings).
+    listings: tuple[listings.ListingRisk, ...] = ()
 
     def count(self, status: Status) -> int:
         return sum(1 for o in self.outcomes if o.status is status)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,12 +52,47 @@ CREATE TABLE IF NOT EXISTS messages (
 """
 
 
+# What each cancelled order line was (its listing and its order's purchase date), for the
+# per-listing count, and the warnings each sent row carries until Amazon confirms it. Kept
+# apart from the submission tables: facts about orders, written before the feed is planned.
+LISTINGS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS order_lines (
+    order_id TEXT NOT NULL,
+    order_item_id TEXT NOT NULL,
+    marketplace_id TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    asin TEXT NOT NULL DEFAULT '',
+    purchased_at TEXT NOT NULL,   -- the order's purchase date, UTC ISO-8601
+    buyer_requested INTEGER NOT NULL,
+    PRIMARY KEY (order_id, order_item_id)
+);
+CREATE INDEX IF NOT EXISTS order_lines_sku ON order_lines(sku);
+CREATE TABLE IF NOT EXISTS row_warnings (
+    order_id TEXT PRIMARY KEY,
+    warnings TEXT NOT NULL        -- JSON list of the texts the row's Result keeps
+);
+"""
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _parse(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """One order line bulk sends: its listing and its order's purchase date."""
+
+    order_id: str
+    order_item_id: str
+    marketplace_id: str
+    sku: str
+    asin: str
+    purchased: datetime
+    buyer_requested: bool
 
 
 @dataclass(frozen=True)
@@ -124,6 +159,7 @@ class Ledger:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
+        self.db.executescript(LISTINGS_SCHEMA)
 
     def close(self) -> None:
         self.db.close()
@@ -269,6 +305,86 @@ class Ledger:
                 (_iso(since),),
             )
         ]
+
+    # Listings ----------------------------------------------------------------
+
+    def record_order_lines(self, lines: Sequence[OrderLine]) -> None:
+        """Remember what each order line about to be sent is; before the submission is planned."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany(
+                "INSERT OR REPLACE INTO order_lines (order_id, order_item_id, marketplace_id, sku,"
+                " asin, purchased_at, buyer_requested) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        line.order_id,
+                        line.order_item_id,
+                        line.marketplace_id,
+                        line.sku,
+                        line.asin,
+                        _iso(line.purchased),
+                        int(line.buyer_requested),
+                    )
+                    for line in lines
+                ],
+            )
+
+    def seller_cancelled_lines(
+        self, skus: Sequence[str], purchased_since: datetime
+    ) -> list[OrderLine]:
+        """Lines of these SKUs that bulk sent as seller cancellations, of orders placed since then.
+
+        Sent means not refused and not abandoned (pending or cancelled); a line the buyer asked
+        Amazon to cancel, sent with BuyerCanceled, is the buyer's cancellation and left out.
+        """
+        wanted = sorted({sku.casefold() for sku in skus if sku})
+        found: list[OrderLine] = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self.db.execute(
+                "SELECT DISTINCT ol.* FROM submission_rows sr"
+                " JOIN submissions s ON s.id = sr.submission_id"
+                " JOIN json_each(sr.items) j"
+                " JOIN order_lines ol ON ol.order_id = sr.order_id AND ol.order_item_id = j.value"
+                " WHERE sr.outcome IN ('pending', 'cancelled') AND s.state != 'abandoned'"
+                " AND NOT (sr.reason_code = 'BuyerCanceled' AND ol.buyer_requested = 1)"
+                f" AND ol.purchased_at >= ? AND lower(ol.sku) IN ({marks})",
+                (_iso(purchased_since), *chunk),
+            ):
+                found.append(
+                    OrderLine(
+                        order_id=r["order_id"],
+                        order_item_id=r["order_item_id"],
+                        marketplace_id=r["marketplace_id"],
+                        sku=r["sku"],
+                        asin=r["asin"],
+                        purchased=datetime.fromisoformat(r["purchased_at"]),
+                        buyer_requested=bool(r["buyer_requested"]),
+                    )
+                )
+        return found
+
+    def record_warnings(self, warnings: Mapping[str, Sequence[str]]) -> None:
+        """The warnings each order's row keeps in Result after Amazon confirms it (by order)."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany(
+                "INSERT OR REPLACE INTO row_warnings (order_id, warnings) VALUES (?, ?)",
+                [(order_id, json.dumps(list(texts))) for order_id, texts in warnings.items()],
+            )
+
+    def warnings_for(self, order_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        found: dict[str, tuple[str, ...]] = {}
+        ids = list(dict.fromkeys(order_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self.db.execute(
+                f"SELECT * FROM row_warnings WHERE order_id IN ({marks})", chunk
+            ):
+                found[r["order_id"]] = tuple(json.loads(r["warnings"]))
+        return found
 
     def history(self) -> Iterator[tuple[Submission, dict[str, int]]]:
         for sub in self.submissions():

@@ -101,6 +101,7 @@ class OrderItem:
     quantity_ordered: int
     quantity_shipped: int = 0
     buyer_requested_cancel: bool = False
+    asin: str = ""  # Amazon's product id, where the look-up gives it
     buyer_cancel_reason: str = ""
 
 

@@ -15,7 +15,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from bulk import marketplaces
 from bulk.config import PolicyConfig
+from bulk.marketplaces import MarketplaceInfo
 from bulk.models import CancelRequest, Decision, ItemRef, Order, OrderItem, Status
 
 # Amazon's Cancellation Rate is seller-cancelled orders / all orders over 7 days
@@ -52,6 +54,16 @@ def _pct(rate: float) -> str:
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def market_of(order: Order | None, home: MarketplaceInfo) -> MarketplaceInfo:
+    """The marketplace whose rules apply to `order`: its own where Amazon names one bulk knows,
+    else `home` (the configured marketplace)."""
+    if order is not None:
+        found = marketplaces.by_id(order.marketplace_id)
+        if found is not None:
+            return found
+    return home
 
 
 # --- A. One request against one order ---------------------------------------------------------

@@ -10,10 +10,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from bulk import policy
+from bulk import listings, marketplaces, policy
 from bulk.amazon.feed import build_document, feed_documents
 from bulk.context import Context, Options, RowOutcome, RunReport, stamp
-from bulk.ledger import LedgerRow
+from bulk.ledger import LedgerRow, OrderLine
 from bulk.masking import mask
 from bulk.messages import lint_message, render_message, render_support_case
 from bulk.models import CancelRequest, Decision, Order, Status
@@ -25,7 +25,17 @@ from bulk.state import crash_point
 from bulk.submission import collect, feed_messages, resume, send_feed
 
 # Re-exported for callers that build a run themselves.
-__all__ = ["Context", "Options", "RowOutcome", "RunReport", "check", "evaluate", "status", "submit"]
+__all__ = [
+    "Context",
+    "Options",
+    "RowOutcome",
+    "RunReport",
+    "check",
+    "evaluate",
+    "keep_warnings",
+    "status",
+    "submit",
+]
 
 # Evaluation -------------------------------------------------------------------------
 
@@ -190,6 +200,7 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
             [d for _, _, d in decided], figures, sends, now, ctx.config.policy
         )
 
+    decided, at_risk = _listing_risk(ctx, decided, now)
     for request, order, decision in decided:
         outcomes.append(_outcome(ctx, request, order, decision))
     outcomes.sort(key=lambda o: o.row)
@@ -199,15 +210,61 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
         warnings=list(grid.warnings),
         lookup_path=lookup_path,
         header=header,
+        listings=at_risk,
     )
+
+
+def _market(ctx: Context, order: Order | None) -> marketplaces.MarketplaceInfo:
+    """The marketplace an order belongs to: its own where Amazon says, else the config's."""
+    home = marketplaces.by_code(ctx.config.amazon.marketplace)
+    assert home is not None  # config validation accepts only the table's codes
+    return policy.market_of(order, home)
+
+
+def _listing_risk(
+    ctx: Context, decided: list[tuple[CancelRequest, Order | None, Decision]], now: datetime
+) -> tuple[list[tuple[CancelRequest, Order | None, Decision]], tuple[listings.ListingRisk, ...]]:
+    """Warn the rows that are a listing's 2nd or later seller cancellation in 30 days."""
+    today = now.astimezone(UTC).date()
+    planned = [
+        listings.PlannedCancellation(
+            row=request.row,
+            order_id=request.order_id,
+            marketplace_id=_market(ctx, order).marketplace_id,
+            reason=request.reason,
+            lines=decision.items,
+            purchased=order.purchased,
+            day=decision.scheduled_for or today,
+        )
+        for request, order, decision in decided
+        if order is not None and decision.status in (Status.READY, Status.DEFERRED)
+    ]
+    if not planned:
+        return decided, ()
+    skus = [line.sku for p in planned for line in p.lines]
+    past = [
+        listings.PastCancellation(
+            line.order_id, line.marketplace_id, line.sku, line.asin, line.purchased
+        )
+        for line in ctx.ledger.seller_cancelled_lines(
+            skus, now - timedelta(days=listings.WINDOW_DAYS)
+        )
+    ]
+    found = listings.assess(past, planned, now)
+    warned = [
+        (r, o, replace(d, warnings=(*d.warnings, *found.warnings.get(r.row, ()))))
+        if r.row in found.warnings
+        else (r, o, d)
+        for r, o, d in decided
+    ]
+    return warned, found.at_risk
 
 
 def _outcome(
     ctx: Context, request: CancelRequest, order: Order | None, decision: Decision
 ) -> RowOutcome:
-    result = decision.result
-    if decision.warnings:
-        result = "; ".join([result, *decision.warnings])
+    # A DEFERRED row waiting for its day keeps its earlier Result, warnings included.
+    result = _with(decision.result, decision.warnings)
     values: dict[str, str] = {
         "Scheduled For": decision.scheduled_for.isoformat() if decision.scheduled_for else "",
     }
@@ -236,6 +293,45 @@ def _outcome(
         order=order,
         decision=decision,
     )
+
+
+def _with(result: str, warnings: Sequence[str]) -> str:
+    """`result` followed by each warning it does not already carry."""
+    missing = [w for w in warnings if w not in result]
+    return "; ".join([result, *missing]) if missing else result
+
+
+def _remember(ctx: Context, ready: Sequence[RowOutcome]) -> None:
+    """Before sending: what each line is (for later runs' listing counts), and each row's
+    warnings, which its Result keeps once Amazon confirms (`keep_warnings`)."""
+    lines = [
+        OrderLine(
+            order_id=o.order_id,
+            order_item_id=item.order_item_id,
+            marketplace_id=_market(ctx, o.order).marketplace_id,
+            sku=item.sku,
+            asin=item.asin,
+            purchased=o.order.purchased,
+            buyer_requested=item.buyer_requested_cancel,
+        )
+        for o in ready
+        if o.order is not None and o.decision is not None
+        for item in o.decision.items
+    ]
+    ctx.ledger.record_order_lines(lines)
+    ctx.ledger.record_warnings(
+        {o.order_id: o.decision.warnings for o in ready if o.decision is not None}
+    )
+
+
+def keep_warnings(ctx: Context, outcomes: Sequence[RowOutcome]) -> None:
+    """Put back the warnings a sent row carried before Amazon's answer replaced its Result."""
+    sent = [o for o in outcomes if o.changed and o.status in (Status.SUBMITTED, Status.CANCELLED)]
+    if not sent:
+        return
+    stored = ctx.ledger.warnings_for([o.order_id for o in sent])
+    for o in sent:
+        o.result = _with(o.result, stored.get(o.order_id, ()))
 
 
 def _updates(outcomes: Sequence[RowOutcome], now: datetime) -> list[RowUpdate]:
@@ -291,6 +387,7 @@ def submit(
     if opts.dry_run or not ready:
         if not opts.dry_run:
             collect(ctx, outcomes, wait=False)
+            keep_warnings(ctx, outcomes)
             send_messages(ctx, outcomes)
             _write(ctx, sheet, report)
         report.calls = dict(ctx.marketplace.calls)
@@ -300,12 +397,14 @@ def submit(
         _write(ctx, sheet, report)
         report.calls = dict(ctx.marketplace.calls)
         return report
+    _remember(ctx, ready)
     by_order = {o.order_id: o for o in ready}
     for chunk, document in feed_documents(ctx.config.amazon.seller_id, messages):
         feed_id = send_feed(ctx, sheet, chunk, document, by_order)
         if feed_id is not None:
             report.feed_ids.append(feed_id)
     collect(ctx, outcomes, wait=opts.wait)
+    keep_warnings(ctx, outcomes)
     send_messages(ctx, outcomes)
     _write(ctx, sheet, report)
     report.calls = dict(ctx.marketplace.calls)
@@ -328,6 +427,7 @@ def status(ctx: Context, sheet: Sheet) -> RunReport:
             outcomes.append(_unchanged(row))
     report = RunReport(outcomes, warnings=list(grid.warnings), header=header)
     collect(ctx, outcomes, wait=True)
+    keep_warnings(ctx, outcomes)
     send_messages(ctx, outcomes)
     _write(ctx, sheet, report)
     report.calls = dict(ctx.marketplace.calls)

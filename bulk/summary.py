@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from bulk import listings, marketplaces
 from bulk.amazon.throttle import rate_limited_seconds
 from bulk.context import RowOutcome, RunReport
 from bulk.models import Status
@@ -61,6 +62,26 @@ def message_counts(outcomes: Sequence[RowOutcome]) -> dict[str, int]:
                 counts[kind] += 1
                 break
     return counts
+
+
+def listings_at_risk(at_risk: Sequence[listings.ListingRisk]) -> list[dict[str, Any]]:
+    """The listings this run cancels for the 2nd or later time in 30 days (bulk.listings)."""
+    found = []
+    for risk in at_risk:
+        market = marketplaces.by_id(risk.marketplace_id)
+        found.append(
+            {
+                "sku": risk.sku,
+                "asin": risk.asin or None,
+                "marketplace": market.code if market else None,
+                "marketplace_id": risk.marketplace_id,
+                "seller_cancellations_30_days": risk.count,
+                "earlier": risk.earlier,
+                "rows": list(risk.rows),
+                "warned_rows": list(risk.warned_rows),
+            }
+        )
+    return found
 
 
 def build_summary(
@@ -128,6 +149,7 @@ def build_summary(
             if o.status is Status.DEFERRED and o.values.get("Scheduled For")
         ],
         "rows_to_fix": rows_to_fix(report.outcomes),
+        "listings_at_risk": listings_at_risk(report.listings),
         "written": write,
         "warnings": list(dict.fromkeys(report.warnings)),
     }
@@ -171,6 +193,7 @@ def summary_lines(doc: Document, verbose: bool = False) -> list[str]:
                 else ""
             )
         )
+    lines.extend(_listing_lines(doc["listings_at_risk"]))
     if doc["lookup_path"]:
         lines.append(f"look-up: {doc['lookup_path']}")
     sent = doc["sent"]
@@ -211,6 +234,29 @@ def summary_lines(doc: Document, verbose: bool = False) -> list[str]:
             + f"); at Amazon's published rates about {api['rate_limited_seconds']:.0f}s"
         )
     lines.extend(doc["warnings"])
+    return lines
+
+
+def _listing_lines(at_risk: list[dict[str, Any]]) -> list[str]:
+    """The "listings at risk" section: each listing, its count, the rows, and what to do."""
+    if not at_risk:
+        return []
+    lines = [
+        "listings at risk: Amazon may remove an offer after two seller cancellations of "
+        f"orders placed in the last {listings.WINDOW_DAYS} days"
+    ]
+    for risk in at_risk:
+        where = [f"ASIN {risk['asin']}"] if risk["asin"] else []
+        where += [risk["marketplace"]] if risk["marketplace"] else []
+        name = risk["sku"] + (f" ({', '.join(where)})" if where else "")
+        earlier = f"{risk['earlier']} sent earlier, " if risk["earlier"] else ""
+        rows = risk["rows"]
+        lines.append(
+            f"  {name}: {risk['seller_cancellations_30_days']} seller cancellations of orders "
+            f"placed in the last {listings.WINDOW_DAYS} days ({earlier}"
+            f"{'row' if len(rows) == 1 else 'rows'} {', '.join(map(str, rows))} in this run)"
+        )
+    lines.append(f"  what to do: {listings.ADVICE}")
     return lines
 
 

@@ -128,6 +128,7 @@ def _item(raw: dict[str, Any]) -> OrderItem:
         order_item_id=str(raw["OrderItemId"]),
         sku=str(raw.get("SellerSKU", "")),
         title=str(raw.get("Title", "")),
+        asin=str(raw.get("ASIN", "") or ""),
         quantity_ordered=int(raw.get("QuantityOrdered", 0)),
         quantity_shipped=int(raw.get("QuantityShipped", 0) or 0),
         buyer_requested_cancel=str(request.get("IsBuyerRequestedCancel", "false")).lower()
