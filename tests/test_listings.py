@@ -487,3 +487,29 @@ def test_warnings_survive_a_no_wait_submit_collected_by_status(workdir: Path) ->
         "the offer may be removed"
     )
     assert rows[2]["Result"] == "Amazon cancelled the order"
+
+
+def test_the_summary_document_carries_the_listings_at_risk() -> None:
+    from bulk.context import RunReport
+    from bulk.summary import build_summary, summary_lines
+
+    risk = ListingRisk(US, "MUG-RED", "B0MUG00001", 3, 1, (3, 4), (3, 4))
+    doc = json.loads(json.dumps(build_summary(RunReport([], listings=(risk,)), command="submit")))
+    assert doc["listings_at_risk"] == [
+        {
+            "sku": "MUG-RED",
+            "asin": "B0MUG00001",
+            "marketplace": "US",
+            "marketplace_id": US,
+            "seller_cancellations_30_days": 3,
+            "earlier": 1,
+            "rows": [3, 4],
+            "warned_rows": [3, 4],
+        }
+    ]
+    lines = summary_lines(doc)
+    assert (
+        "  MUG-RED (ASIN B0MUG00001, US): 3 seller cancellations of orders placed in the last "
+        "30 days (1 sent earlier, rows 3, 4 in this run)" in lines
+    )
+    assert build_summary(RunReport([]), command="check")["listings_at_risk"] == []
