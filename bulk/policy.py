@@ -428,20 +428,25 @@ def _room_on(
     planned: Counter[date],
     week: int,
     cap: int,
+    lag: int,
 ) -> int:
-    """Projected room for counted cancellations on a future `day`.
+    """Projected room for counted cancellations on a future `day`: what `budget` will say then.
 
-    The 7-day window ending `day` is assumed to hold orderCount orders (the same daily volume,
-    orderCount / 7 a day), so its budget is the same `week`. It holds the report's cancellations
-    for the report days it still covers (spread evenly, rounded up), every known send after the
-    report sent in the window (a send leaves 7 days after its day), and every row planned for a
-    day in the window; the daily share cap applies to the day itself.
+    On `day` the account's figures will be a report ending `lag` days before it (as today's
+    does), plus the counted sends after that report: a window of the lag + 7 days up to `day`.
+    The window is assumed to hold orderCount orders (the same daily volume), so its budget is
+    the same `week`. It holds the report's cancellations that bulk did not send, spread evenly
+    over the report's days (rounded up), for the report days it still covers; every counted
+    send bulk knows of on a day in the window (a send leaves the window on its own day, not on
+    an average one); and every row planned for a day in the window. The daily share cap
+    applies to the day itself.
     """
-    start = day - timedelta(days=WINDOW_DAYS - 1)
-    overlap_end = min(figures.report_end, day)
-    overlap_start = max(figures.report_start, start)
-    overlap = max(0, (overlap_end - overlap_start).days + 1)
-    from_report = -(-figures.cancellation_count * overlap // WINDOW_DAYS)  # ceiling
+    start = day - timedelta(days=lag + WINDOW_DAYS - 1)
+    report_days = [figures.report_start + timedelta(days=k) for k in range(WINDOW_DAYS)]
+    own = sum(1 for d in known if figures.report_start <= d <= figures.report_end)
+    others = max(0, figures.cancellation_count - own)
+    overlap = sum(1 for d in report_days if start <= d <= day)
+    from_report = -(-others * overlap // WINDOW_DAYS)  # ceiling
     in_window = sum(1 for d in known if start <= d <= day)
     in_window += sum(n for d, n in planned.items() if start <= d <= day)
     on_day = sum(1 for d in known if d == day) + planned[day]
@@ -457,31 +462,39 @@ def plan(
 ) -> list[Decision]:
     """Fit counted READY rows into today's budget; defer or hold the rest. One decision per item.
 
-    Counted READY rows are served oldest purchase first up to today's allowance; the rest become
-    DEFERRED to the first day with projected room (see `_room_on`), filled day by day in purchase
-    order, or HELD when no room appears within HORIZON_DAYS. READY rows that do not count toward
-    the rate, and rows in any other status, come back unchanged. A DEFERRED row already scheduled
-    for a later day keeps its day and takes its place in that day's room.
+    Counted READY rows are served up to today's allowance: first those promised for today or
+    earlier (a READY decision that carries the day it was DEFERRED to), then the others, oldest
+    purchase first. The rest become DEFERRED to the first day with projected room (see
+    `_room_on`), filled day by day in purchase order, or HELD when no room appears within
+    HORIZON_DAYS. A DEFERRED row already scheduled for a later day keeps its day and takes its
+    place in that day's room. When a promised day came and the budget is still full (the
+    account's figures changed), the row is re-planned to the next day with room and its result
+    says why. READY rows that do not count toward the rate, and rows in any other status, come
+    back unchanged.
     """
     today = reporting_day(now)
     result = [decision for _, _, decision in items]
-    waiting = sorted(
-        (
-            i
-            for i, (_, _, d) in enumerate(items)
-            if d.status is Status.READY and d.counts_toward_rate
-        ),
-        key=lambda i: (_purchased(items[i][1], now), items[i][0].row, i),
-    )
+
+    def by_purchase(i: int) -> tuple[datetime, int, int]:
+        return (_purchased(items[i][1], now), items[i][0].row, i)
+
+    counted_ready = [
+        i for i, d in enumerate(result) if d.status is Status.READY and d.counts_toward_rate
+    ]
+    promised = sorted((i for i in counted_ready if result[i].scheduled_for), key=by_purchase)
+    fresh = sorted((i for i in counted_ready if not result[i].scheduled_for), key=by_purchase)
+    waiting = promised + fresh
     account = budget(figures, sends, now, config)
     served = min(account.today_allowance, len(waiting))
+    for i in waiting[:served]:
+        result[i] = replace(result[i], scheduled_for=None)
     over = waiting[served:]
     if not over:
         return result
 
     planned: Counter[date] = Counter(
         d.scheduled_for
-        for _, _, d in items
+        for d in result
         if d.status is Status.DEFERRED
         and d.counts_toward_rate
         and d.scheduled_for is not None
@@ -489,23 +502,25 @@ def plan(
     )
     planned[today] += served
     why = _why_deferred(account, figures, config, served)
-    known = _counted_days(figures, sends, today)
+    known = [reporting_day(s.sent_at) for s in sends if s.counts]
+    lag = max(0, (today - figures.report_end).days)
     queue = iter(over)
     left = len(over)
     # With a week budget of 0 no day can ever have room: hold at once.
     horizon = HORIZON_DAYS if account.week_budget > 0 else 0
     for ahead in range(1, horizon + 1):
         day = today + timedelta(days=ahead)
-        room = _room_on(day, figures, known, planned, account.week_budget, account.daily_cap)
+        room = _room_on(day, figures, known, planned, account.week_budget, account.daily_cap, lag)
         room = min(left, room)
         for _ in range(room):
             i = next(queue)
-            result[i] = replace(
-                result[i],
-                status=Status.DEFERRED,
-                result=f"{why}; scheduled for {day.isoformat()}",
-                scheduled_for=day,
+            before = result[i].scheduled_for
+            text = (
+                _why_replanned(before, figures, config, day)
+                if before is not None
+                else f"{why}; scheduled for {day.isoformat()}"
             )
+            result[i] = replace(result[i], status=Status.DEFERRED, result=text, scheduled_for=day)
         planned[day] += room
         left -= room
         if not left:
@@ -514,6 +529,16 @@ def plan(
     for i in queue:
         result[i] = replace(result[i], status=Status.HELD, result=held, scheduled_for=None)
     return result
+
+
+def _why_replanned(promised: date, figures: AccountFigures, config: PolicyConfig, day: date) -> str:
+    """Why a row was not sent on the day it was scheduled for, and its new day."""
+    return (
+        f"re-planned: the cancellation budget was still full on {promised.isoformat()} "
+        f"(Amazon now reports {figures.cancellation_count} cancellations of "
+        f"{figures.order_count} orders in the 7 days to {figures.report_end.isoformat()}; "
+        f"target {_pct(config.target_rate)}); scheduled for {day.isoformat()}"
+    )
 
 
 def _purchased(order: Order | None, now: datetime) -> datetime:

@@ -181,6 +181,10 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
                 scheduled_for=day,
                 result=row.previous.get("Result", "") or f"scheduled for {day.isoformat()}",
             )
+        elif deferred and day is not None and decision.status is Status.READY:
+            # Its day has come: it carries the day it was promised, so the plan serves it
+            # first and says so if the budget is still full.
+            decision = replace(decision, scheduled_for=day)
         decided.append((request, order, decision))
 
     summary: policy.Summary | None = None
@@ -266,7 +270,9 @@ def _outcome(
     # A DEFERRED row waiting for its day keeps its earlier Result, warnings included.
     result = _with(decision.result, decision.warnings)
     values: dict[str, str] = {
-        "Scheduled For": decision.scheduled_for.isoformat() if decision.scheduled_for else "",
+        "Scheduled For": decision.scheduled_for.isoformat()
+        if decision.scheduled_for and decision.status is Status.DEFERRED
+        else "",
     }
     seller = ctx.config.messages.seller_name
     if decision.status in (Status.READY, Status.DEFERRED, Status.HELD):

@@ -722,10 +722,11 @@ D = "DEFERRED 2026-"
             [],
             10,
             ["READY"] * 4
-            + [f"{D}11-27", f"{D}11-28", f"{D}11-30", f"{D}12-02", f"{D}12-03", f"{D}12-03"],
-            # 11-27: 8 - ceil(3*5/7)=3 - 4 planned = 1;  11-28: 8 - 2 - 5 = 1;
-            # 11-29: 8 - 2 - 6 = 0;  11-30: 8 - 1 - 6 = 1;  12-01: 8 - 1 - 7 = 0;
-            # 12-02: 8 - 0 - 7 = 1;  12-03: today's 4 have left the window: 8 - 4 = 4.
+            + [f"{D}11-27", f"{D}11-29", f"{D}12-01", f"{D}12-03", f"{D}12-04", f"{D}12-04"],
+            # On day D the figures are the report for D-7..D-1 plus D's sends: an 8-day window.
+            # 11-27: 8 - ceil(3*6/7)=3 - 4 planned = 1;  11-28: 8 - 3 - 5 = 0;
+            # 11-29: 8 - 2 - 5 = 1;  11-30: 8 - 2 - 6 = 0;  12-01: 8 - 1 - 6 = 1;
+            # 12-02: 8 - 1 - 7 = 0;  12-03: 8 - 0 - 7 = 1;  12-04: today's 4 have left: 4.
             id="report-cancellations-leave-a-seventh-a-day",
         ),
         pytest.param(
@@ -753,10 +754,11 @@ D = "DEFERRED 2026-"
             # the report ended a week ago: its cancellations have all left by 11-27
             [sent(date(2026, 11, 20), order_id="a"), sent(date(2026, 11, 21), order_id="b")],
             6,
-            # today: 8 - 6 - 2 = 0;  11-27: window 11-21..27 holds one send: min(7, 4) = 4;
-            # 11-28: window 11-22..28 holds the 4 planned: min(4, 4) -> the last 2.
-            [f"{D}11-27"] * 4 + [f"{D}11-28"] * 2,
-            id="stale-report-and-known-sends-leave-after-7-days",
+            # today: 8 - 6 - 2 = 0. A report 7 days late is taken to stay 7 days late: day D's
+            # figures cover D-13..D. 11-27: 8 - 6 - 2 = 0;  11-28: 8 - ceil(6*5/7)=5 - 2 = 1;
+            # 11-29: 8 - 4 - 3 = 1; ... one a day until the report's days have all left.
+            [f"{D}11-28", f"{D}11-29", f"{D}11-30", f"{D}12-01", f"{D}12-02", f"{D}12-03"],
+            id="stale-report-stays-as-late-and-known-sends-leave-on-their-own-day",
         ),
         pytest.param(
             50,
@@ -764,7 +766,8 @@ D = "DEFERRED 2026-"
             REPORT_END,
             [],
             10,
-            ["READY", f"{D}12-03", f"{D}12-10", f"{D}12-17", f"{D}12-24"] + ["HELD"] * 5,
+            # a send stays in the 8-day window that day's figures cover
+            ["READY", f"{D}12-04", f"{D}12-12", f"{D}12-20"] + ["HELD"] * 6,
             id="one-a-week-then-held-past-the-horizon",
         ),
         pytest.param(0, 0, REPORT_END, [], 3, ["HELD"] * 3, id="no-orders"),
@@ -814,7 +817,7 @@ def test_plan_schedule(
             5,
             [],
             "over the 7-day cancellation budget (8 of 8 used; target 2% of 400 orders); "
-            "scheduled for 2026-11-27",
+            "scheduled for 2026-11-28",
         ),
     ],
 )
@@ -850,7 +853,7 @@ def test_plan_serves_oldest_purchase_first_whatever_the_sheet_order() -> None:
     by_row = {item[0].row: d for item, d in zip(shuffled, decisions, strict=True)}
     assert [by_row[r].status for r in range(2, 8)] == [Status.READY] * 4 + [Status.DEFERRED] * 2
     assert by_row[6].scheduled_for == date(2026, 11, 27)
-    assert by_row[7].scheduled_for == date(2026, 11, 28)
+    assert by_row[7].scheduled_for == date(2026, 11, 29)
 
 
 def test_plan_breaks_purchase_time_ties_by_sheet_row() -> None:
@@ -916,25 +919,63 @@ def test_plan_counts_rows_already_scheduled_for_a_later_day() -> None:
     items = ready_rows(6) + waiting
     decisions = plan(items, AccountFigures(400, 3, REPORT_END), [], NOW, CONFIG)
     assert decisions[6:] == [d for _, _, d in waiting]
-    # 11-27: 8 - 3 - (4 + 2) < 0;  11-28: 8 - 2 - 6 = 0;  11-29: 8 - 2 - 6 = 0;
-    # 11-30: 8 - 1 - 6 = 1;  12-01: 8 - 1 - 7 = 0;  12-02: 8 - 0 - 7 = 1.
-    assert outcome(decisions[:6]) == ["READY"] * 4 + [f"{D}11-30", f"{D}12-02"]
+    # 11-27: 8 - 3 - (4 + 2) < 0;  11-28: 8 - 3 - 6 < 0;  11-29: 8 - 2 - 6 = 0;
+    # 11-30: 8 - 2 - 6 = 0;  12-01: 8 - 1 - 6 = 1;  12-02: 8 - 1 - 7 = 0;  12-03: 8 - 7 = 1.
+    assert outcome(decisions[:6]) == ["READY"] * 4 + [f"{D}12-01", f"{D}12-03"]
+
+
+def _next_day(cancels_reported: int) -> tuple[list[Decision], list[Decision]]:
+    """Day 1 plans six rows; on 11-27, with Amazon's report now ending 11-26 and day 1's four
+    sends in the ledger, the row promised for 11-27 comes back READY (carrying its day), and the
+    one promised for 11-29 still waits."""
+    figures = AccountFigures(400, 3, REPORT_END)
+    day1 = plan(ready_rows(6), figures, [], NOW, CONFIG)
+    later = NOW + timedelta(days=1)
+    sends = [sent(TODAY, order_id=f"s{i}") for i in range(4)]
+    rows = ready_rows(6, now=NOW)[4:]
+    again: list[Item] = []
+    for (req, o, _), promised in zip(rows, day1[4:], strict=True):
+        # They are now past the 24-hour window: the deferral's own delay does not hold them.
+        d = decide(req, o, later, CONFIG, allow_late=True)
+        assert promised.scheduled_for is not None
+        if promised.scheduled_for <= later.date():
+            d = dataclasses.replace(d, scheduled_for=promised.scheduled_for)
+        else:
+            d = dataclasses.replace(
+                d, status=Status.DEFERRED, result="earlier", scheduled_for=promised.scheduled_for
+            )
+        again.append((req, o, d))
+    refreshed = AccountFigures(400, cancels_reported, date(2026, 11, 26))
+    return day1, plan(again, refreshed, sends, later, CONFIG)
 
 
 def test_plan_next_day_sends_the_row_deferred_to_it() -> None:
-    """Day 1 defers a row to 11-27; on 11-27, with day 1's sends in the ledger, it is READY."""
-    figures = AccountFigures(400, 3, REPORT_END)
-    day1 = plan(ready_rows(6), figures, [], NOW, CONFIG)
-    assert outcome(day1) == ["READY"] * 4 + [f"{D}11-27", f"{D}11-28"]
+    # The report of 11-27 holds ceil(3 * 6/7) = 3 of the old cancellations and day 1's 4.
+    day1, day2 = _next_day(3 + 4)
+    assert outcome(day1) == ["READY"] * 4 + [f"{D}11-27", f"{D}11-29"]
+    assert outcome(day2) == ["READY", f"{D}11-29"]
+    assert day2[0].scheduled_for is None and day2[1].result == "earlier"
 
-    later = NOW + timedelta(days=1)
-    sends = [sent(TODAY, order_id=f"s{i}") for i in range(4)]
-    # The caller runs the rows whose day has come through `decide` again. They are now past
-    # the 24-hour window, so the deferral's own delay needs --allow-late to send them.
-    rows = ready_rows(6, now=NOW)[4:]
-    again = [(req, o, decide(req, o, later, CONFIG, allow_late=True)) for req, o, _ in rows]
-    assert [d.status for _, _, d in again] == [Status.READY, Status.READY]
-    assert outcome(plan(again, figures, sends, later, CONFIG)) == ["READY", f"{D}11-28"]
+
+def test_plan_replans_a_promised_row_when_the_budget_is_still_full_and_says_why() -> None:
+    # Someone cancelled one more order by hand: the report shows 8, the week budget is spent.
+    _, day2 = _next_day(3 + 4 + 1)
+    # 11-28: 8 - ceil(4*6/7)=4 - 4 sends = 0;  11-29: 8 - 3 - 4 - 1 kept = 0;
+    # 11-30: 8 - 3 - 5 = 0;  12-01: 8 - 2 - 5 = 1.
+    assert outcome(day2) == [f"{D}12-01", f"{D}11-29"]
+    assert day2[0].result == (
+        "re-planned: the cancellation budget was still full on 2026-11-27 (Amazon now reports "
+        "8 cancellations of 400 orders in the 7 days to 2026-11-26; target 2%); "
+        "scheduled for 2026-12-01"
+    )
+
+
+def test_plan_serves_rows_promised_for_today_before_older_new_ones() -> None:
+    rows = ready_rows(6)
+    promised = [(req, o, dataclasses.replace(d, scheduled_for=TODAY)) for req, o, d in rows[4:]]
+    decisions = plan(rows[:4] + promised, AccountFigures(400, 3, REPORT_END), [], NOW, CONFIG)
+    assert outcome(decisions) == ["READY", "READY", f"{D}11-27", f"{D}11-29", "READY", "READY"]
+    assert [d.scheduled_for for d in decisions[4:]] == [None, None]
 
 
 # --- projected rate and summary ------------------------------------------------------------------
@@ -1097,24 +1138,23 @@ def test_plan_properties(
     days = sorted((purchased, _day(d, today)) for purchased, d in eligible)
     assert [day for _, day in days] == sorted(day for _, day in days)
 
-    # Each future day stays within the daily share, inside the horizon, and its projected
-    # 7-day window (the report's cancellations spread evenly, known sends, planned rows)
-    # within the week budget.
+    # Each future day stays within the daily share, inside the horizon, and the window its
+    # figures will cover (the report, as late as today's, plus the sends after it) within the
+    # week budget: the report's other cancellations spread evenly, known sends on their days,
+    # planned rows.
     per_day = Counter(d.scheduled_for for _, d in eligible if d.scheduled_for is not None)
     per_day[today] += planned
     report_days = {figures.report_end - timedelta(days=k) for k in range(7)}
-    known = [
-        s.sent_at.date()
-        for s in sends
-        if s.counts and figures.report_end < s.sent_at.date() <= today
-    ]
+    known = [s.sent_at.date() for s in sends if s.counts]
+    others = max(0, figures.cancellation_count - sum(1 for d in known if d in report_days))
+    lag = max(0, (today - figures.report_end).days)
     for day, count in per_day.items():
         if day == today:
             continue
         assert today < day <= today + timedelta(days=HORIZON_DAYS)
         assert count <= account.daily_cap
-        window = {day - timedelta(days=k) for k in range(7)}
-        from_report = -(-figures.cancellation_count * len(window & report_days) // 7)
+        window = {day - timedelta(days=k) for k in range(lag + 7)}
+        from_report = -(-others * len(window & report_days) // 7)
         in_window = sum(n for d, n in per_day.items() if d in window)
         in_window += sum(1 for d in known if d in window)
         assert from_report + in_window <= account.week_budget

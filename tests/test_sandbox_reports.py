@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from sp_api.base.exceptions import SellingApiBadRequestException, SellingApiNotF
 
 from bulk.amazon.clients import SANDBOX_CREDENTIALS, Clients, connect
 from bulk.sandbox import start_sandbox
-from bulk.sandbox.reports import UNSHIPPED_COLUMNS
+from bulk.sandbox.reports import UNSHIPPED_COLUMNS, past_cancellations
 
 PERFORMANCE = "GET_V2_SELLER_PERFORMANCE_REPORT"
 UNSHIPPED = "GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING"
@@ -118,8 +119,25 @@ def test_cancellations_older_than_a_week_drop_out(
     run_feed(ack_feed([("112-0000001-0000001", "Failure", [("00000000000101", "NoInventory")])]))
     sandbox_clock.tick(24 * 3600)
     assert _cancel_rate(sandbox_clients)["cancellationCount"] == 4
-    sandbox_clock.tick(7 * 24 * 3600)
+    # The book's 3 past cancellations sit on the 3rd, 5th and 7th of the 7 days before the
+    # sandbox began: four days on, the oldest has left the window; the sandbox's own stays.
+    sandbox_clock.tick(3 * 24 * 3600)
     assert _cancel_rate(sandbox_clients)["cancellationCount"] == 3
+    sandbox_clock.tick(4 * 24 * 3600)
+    assert _cancel_rate(sandbox_clients)["cancellationCount"] == 0
+
+
+@pytest.mark.parametrize("count", [0, 1, 3, 7, 10, 23])
+def test_past_cancellations_age_out_a_day_at_a_time(count: int) -> None:
+    started = date(2026, 3, 2)
+    seen = []
+    for ahead in range(9):
+        last = started + timedelta(days=ahead - 1)
+        seen.append(past_cancellations(count, started, last - timedelta(days=6), last))
+    assert seen[0] == count and seen[-2:] == [0, 0]
+    # What is left after k days is the newest 7 - k days' share: ceil(count * (7 - k) / 7),
+    # the same share bulk's own projection of the coming days assumes.
+    assert seen[:8] == [-(-count * (7 - k) // 7) for k in range(8)]
 
 
 def _rows(text: str) -> list[dict[str, str]]:

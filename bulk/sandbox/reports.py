@@ -6,7 +6,7 @@ from __future__ import annotations
 # finishes after the book's `report_polls` getReport calls and is built at that moment.
 import json
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from bulk.sandbox import clock
@@ -203,7 +203,8 @@ def cancellation_figures(market: Marketplace, now: datetime) -> tuple[int, int]:
     """(orders, seller-cancelled orders) over the last 7 days: the book's plus the sandbox's.
 
     An order counts once however many of its lines were cancelled; a line the buyer asked to
-    cancel and the seller cancelled with BuyerCanceled does not count (FIELD-NOTES).
+    cancel and the seller cancelled with BuyerCanceled does not count (FIELD-NOTES). The book's
+    orders are a steady flow (the same count every week); its past cancellations age out.
     """
     # The report covers the 7 whole days that end the day before it is made: a cancellation
     # made today shows up in tomorrow's report, as on Amazon (and bulk adds it from its
@@ -216,9 +217,24 @@ def cancellation_figures(market: Marketplace, now: datetime) -> tuple[int, int]:
         if c.counts and first <= (clock.parse_iso(c.time) or now).date() <= last
     }
     performance = market.book.performance
-    return performance.orders_last_7_days, performance.seller_cancels_last_7_days + len(
-        cancelled_orders
-    )
+    started = date.fromisoformat(market.state.started)
+    past = past_cancellations(performance.seller_cancels_last_7_days, started, first, last)
+    return performance.orders_last_7_days, past + len(cancelled_orders)
+
+
+def past_cancellations(count: int, started: date, first: date, last: date) -> int:
+    """How many of the book's `count` past cancellations fall in the days first..last.
+
+    They are spread over the 7 days before the sandbox's state began, oldest first, day i
+    (0..6) holding floor(count*(i+1)/7) - floor(count*i/7); so the newest m days hold exactly
+    ceil(count*m/7), and each day that passes takes the oldest day's share out of the window.
+    """
+    total = 0
+    for i in range(7):
+        day = started - timedelta(days=7 - i)
+        if first <= day <= last:
+            total += count * (i + 1) // 7 - count * i // 7
+    return total
 
 
 def performance_report(market: Marketplace, now: datetime) -> dict[str, Any]:

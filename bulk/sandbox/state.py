@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from bulk.errors import ConfigError, LockError
+from bulk.sandbox import clock
 from bulk.sandbox.book import Book
 
 STATE_FILE = "sandbox-state.json"
@@ -139,6 +140,9 @@ class State:
         self.reports: dict[str, Report] = {}
         self.messages: list[Message] = []
         self.calls: dict[str, int] = {}
+        # The UTC day this state began: the book's past cancellations are placed in the 7 days
+        # before it and leave the report's window day by day from then on.
+        self.started = clock.now().date().isoformat()
         self._lock: IO[bytes] | None = None
         self._json_cache: dict[int, tuple[Any, Any]] = {}
         self._cancel_json: tuple[int, list[dict[str, Any]]] | None = None
@@ -178,6 +182,7 @@ class State:
             "reports": [self._cached(r, asdict) for r in self.reports.values()],
             "messages": [self._cached(m, asdict) for m in self.messages],
             "calls": self.calls,
+            "started": self.started,
         }
 
     # Saving after every request must stay cheap with 100,000 orders: records are immutable,
@@ -254,6 +259,7 @@ class State:
             self.reports[report.id] = report
         self.messages = [_record(Message, raw) for raw in data["messages"]]
         self.calls = {str(k): int(v) for k, v in dict(data["calls"]).items()}
+        self.started = str(data.get("started") or self.started)
         for raw in data["cancellations"]:
             cancellation = _record(Cancellation, raw)
             order = book.order(cancellation.order_id)
