@@ -1,110 +1,233 @@
-"""The command line: parse arguments, call one core function, print, exit."""
+"""The command line: parse arguments, call one core function, print, exit; the one error boundary."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import sys
+import traceback
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from bulk import __version__
 from bulk.errors import BulkError
 from bulk.masking import mask
 
 if TYPE_CHECKING:
-    from bulk.config import Config
+    from bulk.config import Config, ConfigSource
     from bulk.run import Context, RunReport
     from bulk.sheets import Sheet
     from bulk.state import StateDir
 
+INTERRUPTED = "interrupted; run the same command again to finish (nothing is sent twice)"
+
+
+def say(line: str = "") -> None:
+    try:
+        typer.echo(mask(line))
+    except BrokenPipeError:
+        _reader_gone()
+
+
+def note(line: str) -> None:
+    # Server text reaches these lines (errors, progress): credentials are masked here, once.
+    try:
+        typer.echo(mask(line), err=True)
+    except BrokenPipeError:
+        _reader_gone()
+
+
+def _reader_gone() -> None:
+    """Whoever read the output went away (`bulk submit ... | head`): the run still finishes
+    (a half-finished run is worse than lost output), silently."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(devnull, stream.fileno())
+    os.close(devnull)
+
+
+# --- the error boundary ------------------------------------------------------------------
+
+
+def _crash(exc: BaseException) -> int:
+    """An unexpected error: the traceback goes to a log file, one line to the screen."""
+    from bulk.state import state_dir, write_crash_log
+
+    text = "".join(traceback.format_exception(exc))
+    header = f"bulk {__version__}, {datetime.now(UTC).isoformat()}\n{' '.join(sys.argv)}\n\n"
+    try:
+        # Exception texts can quote a server's answer: credentials are masked in the file too.
+        log = write_crash_log(state_dir(os.environ), mask(header + text), datetime.now(UTC))
+    except OSError:
+        note(f"error: internal error ({type(exc).__name__}); no log file could be written")
+        return 3
+    note(
+        f"error: internal error ({type(exc).__name__}), a bug in bulk; the details are in "
+        f"{log}; please report it with that file"
+    )
+    return 3
+
+
+def _flags_without_type(params: list[Any]) -> list[Any]:
+    """Flags take no value: show `--yes`, not `--yes <bool>`."""
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    return params
+
+
+class _Group(TyperGroup):
+    """Runs every command inside the one error boundary: a BulkError is one line and exit 2,
+    Ctrl-C or end of input is 130, anything else is a bug: exit 3 and a log file."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _flags_without_type(super().get_params(ctx))
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.TyperException):
+            raise  # exit codes and usage errors, already worded by Typer
+        except BulkError as e:
+            note(f"error: {e}")
+            raise typer.Exit(2) from None
+        except (KeyboardInterrupt, EOFError, typer.Abort):
+            note(INTERRUPTED)
+            raise typer.Exit(130) from None
+        except Exception as e:
+            raise typer.Exit(_crash(e)) from None
+
+
+class _Command(TyperCommand):
+    """Help that reads right: arguments by name in the usage line (SHEET, not {sheet}) and
+    flags without a value type (--yes, not --yes <bool>)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _flags_without_type(super().get_params(ctx))
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, TyperArgument):
+                name = param.display_name_raw
+                pieces.append(name if param.required else f"[{name}]")
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
+
+
 app = typer.Typer(
+    cls=_Group,
     help="Cancel Amazon orders in bulk from the spreadsheet your team already shares.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+templates_app = typer.Typer(
+    cls=_Group,
+    help="The customer-message templates that come with bulk.",
+    no_args_is_help=True,
+)
+app.add_typer(templates_app, name="templates")
 
 ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="bulk.toml to use (default: ./bulk.toml).")
+    Path | None,
+    typer.Option(
+        "--config",
+        metavar="FILE",
+        help="bulk.toml to use (default: BULK_CONFIG, ./bulk.toml, then your config folder).",
+    ),
 ]
 WorksheetOption = Annotated[
     str | None,
     typer.Option(
-        "--worksheet", help="Worksheet title (default: the first with an Order ID column)."
+        "--worksheet",
+        metavar="TITLE",
+        help="Worksheet title (default: the first with an Order ID column).",
     ),
 ]
 VerboseOption = Annotated[
-    bool, typer.Option("--verbose", "-v", help="Also print API calls by operation.")
+    bool,
+    typer.Option(
+        "--verbose", "-v", help="Also say which config file is used and the API calls made."
+    ),
 ]
 SheetArg = Annotated[
-    str, typer.Argument(help="An .xlsx, .xlsm or .csv file, or a Google Sheets URL.")
+    str,
+    typer.Argument(
+        metavar="SHEET",
+        help="An .xlsx, .xlsm or .csv file, or a Google Sheets URL.",
+        show_default=False,
+    ),
 ]
 
 
-def say(line: str = "") -> None:
-    typer.echo(mask(line))
+@dataclass(frozen=True)
+class _Globals:
+    """Options given before the command (`bulk --config FILE -v check ...`)."""
+
+    config: Path | None = None
+    verbose: bool = False
 
 
-def note(line: str) -> None:
-    # Server text reaches these lines (errors, progress): credentials are masked here, once.
-    typer.echo(mask(line), err=True)
+def _globals(ctx: typer.Context) -> _Globals:
+    found = ctx.find_root().obj
+    return found if isinstance(found, _Globals) else _Globals()
 
 
-@contextlib.contextmanager
-def boundary() -> Iterator[None]:
-    """One error boundary: a BulkError is one line and exit 2; Ctrl-C is 130; a bug shows a traceback."""
-    try:
-        yield
-    except BulkError as e:
-        note(f"error: {e}")
-        raise typer.Exit(2) from None
-    except KeyboardInterrupt:
-        note("interrupted; run the same command again to finish (nothing is sent twice)")
-        raise typer.Exit(130) from None
+def _source(config_path: Path | None) -> ConfigSource:
+    from bulk.config import find_config, user_config_file
+
+    return find_config(config_path, os.environ, Path.cwd(), user_config_file())
 
 
-def _env() -> dict[str, str]:
-    return dict(os.environ)
+def _load(config_path: Path | None, verbose: bool = False) -> Config:
+    from bulk.config import load_from
+
+    source = _source(config_path)
+    config = load_from(source)
+    if verbose:
+        say(source.describe())
+    return config
 
 
-def _state_dir() -> Path:
-    return Path(os.environ.get("BULK_HOME") or ".bulk")
+def _state() -> StateDir:
+    from bulk.state import state_dir
 
-
-def _load(config_path: Path | None) -> Config:
-    from bulk.config import load_config
-
-    return load_config(config_path)
+    return state_dir(os.environ).check()
 
 
 @contextlib.contextmanager
 def _context(config_path: Path | None, verbose: bool) -> Iterator[tuple[Context, StateDir]]:
     """Config, state folder, lock, ledger, templates and the marketplace, opened for one run."""
     from bulk.amazon.session import describe_target, open_marketplace
+    from bulk.config import load_from
     from bulk.ledger import Ledger
     from bulk.messages import load_templates
     from bulk.run import Context
-    from bulk.state import StateDir, run_lock
+    from bulk.state import run_lock
 
-    config = _load(config_path)
-    env = _env()
-    target = describe_target(config, env)
-    say(target.description)
-    templates_dir = config.resolve(config.messages.templates)
-    if not templates_dir.is_dir():
-        bundled = Path(__file__).resolve().parent.parent / "templates"
-        if config.messages.templates == "templates" and bundled.is_dir():
-            templates_dir = bundled
-    templates = load_templates(templates_dir, config.messages.default_locale)
-    state = StateDir(_state_dir())
+    env = dict(os.environ)
+    source = _source(config_path)
+    config = load_from(source)
+    say(describe_target(config, env).description)
+    if verbose:
+        say(source.describe())
+    override = config.messages.templates
+    templates = load_templates(
+        config.resolve(override) if override else None, config.messages.default_locale
+    )
+    state = _state().ensure()
     with (
         run_lock(state),
-        Ledger(state.ensure().ledger) as ledger,
+        Ledger(state.ledger) as ledger,
         open_marketplace(config, state, env) as marketplace,
     ):
         ctx = Context(
@@ -112,7 +235,7 @@ def _context(config_path: Path | None, verbose: bool) -> Iterator[tuple[Context,
             ledger=ledger,
             marketplace=marketplace,
             templates=templates,
-            target=target.name,
+            target=config.amazon.target,
             now=lambda: datetime.now(UTC),
             progress=note if verbose or sys.stderr.isatty() else (lambda _line: None),
         )
@@ -156,8 +279,12 @@ def _print_report(report: RunReport, verbose: bool) -> int:
     return report.exit_code
 
 
-@app.command()
+# --- commands ----------------------------------------------------------------------------
+
+
+@app.command(cls=_Command)
 def check(
+    ctx: typer.Context,
     sheet: SheetArg,
     config: ConfigOption = None,
     worksheet: WorksheetOption = None,
@@ -170,19 +297,21 @@ def check(
     from bulk.run import Options
     from bulk.run import check as run_check
 
-    with boundary():
-        report = _on_sheet(
-            config,
-            verbose,
-            sheet,
-            worksheet,
-            lambda ctx, s: run_check(ctx, s, Options(allow_late=allow_late)),
-        )
-        raise typer.Exit(_print_report(report, verbose))
+    g = _globals(ctx)
+    verbose = verbose or g.verbose
+    report = _on_sheet(
+        config or g.config,
+        verbose,
+        sheet,
+        worksheet,
+        lambda c, s: run_check(c, s, Options(allow_late=allow_late)),
+    )
+    raise typer.Exit(_print_report(report, verbose))
 
 
-@app.command()
+@app.command(cls=_Command)
 def submit(
+    ctx: typer.Context,
     sheet: SheetArg,
     config: ConfigOption = None,
     worksheet: WorksheetOption = None,
@@ -192,7 +321,9 @@ def submit(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Do everything but send.")] = False,
     save_feed: Annotated[
         Path | None,
-        typer.Option("--save-feed", help="Write the feed document it would send to FILE."),
+        typer.Option(
+            "--save-feed", metavar="FILE", help="Write the feed document it would send to FILE."
+        ),
     ] = None,
     allow_late: Annotated[
         bool,
@@ -210,6 +341,9 @@ def submit(
     from bulk.run import Options
     from bulk.run import submit as run_submit
 
+    g = _globals(ctx)
+    verbose = verbose or g.verbose
+
     def confirm(report: RunReport) -> bool:
         from bulk.report import summary_lines
 
@@ -226,19 +360,19 @@ def submit(
         return typer.confirm(question, default=False)
 
     opts = Options(dry_run=dry_run, allow_late=allow_late, wait=not no_wait, save_feed=save_feed)
-    with boundary():
-        report = _on_sheet(
-            config, verbose, sheet, worksheet, lambda ctx, s: run_submit(ctx, s, opts, confirm)
-        )
-        if dry_run:
-            say("dry run: nothing was sent")
-        elif report.declined:
-            say("nothing was sent; statuses were written so you can review them")
-        raise typer.Exit(_print_report(report, verbose))
+    report = _on_sheet(
+        config or g.config, verbose, sheet, worksheet, lambda c, s: run_submit(c, s, opts, confirm)
+    )
+    if dry_run:
+        say("dry run: nothing was sent")
+    elif report.declined:
+        say("nothing was sent; statuses were written so you can review them")
+    raise typer.Exit(_print_report(report, verbose))
 
 
-@app.command()
+@app.command(cls=_Command)
 def status(
+    ctx: typer.Context,
     sheet: SheetArg,
     config: ConfigOption = None,
     worksheet: WorksheetOption = None,
@@ -247,65 +381,98 @@ def status(
     """Poll pending submissions and write their results into the sheet."""
     from bulk.run import status as run_status
 
-    with boundary():
-        report = _on_sheet(config, verbose, sheet, worksheet, run_status)
-        raise typer.Exit(_print_report(report, verbose))
+    g = _globals(ctx)
+    verbose = verbose or g.verbose
+    report = _on_sheet(config or g.config, verbose, sheet, worksheet, run_status)
+    raise typer.Exit(_print_report(report, verbose))
 
 
-@app.command()
+@app.command(cls=_Command)
 def new(
-    file: Annotated[Path, typer.Argument(help="The .xlsx file to create.")],
+    ctx: typer.Context,
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="The .xlsx file to create.", show_default=False)
+    ],
     config: ConfigOption = None,
 ) -> None:
     """Create a blank order sheet with dropdowns, formatting and instructions."""
     from bulk.new import create_order_sheet
 
-    with boundary():
-        create_order_sheet(file, _load(config))
-        say(f"created {file}: add orders on the Orders sheet, then run `bulk check {file}`")
+    g = _globals(ctx)
+    create_order_sheet(file, _load(config or g.config, g.verbose))
+    say(f"created {file}: add orders on the Orders sheet, then run `bulk check {file}`")
 
 
-@app.command()
+@app.command(cls=_Command)
+def init() -> None:
+    """Write a commented bulk.toml in this folder (an existing one is never overwritten)."""
+    from bulk.config import write_init
+
+    path = write_init(Path.cwd())
+    say(f"wrote {path}: every setting is shown with its default; edit what you need")
+
+
+@templates_app.command("export", cls=_Command)
+def templates_export(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            metavar="DIR", help="Folder to copy them into (created).", show_default=False
+        ),
+    ],
+) -> None:
+    """Copy the templates that come with bulk into DIR to edit; point bulk.toml's
+    messages.templates at DIR to use them (files missing there come from bulk's own)."""
+    from bulk.messages import export_templates
+
+    written = export_templates(folder)
+    say(
+        f"copied {len(written)} files to {folder}; set [messages] templates = "
+        f'"{folder}" in bulk.toml to use them (see {folder / "README.md"})'
+    )
+
+
+@app.command(cls=_Command)
 def history(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """What was sent, when, and how it ended (from the ledger)."""
     from bulk.ledger import Ledger
     from bulk.report import history_json, history_rows, history_text
-    from bulk.state import StateDir
 
-    with boundary():
-        state = StateDir(_state_dir())
-        if not state.ledger.exists():
-            rows: list[dict[str, object]] = []
-        else:
-            with Ledger(state.ledger) as ledger:
-                rows = history_rows(ledger)
-        if as_json:
-            say(history_json(rows))
-        else:
-            for line in history_text(rows):
-                say(line)
+    state = _state()
+    if not state.ledger.exists():
+        rows: list[dict[str, object]] = []
+    else:
+        with Ledger(state.ledger) as ledger:
+            rows = history_rows(ledger)
+    if as_json:
+        say(history_json(rows))
+    else:
+        for line in history_text(rows):
+            say(line)
 
 
-@app.command()
+@app.command(cls=_Command)
 def sandbox(
-    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8765,
+    ctx: typer.Context,
+    port: Annotated[
+        int, typer.Option("--port", min=1, max=65535, metavar="N", help="Port on 127.0.0.1.")
+    ] = 8765,
     config: ConfigOption = None,
 ) -> None:
     """Run the local marketplace in the foreground (Ctrl-C stops it)."""
     from bulk.amazon.session import sandbox_orders
     from bulk.sandbox import serve
-    from bulk.state import StateDir
 
-    with boundary():
-        cfg = _load(config)
-        orders = sandbox_orders(cfg, _env())
-        state = StateDir(_state_dir()).ensure()
+    g = _globals(ctx)
+    cfg = _load(config or g.config, g.verbose)
+    state = _state().ensure()
+    with sandbox_orders(cfg, dict(os.environ)) as orders:
         serve(orders, state.sandbox, port)
 
 
-def version_callback(value: bool) -> None:
+def _version(value: bool) -> None:
     if value:
         say(f"bulk {__version__}")
         raise typer.Exit()
@@ -313,14 +480,20 @@ def version_callback(value: bool) -> None:
 
 @app.callback()
 def main_callback(
+    ctx: typer.Context,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
     version: Annotated[
         bool,
-        typer.Option(
-            "--version", callback=version_callback, is_eager=True, help="Show the version."
-        ),
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
-    """Cancel Amazon orders in bulk from a shared spreadsheet."""
+    """Cancel Amazon orders in bulk from a shared spreadsheet.
+
+    Nothing reaches Amazon until `bulk submit` is confirmed; with no configuration every
+    command talks to a sandbox marketplace on this machine.
+    """
+    ctx.obj = _Globals(config=config, verbose=verbose)
 
 
 def main() -> None:

@@ -8,12 +8,21 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+import platformdirs
+
 from bulk import marketplaces as _mp
 from bulk.errors import ConfigError, closest
 from bulk.models import CANCEL_REASON_CODES, Reason
 from bulk.sheets.header import header_key
 
 CONFIG_NAME = "bulk.toml"
+CONFIG_ENV = "BULK_CONFIG"
+APP_NAME = "bulk"
+
+# Bounds that keep dates and durations computable (TOML allows inf and 1e300); far beyond
+# any sensible setting.
+MAX_WINDOW_HOURS = 24.0 * 365
+MAX_FEED_WAIT_MINUTES = 24.0 * 60
 
 # Labels staff pick from the Reason dropdown, and the CancelReason each sends
 # (reference/amazon/xsd/OrderAcknowledgement.xsd). "Pricing error" is not a valid
@@ -49,7 +58,7 @@ class AmazonConfig:
 
 @dataclass(frozen=True)
 class SandboxConfig:
-    orders: str = "samples/marketplace.json"
+    orders: str = ""  # empty: the demo order book shipped in the package
 
 
 @dataclass(frozen=True)
@@ -66,7 +75,7 @@ class PolicyConfig:
 
 @dataclass(frozen=True)
 class MessagesConfig:
-    templates: str = "templates"
+    templates: str = ""  # an override folder; empty: the templates shipped in the package
     seller_name: str = "Our store"
     notify: bool = True  # default for the Notify column
     default_locale: str = "en_US"
@@ -194,16 +203,17 @@ def _validate(config: Config, where: str) -> None:
             f"{where}: [policy] max_daily_share must be above 0 and at most 1, "
             f"not {p.max_daily_share}"
         )
-    if not p.window_hours > 0:
+    if not 0 < p.window_hours <= MAX_WINDOW_HOURS:
         raise ConfigError(
-            f"{where}: [policy] window_hours must be a positive number of hours, "
-            f"not {p.window_hours}"
+            f"{where}: [policy] window_hours must be a positive number of hours, at most "
+            f"{MAX_WINDOW_HOURS:g} (a year), not {p.window_hours}"
         )
     if p.min_details_chars < 0:
         raise ConfigError(f"{where}: [policy] min_details_chars must not be negative")
-    if not p.feed_wait_minutes >= 0:
+    if not 0 <= p.feed_wait_minutes <= MAX_FEED_WAIT_MINUTES:
         raise ConfigError(
-            f"{where}: [policy] feed_wait_minutes must be 0 or more, not {p.feed_wait_minutes}"
+            f"{where}: [policy] feed_wait_minutes must be 0 or more, at most "
+            f"{MAX_FEED_WAIT_MINUTES:g} (a day), not {p.feed_wait_minutes}"
         )
     if p.report_threshold < 0:
         raise ConfigError(f"{where}: [policy] report_threshold must not be negative")
@@ -241,12 +251,137 @@ def load_config(path: Path | None = None, cwd: Path | None = None) -> Config:
         if not candidate.is_file():
             return Config()
         path = candidate
+    return _read(path, "")
+
+
+def _read(path: Path, origin: str) -> Config:
+    named = f"config file {path}" + (f" ({origin})" if origin else "")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
+        raise ConfigError(f"{named} does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{named} is a folder; name the bulk.toml file itself") from None
     except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"cannot read config file {path}: {e}") from None
+        raise ConfigError(f"cannot read {named}: {e}") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path} is not valid TOML: {e}") from None
     return parse_config(data, path.resolve())
+
+
+# --- where the configuration comes from --------------------------------------------------
+
+
+def user_config_file() -> Path:
+    """bulk.toml in the user's config folder (~/.config/bulk on Linux, the platform's
+    equivalent elsewhere)."""
+    return platformdirs.user_config_path(APP_NAME, appauthor=False) / CONFIG_NAME
+
+
+@dataclass(frozen=True)
+class ConfigSource:
+    """Which bulk.toml a run uses and how it was found; `path` is None for the defaults."""
+
+    path: Path | None
+    origin: str  # "--config", "BULK_CONFIG", "the current folder", "your config folder"
+    looked_at: tuple[Path, ...] = ()
+
+    def describe(self) -> str:
+        """The line `-v` prints."""
+        if self.path is None:
+            looked = " and ".join(str(p) for p in self.looked_at)
+            return f"config: none found (looked for {looked}); using the built-in defaults"
+        return f"config: {self.path} (from {self.origin})"
+
+
+def find_config(
+    explicit: Path | None, env: Mapping[str, str], cwd: Path, user_file: Path
+) -> ConfigSource:
+    """The first of: --config, BULK_CONFIG, ./bulk.toml, the user's config folder."""
+    if explicit is not None:
+        return ConfigSource(explicit, "--config")
+    from_env = env.get(CONFIG_ENV, "")
+    if from_env:
+        return ConfigSource(Path(from_env).expanduser(), CONFIG_ENV)
+    here = cwd / CONFIG_NAME
+    if here.is_file():
+        return ConfigSource(here, "the current folder")
+    if user_file.is_file():
+        return ConfigSource(user_file, "your config folder")
+    return ConfigSource(None, "", (here, user_file))
+
+
+def load_from(source: ConfigSource) -> Config:
+    """The configuration `source` names, or the defaults when it names none."""
+    return Config() if source.path is None else _read(source.path, source.origin)
+
+
+# --- `bulk init` --------------------------------------------------------------------------
+
+
+def init_text() -> str:
+    """A commented bulk.toml holding the defaults, for `bulk init` to write."""
+    a, p, m = AmazonConfig(), PolicyConfig(), MessagesConfig()
+    codes = ", ".join(_mp.BY_CODE)
+    sections: list[tuple[str, list[tuple[str, str]]]] = [
+        (
+            "amazon",
+            [
+                (f'target = "{a.target}"', '"production" sends to Amazon with your credentials'),
+                (f'marketplace = "{a.marketplace}"', codes),
+                (f'seller_id = "{a.seller_id}"', "your Merchant Token (needed for production)"),
+            ],
+        ),
+        (
+            "sandbox",
+            [('# orders = "my-book.json"', "the sandbox's order book; default: bulk's demo book")],
+        ),
+        (
+            "policy",
+            [
+                (f"window_hours = {p.window_hours:g}", "older orders are HELD unless --allow-late"),
+                (f"min_details_chars = {p.min_details_chars}", "the least a Details cell holds"),
+                (f"target_rate = {p.target_rate:g}", "stay under this (Amazon's limit is 0.025)"),
+                (f"max_daily_share = {p.max_daily_share:g}", "of the week's budget, on one day"),
+                (f"feed_wait_minutes = {p.feed_wait_minutes:g}", "then `bulk status` collects"),
+                (f"report_threshold = {p.report_threshold}", "above: one report, not per order"),
+            ],
+        ),
+        (
+            "messages",
+            [
+                ('# templates = "my-templates"', "your own; missing files come from bulk's"),
+                ("", "(`bulk templates export my-templates` copies bulk's out)"),
+                (f'seller_name = "{m.seller_name}"', "signs the customer messages"),
+                (f"notify = {str(m.notify).lower()}", "default of the sheet's Notify column"),
+                (f'default_locale = "{m.default_locale}"', "team language; buyers get theirs"),
+            ],
+        ),
+        (
+            "google",
+            [('# credentials = "key.json"', "default: GOOGLE_APPLICATION_CREDENTIALS")],
+        ),
+    ]
+    lines = [
+        "# bulk configuration (`bulk init`). Every setting is optional: delete a line to use",
+        "# its default. Paths are relative to this file. `bulk -v ...` says which file was used.",
+    ]
+    for name, settings in sections:
+        lines += ["", f"[{name}]"]
+        lines += [f"{setting:<30} # {comment}" for setting, comment in settings]
+    return "\n".join(lines) + "\n"
+
+
+def write_init(folder: Path) -> Path:
+    """Write a commented bulk.toml in `folder`; an existing one is never overwritten."""
+    target = folder / CONFIG_NAME
+    try:
+        with open(target, "x", encoding="utf-8") as f:
+            f.write(init_text())
+    except FileExistsError:
+        raise ConfigError(
+            f"{target} already exists; edit it, or move it away and run `bulk init` again"
+        ) from None
+    except OSError as e:
+        raise ConfigError(f"cannot write {target}: {e.strerror or e}") from None
+    return target

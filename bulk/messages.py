@@ -5,14 +5,16 @@ from __future__ import annotations
 import os
 import re
 import traceback
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import date
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 from jinja2 import (
-    FileSystemLoader,
+    BaseLoader,
+    Environment,
     StrictUndefined,
     TemplateNotFound,
     TemplateSyntaxError,
@@ -31,6 +33,7 @@ from bulk.models import (
     OrderItem,
     Remedy,
 )
+from bulk.resources import PACKAGED_TEMPLATES_LABEL, label, packaged_templates, walk
 
 CANCEL_FOLDER = "cancel"
 DEFAULT_TEMPLATE = "default"
@@ -119,13 +122,19 @@ _MONTHS = {
 
 @dataclass(frozen=True, eq=False)
 class Templates:
-    """A loaded and checked templates folder: one sandboxed Jinja environment per locale folder."""
+    """Loaded and checked templates: one sandboxed Jinja environment per locale folder.
 
-    folder: Path
+    The set is the templates shipped in the package, with the files of an override folder
+    (`[messages] templates`) laid over them: a file there wins, a file missing there comes
+    from the shipped set.
+    """
+
+    override: Path | None  # the team's folder, as configured; None: the shipped set only
     default_locale: str
     environments: Mapping[str, ImmutableSandboxedEnvironment]
     names: Mapping[str, frozenset[str]]  # template names (posix, relative to the locale folder)
     filenames: frozenset[str]  # every file's path as Jinja reports it in tracebacks
+    paths: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (locale, name) -> file
 
     @property
     def locales(self) -> tuple[str, ...]:
@@ -163,59 +172,105 @@ class Templates:
         )
 
     def path_of(self, locale: str, name: str) -> str:
-        """How a template is named in error messages: the folder as given, the locale, the name."""
-        return os.fspath(self.folder / locale / name)
+        """How a template is named in error messages: the file it came from, else where to add
+        it (the override folder as configured, or `templates/`)."""
+        found = self.paths.get((locale, name))
+        if found is not None:
+            return found
+        return os.fspath((self.override or Path("templates")) / locale / name)
 
 
-def load_templates(folder: Path, default_locale: str = "en_US") -> Templates:
+def load_templates(
+    folder: Path | None = None, default_locale: str = "en_US", *, shipped: bool = True
+) -> Templates:
     """Load every locale folder, compile every template and render each with sample data.
 
-    Any syntax error, unknown variable or sandbox violation raises TemplateError here,
-    before a single message is written or sent.
+    `folder` is the team's override folder; with `shipped` its files are laid over the
+    templates that come with bulk, else it must hold a whole set. Any syntax error, unknown
+    variable or sandbox violation raises TemplateError here, before a single message is
+    written or sent.
     """
-    if not folder.is_dir():
-        raise TemplateError(
-            f"templates folder {folder} does not exist; copy the templates/ folder that comes "
-            f"with bulk there, or set [messages] templates in bulk.toml to your templates folder"
-        )
+    sources: dict[str, dict[str, tuple[str, str]]] = {}  # locale -> name -> (text, file)
+    if shipped:
+        _collect(packaged_templates(), None, sources)
+    if folder is not None:
+        if not folder.is_dir():
+            raise TemplateError(
+                f"templates folder {folder} ([messages] templates) does not exist; "
+                f"`bulk templates export {folder}` copies bulk's own templates there to edit, "
+                "or remove the setting to use them as they are"
+            )
+        _collect(folder, folder, sources)
     default = _normal_locale(default_locale)
-    environments: dict[str, ImmutableSandboxedEnvironment] = {}
-    names: dict[str, frozenset[str]] = {}
-    filenames: set[str] = set()
-    for sub in sorted(folder.iterdir()):
+    if default not in sources:
+        found = ", ".join(sorted(sources)) or "none"
+        where = folder or Path("templates")
+        if not default:
+            raise TemplateError(
+                f"[messages] default_locale {default_locale!r} is not a locale name; write it "
+                f"as language_COUNTRY (en_US, de_DE, fr_FR) and add that folder, e.g. "
+                f"{where / 'fr_FR'}/, to your templates folder (locales found: {found})"
+            )
+        how = (
+            f"add {where / default}/ (copy {where / 'en_US'}/ and translate it)"
+            if folder is not None
+            else f"add {where / default}/ to a templates folder of your own "
+            f"(`bulk templates export my-templates`, then [messages] templates = "
+            f'"my-templates")'
+        )
+        raise TemplateError(
+            f"no templates for the default locale '{default}' (locales found: {found}); "
+            f"{how}, or set [messages] default_locale in bulk.toml to one of the locales found"
+        )
+    templates = Templates(
+        override=folder,
+        default_locale=default,
+        environments={locale: _environment(files) for locale, files in sorted(sources.items())},
+        names={
+            locale: frozenset(n for n in files if n.endswith(SUFFIX))
+            for locale, files in sources.items()
+        },
+        filenames=frozenset(
+            os.path.normpath(file) for files in sources.values() for _, file in files.values()
+        ),
+        paths={
+            (locale, name): file
+            for locale, files in sources.items()
+            for name, (_, file) in files.items()
+        },
+    )
+    for locale in templates.locales:
+        _check_locale(templates, locale)
+    return templates
+
+
+def _collect(
+    root: Traversable, folder: Path | None, sources: dict[str, dict[str, tuple[str, str]]]
+) -> None:
+    """Add every locale folder's files under `root` to `sources`, over what is there."""
+    for sub in sorted(root.iterdir(), key=lambda e: e.name):
         if not sub.is_dir() or sub.name.startswith((".", "_")):
             continue
         if not _LOCALE_RE.match(sub.name):
             continue  # not a locale folder (shared notes, drafts): ignored
         if _normal_locale(sub.name) != sub.name:
             raise TemplateError(
-                f"locale folder {sub} is misnamed; rename it to '{_normal_locale(sub.name)}' "
-                f"(language in lower case, underscore, country in upper case)"
+                f"locale folder {label(sub, sub.name)} is misnamed; rename it to "
+                f"'{_normal_locale(sub.name)}' (language in lower case, underscore, country "
+                "in upper case)"
             )
-        files = [p for p in sub.rglob("*") if p.is_file()]
-        filenames.update(os.path.normpath(os.fspath(p)) for p in files)
-        names[sub.name] = frozenset(
-            p.relative_to(sub).as_posix() for p in files if p.name.endswith(SUFFIX)
-        )
-        environments[sub.name] = _environment(sub)
-    if default not in environments:
-        found = ", ".join(sorted(environments)) or "none"
-        raise TemplateError(
-            f"templates folder {folder} has no folder for the default locale "
-            f"'{default or default_locale}' "
-            f"(locale folders found: {found}); add {folder / default} or set [messages] "
-            f"default_locale in bulk.toml to one of the locales found"
-        )
-    templates = Templates(
-        folder=folder,
-        default_locale=default,
-        environments=environments,
-        names=names,
-        filenames=frozenset(filenames),
-    )
-    for locale in templates.locales:
-        _check_locale(templates, locale)
-    return templates
+        files = sources.setdefault(sub.name, {})
+        for name, entry in walk(sub):
+            file = label(entry, f"{PACKAGED_TEMPLATES_LABEL}/{sub.name}/{name}")
+            if folder is not None:
+                file = os.fspath(folder / sub.name / name)  # the folder as the user gave it
+            try:
+                text = entry.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                if name.endswith(SUFFIX):
+                    raise TemplateError(f"{file} is not UTF-8 text; save it as UTF-8") from None
+                continue  # not a template (a picture, notes in another encoding)
+            files[name] = (text, file)
 
 
 def render_message(
@@ -443,18 +498,33 @@ def _show(values: list[str]) -> str:
 # --- loading and rendering ---------------------------------------------------------------------
 
 
-def _environment(locale_folder: Path) -> ImmutableSandboxedEnvironment:
+class _Loader(BaseLoader):
+    """One locale's template files, read once at load (shipped and override alike)."""
+
+    def __init__(self, files: Mapping[str, tuple[str, str]]) -> None:
+        self._files = files
+
+    def get_source(
+        self, environment: Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        found = self._files.get(template)
+        if found is None:
+            raise TemplateNotFound(template)
+        text, file = found
+        return text, file, lambda: True
+
+
+def _environment(files: Mapping[str, tuple[str, str]]) -> ImmutableSandboxedEnvironment:
     # Sandboxed because staff edit these files: a template can read the variables it is given
     # and nothing else (no attribute walks to Python internals, no mutation of the context).
     return ImmutableSandboxedEnvironment(
-        loader=FileSystemLoader(locale_folder, encoding="utf-8"),
+        loader=_Loader(files),
         undefined=StrictUndefined,
         autoescape=False,  # plain text; Amazon rejects HTML anyway
         trim_blocks=True,
         lstrip_blocks=True,
         finalize=_blank_none,
-        # A run renders thousands of messages from files that do not change meanwhile: do not
-        # stat every template file on every render.
+        # A run renders thousands of messages from files read once: never look again.
         auto_reload=False,
         cache_size=-1,
     )
@@ -644,3 +714,31 @@ def _tidy(text: str) -> str:
     """Plain text as Amazon shows it: no trailing spaces, at most one blank line in a row."""
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+# --- export ----------------------------------------------------------------------------------
+
+
+def export_templates(dest: Path) -> list[Path]:
+    """Copy the templates shipped with bulk into `dest` to edit; never overwrites a file."""
+    files = list(walk(packaged_templates()))
+    if dest.exists() and not dest.is_dir():
+        raise TemplateError(f"{dest} is a file; export the templates into a folder")
+    clashes = [dest / name for name, _ in files if (dest / name).exists()]
+    if clashes:
+        more = f" and {len(clashes) - 1} more" if len(clashes) > 1 else ""
+        raise TemplateError(
+            f"{dest} already holds {clashes[0]}{more}; nothing was copied: export into a new "
+            "or empty folder (your changes there stay yours)"
+        )
+    written = []
+    for name, entry in files:
+        target = dest / name
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(target, "xb") as f:
+                f.write(entry.read_bytes())
+        except OSError as e:
+            raise TemplateError(f"cannot write {target}: {e.strerror or e}") from None
+        written.append(target)
+    return written

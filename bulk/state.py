@@ -1,4 +1,5 @@
-"""The state folder (.bulk/ or BULK_HOME): ledger, sandbox state, workbook backups, the run lock."""
+"""The state folder (.bulk/ or BULK_HOME): ledger, sandbox state, workbook backups, crash logs,
+the run lock."""
 
 from __future__ import annotations
 
@@ -7,11 +8,15 @@ import fcntl
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-from bulk.errors import LockError
+from bulk.errors import ConfigError, LockError
+
+HOME_ENV = "BULK_HOME"
+DEFAULT_HOME = ".bulk"
 
 # Crash points for the reliability tests: BULK_CRASH_AT names one, and the process dies there
 # at once, as if the power went off (no cleanup, no finally blocks).
@@ -26,6 +31,7 @@ def crash_point(name: str) -> None:
 @dataclass(frozen=True)
 class StateDir:
     root: Path
+    from_env: bool = False  # named by BULK_HOME (said so in errors)
 
     @property
     def ledger(self) -> Path:
@@ -39,9 +45,59 @@ class StateDir:
     def backups(self) -> Path:
         return self.root / "backups"
 
-    def ensure(self) -> StateDir:
-        self.root.mkdir(parents=True, exist_ok=True)
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    def _refuse(self, problem: str) -> ConfigError:
+        named = f"{self.root} ({HOME_ENV})" if self.from_env else str(self.root)
+        fix = (
+            f"set {HOME_ENV} to a folder you can write"
+            if self.from_env
+            else (f"run bulk in a folder you can write, or set {HOME_ENV} to one")
+        )
+        return ConfigError(f"the state folder {named} {problem}; {fix}")
+
+    def check(self) -> StateDir:
+        """Refuse a state folder that is a file (read-only commands need no more)."""
+        if self.root.exists() and not self.root.is_dir():
+            raise self._refuse("is a file, not a folder")
         return self
+
+    def ensure(self) -> StateDir:
+        """Create the folder when missing and prove it can be written, or refuse in one line."""
+        self.check()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            # Root and some file systems ignore permission bits: only a real write tells.
+            with tempfile.TemporaryFile(dir=self.root):
+                pass
+        except FileExistsError:
+            raise self._refuse("is a file, not a folder") from None
+        except OSError as e:
+            raise self._refuse(f"cannot be written ({e.strerror or e})") from None
+        return self
+
+
+def state_dir(env: Mapping[str, str]) -> StateDir:
+    """BULK_HOME, else .bulk/ in the current folder."""
+    home = env.get(HOME_ENV, "")
+    return StateDir(Path(home).expanduser() if home else Path(DEFAULT_HOME), from_env=bool(home))
+
+
+def write_crash_log(state: StateDir, text: str, moment: datetime) -> Path:
+    """Keep an unexpected error's traceback in the state folder's logs/ (else the system's
+    temporary folder) and return the file's path."""
+    name = f"crash-{moment.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    for folder in (state.logs, Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / name
+            path.write_text(text, encoding="utf-8")
+        except OSError:
+            continue
+        return path
+    raise OSError("no folder to write a crash log to")
 
 
 @contextlib.contextmanager

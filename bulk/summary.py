@@ -170,7 +170,7 @@ def _pct(rate: float) -> str:
 def status_line(doc: Document) -> str:
     counts = doc["rows"]["by_status"]
     if not counts:
-        return "no order rows found below the header"
+        return "none yet (add orders below the header, then run this again)"
     return ", ".join(f"{n} {status}" for status, n in counts.items())
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import freezegun
 import pytest
 from freezegun import freeze_time
 from freezegun.api import FrozenDateTimeFactory
@@ -18,10 +19,24 @@ from sp_api.base import Marketplaces
 from bulk.amazon.clients import SANDBOX_CREDENTIALS, Clients, connect
 from bulk.sandbox import Sandbox, start_sandbox
 
+# pytest's own clock keeps real time under freeze_time, so `--durations` and the per-test
+# timeout measure what really happened.
+freezegun.configure(extend_ignore_list=["_pytest.timing"])
+
 DATA = Path(__file__).parent / "data"
 SANDBOX_NOW = "2026-03-02T15:00:00+00:00"  # a Monday afternoon, UTC
 US = "ATVPDKIKX0DER"
 FEED_CONTENT_TYPE = "text/xml; charset=UTF-8"
+
+
+@pytest.fixture(autouse=True)
+def no_outside_config(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No test reads the machine's configuration: BULK_CONFIG is unset and the user's config
+    folder is an empty one of the test's own."""
+    monkeypatch.delenv("BULK_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
 
 
 @pytest.fixture

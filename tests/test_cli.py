@@ -213,7 +213,7 @@ def test_new_then_check_an_empty_sheet(workdir: Path) -> None:
     assert bulk("new", "mine.xlsx").exit_code == 0
     result = bulk("check", "mine.xlsx")
     assert result.exit_code == 0
-    assert "no order rows" in result.output
+    assert "rows: none yet (add orders below the header" in result.output
 
 
 def test_every_command_has_help() -> None:
@@ -245,14 +245,15 @@ def test_a_feed_stuck_in_the_queue_leaves_rows_submitted(workdir: Path) -> None:
     book = json.loads(book_path.read_text(encoding="utf-8"))
     book["feed_polls"] = 30
     book_path.write_text(json.dumps(book), encoding="utf-8")
-    (workdir / "bulk.toml").write_text("[policy]\nfeed_wait_minutes = 5\n", encoding="utf-8")
+    sandbox = '[sandbox]\norders = "samples/marketplace.json"\n'
+    (workdir / "bulk.toml").write_text(sandbox + "[policy]\nfeed_wait_minutes = 5\n")
     result = bulk("submit", "samples/orders.xlsx", "--yes")
     assert result.exit_code == 1
     rows = sheet_rows(workdir / "samples" / "orders.xlsx")
     assert rows[2]["Status"] == "SUBMITTED"
     assert "still processing" in rows[2]["Result"]
     # A later `bulk status`, willing to wait longer, collects them; nothing is sent again.
-    (workdir / "bulk.toml").write_text("[policy]\nfeed_wait_minutes = 120\n", encoding="utf-8")
+    (workdir / "bulk.toml").write_text(sandbox + "[policy]\nfeed_wait_minutes = 120\n")
     later = bulk("status", "samples/orders.xlsx")
     assert later.exit_code == 1
     rows = sheet_rows(workdir / "samples" / "orders.xlsx")

@@ -118,6 +118,7 @@ def test_many_orders_are_looked_up_with_one_report(workdir: Path) -> None:
 
 
 def test_a_broken_template_stops_the_run_before_anything_is_sent(workdir: Path) -> None:
+    (workdir / "bulk.toml").write_text('[messages]\ntemplates = "templates"\n')
     broken = workdir / "templates" / "en_US" / "cancel" / "NoInventory.j2"
     broken.write_text("Hello {{ order_number }}", encoding="utf-8")
     result = bulk("submit", "samples/orders.xlsx", "--yes")

@@ -41,6 +41,7 @@ def faulty_workdir(
         faults={"rate": 0.3, "kinds": list(kinds), "seed": seed},
     )
     book_path.write_text(json.dumps(book), encoding="utf-8")
+    (tmp_path / "bulk.toml").write_text('[sandbox]\norders = "samples/marketplace.json"\n')
     return tmp_path
 
 

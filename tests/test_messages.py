@@ -13,6 +13,7 @@ from bulk.config import DEFAULT_REASONS
 from bulk.errors import TemplateError
 from bulk.messages import (
     Templates,
+    export_templates,
     lint_message,
     load_templates,
     render_message,
@@ -223,7 +224,7 @@ def test_language_prefers_country_of_same_name(folder: Path) -> None:
     assert templates.locale_for("de_LI") == "de_DE"
     assert templates.locale_for("de_CH") == "de_CH"
     shutil.rmtree(folder / "de_DE")
-    assert load_templates(folder).locale_for("de_LI") == "de_AT"
+    assert load_templates(folder, shipped=False).locale_for("de_LI") == "de_AT"
 
 
 def test_bare_language_folder_wins(folder: Path) -> None:
@@ -386,20 +387,38 @@ def test_error_at_render_names_template_and_line(folder: Path) -> None:
 
 
 def test_missing_folder(tmp_path: Path) -> None:
-    with pytest.raises(TemplateError, match=r"does not exist; copy the templates/ folder"):
-        load_templates(tmp_path / "nowhere")
+    nowhere = tmp_path / "nowhere"
+    with pytest.raises(TemplateError, match=rf"does not exist; `bulk templates export {nowhere}`"):
+        load_templates(nowhere)
 
 
-def test_missing_default_locale(folder: Path) -> None:
-    with pytest.raises(TemplateError, match=r"no folder for the default locale 'nl_NL'.*de_DE"):
+def test_missing_default_locale_names_the_folder_to_add(folder: Path) -> None:
+    with pytest.raises(TemplateError) as e:
         load_templates(folder, "nl_NL")
+    assert "no templates for the default locale 'nl_NL' (locales found: de_DE, en_GB" in str(
+        e.value
+    )
+    assert f"add {folder / 'nl_NL'}/" in str(e.value)
+
+
+def test_missing_default_locale_without_a_folder_says_how_to_make_one() -> None:
+    with pytest.raises(TemplateError) as e:
+        load_templates(None, "tlh_US")
+    assert "add templates/tlh_US/ to a templates folder of your own" in str(e.value)
+    assert "`bulk templates export my-templates`" in str(e.value)
+
+
+def test_a_default_locale_that_is_no_locale_name_says_how_to_write_one() -> None:
+    with pytest.raises(TemplateError, match=r"'klingon' is not a locale name; write it as"):
+        load_templates(None, "klingon")
 
 
 def test_missing_support_case_in_default_locale(folder: Path) -> None:
     (folder / "de_DE" / "support_case.j2").unlink()
-    load_templates(folder)  # de_DE is not the default: its cases are never written
+    load_templates(folder, shipped=False)  # de_DE is not the default: its cases are never written
     with pytest.raises(TemplateError, match=r"support_case\.j2 is missing"):
-        load_templates(folder, "de_DE")
+        load_templates(folder, "de_DE", shipped=False)
+    load_templates(folder, "de_DE")  # the shipped one fills the gap
 
 
 def test_misspelled_reason_file(folder: Path) -> None:
@@ -416,10 +435,10 @@ def test_misspelled_remedy_file(folder: Path) -> None:
 
 def test_locale_must_answer_every_reason(folder: Path) -> None:
     (folder / "de_DE" / "cancel" / "default.j2").unlink()
-    load_templates(folder)  # every reason still has its own file
+    load_templates(folder, shipped=False)  # every reason still has its own file
     (folder / "de_DE" / "cancel" / "CustomerReturn.j2").unlink()
     with pytest.raises(TemplateError, match=r"no template for reason 'CustomerReturn'"):
-        load_templates(folder)
+        load_templates(folder, shipped=False)
 
 
 def test_misnamed_locale_folder(folder: Path) -> None:
@@ -433,7 +452,7 @@ def test_fallback_chain(folder: Path) -> None:
     (cancel / "NoInventory.Replacement.j2").write_text("specific {{ remedy }}")
     (cancel / "default.None.j2").write_text("default-none")
     (cancel / "CustomerReturn.j2").unlink()
-    templates = load_templates(folder)
+    templates = load_templates(folder, shipped=False)
     render = render_message
     order = make_order()
     assert render(templates, make_request(remedy=Remedy.REPLACEMENT), order, "A") == (
@@ -572,3 +591,74 @@ def test_long_item_list_is_flagged(shipped: Templates) -> None:
     text = render_message(shipped, make_request(), order, "Acme Home")
     assert len(text) > 2000
     assert lint_message(text)[0].startswith(f"message is {len(text)} characters")
+
+
+# --- the shipped set and an override folder ---------------------------------------------------
+
+
+def test_the_shipped_templates_load_with_no_folder() -> None:
+    templates = load_templates()
+    assert templates.locales == tuple(sorted(LOCALES))
+    assert templates.override is None
+    text = render_message(templates, make_request(), make_order(), "Acme Home")
+    assert text == render_message(shipped_with("en_US"), make_request(), make_order(), "Acme Home")
+
+
+def test_one_file_in_the_override_folder_wins_and_the_rest_comes_from_bulk(tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    (mine / "en_US" / "cancel").mkdir(parents=True)
+    (mine / "en_US" / "cancel" / "NoInventory.j2").write_text("Ours: {{ order_id }}\n")
+    templates = load_templates(mine)
+    order = make_order()
+    assert render_message(templates, make_request(), order, "A") == f"Ours: {ORDER_ID}"
+    returned = render_message(templates, make_request("CustomerReturn"), order, "A")
+    assert returned == render_message(
+        shipped_with("en_US"), make_request("CustomerReturn"), order, "A"
+    )
+    assert templates.locale_for("de_DE") == "de_DE"  # the shipped German set is still there
+    assert templates.path_of("en_US", "cancel/NoInventory.j2") == str(
+        mine / "en_US" / "cancel" / "NoInventory.j2"
+    )
+
+
+def test_an_override_folder_may_add_a_locale(tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    (mine / "nl_NL" / "cancel").mkdir(parents=True)
+    (mine / "nl_NL" / "cancel" / "default.j2").write_text("Goedendag, {{ order_id }}\n")
+    templates = load_templates(mine)
+    assert templates.locales == tuple(sorted([*LOCALES, "nl_NL"]))
+    text = render_message(templates, make_request(), make_order("nl_BE"), "A")
+    assert text == f"Goedendag, {ORDER_ID}"
+
+
+def test_a_broken_override_file_is_named_by_its_path(tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    (mine / "en_US" / "cancel").mkdir(parents=True)
+    (mine / "en_US" / "cancel" / "NoInventory.j2").write_text("{{ order_number }}")
+    with pytest.raises(TemplateError) as e:
+        load_templates(mine)
+    assert str(e.value).startswith(f"{mine / 'en_US' / 'cancel' / 'NoInventory.j2'} line 1:")
+
+
+def test_export_copies_the_shipped_set_and_never_overwrites(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    written = export_templates(out)
+    shipped = sorted(
+        p.relative_to(SHIPPED)
+        for p in SHIPPED.rglob("*")
+        if p.is_file() and p.name != "__init__.py" and "__pycache__" not in p.parts
+    )
+    assert sorted(p.relative_to(out) for p in written) == shipped
+    assert all((out / f).read_bytes() == (SHIPPED / f).read_bytes() for f in shipped)
+    load_templates(out, shipped=False)  # a whole set on its own
+    edited = out / "en_US" / "cancel" / "NoInventory.j2"
+    edited.write_text("edited {{ order_id }}")
+    with pytest.raises(TemplateError, match=r"already holds .* and \d+ more; nothing was copied"):
+        export_templates(out)
+    assert edited.read_text() == "edited {{ order_id }}"
+
+
+def test_export_into_a_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(TemplateError, match="is a file"):
+        export_templates(tmp_path / "file")

@@ -14,6 +14,7 @@ from bulk.amazon.throttle import RateLimiter
 from bulk.config import Config
 from bulk.errors import ConfigError
 from bulk.masking import remember_secret
+from bulk.resources import demo_book
 from bulk.state import StateDir
 
 _CREDENTIAL_VARS = ("LWA_APP_ID", "LWA_CLIENT_SECRET", "SP_API_REFRESH_TOKEN")
@@ -25,24 +26,32 @@ class Target:
     description: str  # the first line every command prints
 
 
-def sandbox_orders(config: Config, env: Mapping[str, str]) -> Path:
+@contextlib.contextmanager
+def sandbox_orders(config: Config, env: Mapping[str, str]) -> Iterator[Path]:
+    """The sandbox's order book: BULK_SANDBOX_ORDERS, else [sandbox] orders, else the demo book
+    shipped in the package."""
     override = env.get("BULK_SANDBOX_ORDERS")
+    if not override and not config.sandbox.orders:
+        with demo_book() as path:
+            yield path
+        return
     path = Path(override).expanduser() if override else config.resolve(config.sandbox.orders)
     if not path.is_file():
+        where = "BULK_SANDBOX_ORDERS" if override else "[sandbox] orders"
         raise ConfigError(
-            f"the sandbox order book {path} does not exist; set [sandbox] orders in bulk.toml "
-            "or BULK_SANDBOX_ORDERS to a marketplace JSON file (see samples/marketplace.json)"
+            f"the sandbox order book {path} ({where}) does not exist; point it at a marketplace "
+            "JSON file, or leave it unset to use the demo book that comes with bulk"
         )
-    return path
+    yield path
 
 
 def describe_target(config: Config, env: Mapping[str, str]) -> Target:
     a = config.amazon
     if a.target == "sandbox":
         orders = env.get("BULK_SANDBOX_ORDERS") or config.sandbox.orders
+        book = orders or "the demo order book that comes with bulk"
         return Target(
-            "sandbox",
-            f"target: sandbox (local marketplace from {orders}; nothing reaches Amazon)",
+            "sandbox", f"target: sandbox (local marketplace from {book}; nothing reaches Amazon)"
         )
     endpoint = env.get("BULK_SP_API_ENDPOINT")
     where = f" via {endpoint}" if endpoint else ""
@@ -122,8 +131,10 @@ def open_marketplace(
     if config.amazon.target == "sandbox":
         from bulk.sandbox import start_sandbox
 
-        orders = sandbox_orders(config, env)
-        with start_sandbox(orders, state.ensure().sandbox) as sandbox:
+        with (
+            sandbox_orders(config, env) as orders,
+            start_sandbox(orders, state.ensure().sandbox) as sandbox,
+        ):
             clients = connect(sandbox.url, sandbox.url, dict(SANDBOX_CREDENTIALS), mp_id)
             # The sandbox enforces its own limits (in fast time); waiting here would only slow it.
             yield Marketplace(

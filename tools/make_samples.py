@@ -1,7 +1,7 @@
 """Write samples/orders.xlsx and samples/orders.csv: one row for every outcome bulk can give.
 
-Run from the repository root: `python samples/make_samples.py`. The orders are those of
-samples/marketplace.json, the sandbox's order book.
+Run from the repository root: `python tools/make_samples.py`. The orders are those of
+samples/marketplace.json, the sandbox's demo order book (shipped inside the package).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from bulk.config import Config
 from bulk.new import create_order_sheet
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent.parent / "samples"
 
 # Order ID, Reason, Details, Items, Remedy, Notify — and what the sandbox makes of it.
 ROWS: list[tuple[str, str, str, str, str, str]] = [
