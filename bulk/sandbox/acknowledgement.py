@@ -8,8 +8,8 @@ from __future__ import annotations
 # reports, the others below are the sandbox's own, just as opaque.
 import functools
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -119,8 +119,14 @@ def process(
     transaction_id: str,
     book: Book,
     cancelled: Callable[[str], set[str]],
+    marketplace_ids: Collection[str] | None = None,
 ) -> Processing:
-    """Validate and apply an acknowledgement feed; `cancelled` gives the lines already cancelled."""
+    """Validate and apply an acknowledgement feed; `cancelled` gives the lines already cancelled.
+
+    A feed acts only on orders of the marketplaces it was sent for (`marketplace_ids`; None:
+    every marketplace): Amazon looks an order up in the feed's marketplace, so an order of
+    another one is not found there.
+    """
 
     def fatal(code: int, description: str) -> Processing:
         result = Result(0, code, description)
@@ -162,11 +168,15 @@ def process(
             ENVELOPE_ERROR,
             f"A {FEED_TYPE} feed must hold OrderAcknowledgement messages, not {message_type}.",
         )
-    return _apply(root, transaction_id, book, cancelled)
+    return _apply(root, transaction_id, book, cancelled, marketplace_ids)
 
 
 def _apply(
-    root: etree._Element, transaction_id: str, book: Book, cancelled: Callable[[str], set[str]]
+    root: etree._Element,
+    transaction_id: str,
+    book: Book,
+    cancelled: Callable[[str], set[str]],
+    marketplace_ids: Collection[str] | None,
 ) -> Processing:
     done: dict[str, set[str]] = {}  # lines cancelled by earlier messages of this feed
     seen: set[int] = set()
@@ -193,8 +203,27 @@ def _apply(
             continue
         seen.add(message_id)
         order = book.order(order_id)
+        elsewhere = (
+            order is not None
+            and marketplace_ids is not None
+            and order.marketplace_id not in marketplace_ids
+        )
         already = cancelled(order_id) | done.get(order_id, set())
-        outcome = _decide(message_id, order_id, order, status_code, items, already, book.seller_id)
+        outcome = _decide(
+            message_id,
+            order_id,
+            None if elsewhere else order,
+            status_code,
+            items,
+            already,
+            book.seller_id,
+        )
+        if elsewhere and order is not None:
+            outcome = replace(
+                outcome,
+                note=f"order {order_id} is in marketplace {order.marketplace_id}; this feed was "
+                f"for {', '.join(marketplace_ids or ())}",
+            )
         outcomes.append(outcome)
         if outcome.outcome == "cancelled":
             for item_id, reason in dict(items).items():

@@ -88,10 +88,10 @@ def create_feed(market: Marketplace, request: Request) -> Reply:
     ):
         raise invalid_input("marketplaceIds must list 1 to 25 marketplace ids.")
     for marketplace_id in marketplaces:
-        if marketplace_id != market.book.marketplace_id:
+        if not market.sells_in(marketplace_id):
             raise invalid_input(
-                f"Invalid marketplaceId {marketplace_id}: the seller sells only in "
-                f"{market.book.marketplace_id}."
+                f"Invalid marketplaceId {marketplace_id}: the seller's marketplaces are in "
+                f"region {market.region}."
             )
     doc_id = body.get("inputFeedDocumentId")
     doc = market.state.documents.get(doc_id) if isinstance(doc_id, str) else None
@@ -151,6 +151,7 @@ def _finish(market: Marketplace, feed: Feed) -> Feed:
         feed.id,
         market.book,
         lambda order_id: set(market.cancelled(order_id)),
+        marketplace_ids=feed.marketplace_ids,
     )
     for order_id, item_id, reason in processing.cancellations:
         order = market.book.order(order_id)

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from bulk import marketplaces
 from bulk.sandbox import clock
 from bulk.sandbox.book import Book
 from bulk.sandbox.limits import Buckets, FaultInjector
@@ -54,6 +55,20 @@ class Marketplace:
 
     def cancelled(self, order_id: str) -> dict[str, Cancellation]:
         return self.state.cancelled(order_id)
+
+    # Marketplaces ----------------------------------------------------------------
+
+    @property
+    def region(self) -> str:
+        """The SP-API region of the seller's account: the book's marketplace's."""
+        home = marketplaces.by_id(self.book.marketplace_id)
+        assert home is not None  # checked when the book was loaded
+        return str(home.region)
+
+    def sells_in(self, marketplace_id: str) -> bool:
+        """Whether the seller's account covers `marketplace_id`: any marketplace of its region."""
+        found = marketplaces.by_id(marketplace_id)
+        return found is not None and found.region == self.region
 
     # Documents -------------------------------------------------------------------
 

@@ -56,20 +56,23 @@ def _order(market: Marketplace, request: Request) -> BookOrder:
         raise invalid_input("marketplaceIds is required.")
     if len(marketplaces) > 1:
         raise invalid_input("marketplaceIds can hold only one marketplace.")
-    if marketplaces[0] != market.book.marketplace_id:
+    if not market.sells_in(marketplaces[0]):
         raise invalid_input(f"Invalid marketplaceId {marketplaces[0]}.")
     if not ORDER_ID_RE.match(order_id):
         raise invalid_input(f"Invalid amazonOrderId: {order_id}.")
     order = market.book.order(order_id)
     if order is None:
         raise not_found(f"Order {order_id} was not found.")
+    if order.marketplace_id != marketplaces[0]:
+        # Messages go through the marketplace the order was placed in.
+        raise invalid_input(f"Invalid marketplaceId {marketplaces[0]} for order {order_id}.")
     return order
 
 
 def get_actions(market: Marketplace, request: Request) -> Reply:
     """GET /messaging/v1/orders/{amazonOrderId}: the kinds the book allows for this order."""
     order = _order(market, request)
-    query = f"?marketplaceIds={market.book.marketplace_id}"
+    query = f"?marketplaceIds={order.marketplace_id}"
     base = f"/messaging/v1/orders/{order.id}"
     actions = [{"href": f"{base}/messages/{kind}{query}", "name": kind} for kind in order.messaging]
     embedded = [

@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from bulk import marketplaces
 from bulk.models import ORDER_ID_RE
 from bulk.sandbox import clock
 from bulk.sandbox.book import BookItem, BookOrder
@@ -289,14 +288,11 @@ def _marketplaces(market: Marketplace, request: Request) -> tuple[str, ...]:
             f"marketplaceIds can hold at most {MAX_MARKETPLACES} marketplace ids, not {len(given)}."
         )
     ids = tuple(dict.fromkeys(given))
-    home = marketplaces.by_id(market.book.marketplace_id)
-    assert home is not None  # checked when the book was loaded
     for marketplace_id in ids:
-        found = marketplaces.by_id(marketplace_id)
-        if found is None or found.region != home.region:
+        if not market.sells_in(marketplace_id):
             raise invalid_input(
                 f"Invalid marketplaceId {marketplace_id}.",
-                f"This seller's marketplaces are in region {home.region}.",
+                f"This seller's marketplaces are in region {market.region}.",
             )
     return ids
 

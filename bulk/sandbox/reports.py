@@ -5,6 +5,7 @@ from __future__ import annotations
 # Shapes follow Amazon's reports_2021-06-30.json (amzn/selling-partner-api-models); a report
 # finishes after the book's `report_polls` getReport calls and is built at that moment.
 import json
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -78,6 +79,12 @@ def create_report(market: Marketplace, request: Request) -> Reply:
         or not all(isinstance(m, str) for m in marketplaces)
     ):
         raise invalid_input("marketplaceIds is required.")
+    for marketplace_id in marketplaces:
+        if not market.sells_in(marketplace_id):
+            raise invalid_input(
+                f"Invalid marketplaceId {marketplace_id}: the seller's marketplaces are in "
+                f"region {market.region}."
+            )
     now = clock.now()
     bounds: dict[str, str] = {}
     for name in ("dataStartTime", "dataEndTime"):
@@ -133,7 +140,7 @@ def get_report(market: Marketplace, request: Request) -> Reply:
         if status != "IN_QUEUE" and not report.started:
             report = replace(report, started=now)
         if status == "DONE":
-            content, content_type = _content(market, report.report_type)
+            content, content_type = _content(market, report)
             doc = market.new_document("report", content_type, content, market.book.compress_reports)
             report = replace(report, ended=now, document_id=doc.id)
         market.state.reports[report.id] = report
@@ -151,12 +158,13 @@ def get_report_document(market: Marketplace, request: Request) -> Reply:
     return json_reply(data)
 
 
-def _content(market: Marketplace, report_type: str) -> tuple[bytes, str]:
+def _content(market: Marketplace, report: Report) -> tuple[bytes, str]:
     now = clock.now()
-    if report_type == PERFORMANCE:
+    if report.report_type == PERFORMANCE:
         text = json.dumps(performance_report(market, now), indent=2)
         return text.encode("utf-8"), "application/json; charset=UTF-8"
-    return unshipped_report(market, now).encode("utf-8"), "text/plain; charset=UTF-8"
+    text = unshipped_report(market, now, report.marketplace_ids)
+    return text.encode("utf-8"), "text/plain; charset=UTF-8"
 
 
 # Seller performance -----------------------------------------------------------------
@@ -344,13 +352,18 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
-def unshipped_report(market: Marketplace, now: datetime) -> str:
+def unshipped_report(
+    market: Marketplace, now: datetime, marketplace_ids: Collection[str] | None = None
+) -> str:
     """GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING: tab-separated, one line per line left to ship.
 
-    Merchant-fulfilled Unshipped and PartiallyShipped orders only; buyer details are placeholders.
+    Merchant-fulfilled Unshipped and PartiallyShipped orders of the report's marketplaces (None:
+    every one) only; buyer details are placeholders.
     """
     lines = ["\t".join(UNSHIPPED_COLUMNS)]
     for order in market.book.orders:
+        if marketplace_ids is not None and order.marketplace_id not in marketplace_ids:
+            continue
         cancelled = market.cancelled(order.id)
         if order.channel != "MFN" or order.status_with(cancelled) not in (
             "Unshipped",
@@ -358,7 +371,7 @@ def unshipped_report(market: Marketplace, now: datetime) -> str:
         ):
             continue
         promise = order.purchased + timedelta(days=2)
-        city, state, postal, ship_country = ship_to(order, market.book.marketplace_id)
+        city, state, postal, ship_country = ship_to(order, order.marketplace_id)
         buyer = buyer_alias(order)
         for item in order.items:
             if item.id in cancelled or item.qty - item.shipped <= 0:
