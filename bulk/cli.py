@@ -207,17 +207,20 @@ def _state() -> StateDir:
 @contextlib.contextmanager
 def _context(config_path: Path | None, verbose: bool) -> Iterator[tuple[Context, StateDir]]:
     """Config, state folder, lock, ledger, templates and the marketplace, opened for one run."""
-    from bulk.amazon.session import describe_target, open_marketplace
     from bulk.config import load_from
     from bulk.ledger import Ledger
     from bulk.messages import load_templates
     from bulk.run import Context
     from bulk.state import run_lock
+    from bulk.targets import describe_target, open_marketplace
 
     env = dict(os.environ)
     source = _source(config_path)
     config = load_from(source)
-    say(describe_target(config, env).description)
+    target = describe_target(config, env)
+    say(target.description)
+    for warning in target.warnings:
+        note(f"warning: {warning}")
     if verbose:
         say(source.describe())
     override = config.messages.templates
@@ -462,8 +465,8 @@ def sandbox(
     config: ConfigOption = None,
 ) -> None:
     """Run the local marketplace in the foreground (Ctrl-C stops it)."""
-    from bulk.amazon.session import sandbox_orders
     from bulk.sandbox import serve
+    from bulk.targets import sandbox_orders
 
     g = _globals(ctx)
     cfg = _load(config or g.config, g.verbose)

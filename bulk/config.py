@@ -45,15 +45,34 @@ MARKETPLACE_IDS: dict[str, str] = {code: m.marketplace_id for code, m in _mp.BY_
 MARKETPLACE_IDS["GB"] = MARKETPLACE_IDS["UK"]
 
 
+# Orders API versions bulk can read orders with; Amazon removes v0 on 2027-03-27.
+ORDERS_APIS = ("2026-01-01", "v0")
+V0_REMOVAL = "2027-03-27"
+
+
 @dataclass(frozen=True)
 class AmazonConfig:
     target: str = "sandbox"  # "sandbox" or "production"
-    marketplace: str = "US"
+    marketplace: str = ""  # the older single-marketplace key; "US" when neither is set
     seller_id: str = "A1SANDBOXSELLER"
+    # The marketplaces of one region this account sells in, the first being the main one.
+    marketplaces: tuple[str, ...] = ()
+    orders_api: str = "v0"
+
+    @property
+    def marketplace_codes(self) -> tuple[str, ...]:
+        if self.marketplaces:
+            return self.marketplaces
+        return (self.marketplace or "US",)
+
+    @property
+    def marketplace_ids(self) -> tuple[str, ...]:
+        return tuple(MARKETPLACE_IDS[code] for code in self.marketplace_codes)
 
     @property
     def marketplace_id(self) -> str:
-        return MARKETPLACE_IDS[self.marketplace]
+        """The main marketplace (the first)."""
+        return self.marketplace_ids[0]
 
 
 @dataclass(frozen=True)
@@ -134,6 +153,13 @@ def _section(name: str, cls: type, raw: Any, where: str) -> Any:
                 f"{where}: unknown setting '{key}' in [{name}]; {_hint(key, list(known))}"
             )
         expected = type(getattr(defaults, key))
+        if expected is tuple:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(
+                    f"{where}: [{name}] {key} must be a list of strings, not {value!r}"
+                )
+            values[key] = tuple(value)
+            continue
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
@@ -186,10 +212,11 @@ def _validate(config: Config, where: str) -> None:
             f"{where}: [amazon] seller_id is empty; set it to your Merchant Token from Seller "
             "Central (Settings > Account Info > Your Merchant Token)"
         )
-    if config.amazon.marketplace not in MARKETPLACE_IDS:
+    _validate_marketplaces(config.amazon, where)
+    if config.amazon.orders_api not in ORDERS_APIS:
         raise ConfigError(
-            f"{where}: [amazon] marketplace {config.amazon.marketplace!r} is unknown; "
-            f"{_hint(config.amazon.marketplace, list(MARKETPLACE_IDS), 'marketplaces')}"
+            f'{where}: [amazon] orders_api must be "2026-01-01" or "v0" (until Amazon '
+            f"removes v0 on {V0_REMOVAL}), not {config.amazon.orders_api!r}"
         )
     p = config.policy
     if not 0 < p.target_rate < 0.025:
@@ -217,6 +244,31 @@ def _validate(config: Config, where: str) -> None:
         )
     if p.report_threshold < 0:
         raise ConfigError(f"{where}: [policy] report_threshold must not be negative")
+
+
+def _validate_marketplaces(amazon: AmazonConfig, where: str) -> None:
+    if amazon.marketplaces and amazon.marketplace:
+        raise ConfigError(
+            f"{where}: [amazon] has both marketplace and marketplaces; keep marketplaces = "
+            f'["{amazon.marketplace}", ...] only'
+        )
+    key = "marketplaces" if amazon.marketplaces else "marketplace"
+    for code in amazon.marketplace_codes:
+        if code not in MARKETPLACE_IDS:
+            raise ConfigError(
+                f"{where}: [amazon] {key} {code!r} is unknown; "
+                f"{_hint(code, list(MARKETPLACE_IDS), 'marketplaces')}"
+            )
+    codes = amazon.marketplace_codes
+    if len(set(amazon.marketplace_ids)) != len(codes):
+        raise ConfigError(f"{where}: [amazon] marketplaces names a marketplace twice: {codes}")
+    regions = {_mp.BY_ID[m].region for m in amazon.marketplace_ids}
+    if len(regions) > 1:
+        listing = ", ".join(f"{c} ({_mp.BY_ID[MARKETPLACE_IDS[c]].region})" for c in codes)
+        raise ConfigError(
+            f"{where}: [amazon] marketplaces must all be in one region (one account, one "
+            f"endpoint), not {listing}; use one bulk.toml per region"
+        )
 
 
 def parse_config(data: Mapping[str, Any], path: Path | None = None) -> Config:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bulk import listings, policy
-from bulk.amazon.marketplace import Marketplace
+from bulk.amazon.protocol import Marketplace
 from bulk.config import Config
 from bulk.ledger import Ledger
 from bulk.messages import Templates

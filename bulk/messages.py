@@ -303,7 +303,9 @@ def _context(
     items, whole_order = _items(request, order)
     return {
         "order_id": request.order_id,
-        "purchase_date": _format_date(order.purchased.date(), locale) if order else "",
+        "purchase_date": _format_date(order.purchased.date(), locale)
+        if order and order.purchased
+        else "",
         "items": items,
         "whole_order": whole_order,
         "reason": request.reason.label,

@@ -105,14 +105,33 @@ class OrderItem:
     buyer_cancel_reason: str = ""
 
 
+class OrderStatus(StrEnum):
+    """An order's state, whichever API reported it.
+
+    The values are Orders v0 `OrderStatus` names (ordersV0.json, Order.OrderStatus); Orders
+    v2026-01-01 `fulfillment.fulfillmentStatus` maps one to one (orders_2026-01-01.json,
+    FulfillmentStatus), and the unshipped-orders report lists only the two open ones.
+    """
+
+    PENDING_AVAILABILITY = "PendingAvailability"
+    PENDING = "Pending"
+    UNSHIPPED = "Unshipped"
+    PARTIALLY_SHIPPED = "PartiallyShipped"
+    SHIPPED = "Shipped"
+    INVOICE_UNCONFIRMED = "InvoiceUnconfirmed"
+    CANCELED = "Canceled"
+    UNFULFILLABLE = "Unfulfillable"
+
+
 @dataclass(frozen=True)
 class Order:
-    """An order as Amazon reports it (Orders v0 Order plus its items)."""
+    """An order as Amazon reports it, with its items: one model whatever API answered."""
 
     order_id: str
-    status: str  # Orders v0 OrderStatus: Pending, Unshipped, PartiallyShipped, Shipped, Canceled...
-    channel: str  # FulfillmentChannel: MFN or AFN
-    purchased: datetime  # timezone-aware
+    status: str  # an OrderStatus value (a str, so an unknown status Amazon adds still reads)
+    channel: str  # FulfillmentChannel: MFN (seller-fulfilled) or AFN (Amazon-fulfilled)
+    # Timezone-aware; None when Amazon gave no purchase date, so the order's age is unknown.
+    purchased: datetime | None
     marketplace_id: str = ""
     items: tuple[OrderItem, ...] = ()
     locale: str = ""  # buyer's locale where known (Messaging getAttributes), e.g. en_US

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from bulk.amazon.marketplace import UncertainError
+from bulk.amazon.protocol import UncertainError
 from bulk.context import Context, RowOutcome, stamp
 from bulk.errors import AmazonError
 from bulk.messages import lint_message, render_message
@@ -28,8 +28,9 @@ def send_messages(ctx: Context, outcomes: Sequence[RowOutcome]) -> None:
         if not request.notify:
             o.values["Message Status"] = "not requested (Notify is No)"
             continue
+        market = _marketplace_of(ctx, o)
         try:
-            actions = ctx.marketplace.message_actions(o.order_id)
+            actions = ctx.marketplace.message_actions(o.order_id, market)
         except AmazonError as e:
             o.values["Message Status"] = f"failed: {e}"
             continue
@@ -38,7 +39,7 @@ def send_messages(ctx: Context, outcomes: Sequence[RowOutcome]) -> None:
             ctx.ledger.finish_message(o.order_id, MESSAGE_KIND, "not_allowed", "", ctx.now())
             o.values["Message Status"] = "not allowed by Amazon for this order"
             continue
-        locale = ctx.marketplace.buyer_locale(o.order_id)
+        locale = ctx.marketplace.buyer_locale(o.order_id, market)
         order = o.order
         if order is not None and locale:
             order = replace(order, locale=locale)
@@ -52,7 +53,7 @@ def send_messages(ctx: Context, outcomes: Sequence[RowOutcome]) -> None:
             continue
         crash_point("before-message")
         try:
-            ctx.marketplace.send_unexpected_problem(o.order_id, text)
+            ctx.marketplace.send_unexpected_problem(o.order_id, market, text)
         except UncertainError as e:
             # It may have reached the buyer: never send it again.
             ctx.ledger.finish_message(o.order_id, MESSAGE_KIND, "uncertain", str(e), ctx.now())
@@ -64,6 +65,19 @@ def send_messages(ctx: Context, outcomes: Sequence[RowOutcome]) -> None:
             continue
         ctx.ledger.finish_message(o.order_id, MESSAGE_KIND, "sent", "", ctx.now())
         o.values["Message Status"] = f"sent {stamp(ctx.now())}"
+
+
+def _marketplace_of(ctx: Context, o: RowOutcome) -> str:
+    """The marketplace the order was placed in: its message goes there (Messaging API)."""
+    ids = ctx.marketplace.marketplace_ids
+    if o.order is None and len(ids) > 1:
+        # A row finished from the ledger carries no order: read it to learn where it lives.
+        found = ctx.marketplace.get_orders([o.order_id], ctx.now()).get(o.order_id)
+        if found is not None:
+            o.order = found
+    if o.order is not None and o.order.marketplace_id:
+        return o.order.marketplace_id
+    return ids[0]
 
 
 def message_status(state: str, detail: str, sent_at: datetime | None) -> str:

@@ -189,6 +189,16 @@ def decide(
             counts_toward_rate=counts,
         )
 
+    if order.purchased is None:
+        # Unknown age must not pass the time window as if the order were new.
+        return Decision(
+            Status.HELD,
+            "Amazon gave no purchase date for this order, so its age is unknown; check it in "
+            "Seller Central and decide by hand",
+            items=lines,
+            counts_toward_rate=counts,
+            warnings=warnings,
+        )
     age = _utc(now) - _utc(order.purchased)
     if age > timedelta(hours=config.window_hours):
         late = f"purchased {_age_text(age)} ago, outside the {config.window_hours:g}-hour window"
@@ -542,7 +552,7 @@ def _why_replanned(promised: date, figures: AccountFigures, config: PolicyConfig
 
 
 def _purchased(order: Order | None, now: datetime) -> datetime:
-    return _utc(order.purchased if order is not None else now)
+    return _utc(order.purchased if order is not None and order.purchased else now)
 
 
 def _why_deferred(

@@ -22,7 +22,7 @@ from bulk.rows import ParsedRow, parse_rows
 from bulk.sheets.base import RowUpdate, Sheet
 from bulk.sheets.header import find_header
 from bulk.state import crash_point
-from bulk.submission import collect, feed_messages, resume, send_feed
+from bulk.submission import by_marketplace, collect, feed_messages, resume, send_feed
 
 # Re-exported for callers that build a run themselves.
 __all__ = [
@@ -38,11 +38,6 @@ __all__ = [
 ]
 
 # Evaluation -------------------------------------------------------------------------
-
-
-def _needs_items(order: Order) -> bool:
-    # Items are fetched only for orders bulk may send (one getOrderItems call each).
-    return order.status in ("Unshipped", "PartiallyShipped") and order.channel == "MFN"
 
 
 def _ledger_state(rows: list[LedgerRow], sheet_updated: datetime | None) -> LedgerRow | None:
@@ -154,13 +149,11 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
     lookup_path = ""
     if fresh:
         ctx.progress(f"looking up {len(fresh)} orders on Amazon")
-        orders, lookup_path = ctx.marketplace.look_up(
-            [r.order_id for _, r in fresh],
-            now,
-            _needs_items,
-            ctx.config.policy.report_threshold,
-            lambda status: ctx.progress(f"unshipped-orders report: {status}"),
-        )
+        # The oldest purchase a row can have under the policy starts the windowed search;
+        # older orders are read one by one.
+        since = now - timedelta(hours=ctx.config.policy.window_hours)
+        found = ctx.marketplace.look_up([r.order_id for _, r in fresh], now, since, ctx.progress)
+        orders, lookup_path = found.orders, found.path
 
     decided: list[tuple[CancelRequest, Order | None, Decision]] = []
     today = now.astimezone(UTC).date()
@@ -169,7 +162,7 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
         deferred = row.status is Status.DEFERRED
         # A row bulk itself deferred is past the time window by the time its day comes: the
         # delay is the budget's doing, so the window does not hold it back.
-        decision = policy.decide(
+        decision = _elsewhere(order, ctx.marketplace.marketplace_ids) or policy.decide(
             request, order, now, ctx.config.policy, opts.allow_late or deferred
         )
         day = row.scheduled_for
@@ -191,18 +184,7 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
     if any(
         d.status in (Status.READY, Status.DEFERRED) and d.counts_toward_rate for _, _, d in decided
     ):
-        figures = ctx.marketplace.account_figures(
-            lambda status: ctx.progress(f"reading the account's cancellation rate: {status}")
-        )
-        sends = [
-            policy.Send(order_id, sent_at, counts)
-            for order_id, sent_at, counts in ctx.ledger.counted_sends(now - timedelta(days=8))
-        ]
-        plans = policy.plan(decided, figures, sends, now, ctx.config.policy)
-        decided = [(r, o, d) for (r, o, _), d in zip(decided, plans, strict=True)]
-        summary = policy.summarize(
-            [d for _, _, d in decided], figures, sends, now, ctx.config.policy
-        )
+        decided, summary = _plan(ctx, decided, now)
 
     decided, at_risk = _listing_risk(ctx, decided, now)
     for request, order, decision in decided:
@@ -220,8 +202,8 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
 
 def _market(ctx: Context, order: Order | None) -> marketplaces.MarketplaceInfo:
     """The marketplace an order belongs to: its own where Amazon says, else the config's."""
-    home = marketplaces.by_code(ctx.config.amazon.marketplace)
-    assert home is not None  # config validation accepts only the table's codes
+    home = marketplaces.by_id(ctx.marketplace.marketplace_ids[0])
+    assert home is not None  # config validation accepts only the table's marketplaces
     return policy.market_of(order, home)
 
 
@@ -241,7 +223,10 @@ def _listing_risk(
             day=decision.scheduled_for or today,
         )
         for request, order, decision in decided
-        if order is not None and decision.status in (Status.READY, Status.DEFERRED)
+        # READY and DEFERRED orders have a purchase date (unknown age is HELD).
+        if order is not None
+        and order.purchased is not None
+        and decision.status in (Status.READY, Status.DEFERRED)
     ]
     if not planned:
         return decided, ()
@@ -262,6 +247,53 @@ def _listing_risk(
         for r, o, d in decided
     ]
     return warned, found.at_risk
+
+
+def _elsewhere(order: Order | None, marketplace_ids: Sequence[str]) -> Decision | None:
+    """A rejection for an order placed in a marketplace the run does not work in."""
+    if order is None or not order.marketplace_id or order.marketplace_id in marketplace_ids:
+        return None
+    found = marketplaces.by_id(order.marketplace_id)
+    where = f"{found.code} ({order.marketplace_id})" if found else order.marketplace_id
+    hint = f'add "{found.code}" to' if found else "check"
+    return Decision(
+        Status.REJECTED,
+        f"the order was placed in marketplace {where}, which bulk.toml does not list; "
+        f"{hint} [amazon] marketplaces, or remove the row",
+    )
+
+
+Decided = list[tuple[CancelRequest, Order | None, Decision]]
+
+
+def _plan(ctx: Context, decided: Decided, now: datetime) -> tuple[Decided, policy.Summary]:
+    """Fit the rows into each marketplace's budget: Amazon measures the rate per marketplace.
+
+    The summary is the main marketplace's (the first in bulk.toml with rows here).
+    """
+    figures = ctx.marketplace.account_figures(ctx.progress)
+    main = ctx.marketplace.marketplace_ids[0]
+    sends = [
+        policy.Send(order_id, sent_at, counts)
+        for order_id, sent_at, counts in ctx.ledger.counted_sends(now - timedelta(days=8))
+    ]
+    groups: dict[str, list[int]] = {}
+    for index, (_, order, _) in enumerate(decided):
+        market = order.marketplace_id if order is not None and order.marketplace_id else main
+        groups.setdefault(market if market in figures else main, []).append(index)
+    planned = list(decided)
+    summary: policy.Summary | None = None
+    for market in (m for m in ctx.marketplace.marketplace_ids if m in groups):
+        indices = groups[market]
+        items = [decided[i] for i in indices]
+        plans = policy.plan(items, figures[market], sends, now, ctx.config.policy)
+        for i, decision in zip(indices, plans, strict=True):
+            request, order, _ = decided[i]
+            planned[i] = (request, order, decision)
+        if summary is None:
+            summary = policy.summarize(plans, figures[market], sends, now, ctx.config.policy)
+    assert summary is not None  # `decided` is not empty, so one group was planned
+    return planned, summary
 
 
 def _outcome(
@@ -321,7 +353,7 @@ def _remember(ctx: Context, ready: Sequence[RowOutcome]) -> None:
             buyer_requested=item.buyer_requested_cancel,
         )
         for o in ready
-        if o.order is not None and o.decision is not None
+        if o.order is not None and o.order.purchased is not None and o.decision is not None
         for item in o.decision.items
     ]
     ctx.ledger.record_order_lines(lines)
@@ -405,10 +437,12 @@ def submit(
         return report
     _remember(ctx, ready)
     by_order = {o.order_id: o for o in ready}
-    for chunk, document in feed_documents(ctx.config.amazon.seller_id, messages):
-        feed_id = send_feed(ctx, sheet, chunk, document, by_order)
-        if feed_id is not None:
-            report.feed_ids.append(feed_id)
+    # One feed per marketplace: a feed is created for the marketplaces it names.
+    for marketplace_id, group in by_marketplace(ready, ctx.marketplace.marketplace_ids[0]):
+        for chunk, document in feed_documents(ctx.config.amazon.seller_id, feed_messages(group)):
+            feed_id = send_feed(ctx, sheet, chunk, document, by_order, marketplace_id)
+            if feed_id is not None:
+                report.feed_ids.append(feed_id)
     collect(ctx, outcomes, wait=opts.wait)
     keep_warnings(ctx, outcomes)
     send_messages(ctx, outcomes)

@@ -6,13 +6,22 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bulk.amazon.feed import FeedMessage, ProcessingReport, sha256
-from bulk.amazon.marketplace import FeedState, UncertainError
+from bulk.amazon.protocol import FeedState, UncertainError
 from bulk.context import Context, RowOutcome
 from bulk.errors import AmazonError
 from bulk.ledger import LedgerRow, PlannedRow, Submission
-from bulk.models import Order, Status
+from bulk.models import Order, OrderStatus, Status
 from bulk.sheets.base import Sheet
 from bulk.state import crash_point
+
+
+def by_marketplace(ready: Sequence[RowOutcome], main: str) -> list[tuple[str, list[RowOutcome]]]:
+    """READY rows grouped by their order's marketplace (the main one when unknown), in order."""
+    groups: dict[str, list[RowOutcome]] = {}
+    for o in ready:
+        market = o.order.marketplace_id if o.order is not None and o.order.marketplace_id else main
+        groups.setdefault(market, []).append(o)
+    return list(groups.items())
 
 
 def feed_messages(ready: Sequence[RowOutcome]) -> list[FeedMessage]:
@@ -36,8 +45,10 @@ def send_feed(
     messages: list[FeedMessage],
     document: bytes,
     rows_by_order: dict[str, RowOutcome],
+    marketplace_id: str,
 ) -> str | None:
-    """Record, upload, create: the ledger knows each step before the next call is made."""
+    """Record, upload, create (for one marketplace): the ledger knows each step before the
+    next call is made."""
     planned = []
     for m in messages:
         o = rows_by_order[m.order_id]
@@ -54,7 +65,7 @@ def send_feed(
     ctx.ledger.record_document(sid, document_id)
     crash_point("after-upload")
     try:
-        feed_id = ctx.marketplace.create_feed(document_id)
+        feed_id = ctx.marketplace.create_feed(document_id, marketplace_id)
     except UncertainError as e:
         ctx.progress(f"{e}; checking Amazon's feed list so that nothing is sent twice")
         _recover_unknown_feed(ctx, ctx.ledger.submission(sid))
@@ -117,12 +128,12 @@ def _recover_unknown_feed(ctx: Context, sub: Submission) -> None:
             )
     # Trust what Amazon says now: orders cancelled are done; the rest go back to the sheet.
     rows = ctx.ledger.rows(sub.id)
-    orders = ctx.marketplace.get_orders([r.order_id for r in rows], ctx.now(), lambda o: False)
+    orders = ctx.marketplace.get_orders([r.order_id for r in rows], ctx.now())
     now = ctx.now()
     recorded: list[tuple[int, str, str]] = []
     for r in rows:
         order = orders.get(r.order_id)
-        if order is not None and (order.status == "Canceled" or _items_closed(ctx, order, r.items)):
+        if order is not None and (order.status == "Canceled" or _items_closed(order, r.items)):
             recorded.append((r.message_id, "cancelled", "Amazon shows it cancelled"))
         else:
             recorded.append((r.message_id, "abandoned", ""))
@@ -208,7 +219,7 @@ def _finish(
         elif errors:
             words = "; ".join(f"Amazon error {e.message_code}: {e.description}" for e in errors)
             outcome, status_, text = "failed", Status.FAILED, f"{words} (order is {amazon_state})"
-        elif order is not None and _items_closed(ctx, order, r.items):
+        elif order is not None and _items_closed(order, r.items):
             outcome, status_ = "cancelled", Status.CANCELLED
             text = f"Amazon cancelled {len(r.items)} item(s); the rest of the order stays open"
         else:
@@ -234,7 +245,7 @@ def _read_again(
     """
     ids = [r.order_id for r in rows]
     if len(ids) < ctx.config.policy.report_threshold:
-        return ctx.marketplace.get_orders(ids, now, lambda o: False)
+        return ctx.marketplace.get_orders(ids, now)
     unshipped = ctx.marketplace.unshipped_orders(lambda status: None)
     errored = {
         r.order_id
@@ -245,18 +256,20 @@ def _read_again(
     found = {i: o for i, o in unshipped.items() if i in wanted}
     gone = [i for i in ids if i not in unshipped and i not in errored]
     for order_id in gone:
-        found[order_id] = Order(order_id, "Canceled", "MFN", now)
+        found[order_id] = Order(order_id, OrderStatus.CANCELED, "MFN", now)
     leftovers = [i for i in ids if i in errored and i not in unshipped]
     if leftovers:
-        found.update(ctx.marketplace.get_orders(leftovers, now, lambda o: False))
+        found.update(ctx.marketplace.get_orders(leftovers, now))
     return found
 
 
-def _items_closed(ctx: Context, order: Order, item_ids: tuple[str, ...]) -> bool:
+def _items_closed(order: Order, item_ids: tuple[str, ...]) -> bool:
     """True when the order is still open but none of these lines has units left to ship."""
     if order.status not in ("Unshipped", "PartiallyShipped"):
         return False
-    lines = order.items or ctx.marketplace.with_items(order).items
+    lines = order.items
+    if not lines:
+        return False  # Amazon listed no lines: nothing shows them closed
     open_ids = {i.order_item_id for i in lines if i.quantity_ordered - i.quantity_shipped > 0}
     return not open_ids.intersection(item_ids)
 

@@ -16,8 +16,9 @@ from sp_api.api import OrdersV20260101
 from sp_api.auth import AccessTokenClient
 from sp_api.base import Marketplaces
 
-from bulk.amazon.clients import SANDBOX_CREDENTIALS, Clients, connect
+from bulk.amazon.clients import Clients, connect
 from bulk.sandbox import Sandbox, start_sandbox
+from bulk.targets import SANDBOX_CREDENTIALS
 
 # pytest's own clock keeps real time under freeze_time, so `--durations` and the per-test
 # timeout measure what really happened.

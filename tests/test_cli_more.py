@@ -153,8 +153,8 @@ def test_a_google_sheet_is_checked_and_submitted_like_a_workbook(
 def test_production_settings_reach_another_host_and_never_show_the_secrets(
     workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bulk.amazon.clients import SANDBOX_CREDENTIALS
     from bulk.sandbox import start_sandbox
+    from bulk.targets import SANDBOX_CREDENTIALS
 
     (workdir / "bulk.toml").write_text(
         '[amazon]\ntarget = "production"\nseller_id = "A1SANDBOXSELLER"\n', encoding="utf-8"

@@ -362,3 +362,39 @@ def test_home_relative_paths_expand(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     config = load_config(write(tmp_path, '[google]\ncredentials = "~/key.json"\n'))
     assert config.resolve(config.google.credentials) == tmp_path / "home" / "key.json"
+
+
+# Several marketplaces of one region ------------------------------------------------------
+
+
+def test_several_marketplaces_of_one_region() -> None:
+    config = parse_config({"amazon": {"marketplaces": ["DE", "FR", "IT"]}})
+    assert config.amazon.marketplace_codes == ("DE", "FR", "IT")
+    assert config.amazon.marketplace_ids == ("A1PA6795UKMFR9", "A13V1IB3VIYZZH", "APJ6JRA9NG5V4")
+    assert config.amazon.marketplace_id == "A1PA6795UKMFR9"  # the first is the main one
+
+
+def test_the_single_marketplace_key_still_works() -> None:
+    assert parse_config({"amazon": {"marketplace": "FR"}}).amazon.marketplace_ids == (
+        "A13V1IB3VIYZZH",
+    )
+    assert parse_config({}).amazon.marketplace_ids == ("ATVPDKIKX0DER",)
+
+
+@pytest.mark.parametrize(
+    ("amazon", "expected"),
+    [
+        ({"marketplaces": ["DE", "US"]}, "must all be in one region"),
+        ({"marketplaces": ["DE", "Frnace"]}, "marketplaces 'Frnace' is unknown"),
+        ({"marketplaces": ["DE", "DE"]}, "names a marketplace twice"),
+        ({"marketplaces": "DE"}, "marketplaces must be a list of strings"),
+        ({"marketplaces": ["DE"], "marketplace": "DE"}, "both marketplace and marketplaces"),
+        ({"orders_api": "2021"}, 'orders_api must be "2026-01-01" or "v0"'),
+    ],
+)
+def test_bad_marketplace_settings(amazon: dict[str, object], expected: str) -> None:
+    assert expected in config_error({"amazon": amazon})
+
+
+def test_orders_api_v0_is_still_accepted() -> None:
+    assert parse_config({"amazon": {"orders_api": "v0"}}).amazon.orders_api == "v0"

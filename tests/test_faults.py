@@ -100,7 +100,7 @@ def test_faults_at_a_high_rate_end_in_the_right_statuses(
 
 
 def test_the_faults_really_happen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bulk.amazon.marketplace import Marketplace
+    from bulk.amazon.marketplace import AmazonMarketplace as Marketplace
 
     retried: Counter[str] = Counter()
     original = Marketplace._call

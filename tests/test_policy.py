@@ -1158,3 +1158,24 @@ def test_plan_properties(
         in_window = sum(n for d, n in per_day.items() if d in window)
         in_window += sum(1 for d in known if d in window)
         assert from_report + in_window <= account.week_budget
+
+
+# --- An order of unknown age (no purchase date from Amazon) -----------------------------------
+
+
+@pytest.mark.parametrize("allow_late", [False, True])
+def test_an_order_with_no_purchase_date_is_held_for_its_unknown_age(allow_late: bool) -> None:
+    unknown = dataclasses.replace(order(), purchased=None)
+    decision = decide(request(), unknown, NOW, CONFIG, allow_late=allow_late)
+    assert decision.status is Status.HELD
+    assert "no purchase date" in decision.result and "age is unknown" in decision.result
+
+
+def test_an_order_with_no_purchase_date_still_sorts_in_the_plan() -> None:
+    unknown = dataclasses.replace(order(order_id="112-0000001-0000002"), purchased=None)
+    items = [
+        (request(), order(), decide(request(), order(), NOW, CONFIG)),
+        (request(), unknown, decide(request(), unknown, NOW, CONFIG)),
+    ]
+    plans = plan(items, AccountFigures(1000, 0, TODAY - timedelta(days=1)), [], NOW, CONFIG)
+    assert [p.status for p in plans] == [Status.READY, Status.HELD]

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from sp_api.auth import AccessTokenClient
 
-from bulk.amazon.clients import SANDBOX_CREDENTIALS, Clients, amazon_endpoint, connect
+from bulk.amazon.clients import Clients, amazon_endpoint, connect
 from bulk.errors import ConfigError
 from bulk.sandbox import Sandbox
+from bulk.targets import SANDBOX_CREDENTIALS
 
 US = "ATVPDKIKX0DER"
 DE = "A1PA6795UKMFR9"

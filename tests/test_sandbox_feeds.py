@@ -16,11 +16,12 @@ from freezegun.api import FrozenDateTimeFactory
 from lxml import etree
 from sp_api.base.exceptions import SellingApiBadRequestException
 
-from bulk.amazon.clients import SANDBOX_CREDENTIALS, Clients, connect
+from bulk.amazon.clients import Clients, connect
 from bulk.errors import LockError
 from bulk.sandbox import Sandbox, start_sandbox
 from bulk.sandbox.acknowledgement import envelope_schema
 from bulk.sandbox.state import STATE_FILE
+from bulk.targets import SANDBOX_CREDENTIALS
 
 ACK = "POST_ORDER_ACKNOWLEDGEMENT_DATA"
 FEED_CONTENT_TYPE = "text/xml; charset=UTF-8"

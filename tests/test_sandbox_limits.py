@@ -16,8 +16,9 @@ from sp_api.base.exceptions import (
     SellingApiTemporarilyUnavailableException,
 )
 
-from bulk.amazon.clients import SANDBOX_CREDENTIALS, Clients, connect
+from bulk.amazon.clients import Clients, connect
 from bulk.sandbox import Sandbox, start_sandbox
+from bulk.targets import SANDBOX_CREDENTIALS
 
 DATA = Path(__file__).parent / "data"
 US = "ATVPDKIKX0DER"

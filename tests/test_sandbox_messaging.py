@@ -10,9 +10,10 @@ from sp_api.base.exceptions import (
     SellingApiNotFoundException,
 )
 
-from bulk.amazon.clients import SANDBOX_CREDENTIALS, Clients
+from bulk.amazon.clients import Clients
 from bulk.sandbox import Sandbox
 from bulk.sandbox.book import MESSAGE_KINDS
+from bulk.targets import SANDBOX_CREDENTIALS
 
 
 def test_actions_list_what_the_book_allows(sandbox_clients: Clients) -> None:

@@ -8,8 +8,9 @@ import pytest
 import requests
 from sp_api.base.exceptions import SellingApiBadRequestException, SellingApiNotFoundException
 
-from bulk.amazon.clients import SANDBOX_CREDENTIALS, Clients
+from bulk.amazon.clients import Clients
 from bulk.sandbox import Sandbox
+from bulk.targets import SANDBOX_CREDENTIALS
 
 LONG_AGO = "2025-01-01T00:00:00Z"
 

@@ -14,9 +14,10 @@ import requests
 from freezegun.api import FrozenDateTimeFactory
 from sp_api.base.exceptions import SellingApiBadRequestException, SellingApiNotFoundException
 
-from bulk.amazon.clients import SANDBOX_CREDENTIALS, Clients, connect
+from bulk.amazon.clients import Clients, connect
 from bulk.sandbox import start_sandbox
 from bulk.sandbox.reports import UNSHIPPED_COLUMNS, past_cancellations
+from bulk.targets import SANDBOX_CREDENTIALS
 
 PERFORMANCE = "GET_V2_SELLER_PERFORMANCE_REPORT"
 UNSHIPPED = "GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING"

@@ -21,8 +21,9 @@ from freezegun.api import FrozenDateTimeFactory
 from jsonschema import Draft4Validator, Draft7Validator, FormatChecker
 from sp_api.base.exceptions import SellingApiException
 
-from bulk.amazon.clients import SANDBOX_CREDENTIALS, Clients, connect
+from bulk.amazon.clients import Clients, connect
 from bulk.sandbox import start_sandbox
+from bulk.targets import SANDBOX_CREDENTIALS
 
 MODELS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "amazon" / "models"
 DATA = Path(__file__).parent / "data"

@@ -2,41 +2,45 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from sp_api.api import Messaging, OrdersV0, Reports
+from sp_api.api import Messaging, OrdersV0, OrdersV20260101, Reports
 from sp_api.api.feeds.feeds_2021_06_30 import FeedsV20210630
 from sp_api.auth import AccessTokenClient
 from sp_api.base import Marketplaces
 from sp_api.base.credential_provider import MissingCredentials
 
 from bulk.errors import ConfigError
-from bulk.sandbox import auth as sandbox_auth
-
-# The fixed dummy credentials the sandbox accepts (bulk/sandbox/auth.py).
-SANDBOX_CREDENTIALS: dict[str, str] = {
-    "refresh_token": sandbox_auth.REFRESH_TOKEN,
-    "lwa_app_id": sandbox_auth.CLIENT_ID,
-    "lwa_client_secret": sandbox_auth.CLIENT_SECRET,
-}
 
 LWA_TOKEN_PATH = "/auth/o2/token"
 
 
 @dataclass(frozen=True)
 class Clients:
-    """One client per API bulk uses, all for the same seller, marketplace and endpoint."""
+    """One client per API bulk uses, all for the same seller and endpoint (one region)."""
 
-    orders: OrdersV0  # Orders API v0
+    orders: OrdersV0  # Orders API v0: only with [amazon] orders_api = "v0"
     feeds: FeedsV20210630  # Feeds API 2021-06-30
     reports: Reports  # Reports API 2021-06-30
-    messaging: Messaging  # Messaging API v1
+    messaging: Messaging  # Messaging API v1, for the main marketplace
+    orders_2026: OrdersV20260101  # Orders API v2026-01-01
+    # Messaging clients for the run's other marketplaces: the library sends createUnexpectedProblem
+    # with its client's own marketplace id, so each marketplace needs its own client.
+    more_messaging: dict[str, Messaging] = field(default_factory=dict)
+
+    def messaging_for(self, marketplace_id: str) -> Messaging:
+        return self.more_messaging.get(marketplace_id, self.messaging)
+
+    def all(self) -> Iterator[Any]:
+        yield from (self.orders, self.orders_2026, self.feeds, self.reports, self.messaging)
+        yield from self.more_messaging.values()
 
     def close(self) -> None:
         """Close every HTTP connection pool the clients (and their token clients) hold."""
-        for client in (self.orders, self.feeds, self.reports, self.messaging):
+        for client in self.all():
             client.close()
             # The library never closes its token client's transport itself.
             token_client = getattr(client, "_auth", None)
@@ -87,9 +91,14 @@ def _plain_http(url: str) -> bool:
 
 
 def connect(
-    endpoint: str, lwa_endpoint: str | None, credentials: dict[str, str], marketplace_id: str
+    endpoint: str,
+    lwa_endpoint: str | None,
+    credentials: dict[str, str],
+    marketplace_id: str,
+    more_marketplaces: Sequence[str] = (),
 ) -> Clients:
-    """Build the library's clients for `marketplace_id` and point them at `endpoint`.
+    """Build the library's clients for `marketplace_id` (and messaging clients for
+    `more_marketplaces`, of the same region) and point them at `endpoint`.
 
     `lwa_endpoint` None asks Amazon's own Login with Amazon; empty `credentials` let the
     library find them itself (LWA_APP_ID, LWA_CLIENT_SECRET, SP_API_REFRESH_TOKEN or its
@@ -105,21 +114,32 @@ def connect(
             # No TLS on either side, so nothing to verify: this skips loading the CA bundle,
             # which costs each of the eight HTTP clients ~25 ms.
             kwargs["verify"] = False
+    others = [m for m in dict.fromkeys(more_marketplaces) if m != marketplace_id]
     try:
         # Feeds(...) dispatches to FeedsV20210630 through a metaclass; build the concrete class.
-        clients = [
-            cls(marketplace, **kwargs) for cls in (OrdersV0, FeedsV20210630, Reports, Messaging)
-        ]
+        classes = (OrdersV0, FeedsV20210630, Reports, Messaging, OrdersV20260101)
+        clients = [cls(marketplace, **kwargs) for cls in classes]
+        extra = {m: Messaging(marketplace_for(m), **kwargs) for m in others}
     except MissingCredentials as e:
         raise ConfigError(
             f"Amazon credentials are missing ({e}); set LWA_APP_ID, LWA_CLIENT_SECRET and "
             "SP_API_REFRESH_TOKEN, or python-amazon-sp-api's credentials.yml"
         ) from None
     base = endpoint.rstrip("/")
-    for client in clients:
-        # No host setting exists: the library joins `endpoint` and the path (FIELD-NOTES).
+    for client, mp in [
+        *((c, marketplace_id) for c in clients),
+        *((c, m) for m, c in extra.items()),
+    ]:
+        # No host setting exists: the library joins `endpoint` and the path.
         client.endpoint = base
         # SP_API_DEFAULT_MARKETPLACE overrides the constructor's marketplace; the caller's wins.
-        client.marketplace_id = marketplace_id
-    orders, feeds, reports, messaging = clients
-    return Clients(orders=orders, feeds=feeds, reports=reports, messaging=messaging)
+        client.marketplace_id = mp
+    orders, feeds, reports, messaging, orders_2026 = clients
+    return Clients(
+        orders=orders,
+        feeds=feeds,
+        reports=reports,
+        messaging=messaging,
+        orders_2026=orders_2026,
+        more_messaging=extra,
+    )

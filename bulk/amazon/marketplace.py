@@ -1,4 +1,4 @@
-"""Amazon as bulk sees it: order look-ups, the cancellation feed, reports and buyer messages.
+"""Amazon through python-amazon-sp-api: order look-ups, the cancellation feed, reports, messages.
 
 Every call goes through `_call`, which waits for the operation's rate limit, retries what
 Amazon asks to retry (429, 5xx, time-outs) a bounded number of times, counts calls, and
@@ -8,11 +8,10 @@ turns the library's exceptions into AmazonError messages a person can act on.
 from __future__ import annotations
 
 import io
-import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
@@ -22,6 +21,7 @@ from sp_api.auth.exceptions import AuthorizationError
 from sp_api.base import ApiResponse, SellingApiException
 from sp_api.base.exceptions import (
     SellingApiForbiddenException,
+    SellingApiNotFoundException,
     SellingApiRequestThrottledException,
 )
 from tenacity import (
@@ -34,22 +34,46 @@ from tenacity import (
 
 from bulk.amazon.clients import Clients
 from bulk.amazon.feed import CONTENT_TYPE, FEED_TYPE, ProcessingReport, parse_report
-from bulk.amazon.throttle import RateLimiter, rate_limited_seconds
+from bulk.amazon.health import PERFORMANCE_REPORT, parse_performance
+from bulk.amazon.lookup import (
+    SEARCH_PAGE,
+    V0_IDS_PER_CALL,
+    Path,
+    per_order_plan,
+    plan_lookup,
+    window_orders,
+)
+from bulk.amazon.orders import (
+    INCLUDED_DATA,
+    item_from_v0,
+    order_from_v0,
+    order_from_v2026,
+    parse_time,
+    parse_unshipped_report,
+)
+from bulk.amazon.protocol import FeedState, LookUp, UncertainError
+from bulk.amazon.throttle import USAGE_PLANS, RateLimiter, rate_limited_seconds
 from bulk.errors import AmazonError
-from bulk.models import Order, OrderItem
+from bulk.models import Order, OrderItem, OrderStatus
 from bulk.policy import AccountFigures
 
 T = TypeVar("T")
 
+ORDERS_V2026 = "2026-01-01"
+ORDERS_V0 = "v0"  # Amazon removes Orders v0 on 2027-03-27
 # getOrders returns no orders older than two years, and requires CreatedAfter even with
-# AmazonOrderIds (FIELD-NOTES, Orders v0).
+# AmazonOrderIds (ordersV0.json, getOrders).
 _LOOKBACK = timedelta(days=729)
-_ORDER_IDS_PER_CALL = 50
 _TRANSIENT_STATUS = (429, 500, 502, 503, 504)
+REPORT_UNSHIPPED = "GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING"
+# The orders a windowed search reads: those bulk may still cancel or must hold
+# (orders_2026-01-01.json, FulfillmentStatus).
+OPEN_STATUSES = ("PENDING_AVAILABILITY", "PENDING", "UNSHIPPED", "PARTIALLY_SHIPPED")
+OPEN = (OrderStatus.UNSHIPPED, OrderStatus.PARTIALLY_SHIPPED)
 
 
-class UncertainError(AmazonError):
-    """A call that must not be repeated failed in a way that leaves its outcome unknown."""
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _throttled(e: BaseException) -> bool:
@@ -87,122 +111,6 @@ class TransientError(Exception):
         self.status = status
 
 
-@dataclass(frozen=True)
-class FeedState:
-    feed_id: str
-    processing_status: str  # IN_QUEUE, IN_PROGRESS, DONE, CANCELLED, FATAL
-    created: datetime | None
-    result_document_id: str | None
-
-    @property
-    def finished(self) -> bool:
-        return self.processing_status in ("DONE", "CANCELLED", "FATAL")
-
-
-def _parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _order(raw: dict[str, Any], items: Sequence[OrderItem] = ()) -> Order:
-    return Order(
-        order_id=str(raw["AmazonOrderId"]),
-        status=str(raw.get("OrderStatus", "")),
-        channel=str(raw.get("FulfillmentChannel", "MFN")),
-        purchased=_parse_time(raw.get("PurchaseDate")) or datetime.now(UTC),
-        marketplace_id=str(raw.get("MarketplaceId", "")),
-        items=tuple(items),
-    )
-
-
-def _item(raw: dict[str, Any]) -> OrderItem:
-    # IsBuyerRequestedCancel is a string "true"/"false" on the order item (ordersV0.json,
-    # BuyerRequestedCancel).
-    request = raw.get("BuyerRequestedCancel") or {}
-    return OrderItem(
-        order_item_id=str(raw["OrderItemId"]),
-        sku=str(raw.get("SellerSKU", "")),
-        title=str(raw.get("Title", "")),
-        asin=str(raw.get("ASIN", "") or ""),
-        quantity_ordered=int(raw.get("QuantityOrdered", 0)),
-        quantity_shipped=int(raw.get("QuantityShipped", 0) or 0),
-        buyer_requested_cancel=str(request.get("IsBuyerRequestedCancel", "false")).lower()
-        == "true",
-        buyer_cancel_reason=str(request.get("BuyerCancelReason", "")),
-    )
-
-
-REPORT_UNSHIPPED = "GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING"
-# How long Amazon takes to produce a report: a few minutes is usual (an estimate, used only to
-# choose between the report and per-order look-ups).
-REPORT_LATENCY_SECONDS = 120.0
-
-
-def lookup_seconds(orders: int, with_items: int, report: bool = False) -> float:
-    """Rate-limited time of a look-up at Amazon's published limits."""
-    if report:
-        return rate_limited_seconds({"createReport": 1, "getReport": 5, "getReportDocument": 1})
-    return rate_limited_seconds(
-        {"getOrders": -(-orders // _ORDER_IDS_PER_CALL), "getOrderItems": with_items}
-    )
-
-
-def parse_unshipped_report(text: str) -> dict[str, Order]:
-    """Orders from the tab-separated unshipped-orders report, columns found by name."""
-    lines = text.splitlines()
-    if not lines:
-        return {}
-    head = [h.strip().lower() for h in lines[0].split("\t")]
-    col = {name: i for i, name in enumerate(head)}
-    needed = ("order-id", "order-item-id")
-    if any(n not in col for n in needed):
-        raise AmazonError(
-            "the unshipped-orders report has no order-id/order-item-id columns; "
-            "Amazon may have changed its format"
-        )
-
-    def get(cells: list[str], name: str) -> str:
-        i = col.get(name)
-        return cells[i].strip() if i is not None and i < len(cells) else ""
-
-    def number(cells: list[str], name: str) -> int:
-        text = get(cells, name)
-        return int(text) if text.isdigit() else 0
-
-    orders: dict[str, tuple[datetime, list[OrderItem]]] = {}
-    for line in lines[1:]:
-        if not line.strip():
-            continue
-        cells = line.split("\t")
-        order_id = get(cells, "order-id")
-        item = OrderItem(
-            order_item_id=get(cells, "order-item-id"),
-            sku=get(cells, "sku"),
-            title=get(cells, "product-name"),
-            quantity_ordered=number(cells, "quantity-purchased"),
-            quantity_shipped=number(cells, "quantity-shipped"),
-            buyer_requested_cancel=get(cells, "is-buyer-requested-cancellation").lower() == "true",
-            buyer_cancel_reason=get(cells, "buyer-requested-cancel-reason"),
-        )
-        purchased = _parse_time(get(cells, "purchase-date")) or datetime.now(UTC)
-        orders.setdefault(order_id, (purchased, []))[1].append(item)
-    return {
-        order_id: Order(
-            order_id=order_id,
-            status="PartiallyShipped" if any(i.quantity_shipped for i in items) else "Unshipped",
-            channel="MFN",
-            purchased=purchased,
-            items=tuple(items),
-        )
-        for order_id, (purchased, items) in orders.items()
-    }
-
-
 def _describe(e: SellingApiException) -> str:
     errors = e.error if isinstance(e.error, list) else [e.error]
     parts = []
@@ -214,14 +122,16 @@ def _describe(e: SellingApiException) -> str:
     return "; ".join(parts) or type(e).__name__
 
 
-class Marketplace:
-    """One seller account in one marketplace, reached through python-amazon-sp-api."""
+class AmazonMarketplace:
+    """One seller account in one region, in one or more of its marketplaces, reached through
+    python-amazon-sp-api (the `Marketplace` Protocol's concrete side)."""
 
     def __init__(
         self,
         clients: Clients,
-        marketplace_id: str,
+        marketplace_ids: Sequence[str],
         *,
+        orders_api: str = ORDERS_V2026,
         limiter: RateLimiter | None = None,
         max_attempts: int = 6,
         sleep: Callable[[float], None] = time.sleep,
@@ -230,7 +140,8 @@ class Marketplace:
         poll_sleep: Callable[[float], None] | None = None,
     ):
         self.clients = clients
-        self.marketplace_id = marketplace_id
+        self._marketplace_ids = tuple(marketplace_ids)
+        self.v0 = orders_api == ORDERS_V0
         self.limiter = limiter or RateLimiter(scale=0)
         self.max_attempts = max_attempts
         self.sleep = sleep
@@ -239,10 +150,19 @@ class Marketplace:
         # second, so it waits in virtual time.
         self.poll_sleep = poll_sleep or sleep
         self.backoff_base = backoff_base
-        self.calls: Counter[str] = Counter()
+        self._calls: Counter[str] = Counter()
         self.retries: Counter[str] = Counter()
-        for client in (clients.orders, clients.feeds, clients.reports, clients.messaging):
+        self._figures: dict[str, AccountFigures] | None = None
+        for client in clients.all():
             _watch_status(client)
+
+    @property
+    def marketplace_ids(self) -> tuple[str, ...]:
+        return self._marketplace_ids
+
+    @property
+    def calls(self) -> Counter[str]:
+        return self._calls
 
     # The one door to Amazon ------------------------------------------------------
 
@@ -277,7 +197,7 @@ class Marketplace:
             for attempt in retrying:
                 with attempt:
                     self.limiter.acquire(operation)
-                    self.calls[operation] += 1
+                    self._calls[operation] += 1
                     try:
                         result = fn()
                     except BaseException as e:
@@ -324,18 +244,116 @@ class Marketplace:
 
     # Orders ----------------------------------------------------------------------
 
-    def get_orders(
-        self, order_ids: Iterable[str], now: datetime, items_for: Callable[[Order], bool]
-    ) -> dict[str, Order]:
-        """Orders by id, ceil(N/50) getOrders calls; items (getOrderItems) where `items_for` says."""
+    def look_up(
+        self,
+        order_ids: Sequence[str],
+        now: datetime,
+        since: datetime,
+        progress: Callable[[str], None],
+    ) -> LookUp:
+        """Orders by id, by the path `plan_lookup` prices cheapest; says which and its cost.
+
+        `since` is the oldest purchase a row can have under the policy: the start of the
+        windowed search. Rows the bulk path did not explain are read one by one.
+        """
         ids = list(dict.fromkeys(order_ids))
+        before = Counter(self._calls)
+        recent: int | None = None
+        burst = USAGE_PLANS["getOrder"][1]
+        if not self.v0 and len(ids) > burst:
+            # The account's volume prices the search; the same report serves the policy later.
+            figures = self.account_figures(progress)
+            hours = max((now - since).total_seconds() / 3600, 0.0)
+            recent = window_orders(sum(f.order_count for f in figures.values()), hours)
+        plan = plan_lookup(
+            len(ids), recent_orders=recent, marketplaces=len(self.marketplace_ids), v0=self.v0
+        )
+        if plan.path in (Path.GET_ORDER, Path.V0):
+            found = self.get_orders(ids, now)
+            words = plan.describe(len(ids))
+        else:
+            if plan.path is Path.SEARCH:
+                bulk = self.search_orders(since, progress)
+            else:
+                bulk = self.unshipped_orders(progress)
+            found = {i: bulk[i] for i in ids if i in bulk}
+            rest = [i for i in ids if i not in bulk]
+            if rest:
+                found.update(self.get_orders(rest, now))
+            other = "getOrders" if self.v0 else "getOrder"
+            words = (
+                f"{plan.describe(len(ids))} for {len(ids) - len(rest)} orders, "
+                f"{other} for the other {len(rest)}"
+            )
+        made = Counter(self._calls)
+        made.subtract(before)
+        seconds = rate_limited_seconds({op: n for op, n in made.items() if n > 0})
+        words += f"; {seconds:.0f}s of Amazon rate-limited time"
+        if plan.path not in (Path.GET_ORDER, Path.V0):
+            alone = per_order_plan(len(ids), self.v0)
+            words += f" (order by order: {alone.seconds:.0f}s)"
+        return LookUp(found, words, seconds)
+
+    def get_orders(self, order_ids: Iterable[str], now: datetime) -> dict[str, Order]:
+        """Orders by id with their items: getOrder each (v2026), or getOrders + getOrderItems."""
+        ids = list(dict.fromkeys(order_ids))
+        if self.v0:
+            return self._v0_orders(ids, now)
         found: dict[str, Order] = {}
-        created_after = (now - _LOOKBACK).strftime("%Y-%m-%dT%H:%M:%SZ")
-        for start in range(0, len(ids), _ORDER_IDS_PER_CALL):
-            chunk = ids[start : start + _ORDER_IDS_PER_CALL]
+        for order_id in ids:
+            order = self._get_order(order_id)
+            if order is not None:
+                found[order.order_id] = order
+        return found
+
+    def _get_order(self, order_id: str) -> Order | None:
+        def get() -> ApiResponse | None:
+            try:
+                return self.clients.orders_2026.get_order(
+                    order_id, includedData=list(INCLUDED_DATA)
+                )
+            except SellingApiNotFoundException:
+                return None  # orders_2026-01-01.json: 404 when the seller has no such order
+
+        res = self._call("getOrder", get)
+        if res is None:
+            return None
+        return order_from_v2026(res.payload.get("order") or res.payload)
+
+    def search_orders(self, since: datetime, progress: Callable[[str], None]) -> dict[str, Order]:
+        """The open orders created since `since` in every marketplace of the run (searchOrders)."""
+        params: dict[str, Any] = {
+            "createdAfter": _iso(since),
+            "fulfillmentStatuses": list(OPEN_STATUSES),
+            "marketplaceIds": list(self.marketplace_ids),
+            "maxResultsPerPage": SEARCH_PAGE,
+            "includedData": list(INCLUDED_DATA),
+        }
+        found: dict[str, Order] = {}
+        while True:
+            current = dict(params)
+            res = self._call(
+                "searchOrders", partial(self.clients.orders_2026.search_orders, **current)
+            )
+            for raw in res.payload.get("orders", []):
+                order = order_from_v2026(raw)
+                found[order.order_id] = order
+            token = (res.payload.get("pagination") or {}).get("nextToken")
+            progress(f"searchOrders: {len(found)} open orders so far")
+            if not token:
+                return found
+            # The same parameters with the token (orders_2026-01-01.json, Pagination).
+            params["paginationToken"] = token
+
+    def _v0_orders(self, ids: list[str], now: datetime) -> dict[str, Order]:
+        """Orders v0: ceil(N/50) getOrders calls, then getOrderItems for each open order."""
+        found: dict[str, Order] = {}
+        created_after = _iso(now - _LOOKBACK)
+        for start in range(0, len(ids), V0_IDS_PER_CALL):
+            chunk = ids[start : start + V0_IDS_PER_CALL]
             params: dict[str, Any] = {
                 "AmazonOrderIds": chunk,
-                "MarketplaceIds": [self.marketplace_id],
+                "MarketplaceIds": list(self.marketplace_ids),
                 "CreatedAfter": created_after,
                 "MaxResultsPerPage": 100,
             }
@@ -343,39 +361,31 @@ class Marketplace:
                 current = dict(params)
                 res = self._call("getOrders", partial(self.clients.orders.get_orders, **current))
                 for raw in res.payload.get("Orders", []):
-                    order = _order(raw)
+                    order = order_from_v0(raw)
                     found[order.order_id] = order
                 token = res.payload.get("NextToken")
                 if not token:
                     break
-                params = {"NextToken": token, "MarketplaceIds": [self.marketplace_id]}
+                params = {"NextToken": token, "MarketplaceIds": list(self.marketplace_ids)}
         for order_id, order in list(found.items()):
-            if items_for(order):
-                found[order_id] = self.with_items(order)
+            # Items cost one call per order: only for orders bulk may send.
+            if order.status in OPEN and order.channel == "MFN":
+                found[order_id] = replace(order, items=self._v0_items(order_id))
         return found
 
-    def with_items(self, order: Order) -> Order:
+    def _v0_items(self, order_id: str) -> tuple[OrderItem, ...]:
         items: list[OrderItem] = []
         token: str | None = None
         while True:
             kwargs = {"NextToken": token} if token else {}
             res = self._call(
                 "getOrderItems",
-                partial(self.clients.orders.get_order_items, order.order_id, **kwargs),
+                partial(self.clients.orders.get_order_items, order_id, **kwargs),
             )
-            items.extend(_item(raw) for raw in res.payload.get("OrderItems", []))
+            items.extend(item_from_v0(raw) for raw in res.payload.get("OrderItems", []))
             token = res.payload.get("NextToken")
             if not token:
-                break
-        return Order(
-            order.order_id,
-            order.status,
-            order.channel,
-            order.purchased,
-            order.marketplace_id,
-            tuple(items),
-            order.locale,
-        )
+                return tuple(items)
 
     # Feeds -----------------------------------------------------------------------
 
@@ -388,11 +398,11 @@ class Marketplace:
         )
         return str(res.payload["feedDocumentId"])
 
-    def create_feed(self, document_id: str) -> str:
+    def create_feed(self, document_id: str, marketplace_id: str) -> str:
         res = self._call(
             "createFeed",
             lambda: self.clients.feeds.create_feed(
-                FEED_TYPE, document_id, marketplaceIds=[self.marketplace_id]
+                FEED_TYPE, document_id, marketplaceIds=[marketplace_id]
             ),
             idempotent=False,
         )
@@ -404,7 +414,7 @@ class Marketplace:
         return FeedState(
             feed_id=str(p.get("feedId", feed_id)),
             processing_status=str(p.get("processingStatus", "")),
-            created=_parse_time(p.get("createdTime")),
+            created=parse_time(p.get("createdTime")),
             result_document_id=p.get("resultFeedDocumentId"),
         )
 
@@ -441,7 +451,7 @@ class Marketplace:
                     FeedState(
                         str(p["feedId"]),
                         str(p.get("processingStatus", "")),
-                        _parse_time(p.get("createdTime")),
+                        parse_time(p.get("createdTime")),
                         p.get("resultFeedDocumentId"),
                     )
                 )
@@ -460,12 +470,16 @@ class Marketplace:
     # Reports ---------------------------------------------------------------------
 
     def _report_document(
-        self, report_type: str, progress: Callable[[str], None], **extra: Any
+        self,
+        report_type: str,
+        marketplace_ids: Sequence[str],
+        progress: Callable[[str], None],
+        **extra: Any,
     ) -> str:
         res = self._call(
             "createReport",
             lambda: self.clients.reports.create_report(
-                reportType=report_type, marketplaceIds=[self.marketplace_id], **extra
+                reportType=report_type, marketplaceIds=list(marketplace_ids), **extra
             ),
         )
         report_id = str(res.payload["reportId"])
@@ -495,97 +509,68 @@ class Marketplace:
         )
         return str(doc.payload.get("document", ""))
 
-    def account_figures(self, progress: Callable[[str], None]) -> AccountFigures:
-        """Amazon's 7-day cancellation figures from the seller performance report."""
-        text = self._report_document("GET_V2_SELLER_PERFORMANCE_REPORT", progress)
-        try:
-            data = json.loads(text)
-            metrics = data["performanceMetrics"]
-            mine = next(
-                (m for m in metrics if m.get("marketplaceId") in (None, self.marketplace_id)),
-                metrics[0],
+    def account_figures(self, progress: Callable[[str], None]) -> dict[str, AccountFigures]:
+        """Each marketplace's 7-day cancellation figures, from one seller performance report
+        (read once per run: the look-up planner and the policy both use it)."""
+        if self._figures is None:
+            text = self._report_document(
+                PERFORMANCE_REPORT,
+                self.marketplace_ids,
+                lambda status: progress(f"reading the account's cancellation rate: {status}"),
             )
-            rate = mine["preFulfillmentCancellationRate"]
-            end = rate["reportingDateRange"]["reportingDateTo"]
-            return AccountFigures(
-                order_count=int(rate["orderCount"]),
-                cancellation_count=int(rate["cancellationCount"]),
-                report_end=(_parse_time(end) or datetime.now(UTC)).date(),
-            )
-        except (ValueError, KeyError, IndexError, TypeError) as e:
-            raise AmazonError(
-                f"the seller performance report has no cancellation figures ({e!r}); "
-                "bulk cannot check the cancellation rate without them"
-            ) from e
+            self._figures = parse_performance(text, self.marketplace_ids)
+        return self._figures
 
     def unshipped_orders(self, progress: Callable[[str], None]) -> dict[str, Order]:
-        """Every unshipped merchant-fulfilled order with its items, from one report.
+        """Every unshipped merchant-fulfilled order with its items, one report per marketplace.
 
         GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING: tab-separated, one line per order item,
         with `is-buyer-requested-cancellation` since 2022 (Amazon's changelog, "Changes to
         Orders API and Reports API for buyer cancellation requests"). A handful of calls for
-        any number of orders, against one getOrderItems call per order.
+        any number of orders, against one call per order.
         """
-        text = self._report_document(REPORT_UNSHIPPED, progress)
-        return parse_unshipped_report(text)
-
-    def look_up(
-        self,
-        order_ids: Sequence[str],
-        now: datetime,
-        items_for: Callable[[Order], bool],
-        threshold: int,
-        progress: Callable[[str], None],
-    ) -> tuple[dict[str, Order], str]:
-        """Orders by id, by the cheaper path at Amazon's published rate limits; says which."""
-        ids = list(dict.fromkeys(order_ids))
-        per_order = lookup_seconds(len(ids), len(ids))
-        by_report = REPORT_LATENCY_SECONDS + lookup_seconds(0, 0, report=True)
-        if len(ids) < threshold or per_order <= by_report:
-            found = self.get_orders(ids, now, items_for)
-            return found, (
-                f"getOrders for {len(ids)} orders (about {per_order:.0f}s at Amazon's rates)"
+        found: dict[str, Order] = {}
+        for marketplace_id in self.marketplace_ids:
+            text = self._report_document(
+                REPORT_UNSHIPPED,
+                [marketplace_id],
+                lambda status: progress(f"unshipped-orders report: {status}"),
             )
-        unshipped = self.unshipped_orders(progress)
-        found = {i: unshipped[i] for i in ids if i in unshipped}
-        missing = [i for i in ids if i not in unshipped]
-        if missing:
-            found.update(self.get_orders(missing, now, items_for))
-        return found, (
-            f"unshipped-orders report for {len(found) - len(missing) if missing else len(found)} "
-            f"orders, getOrders for the other {len(missing)} (about {by_report:.0f}s at Amazon's "
-            f"rates, against {per_order:.0f}s order by order)"
-        )
+            found.update(parse_unshipped_report(text, marketplace_id))
+        return found
 
     # Messaging -------------------------------------------------------------------
 
-    def message_actions(self, order_id: str) -> set[str]:
+    def message_actions(self, order_id: str, marketplace_id: str) -> set[str]:
+        client = self.clients.messaging_for(marketplace_id)
         res = self._call(
             "getMessagingActionsForOrder",
-            lambda: self.clients.messaging.get_messaging_actions_for_order(
-                order_id, marketplaceIds=[self.marketplace_id]
+            lambda: client.get_messaging_actions_for_order(
+                order_id, marketplaceIds=[marketplace_id]
             ),
         )
         actions = (res.payload.get("_links") or {}).get("actions") or []
         return {str(a.get("name", "")) for a in actions if isinstance(a, dict)}
 
-    def buyer_locale(self, order_id: str) -> str:
+    def buyer_locale(self, order_id: str, marketplace_id: str) -> str:
+        client = self.clients.messaging_for(marketplace_id)
         try:
             res = self._call(
                 "getAttributes",
-                lambda: self.clients.messaging.get_attributes(
-                    order_id, marketplaceIds=[self.marketplace_id]
-                ),
+                lambda: client.get_attributes(order_id, marketplaceIds=[marketplace_id]),
             )
         except AmazonError:
             return ""
         # messaging.json gives the locale as "de-DE"; templates are in folders like de_DE.
         return str((res.payload.get("buyer") or {}).get("locale", "")).replace("-", "_")
 
-    def send_unexpected_problem(self, order_id: str, text: str) -> None:
+    def send_unexpected_problem(self, order_id: str, marketplace_id: str, text: str) -> None:
+        # The library sends its client's own marketplace id: one messaging client per
+        # marketplace (Clients.messaging_for).
+        client = self.clients.messaging_for(marketplace_id)
         self._call(
             "createUnexpectedProblem",
-            lambda: self.clients.messaging.create_unexpected_problem(order_id, body={"text": text}),
+            lambda: client.create_unexpected_problem(order_id, body={"text": text}),
             idempotent=False,
         )
 

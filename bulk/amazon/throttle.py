@@ -10,8 +10,12 @@ from dataclasses import dataclass
 # Published rate (requests per second) and burst per operation (FIELD-NOTES, "Feeds API",
 # from each operation's "Usage Plan" in Amazon's API reference).
 USAGE_PLANS: dict[str, tuple[float, int]] = {
-    "getOrders": (0.0167, 20),
+    # Orders v2026-01-01 (orders_2026-01-01.json, each operation's "Usage Plan"); getOrder has
+    # the same plan in v0.
+    "searchOrders": (0.0056, 20),
     "getOrder": (0.5, 30),
+    # Orders v0 (ordersV0.json), used only with orders_api = "v0".
+    "getOrders": (0.0167, 20),
     "getOrderItems": (0.5, 30),
     "createFeedDocument": (0.5, 15),
     "createFeed": (0.0083, 15),

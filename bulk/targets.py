@@ -1,4 +1,8 @@
-"""Opening the marketplace a run talks to: the local sandbox, or Amazon with real credentials."""
+"""The choice of target: the local sandbox or Amazon, with its credentials, endpoint and pacing.
+
+The only module that knows both: the adapter (bulk.amazon) never imports the sandbox, and the
+sandbox never imports the adapter.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,23 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bulk.amazon.clients import SANDBOX_CREDENTIALS, amazon_endpoint, connect
-from bulk.amazon.marketplace import Marketplace
+from bulk.amazon.clients import amazon_endpoint, connect
+from bulk.amazon.marketplace import ORDERS_V0, AmazonMarketplace
+from bulk.amazon.protocol import Marketplace
 from bulk.amazon.throttle import RateLimiter
-from bulk.config import Config
+from bulk.config import V0_REMOVAL, Config
 from bulk.errors import ConfigError
 from bulk.masking import remember_secret
 from bulk.resources import demo_book
+from bulk.sandbox import auth as sandbox_auth
 from bulk.state import StateDir
+
+# The fixed dummy credentials the sandbox accepts (bulk/sandbox/auth.py).
+SANDBOX_CREDENTIALS: dict[str, str] = {
+    "refresh_token": sandbox_auth.REFRESH_TOKEN,
+    "lwa_app_id": sandbox_auth.CLIENT_ID,
+    "lwa_client_secret": sandbox_auth.CLIENT_SECRET,
+}
 
 _CREDENTIAL_VARS = ("LWA_APP_ID", "LWA_CLIENT_SECRET", "SP_API_REFRESH_TOKEN")
 
@@ -24,6 +37,16 @@ _CREDENTIAL_VARS = ("LWA_APP_ID", "LWA_CLIENT_SECRET", "SP_API_REFRESH_TOKEN")
 class Target:
     name: str  # "sandbox" or "production"
     description: str  # the first line every command prints
+    warnings: tuple[str, ...] = ()  # printed after it
+
+
+def _warnings(config: Config) -> tuple[str, ...]:
+    if config.amazon.orders_api == ORDERS_V0:
+        return (
+            f'[amazon] orders_api = "v0": Amazon removes Orders API v0 on {V0_REMOVAL}; '
+            "remove the setting to read orders with Orders API v2026-01-01",
+        )
+    return ()
 
 
 @contextlib.contextmanager
@@ -51,13 +74,18 @@ def describe_target(config: Config, env: Mapping[str, str]) -> Target:
         orders = env.get("BULK_SANDBOX_ORDERS") or config.sandbox.orders
         book = orders or "the demo order book that comes with bulk"
         return Target(
-            "sandbox", f"target: sandbox (local marketplace from {book}; nothing reaches Amazon)"
+            "sandbox",
+            f"target: sandbox (local marketplace from {book}; nothing reaches Amazon)",
+            _warnings(config),
         )
     endpoint = env.get("BULK_SP_API_ENDPOINT")
     where = f" via {endpoint}" if endpoint else ""
+    markets = ", ".join(a.marketplace_codes)
+    noun = "marketplaces" if len(a.marketplace_codes) > 1 else "marketplace"
     return Target(
         "production",
-        f"target: PRODUCTION Amazon, seller {a.seller_id}, marketplace {a.marketplace}{where}",
+        f"target: PRODUCTION Amazon, seller {a.seller_id}, {noun} {markets}{where}",
+        _warnings(config),
     )
 
 
@@ -127,27 +155,36 @@ def open_marketplace(
     config: Config, state: StateDir, env: Mapping[str, str]
 ) -> Iterator[Marketplace]:
     """The sandbox is started in-process for the run and stopped after it."""
-    mp_id = config.amazon.marketplace_id
+    ids = config.amazon.marketplace_ids
+    orders_api = config.amazon.orders_api
     if config.amazon.target == "sandbox":
         from bulk.sandbox import start_sandbox
 
         with (
-            sandbox_orders(config, env) as orders,
-            start_sandbox(orders, state.ensure().sandbox) as sandbox,
+            sandbox_orders(config, env) as book,
+            start_sandbox(book, state.ensure().sandbox) as sandbox,
         ):
-            clients = connect(sandbox.url, sandbox.url, dict(SANDBOX_CREDENTIALS), mp_id)
-            # The sandbox enforces its own limits (in fast time); waiting here would only slow it.
-            yield Marketplace(
-                clients,
-                mp_id,
-                limiter=RateLimiter(scale=_sandbox_speed(orders)),
-                poll_interval=10.0,
-                poll_sleep=_no_wait,
-                backoff_base=0.01,
-            )
+            clients = connect(sandbox.url, sandbox.url, dict(SANDBOX_CREDENTIALS), ids[0], ids)
+            try:
+                # The sandbox enforces its own limits (in fast time); waiting here would only
+                # slow it.
+                yield AmazonMarketplace(
+                    clients,
+                    ids,
+                    orders_api=orders_api,
+                    limiter=RateLimiter(scale=_sandbox_speed(book)),
+                    poll_interval=10.0,
+                    poll_sleep=_no_wait,
+                    backoff_base=0.01,
+                )
+            finally:
+                clients.close()
         return
     credentials = _production_credentials(env)
-    endpoint = env.get("BULK_SP_API_ENDPOINT") or amazon_endpoint(mp_id)
+    endpoint = env.get("BULK_SP_API_ENDPOINT") or amazon_endpoint(ids[0])
     lwa = env.get("BULK_LWA_ENDPOINT") or None
-    clients = connect(endpoint, lwa, credentials, mp_id)
-    yield Marketplace(clients, mp_id, limiter=RateLimiter())
+    clients = connect(endpoint, lwa, credentials, ids[0], ids)
+    try:
+        yield AmazonMarketplace(clients, ids, orders_api=orders_api, limiter=RateLimiter())
+    finally:
+        clients.close()

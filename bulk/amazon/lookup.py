@@ -1,0 +1,100 @@
+"""The look-up planner: which way of reading a sheet's orders costs least at Amazon's rate limits.
+
+A pure function of the numbers a run knows before it calls Amazon. The paths it prices:
+
+- `getOrder` per order (Orders v2026-01-01: 0.5/s, burst 30; so 30 at once, then one per 2 s);
+- one windowed `searchOrders` over the recent open orders (0.0056/s, burst 20; 100 orders a
+  page), the window starting at the oldest purchase the rows can have under the policy, the
+  pages estimated from the account's order volume (the performance report's 7-day count);
+- the unshipped-orders report, one per marketplace (a handful of calls, but minutes of
+  waiting while Amazon builds it);
+
+and, after a bulk path, `getOrder` for the rows it did not explain (shipped, cancelled or
+older orders). With `orders_api = "v0"` the per-order path is getOrders (50 ids a call) plus
+getOrderItems per order, and there is no windowed search.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bulk.amazon.throttle import USAGE_PLANS, rate_limited_seconds
+
+# searchOrders answers at most 100 orders a page (orders_2026-01-01.json, maxResultsPerPage).
+SEARCH_PAGE = 100
+# getOrders takes at most 50 AmazonOrderIds (ordersV0.json, getOrders).
+V0_IDS_PER_CALL = 50
+# How long Amazon takes to build a report: a few minutes is usual. An estimate, used only to
+# weigh the report against the other paths; it is waiting, not rate-limited time.
+REPORT_LATENCY_SECONDS = 120.0
+# getReport polls a report takes while Amazon builds it (one every 15 s over the latency).
+REPORT_POLLS = 8
+
+
+class Path(StrEnum):
+    GET_ORDER = "getOrder"  # per order
+    SEARCH = "searchOrders"  # windowed search, then getOrder for the rest
+    REPORT = "report"  # unshipped-orders report, then getOrder for the rest
+    V0 = "getOrders"  # Orders v0, per 50 orders with getOrderItems per order
+
+
+@dataclass(frozen=True)
+class Plan:
+    path: Path
+    calls: dict[str, int]  # the calls the path is expected to make
+    seconds: float  # their Amazon rate-limited time, plus report latency for the report
+    pages: int = 0  # searchOrders pages expected
+
+    def describe(self, orders: int) -> str:
+        if self.path is Path.SEARCH:
+            return f"searchOrders over the recent open orders ({self.pages} page(s) expected)"
+        if self.path is Path.REPORT:
+            return "unshipped-orders report"
+        return f"{self.path.value} for {orders} orders"
+
+
+def per_order_plan(orders: int, v0: bool = False) -> Plan:
+    """Reading each order by itself, priced."""
+    if v0:
+        calls = {"getOrders": math.ceil(orders / V0_IDS_PER_CALL), "getOrderItems": orders}
+        return _priced(Plan(Path.V0, calls, 0.0))
+    return _priced(Plan(Path.GET_ORDER, {"getOrder": orders}, 0.0))
+
+
+def window_orders(orders_last_7_days: int, window_hours: float) -> int:
+    """Orders the account takes in a window of `window_hours`, from its 7-day order count."""
+    return math.ceil(max(orders_last_7_days, 0) * window_hours / (7 * 24))
+
+
+def plan_lookup(
+    orders: int,
+    *,
+    recent_orders: int | None,
+    marketplaces: int = 1,
+    v0: bool = False,
+) -> Plan:
+    """The cheapest path to read `orders` orders.
+
+    `recent_orders` is the account's estimated order count in the policy's window (None when
+    not known: then only per-order and the report are priced). Ties go to the simpler path.
+    """
+    candidates = [per_order_plan(orders, v0)]
+    burst = USAGE_PLANS["getOrder"][1]
+    if orders <= burst and not v0:
+        return candidates[0]  # the burst answers at once: nothing is cheaper
+    if recent_orders is not None and not v0:
+        pages = max(1, math.ceil(max(recent_orders, orders) / SEARCH_PAGE))
+        candidates.append(_priced(Plan(Path.SEARCH, {"searchOrders": pages}, 0.0, pages)))
+    report = {
+        "createReport": marketplaces,
+        "getReport": marketplaces * REPORT_POLLS,
+        "getReportDocument": marketplaces,
+    }
+    candidates.append(_priced(Plan(Path.REPORT, report, REPORT_LATENCY_SECONDS)))
+    return min(candidates, key=lambda p: p.seconds)  # min keeps the first of equals
+
+
+def _priced(plan: Plan) -> Plan:
+    return Plan(plan.path, plan.calls, plan.seconds + rate_limited_seconds(plan.calls), plan.pages)

@@ -1,0 +1,191 @@
+"""Amazon's order answers read into bulk's one `Order` model: Orders v2026-01-01, v0, the report.
+
+Pure functions of the JSON or text Amazon sent. A missing or unreadable purchase date stays
+None (the order's age is unknown), never "now": the time window must not pass an order whose
+age nobody knows.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bulk import marketplaces
+from bulk.errors import AmazonError
+from bulk.models import Order, OrderItem, OrderStatus
+
+# What a look-up asks getOrder/searchOrders to include (orders_2026-01-01.json, includedData):
+# FULFILLMENT gives fulfillmentStatus, fulfilledBy and each item's shipped quantity;
+# CANCELLATION gives each item's cancellationRequest (a buyer's request). Items, createdTime
+# and salesChannel.marketplaceId are always present.
+INCLUDED_DATA = ("FULFILLMENT", "CANCELLATION")
+
+# orders_2026-01-01.json, FulfillmentStatus -> the v0 OrderStatus names bulk's rules use.
+FULFILLMENT_STATUS: dict[str, OrderStatus] = {
+    "PENDING_AVAILABILITY": OrderStatus.PENDING_AVAILABILITY,
+    "PENDING": OrderStatus.PENDING,
+    "UNSHIPPED": OrderStatus.UNSHIPPED,
+    "PARTIALLY_SHIPPED": OrderStatus.PARTIALLY_SHIPPED,
+    "SHIPPED": OrderStatus.SHIPPED,
+    "CANCELLED": OrderStatus.CANCELED,
+    "UNFULFILLABLE": OrderStatus.UNFULFILLABLE,
+}
+# OrderFulfillment.fulfilledBy -> FulfillmentChannel.
+FULFILLED_BY = {"MERCHANT": "MFN", "AMAZON": "AFN"}
+
+
+def parse_time(text: object) -> datetime | None:
+    """An ISO-8601 time as Amazon writes it ("...Z" or an offset); None when absent or bad."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def market_locale(marketplace_id: str) -> str:
+    """The language a buyer in this marketplace reads, until Messaging names the buyer's own."""
+    found = marketplaces.by_id(marketplace_id)
+    return found.locale if found else ""
+
+
+def _int(value: object) -> int:
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return 0
+
+
+# Orders v2026-01-01 -------------------------------------------------------------------
+
+
+def order_from_v2026(raw: dict[str, Any]) -> Order:
+    """An Order object (orders_2026-01-01.json, definitions/Order) with FULFILLMENT and
+    CANCELLATION included."""
+    fulfillment = raw.get("fulfillment") or {}
+    status = str(fulfillment.get("fulfillmentStatus", ""))
+    channel = str(fulfillment.get("fulfilledBy", ""))
+    marketplace_id = str((raw.get("salesChannel") or {}).get("marketplaceId", ""))
+    return Order(
+        order_id=str(raw["orderId"]),
+        status=FULFILLMENT_STATUS.get(status, status),
+        channel=FULFILLED_BY.get(channel, channel),
+        purchased=parse_time(raw.get("createdTime")),
+        marketplace_id=marketplace_id,
+        items=tuple(_item_from_v2026(item) for item in raw.get("orderItems") or ()),
+        locale=market_locale(marketplace_id),
+    )
+
+
+def _item_from_v2026(raw: dict[str, Any]) -> OrderItem:
+    product = raw.get("product") or {}
+    request = (raw.get("cancellation") or {}).get("cancellationRequest") or {}
+    # A buyer's request is a cancellationRequest with requester BUYER (ItemCancellationRequest).
+    by_buyer = str(request.get("requester", "")).upper() == "BUYER"
+    return OrderItem(
+        order_item_id=str(raw["orderItemId"]),
+        sku=str(product.get("sellerSku", "")),
+        title=str(product.get("title", "")),
+        asin=str(product.get("asin", "") or ""),
+        quantity_ordered=_int(raw.get("quantityOrdered")),
+        quantity_shipped=_int((raw.get("fulfillment") or {}).get("quantityFulfilled")),
+        buyer_requested_cancel=by_buyer,
+        buyer_cancel_reason=str(request.get("cancelReason", "")) if by_buyer else "",
+    )
+
+
+# Orders v0 ---------------------------------------------------------------------------
+
+
+def order_from_v0(raw: dict[str, Any], items: tuple[OrderItem, ...] = ()) -> Order:
+    """An Order object (ordersV0.json, definitions/Order), with items from getOrderItems."""
+    marketplace_id = str(raw.get("MarketplaceId", ""))
+    return Order(
+        order_id=str(raw["AmazonOrderId"]),
+        status=str(raw.get("OrderStatus", "")),
+        channel=str(raw.get("FulfillmentChannel", "MFN")),
+        purchased=parse_time(raw.get("PurchaseDate")),
+        marketplace_id=marketplace_id,
+        items=items,
+        locale=market_locale(marketplace_id),
+    )
+
+
+def item_from_v0(raw: dict[str, Any]) -> OrderItem:
+    # IsBuyerRequestedCancel is a string "true"/"false" on the order item (ordersV0.json,
+    # BuyerRequestedCancel).
+    request = raw.get("BuyerRequestedCancel") or {}
+    return OrderItem(
+        order_item_id=str(raw["OrderItemId"]),
+        sku=str(raw.get("SellerSKU", "")),
+        title=str(raw.get("Title", "")),
+        asin=str(raw.get("ASIN", "") or ""),
+        quantity_ordered=_int(raw.get("QuantityOrdered")),
+        quantity_shipped=_int(raw.get("QuantityShipped")),
+        buyer_requested_cancel=str(request.get("IsBuyerRequestedCancel", "false")).lower()
+        == "true",
+        buyer_cancel_reason=str(request.get("BuyerCancelReason", "")),
+    )
+
+
+# The unshipped-orders report ---------------------------------------------------------
+
+
+def parse_unshipped_report(text: str, marketplace_id: str = "") -> dict[str, Order]:
+    """Orders from the tab-separated unshipped-orders report, columns found by name.
+
+    The report is asked for one marketplace at a time, so each order is in `marketplace_id`.
+    """
+    lines = text.splitlines()
+    if not lines:
+        return {}
+    head = [h.strip().lower() for h in lines[0].split("\t")]
+    col = {name: i for i, name in enumerate(head)}
+    needed = ("order-id", "order-item-id")
+    if any(n not in col for n in needed):
+        raise AmazonError(
+            "the unshipped-orders report has no order-id/order-item-id columns; "
+            "Amazon may have changed its format"
+        )
+
+    def get(cells: list[str], name: str) -> str:
+        i = col.get(name)
+        return cells[i].strip() if i is not None and i < len(cells) else ""
+
+    orders: dict[str, tuple[datetime | None, list[OrderItem]]] = {}
+    for line in lines[1:]:
+        if not line.strip():
+            continue
+        cells = line.split("\t")
+        order_id = get(cells, "order-id")
+        item = OrderItem(
+            order_item_id=get(cells, "order-item-id"),
+            sku=get(cells, "sku"),
+            title=get(cells, "product-name"),
+            asin=get(cells, "asin"),
+            quantity_ordered=_int(get(cells, "quantity-purchased")),
+            quantity_shipped=_int(get(cells, "quantity-shipped")),
+            buyer_requested_cancel=get(cells, "is-buyer-requested-cancellation").lower() == "true",
+            buyer_cancel_reason=get(cells, "buyer-requested-cancel-reason"),
+        )
+        purchased = parse_time(get(cells, "purchase-date"))
+        orders.setdefault(order_id, (purchased, []))[1].append(item)
+    return {
+        order_id: Order(
+            order_id=order_id,
+            status=OrderStatus.PARTIALLY_SHIPPED
+            if any(i.quantity_shipped for i in items)
+            else OrderStatus.UNSHIPPED,
+            channel="MFN",
+            purchased=purchased,
+            marketplace_id=marketplace_id,
+            items=tuple(items),
+            locale=market_locale(marketplace_id),
+        )
+        for order_id, (purchased, items) in orders.items()
+    }

@@ -1,0 +1,101 @@
+"""What the pipeline needs from Amazon: the `Marketplace` Protocol and the types it answers with.
+
+The pipeline (bulk.run, bulk.submission, bulk.notify) is written against this Protocol only,
+so it runs the same against Amazon, the sandbox (both through `AmazonMarketplace`) or a fake
+in a unit test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from bulk.amazon.feed import ProcessingReport
+from bulk.errors import AmazonError
+from bulk.models import Order
+from bulk.policy import AccountFigures
+
+
+class UncertainError(AmazonError):
+    """A call that must not be repeated failed in a way that leaves its outcome unknown."""
+
+
+@dataclass(frozen=True)
+class FeedState:
+    feed_id: str
+    processing_status: str  # IN_QUEUE, IN_PROGRESS, DONE, CANCELLED, FATAL
+    created: datetime | None
+    result_document_id: str | None
+
+    @property
+    def finished(self) -> bool:
+        return self.processing_status in ("DONE", "CANCELLED", "FATAL")
+
+
+@dataclass(frozen=True)
+class LookUp:
+    """Orders found by a look-up, and what it cost: which path, and its rate-limited time."""
+
+    orders: dict[str, Order]
+    path: str  # in words, for the summary and -v
+    seconds: float = 0.0  # Amazon rate-limited time of the calls the path made
+
+
+class Marketplace(Protocol):
+    """One seller account in one region, in one or more of its marketplaces."""
+
+    @property
+    def marketplace_ids(self) -> tuple[str, ...]:
+        """The marketplaces this run works in, the first being the main one."""
+        ...
+
+    @property
+    def calls(self) -> Mapping[str, int]:
+        """API calls made so far, by operation."""
+        ...
+
+    # Orders
+    def look_up(
+        self,
+        order_ids: Sequence[str],
+        now: datetime,
+        since: datetime,
+        progress: Callable[[str], None],
+    ) -> LookUp:
+        """Orders by id (with items and marketplace), by the cheapest path; `since` is the
+        oldest purchase a row can have under the policy."""
+        ...
+
+    def get_orders(self, order_ids: Iterable[str], now: datetime) -> dict[str, Order]:
+        """Orders by id, with their items, one by one (for reading orders again after a feed)."""
+        ...
+
+    def unshipped_orders(self, progress: Callable[[str], None]) -> dict[str, Order]: ...
+
+    # Account
+    def account_figures(self, progress: Callable[[str], None]) -> Mapping[str, AccountFigures]:
+        """Each marketplace's 7-day cancellation figures, by marketplace id (every one of
+        `marketplace_ids` is present)."""
+        ...
+
+    # Feeds
+    def upload_document(self, document: bytes) -> str: ...
+
+    def create_feed(self, document_id: str, marketplace_id: str) -> str: ...
+
+    def wait_for_feed(
+        self, feed_id: str, limit_seconds: float, progress: Callable[[FeedState, float], None]
+    ) -> FeedState: ...
+
+    def feeds_since(self, since: datetime) -> list[FeedState]: ...
+
+    def report(self, result_document_id: str) -> ProcessingReport: ...
+
+    # Messaging
+    def message_actions(self, order_id: str, marketplace_id: str) -> set[str]: ...
+
+    def buyer_locale(self, order_id: str, marketplace_id: str) -> str: ...
+
+    def send_unexpected_problem(self, order_id: str, marketplace_id: str, text: str) -> None: ...
