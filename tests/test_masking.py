@@ -19,10 +19,10 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from bulk.amazon.clients import SANDBOX_CREDENTIALS
 from bulk.cli import app
 from bulk.masking import MASK, mask, remember_secret
 from bulk.sandbox import start_sandbox
+from bulk.targets import SANDBOX_CREDENTIALS
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
