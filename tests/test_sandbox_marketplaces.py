@@ -16,10 +16,11 @@ from conftest import orders_v2026_client
 from sp_api.api import OrdersV20260101
 from sp_api.base.exceptions import SellingApiBadRequestException
 
-from bulk.amazon.clients import SANDBOX_CREDENTIALS, Clients, connect
+from bulk.amazon.clients import Clients, connect
 from bulk.errors import ConfigError
 from bulk.sandbox import Sandbox
 from bulk.sandbox.book import parse_book
+from bulk.targets import SANDBOX_CREDENTIALS
 
 DATA = Path(__file__).parent / "data"
 DE = "A1PA6795UKMFR9"
