@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -58,9 +59,39 @@ def _text(cell: Cell, column: str, problems: list[str], *, also: tuple[CellKind,
         return ""
     if cell.kind in (CellKind.BLANK, CellKind.TEXT) or cell.kind in also:
         return cell.text.strip()
-    shown = f" ({cell.text})" if cell.text else ""
+    shown = f" ({echo(cell.text)})" if cell.text else ""
     problems.append(f"{column} holds {_KIND_WORDS[cell.kind]}{shown}; type it as plain text")
     return ""
+
+
+# The most of a bad value a message repeats: enough to find the cell, never a whole page.
+ECHO_CHARS = 40
+
+
+def echo(value: str) -> str:
+    """A value as a message shows it: its first ECHO_CHARS characters, with invisible ones
+    made visible (`<U+200B>`), and its length when it was cut."""
+    shown = "".join(
+        f"<U+{ord(c):04X}>" if c != " " and _invisible(c) else c for c in value[:ECHO_CHARS]
+    )
+    return shown if len(value) <= ECHO_CHARS else f"{shown}… ({len(value)} characters)"
+
+
+def _strange_character(value: str) -> str:
+    """Names the first character an order id cannot hold that is invisible or only looks
+    like a digit or hyphen (U+200B, U+FEFF, U+2011...): "" when there is none."""
+    for position, char in enumerate(value, 1):
+        if not (char.isascii() and char.isprintable()):
+            name = unicodedata.name(char, "a control character")
+            kind = "an invisible character" if _invisible(char) else "a character that is not ASCII"
+            return f"{kind}, U+{ord(char):04X} {name}, at character {position}"
+    return ""
+
+
+def _invisible(char: str) -> bool:
+    # Cf: format characters (zero-width space, BOM, joiners); Cc: controls; Z*: spaces;
+    # Co and Cn: private-use and unassigned code points, which no font shows.
+    return unicodedata.category(char) in ("Cf", "Cc", "Zs", "Zl", "Zp", "Co", "Cn")
 
 
 _ITEM_RE = re.compile(r"^(?P<ref>[^\s:*]+?)\s*(?:(?:[:*]|\s+x)\s*(?P<qty>\S+))?$", re.IGNORECASE)
@@ -77,7 +108,7 @@ def parse_items(text: str) -> tuple[tuple[ItemRef, ...], list[str]]:
         m = _ITEM_RE.match(token)
         if not m:
             problems.append(
-                f"Items entry '{token}' is not a SKU or order item id; "
+                f"Items entry '{echo(token)}' is not a SKU or order item id; "
                 "separate entries with commas, e.g. 'MUG-RED, MUG-BLUE x1'"
             )
             continue
@@ -87,7 +118,7 @@ def parse_items(text: str) -> tuple[tuple[ItemRef, ...], list[str]]:
             # Not str.isdigit(): it is true for "²", which int() refuses.
             if not re.fullmatch(r"[0-9]+", qty_text) or int(qty_text) == 0:
                 problems.append(
-                    f"Items entry '{token}' has quantity '{qty_text}'; use a whole number "
+                    f"Items entry '{echo(token)}' has quantity '{echo(qty_text)}'; use a whole number "
                     "of at least 1, e.g. 'MUG-RED x1'"
                 )
                 continue
@@ -161,10 +192,15 @@ def _parse_row(
         problems.append(
             "Order ID is missing; copy it from Seller Central, e.g. 112-1234567-1234567"
         )
-    elif not (order_id.isascii() and ORDER_ID_RE.match(order_id)):
+    elif strange := _strange_character(order_id):
         problems.append(
-            f"Order ID '{order_id}' is not an Amazon order id; it looks like 112-1234567-1234567 "
-            "(3, 7 and 7 digits)"
+            f"Order ID '{echo(order_id)}' holds {strange}; retype the id, or paste it as "
+            "plain text (e.g. 112-1234567-1234567)"
+        )
+    elif not ORDER_ID_RE.match(order_id):
+        problems.append(
+            f"Order ID '{echo(order_id)}' is not an Amazon order id; it looks like "
+            "112-1234567-1234567 (3, 7 and 7 digits)"
         )
     elif order_id in first_row_of:
         problems.append(
@@ -182,7 +218,7 @@ def _parse_row(
     elif not reason_text:
         problems.append(f"Reason is missing; pick one of: {labels}")
     elif reason is None:
-        problems.append(f"Reason '{reason_text}' is not in the list; pick one of: {labels}")
+        problems.append(f"Reason '{echo(reason_text)}' is not in the list; pick one of: {labels}")
 
     before = len(problems)
     details = _text(_get(row, header, "Details"), "Details", problems)
@@ -200,7 +236,7 @@ def _parse_row(
     remedy_text = _text(_get(row, header, "Remedy"), "Remedy", problems)
     remedy = _REMEDIES.get(header_key(remedy_text))
     if remedy is None and len(problems) == before:
-        problems.append(f"Remedy '{remedy_text}' is unknown; use Refund, Replacement or None")
+        problems.append(f"Remedy '{echo(remedy_text)}' is unknown; use Refund, Replacement or None")
 
     # Excel turns a typed "true" or "1" into TRUE or a number: read them as Yes and No.
     notify_cell = _get(row, header, "Notify")
@@ -214,7 +250,7 @@ def _parse_row(
         notify = False
     elif notify_text:
         problems.append(
-            f"Notify '{notify_cell.text.strip()}' is unknown; use Yes or No (blank: the default)"
+            f"Notify '{echo(notify_cell.text.strip())}' is unknown; use Yes or No (blank: the default)"
         )
 
     request = None

@@ -356,3 +356,62 @@ def test_stamp_changes_when_the_file_changes(tmp_path: Path) -> None:
     before = stamp(sheet)
     sheet.write_bytes(b"one, and more")
     assert stamp(sheet) != before
+
+
+# ---------------------------------------------------------------------------------------------
+# Symbolic links and read-only files
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_sheet_that_is_a_symbolic_link_is_written_through_to_its_target(
+    tmp_path: Path, suffix: str
+) -> None:
+    real_dir = tmp_path / "shared"
+    real_dir.mkdir()
+    target = real_dir / f"orders{suffix}"
+    if suffix == ".csv":
+        target.write_text(f"Order ID,Reason,Details\n{A},Out of stock,Supplier ran out\n")
+    else:
+        import openpyxl
+
+        wb = openpyxl.Workbook()
+        wb.active.append(["Order ID", "Reason", "Details"])
+        wb.active.append([A, "Out of stock", "Supplier ran out"])
+        wb.save(target)
+    link = tmp_path / f"link{suffix}"
+    link.symlink_to(target)
+    backups = tmp_path / "backups"
+    sheet = open_sheet(str(link), backup_dir=backups)
+    sheet.read()
+    report = sheet.write([RowUpdate(2, A, {"Status": "READY"})])
+    assert report.written == 1
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    assert "READY" in [c.text for c in open_sheet(str(target)).read().rows[1].cells]
+    assert sorted(p.name for p in real_dir.iterdir()) == [f"orders{suffix}"]  # no leftovers
+    assert len(list(backups.iterdir())) == 1
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_read_only_sheet_is_refused_in_one_line_before_anything_is_written(
+    tmp_path: Path, suffix: str
+) -> None:
+    path = tmp_path / f"orders{suffix}"
+    if suffix == ".csv":
+        path.write_text(f"Order ID,Reason,Details\n{A},Out of stock,Supplier ran out\n")
+    else:
+        import openpyxl
+
+        wb = openpyxl.Workbook()
+        wb.active.append(["Order ID", "Reason", "Details"])
+        wb.save(path)
+    path.chmod(0o444)
+    before = path.read_bytes()
+    with pytest.raises(SheetError) as e:
+        open_sheet(str(path)).read()
+    assert str(e.value) == (
+        f"{path} is read-only, so bulk cannot write results into it; make it writable "
+        "(or work on a copy) and run again"
+    )
+    with pytest.raises(SheetError, match="is read-only"):
+        replace_atomically(path, lambda tmp: tmp.write_bytes(b"x"), None)
+    assert path.read_bytes() == before

@@ -322,3 +322,79 @@ def test_a_file_open_in_libreoffice_is_not_touched(tmp_path: Path) -> None:
     with pytest.raises(SheetError, match="open in a spreadsheet program"):
         CsvSheet(path).write([status(2, ID1)])
     assert path.read_bytes() == original
+
+
+# ---------------------------------------------------------------------------------------------
+# Files from the wild
+
+
+def test_an_unterminated_quote_is_one_line_naming_the_line_and_nothing_is_written(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "orders.csv"
+    data = (
+        f'Order ID,Reason,Details\n{ID1},Out of stock,"Supplier ran out\n'
+        f'{ID2},Out of stock,"Warehouse flood"\n{ID3},Out of stock,{DETAILS}\n'
+    ).encode()
+    path.write_bytes(data)
+    with pytest.raises(SheetError) as e:
+        CsvSheet(path).read()
+    message = str(e.value)
+    assert "\n" not in message
+    assert message.startswith(f"{path}: a quote on line 2 is not closed where its cell ends")
+    with pytest.raises(SheetError, match="line 2"):
+        CsvSheet(path).write([status(2, ID1)])
+    assert path.read_bytes() == data
+
+
+def test_a_quote_left_open_at_the_end_of_the_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_bytes(f'Order ID,Reason,Details\n{ID1},Out of stock,"Supplier ran out\n'.encode())
+    with pytest.raises(SheetError, match=r"a quote on line 2 is not closed"):
+        CsvSheet(path).read()
+
+
+def test_a_utf8_file_with_one_stray_byte_is_refused_naming_the_line_and_byte(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "orders.csv"
+    text = f"Order ID,Reason,Details\n{ID1},Out of stock,Café crème is gone\n"
+    data = text.encode("utf-8") + f"{ID2},Out of stock,Caf".encode() + b"\xe9 noir\n"
+    path.write_bytes(data)
+    with pytest.raises(SheetError) as e:
+        CsvSheet(path).read()
+    assert str(e.value) == (
+        f"{path} is UTF-8 text with a byte that is not UTF-8 (0xE9 on line 3); retype the "
+        "character there, or save the file as CSV UTF-8 again"
+    )
+    assert path.read_bytes() == data
+
+
+def test_a_windows_1252_file_without_any_utf8_is_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_bytes(f"Order ID,Reason,Details\n{ID1},Out of stock,Café noir\n".encode("cp1252"))
+    grid = CsvSheet(path).read()
+    assert grid.rows[1].cell(2).text == "Café noir"
+
+
+def test_a_cr_only_file_keeps_its_line_endings(tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    orders(path, newline="\r")
+    sheet = CsvSheet(path)
+    grid = sheet.read()
+    assert [r.number for r in grid.rows] == [1, 2, 3]
+    sheet.write([status(2, ID1)], find_header(grid))
+    data = path.read_bytes()
+    assert b"\n" not in data and data.count(b"\r") == 3
+    assert read_back(path)[1][-1] == "READY"
+
+
+def test_a_field_over_the_csv_modules_limit_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    huge = "x" * 200_000
+    write_csv(path, [["Order ID", "Reason", "Details"], [ID1, "Out of stock", huge]])
+    grid = CsvSheet(path).read()
+    assert grid.rows[1].cell(2).text == huge
+    CsvSheet(path).write([status(2, ID1)])
+    assert path.read_text(encoding="utf-8").splitlines()[1] == f"{ID1},Out of stock,{huge},READY"
+    assert csv.field_size_limit() == 131_072  # the process-wide limit is put back

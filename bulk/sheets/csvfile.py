@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
-from collections.abc import Sequence
+import re
+import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from bulk.errors import SheetError
 from bulk.sheets.base import Cell, CellKind, Grid, Header, RowUpdate, SheetRow, WriteReport
-from bulk.sheets.files import check_not_open, replace_atomically
+from bulk.sheets.files import check_not_open, check_writable, replace_atomically
 from bulk.sheets.header import current_header, is_order_id_header
 from bulk.sheets.plan import plan_write, used_width
 
@@ -22,20 +25,50 @@ class _Format:
     newline: str
 
 
+# A byte sequence only UTF-8 makes: two to four bytes, the first saying how many follow.
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
 def _decode(raw: bytes, path: Path) -> tuple[str, str]:
+    """UTF-8 (with or without a BOM), else Windows-1252, never a guess between them.
+
+    A file that is not UTF-8 throughout but holds UTF-8 sequences is UTF-8 with a damaged
+    byte: read as Windows-1252, every accented letter would reach the buyer as two wrong
+    ones ("CafÃ©"). It is refused with the line and byte to fix. Only a file with no UTF-8
+    sequence at all is read as Windows-1252 (Excel's "CSV" export on Windows).
+    """
     if b"\x00" in raw[:4096]:
         raise SheetError(
             f"{path} is not a text CSV file; export it from your spreadsheet as CSV (UTF-8)"
         )
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if encoding == "utf-8-sig" and not raw.startswith(b"\xef\xbb\xbf"):
-            encoding = "utf-8"
-        return text, encoding
-    raise SheetError(f"{path} is neither UTF-8 nor Windows-1252 text; save it as CSV UTF-8")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        if _UTF8_SEQUENCE.search(raw):
+            line = raw.count(b"\n", 0, e.start) + 1
+            if b"\n" not in raw:
+                line = raw.count(b"\r", 0, e.start) + 1
+            raise SheetError(
+                f"{path} is UTF-8 text with a byte that is not UTF-8 (0x{raw[e.start]:02X} on "
+                f"line {line}); retype the character there, or save the file as CSV UTF-8 again"
+            ) from e
+    else:
+        return text, "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
+    try:
+        return raw.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError as e:
+        raise SheetError(
+            f"{path} is neither UTF-8 nor Windows-1252 text; save it as CSV UTF-8"
+        ) from e
+
+
+def _newline(text: str) -> str:
+    """The file's own line ending, from its first line: CRLF, LF, or CR alone (Excel's
+    "CSV (Macintosh)")."""
+    end = re.search(r"\r\n|\r|\n", text)
+    return end.group() if end else "\n"
 
 
 _DELIMITERS = (",", ";", "\t")
@@ -66,6 +99,41 @@ def _delimiter(sample: str) -> str:
         return ","
 
 
+@contextlib.contextmanager
+def _field_limit(size: int) -> Iterator[None]:
+    """The csv module refuses a field over 131,072 characters; a cell may hold more (it is
+    then rejected on its row, with a bounded message). The limit is process-wide: put back."""
+    old = csv.field_size_limit()
+    csv.field_size_limit(min(max(old, size), sys.maxsize))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(old)
+
+
+def _parse(text: str, delimiter: str, path: Path) -> list[list[str]]:
+    """Every record; a quote that is never closed is an error naming the line it opens on.
+
+    Read leniently, an unclosed quote swallows the lines after it into one cell: the merged
+    text would be checked, quoted to the buyer, and written back for good.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows: list[list[str]] = []
+    with _field_limit(len(text)):
+        while True:
+            start = reader.line_num + 1
+            try:
+                rows.append(next(reader))
+            except StopIteration:
+                return rows
+            except csv.Error as e:
+                raise SheetError(
+                    f"{path}: a quote on line {start} is not closed where its cell ends (the "
+                    f"rows after it would run into that cell; {e} on line {reader.line_num}); "
+                    "close or remove the quote and save the file again"
+                ) from e
+
+
 class CsvSheet:
     def __init__(self, path: Path, backup_dir: Path | None = None):
         self.path = path
@@ -80,6 +148,7 @@ class CsvSheet:
         if not self.path.exists():
             raise SheetError(f"{self.path} does not exist")
         check_not_open(self.path)
+        check_writable(self.path)
         try:
             raw = self.path.read_bytes()
         except OSError as e:
@@ -87,12 +156,8 @@ class CsvSheet:
         text, encoding = _decode(raw, self.path)
         sample = text[:65536]
         delimiter = _delimiter(sample)
-        newline = "\r\n" if "\r\n" in sample else "\n"
-        self._format = _Format(encoding, delimiter, newline)
-        try:
-            return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-        except csv.Error as e:
-            raise SheetError(f"{self.path} is not valid CSV: {e}") from e
+        self._format = _Format(encoding, delimiter, _newline(text))
+        return _parse(text, delimiter, self.path)
 
     def read(self) -> Grid:
         rows = []

@@ -26,7 +26,7 @@ from bulk.sheets.base import (
     as_text,
     column_letter,
 )
-from bulk.sheets.files import check_not_open, replace_atomically, stamp
+from bulk.sheets.files import check_not_open, check_writable, replace_atomically, stamp
 from bulk.sheets.header import (
     HEADER_SEARCH_ROWS,
     current_header,
@@ -241,6 +241,7 @@ class ExcelSheet:
         if not self.path.exists():
             raise SheetError(f"{self.path} does not exist")
         check_not_open(self.path)
+        check_writable(self.path)
 
     def _title(self, titles: list[str]) -> str:
         """The worksheet asked for by name; Excel's sheet names are unique regardless of case."""

@@ -32,6 +32,27 @@ def check_not_open(path: Path) -> None:
             )
 
 
+def check_writable(path: Path) -> None:
+    """Refuse a sheet file no one may write (mode 444, "Read-only" in Windows' properties)
+    before anything is checked or sent: its results could not be written back."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # a missing file is reported by the backend that reads it
+    # Mode bits, not only os.access: to root every file is writable.
+    if not mode & 0o222 or not os.access(path, os.W_OK):
+        raise SheetError(
+            f"{path} is read-only, so bulk cannot write results into it; make it writable "
+            "(or work on a copy) and run again"
+        )
+
+
+def real_file(path: Path) -> Path:
+    """The file a sheet path names: a symbolic link's target (links followed to the end), so
+    the team's real file is the one updated and the link stays a link."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
 def backup(path: Path, backup_dir: Path) -> Path:
     """Copy the file into the state folder before it is overwritten."""
     backup_dir.mkdir(parents=True, exist_ok=True)
@@ -44,10 +65,15 @@ def backup(path: Path, backup_dir: Path) -> Path:
 def replace_atomically(path: Path, write: Callable[[Path], None], backup_dir: Path | None) -> None:
     """Write to a temporary file in the same folder, keep a backup, then swap it in.
 
-    When `write` fails, the original file is untouched and no temporary file is left.
+    When `write` fails, the original file is untouched and no temporary file is left. A path
+    that is a symbolic link is written through to its target, which is replaced atomically.
     """
     check_not_open(path)
+    path = real_file(path)
+    check_not_open(path)
     existed = path.exists()
+    if existed:
+        check_writable(path)
     prefix = f".{path.stem}.bulk-"
     # A run killed while writing leaves its temporary file; the sheet lock says no other run
     # is writing now, so any left over is stale.
