@@ -264,3 +264,35 @@ def test_missing_and_broken_files(tmp_path: Path) -> None:
     broken.write_text('{"orders": [', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"is not valid JSON: .* at line 1 column 13"):
         load_book(broken)
+
+
+def test_quick_reading_builds_the_same_orders_as_the_field_reader() -> None:
+    """Large books take a fast path for plain entries; it must agree with the full reader."""
+    from bulk.sandbox.book import _order as read_order
+    from bulk.sandbox.book import _QuickOrders
+
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    home = "ATVPDKIKX0DER"
+    entries = [
+        *json.loads((ROOT / "samples" / "marketplace.json").read_text(encoding="utf-8"))["orders"],
+        *json.loads((ROOT / "tests" / "data" / "marketplace_basic.json").read_text("utf-8"))[
+            "orders"
+        ],
+        _order(status="Shipped"),
+        _order(channel="AFN", locale="de_DE", purchased="2026-11-30T08:00:00Z"),
+    ]
+    quick = _QuickOrders(now, home)
+    taken = 0
+    for entry in entries:
+        fast = quick.order(entry)
+        full = read_order(entry, "book", now, home)
+        if fast is not None:
+            taken += 1
+            assert fast == full
+            assert fast.fingerprint == full.fingerprint
+    # Most plain entries take the fast path (the rest are read field by field).
+    assert taken >= len(entries) // 2
+    # An entry the fast path cannot vouch for is left to the full reader, which names the field.
+    no_units = _order(items=[{"id": "00000000000101", "sku": "MUG", "title": "Mug", "qty": 0}])
+    assert quick.order(no_units) is None
+    assert quick.order({**_order(), "status": "Lost"}) is None
