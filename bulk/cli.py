@@ -98,7 +98,11 @@ class _Group(TyperGroup):
         except BulkError as e:
             note(f"error: {e}")
             raise typer.Exit(2) from None
-        except (KeyboardInterrupt, EOFError, typer.Abort):
+        except typer.Abort:
+            say()  # the prompt's line was left open
+            note(INTERRUPTED)
+            raise typer.Exit(130) from None
+        except (KeyboardInterrupt, EOFError):
             note(INTERRUPTED)
             raise typer.Exit(130) from None
         except Exception as e:

@@ -7,7 +7,9 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,13 +21,25 @@ HOME_ENV = "BULK_HOME"
 DEFAULT_HOME = ".bulk"
 
 # Crash points for the reliability tests: BULK_CRASH_AT names one, and the process dies there
-# at once, as if the power went off (no cleanup, no finally blocks).
+# at once, as if the power went off (no cleanup, no finally blocks). BULK_INTERRUPT_AT names
+# one where Ctrl-C is pressed: at once ("before-message"), or a moment later, while the next
+# call is on its way ("before-message:0.2", seconds).
 CRASH_ENV = "BULK_CRASH_AT"
+INTERRUPT_ENV = "BULK_INTERRUPT_AT"
 
 
 def crash_point(name: str) -> None:
     if os.environ.get(CRASH_ENV) == name:
         os._exit(77)
+    point, _, delay = os.environ.get(INTERRUPT_ENV, "").partition(":")
+    if point != name:
+        return
+    if not delay:
+        signal.raise_signal(signal.SIGINT)
+        return
+    press = threading.Timer(float(delay), os.kill, (os.getpid(), signal.SIGINT))
+    press.daemon = True
+    press.start()
 
 
 @dataclass(frozen=True)

@@ -210,9 +210,13 @@ def test_target_rate_out_of_bounds(rate: float) -> None:
         ("window_hours", 0.0, "window_hours must be a positive number of hours"),
         ("window_hours", -1.0, "window_hours must be a positive number of hours"),
         ("window_hours", float("nan"), "window_hours must be a positive number of hours"),
+        ("window_hours", float("inf"), "window_hours must be a positive number of hours, at most"),
+        ("window_hours", 1e300, "at most 8760 (a year), not 1e+300"),
+        ("window_hours", 8760.5, "at most 8760 (a year)"),
         ("min_details_chars", -1, "min_details_chars must not be negative"),
         ("feed_wait_minutes", -0.5, "feed_wait_minutes must be 0 or more"),
         ("feed_wait_minutes", float("nan"), "feed_wait_minutes must be 0 or more"),
+        ("feed_wait_minutes", float("inf"), "feed_wait_minutes must be 0 or more, at most 1440"),
         ("report_threshold", -1, "report_threshold must not be negative"),
     ],
 )
@@ -221,7 +225,14 @@ def test_policy_bounds(key: str, value: float, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("key", "value"), [("min_details_chars", 0), ("feed_wait_minutes", 0.0), ("window_hours", 0.5)]
+    ("key", "value"),
+    [
+        ("min_details_chars", 0),
+        ("feed_wait_minutes", 0.0),
+        ("feed_wait_minutes", 1440.0),
+        ("window_hours", 0.5),
+        ("window_hours", 8760.0),
+    ],
 )
 def test_policy_edge_values_accepted(key: str, value: float) -> None:
     assert getattr(parse_config({"policy": {key: value}}).policy, key) == value

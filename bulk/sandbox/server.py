@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import TextIO
+from typing import Any, TextIO
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from bulk.errors import ConfigError
@@ -224,6 +224,14 @@ class _Server(ThreadingHTTPServer):
         self.market = market
         self.log = log
         super().__init__(("127.0.0.1", port), _RequestHandler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that went away mid-answer (Ctrl-C in the bulk run this sandbox serves) is
+        # no error of the sandbox's: say nothing, rather than print a traceback over the run's
+        # own one-line message.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
