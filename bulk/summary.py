@@ -46,8 +46,14 @@ def _row(o: RowOutcome) -> dict[str, Any]:
 
 
 def rows_to_fix(outcomes: Sequence[RowOutcome]) -> list[dict[str, Any]]:
-    """REJECTED and FAILED rows, in sheet order: what staff must look at."""
-    return [_row(o) for o in outcomes if not o.status.in_good_standing]
+    """REJECTED and FAILED rows, in sheet order: what staff must look at. `changed` is false for
+    a row this run left as it was (`bulk due` looks only at rows whose day came)."""
+    return [{**_row(o), "changed": o.changed} for o in outcomes if not o.status.in_good_standing]
+
+
+def rows_to_fix_changed(doc: Document) -> bool:
+    """This run found (or found again) a row for staff to fix."""
+    return any(r["changed"] for r in doc["rows_to_fix"])
 
 
 def message_counts(outcomes: Sequence[RowOutcome]) -> dict[str, int]:
