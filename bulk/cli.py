@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 import traceback
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from bulk.run import Context, RunReport
     from bulk.sheets import Sheet
     from bulk.state import StateDir
+    from bulk.summary import Document
 
 INTERRUPTED = "interrupted; run the same command again to finish (nothing is sent twice)"
 
@@ -163,6 +165,13 @@ VerboseOption = Annotated[
         "--verbose", "-v", help="Also say which config file is used and the API calls made."
     ),
 ]
+JsonOption = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="Print one JSON summary on stdout (schema in the README); the rest on stderr.",
+    ),
+]
 SheetArg = Annotated[
     str,
     typer.Argument(
@@ -208,8 +217,15 @@ def _state() -> StateDir:
     return state_dir(os.environ).check()
 
 
+def _human(as_json: bool) -> Callable[[str], None]:
+    """Where the lines a person reads go: stderr when stdout carries the JSON document."""
+    return note if as_json else say
+
+
 @contextlib.contextmanager
-def _context(config_path: Path | None, verbose: bool) -> Iterator[tuple[Context, StateDir]]:
+def _context(
+    config_path: Path | None, verbose: bool, as_json: bool = False
+) -> Iterator[tuple[Context, StateDir]]:
     """Config, state folder, lock, ledger, templates and the marketplace, opened for one run."""
     from bulk.config import load_from
     from bulk.ledger import Ledger
@@ -222,11 +238,12 @@ def _context(config_path: Path | None, verbose: bool) -> Iterator[tuple[Context,
     source = _source(config_path)
     config = load_from(source)
     target = describe_target(config, env)
-    say(target.description)
+    out = _human(as_json)
+    out(target.description)
     for warning in target.warnings:
         note(f"warning: {warning}")
     if verbose:
-        say(source.describe())
+        out(source.describe())
     override = config.messages.templates
     templates = load_templates(
         config.resolve(override) if override else None, config.messages.default_locale
@@ -249,20 +266,40 @@ def _context(config_path: Path | None, verbose: bool) -> Iterator[tuple[Context,
         yield ctx, state
 
 
+@dataclass
+class _Run:
+    """A finished run on one sheet: its report, its summary document, the config it used."""
+
+    report: RunReport
+    summary: Document
+    config: Config
+
+
 def _on_sheet(
     config_path: Path | None,
     verbose: bool,
     target: str,
     worksheet: str | None,
     run: Callable[[Context, Sheet], RunReport],
-) -> RunReport:
+    command: str,
+    as_json: bool = False,
+) -> _Run:
     """Open everything a run needs, hold the sheet against a second bulk run on it (same
-    machine, any state folder), and run."""
+    machine, any state folder), remember it for `bulk due`, and run."""
+    from bulk.due import GOOGLE_PREFIXES, sheet_key
     from bulk.state import sheet_lock
+    from bulk.summary import build_summary
 
-    key = target if "://" in target or target.startswith("gsheet:") else str(Path(target).resolve())
-    with _context(config_path, verbose) as (ctx, state), sheet_lock(key):
-        return run(ctx, _sheet(target, worksheet, ctx, state))
+    key = sheet_key(target)
+    with _context(config_path, verbose, as_json) as (ctx, state), sheet_lock(key):
+        sheet = _sheet(target, worksheet, ctx, state)
+        if key.startswith(GOOGLE_PREFIXES) or Path(key).is_file():
+            ctx.ledger.remember_sheet(key, worksheet or "", ctx.now())
+        report = run(ctx, sheet)
+        summary = build_summary(
+            report, command=command, sheet=sheet.label, target=ctx.target, now=ctx.now()
+        )
+        return _Run(report, summary, ctx.config)
 
 
 def _sheet(target: str, worksheet: str | None, ctx: Context, state: StateDir) -> Sheet:
@@ -273,17 +310,38 @@ def _sheet(target: str, worksheet: str | None, ctx: Context, state: StateDir) ->
     return open_sheet(target, worksheet, state.backups, credentials)
 
 
-def _print_report(report: RunReport, verbose: bool) -> int:
-    from bulk.report import rows_needing_attention, summary_lines
+def _print_summary(summary: Document, verbose: bool, as_json: bool) -> None:
+    from bulk.summary import attention_lines, summary_lines
 
-    for line in summary_lines(report, verbose):
-        say(line)
-    attention = rows_needing_attention(report)
+    out = _human(as_json)
+    for line in summary_lines(summary, verbose):
+        out(line)
+    attention = attention_lines(summary)
     if attention:
-        say("rows to fix:")
+        out("rows to fix:")
         for line in attention:
-            say(line)
-    return report.exit_code
+            out(line)
+
+
+def _post(config: Config, summaries: list[Document]) -> None:
+    """The webhook, for the runs worth telling; a failure is one warning line, never an exit."""
+    from bulk.webhook import post, worth_posting
+
+    if not config.notify.webhook:
+        return
+    for summary in summaries:
+        if worth_posting(summary):
+            warning = post(config.notify.webhook, summary)
+            if warning:
+                note(warning)
+
+
+def _finish(run: _Run, verbose: bool, as_json: bool) -> int:
+    _print_summary(run.summary, verbose, as_json)
+    if as_json:
+        say(json.dumps(run.summary, indent=2))
+    _post(run.config, [run.summary])
+    return run.report.exit_code
 
 
 # --- commands ----------------------------------------------------------------------------
@@ -299,6 +357,7 @@ def check(
         bool, typer.Option("--allow-late", help="Preview rows outside the time window as sendable.")
     ] = False,
     verbose: VerboseOption = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Validate and preview: look orders up, write statuses and messages. Nothing is sent."""
     from bulk.run import Options
@@ -306,14 +365,16 @@ def check(
 
     g = _globals(ctx)
     verbose = verbose or g.verbose
-    report = _on_sheet(
+    run = _on_sheet(
         config or g.config,
         verbose,
         sheet,
         worksheet,
         lambda c, s: run_check(c, s, Options(allow_late=allow_late)),
+        "check",
+        as_json,
     )
-    raise typer.Exit(_print_report(report, verbose))
+    raise typer.Exit(_finish(run, verbose, as_json))
 
 
 @app.command(cls=_Command)
@@ -343,6 +404,7 @@ def submit(
         typer.Option("--no-wait", help="Return after sending; `bulk status` collects results."),
     ] = False,
     verbose: VerboseOption = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Check, then send what is READY (asks to confirm unless --yes)."""
     from bulk.run import Options
@@ -357,24 +419,30 @@ def submit(
         if yes:
             return True
         for line in summary_lines(report, verbose):
-            say(line)
+            _human(as_json)(line)
         question = f"Cancel {report.sent_orders} orders ({report.sent_items} items) on Amazon?"
         # With no terminal to answer, sending needs --yes. BULK_ASSUME_TTY lets a wrapper
         # (or a test) that feeds the answer on standard input be asked anyway.
         if not sys.stdin.isatty() and not os.environ.get("BULK_ASSUME_TTY"):
             note("not confirmed: run in a terminal to answer, or pass --yes")
             return False
-        return typer.confirm(question, default=False)
+        return typer.confirm(question, default=False, err=as_json)
 
     opts = Options(dry_run=dry_run, allow_late=allow_late, wait=not no_wait, save_feed=save_feed)
-    report = _on_sheet(
-        config or g.config, verbose, sheet, worksheet, lambda c, s: run_submit(c, s, opts, confirm)
+    run = _on_sheet(
+        config or g.config,
+        verbose,
+        sheet,
+        worksheet,
+        lambda c, s: run_submit(c, s, opts, confirm),
+        "submit",
+        as_json,
     )
     if dry_run:
-        say("dry run: nothing was sent")
-    elif report.declined:
-        say("nothing was sent; statuses were written so you can review them")
-    raise typer.Exit(_print_report(report, verbose))
+        _human(as_json)("dry run: nothing was sent")
+    elif run.report.declined:
+        _human(as_json)("nothing was sent; statuses were written so you can review them")
+    raise typer.Exit(_finish(run, verbose, as_json))
 
 
 @app.command(cls=_Command)
@@ -384,14 +452,99 @@ def status(
     config: ConfigOption = None,
     worksheet: WorksheetOption = None,
     verbose: VerboseOption = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Poll pending submissions and write their results into the sheet."""
     from bulk.run import status as run_status
 
     g = _globals(ctx)
     verbose = verbose or g.verbose
-    report = _on_sheet(config or g.config, verbose, sheet, worksheet, run_status)
-    raise typer.Exit(_print_report(report, verbose))
+    run = _on_sheet(config or g.config, verbose, sheet, worksheet, run_status, "status", as_json)
+    raise typer.Exit(_finish(run, verbose, as_json))
+
+
+@app.command(cls=_Command)
+def due(
+    ctx: typer.Context,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Send the deferred rows whose day has come.")
+    ] = False,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Finish every sheet this folder's state knows: send DEFERRED rows whose day has come
+    (with --yes) and collect pending submissions. Safe to run every hour (`bulk schedule`)."""
+    from bulk.due import run_due
+    from bulk.errors import LockError
+    from bulk.state import sheet_lock
+    from bulk.summary import due_document
+
+    g = _globals(ctx)
+    verbose = verbose or g.verbose
+    out = _human(as_json)
+    try:
+        with _context(config or g.config, verbose, as_json) as (c, state):
+            found = run_due(c, lambda t, w: _sheet(t, w, c, state), sheet_lock, send=yes)
+            settings = c.config
+            now = c.now()
+    except LockError as e:
+        # Another run holds the state folder (a long due run, or a person's submit): this
+        # hour's run has nothing it may do, and the next one picks the work up.
+        out(f"nothing done: {e}")
+        if as_json:
+            say(json.dumps(due_document([], 0, now=datetime.now(UTC), note=str(e)), indent=2))
+        raise typer.Exit(0) from None
+    if not found.runs:
+        out("no sheets known yet: run `bulk check` or `bulk submit` on a sheet first")
+    for sheet_run in found.runs:
+        out(sheet_run.line)
+        if sheet_run.summary is not None and (verbose or sheet_run.exit_code):
+            for line in _indented(sheet_run.summary, verbose):
+                out(line)
+    if found.runs and found.nothing_due:
+        out("nothing due")
+    summaries = [r.summary for r in found.runs if r.summary is not None]
+    if as_json:
+        document = due_document(
+            [(r.sheet.target, r.sheet.worksheet, r.action, r.line, r.summary) for r in found.runs],
+            found.exit_code,
+            now=now,
+        )
+        say(json.dumps(document, indent=2))
+    _post(settings, summaries)
+    raise typer.Exit(found.exit_code)
+
+
+def _indented(summary: Document, verbose: bool) -> list[str]:
+    from bulk.summary import attention_lines, summary_lines
+
+    lines = [f"  {line}" for line in summary_lines(summary, verbose)]
+    changed = {**summary, "rows_to_fix": [r for r in summary["rows_to_fix"] if r["changed"]]}
+    attention = attention_lines(changed)
+    return lines + (["  rows to fix:", *(f"  {line}" for line in attention)] if attention else [])
+
+
+@app.command(cls=_Command)
+def schedule(
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            "--kind",
+            metavar="KIND",
+            help="cron, systemd or windows (default: this machine's usual scheduler).",
+        ),
+    ] = None,
+) -> None:
+    """Print what to install so `bulk due --yes` runs every hour from this folder; installs
+    nothing."""
+    import shutil
+
+    from bulk.schedule import default_kind, schedule_text
+
+    chosen = kind or default_kind(sys.platform, Path("/run/systemd/system").is_dir())
+    program = shutil.which("bulk") or str(Path(sys.argv[0]).resolve())
+    say(schedule_text(chosen, Path.cwd(), program, dict(os.environ)))
 
 
 @app.command(cls=_Command)

@@ -106,12 +106,20 @@ class GoogleConfig:
 
 
 @dataclass(frozen=True)
+class NotifyConfig:
+    # An incoming-webhook URL (Slack, Teams, any HTTP receiver): each run that sent something
+    # or found rows to fix posts its summary there. Empty: no post.
+    webhook: str = ""
+
+
+@dataclass(frozen=True)
 class Config:
     amazon: AmazonConfig = field(default_factory=AmazonConfig)
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     messages: MessagesConfig = field(default_factory=MessagesConfig)
     google: GoogleConfig = field(default_factory=GoogleConfig)
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
     reasons: tuple[Reason, ...] = DEFAULT_REASONS
     path: Path | None = None  # the file it came from; None for the built-in defaults
 
@@ -131,6 +139,7 @@ _SECTIONS: dict[str, type] = {
     "policy": PolicyConfig,
     "messages": MessagesConfig,
     "google": GoogleConfig,
+    "notify": NotifyConfig,
 }
 
 
@@ -244,6 +253,12 @@ def _validate(config: Config, where: str) -> None:
         )
     if p.report_threshold < 0:
         raise ConfigError(f"{where}: [policy] report_threshold must not be negative")
+    hook = config.notify.webhook
+    if hook and not (hook.startswith(("https://", "http://")) and len(hook.split("/")[2]) > 0):
+        # Never echo the URL: a webhook URL usually carries its secret token.
+        raise ConfigError(
+            f"{where}: [notify] webhook must be an https:// URL (your incoming webhook's address)"
+        )
 
 
 def _validate_marketplaces(amazon: AmazonConfig, where: str) -> None:
@@ -412,6 +427,15 @@ def init_text() -> str:
         (
             "google",
             [('# credentials = "key.json"', "default: GOOGLE_APPLICATION_CREDENTIALS")],
+        ),
+        (
+            "notify",
+            [
+                (
+                    '# webhook = "https://hooks..."',
+                    "post each run that sent something or has rows to fix",
+                )
+            ],
         ),
     ]
     lines = [

@@ -23,6 +23,9 @@ class Options:
     allow_late: bool = False
     wait: bool = True
     save_feed: Path | None = None
+    # `bulk due`: only DEFERRED rows are checked (and sent when their day came); rows staff
+    # added or changed since are left for a person's `bulk submit`.
+    only_deferred: bool = False
 
 
 @dataclass

@@ -73,6 +73,23 @@ CREATE TABLE IF NOT EXISTS row_warnings (
 );
 """
 
+# The sheets this state folder has worked on, so that `bulk due` can finish them unattended.
+SHEETS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sheets (
+    target TEXT NOT NULL,         -- a workbook's absolute path, or a Google Sheet by key
+    worksheet TEXT NOT NULL,      -- the --worksheet given, or ''
+    last_used TEXT NOT NULL,
+    PRIMARY KEY (target, worksheet)
+);
+"""
+
+
+@dataclass(frozen=True)
+class KnownSheet:
+    target: str
+    worksheet: str
+    last_used: datetime
+
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
@@ -160,6 +177,7 @@ class Ledger:
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
         self.db.executescript(LISTINGS_SCHEMA)
+        self.db.executescript(SHEETS_SCHEMA)
 
     def close(self) -> None:
         self.db.close()
@@ -396,6 +414,21 @@ class Ledger:
             ):
                 counts[r["outcome"]] = int(r["n"])
             yield sub, counts
+
+    # Sheets ------------------------------------------------------------------
+
+    def remember_sheet(self, target: str, worksheet: str, now: datetime) -> None:
+        self.db.execute(
+            "INSERT INTO sheets (target, worksheet, last_used) VALUES (?, ?, ?)"
+            " ON CONFLICT (target, worksheet) DO UPDATE SET last_used = excluded.last_used",
+            (target, worksheet, _iso(now)),
+        )
+
+    def known_sheets(self) -> list[KnownSheet]:
+        return [
+            KnownSheet(r["target"], r["worksheet"], datetime.fromisoformat(r["last_used"]))
+            for r in self.db.execute("SELECT * FROM sheets ORDER BY target, worksheet")
+        ]
 
     # Messages ----------------------------------------------------------------
 

@@ -117,6 +117,8 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
             outcomes.append(_unchanged(row))
         elif row.status is Status.SUBMITTED:
             submitted.append(row)
+        elif opts.only_deferred and row.status is not Status.DEFERRED:
+            outcomes.append(_unchanged(row))
         elif row.problems or row.request is None:
             outcomes.append(
                 RowOutcome(row.row, row.order_id, Status.REJECTED, "; ".join(row.problems))

@@ -292,3 +292,31 @@ def short_text(doc: Document) -> str:
     if rate is not None:
         parts.append(f"cancellation rate {_pct(rate['after'])} after this run")
     return "; ".join(parts)
+
+
+def due_document(
+    runs: Sequence[tuple[str, str, str, str, Document | None]],
+    exit_code: int,
+    *,
+    now: datetime,
+    note: str | None = None,
+) -> Document:
+    """`bulk due --json`: one entry per known sheet, with that sheet's run summary when it ran."""
+    return {
+        "schema": SCHEMA,
+        "command": "due",
+        "at": now.astimezone(UTC).isoformat(timespec="seconds"),
+        "exit_code": exit_code,
+        "nothing_due": all(action in ("nothing due", "skipped") for _, _, action, _, _ in runs),
+        "note": note,
+        "sheets": [
+            {
+                "sheet": target,
+                "worksheet": worksheet or None,
+                "action": action,
+                "line": line,
+                "summary": summary,
+            }
+            for target, worksheet, action, line, summary in runs
+        ],
+    }

@@ -135,7 +135,14 @@ def test_a_partial_section_keeps_the_other_defaults() -> None:
     [
         ({"polcy": {}}, "unknown section [polcy]; did you mean 'policy'?"),
         ({"reason": {}}, "unknown section [reason]; did you mean 'reasons'?"),
-        ({"xyz": {}}, "unknown section [xyz]; known keys: amazon, google, messages, policy"),
+        (
+            {"xyz": {}},
+            "unknown section [xyz]; known keys: amazon, google, messages, notify, policy",
+        ),
+        (
+            {"notify": {"webhok": "https://hooks.example/x"}},
+            "unknown setting 'webhok' in [notify]; did you mean 'webhook'?",
+        ),
         (
             {"policy": {"windw_hours": 3}},
             "unknown setting 'windw_hours' in [policy]; did you mean 'window_hours'?",
@@ -150,6 +157,15 @@ def test_a_partial_section_keeps_the_other_defaults() -> None:
 )
 def test_unknown_names_are_errors_with_a_hint(data: dict[str, Any], expected: str) -> None:
     assert expected in config_error(data)
+
+
+def test_the_webhook_is_an_http_url_and_a_bad_one_is_not_echoed() -> None:
+    url = "https://hooks.slack.example/services/T0/B0/SECRET"
+    assert parse_config({"notify": {"webhook": url}}).notify.webhook == url
+    assert parse_config({}).notify.webhook == ""
+    message = config_error({"notify": {"webhook": "hooks.slack.example/services/SECRET"}})
+    assert "[notify] webhook must be an https:// URL" in message
+    assert "SECRET" not in message
 
 
 def test_the_message_names_the_file(tmp_path: Path) -> None:

@@ -1,0 +1,185 @@
+"""`bulk due`: finish every sheet this state folder knows that has work due today.
+
+Work is due on a sheet when a DEFERRED row's day has come, or a submission is still pending
+(SUBMITTED rows, or a feed the ledger has not seen finish). Each sheet is taken under its own
+lock; a locked or missing sheet is skipped with one line. Safe to run every hour: a sheet with
+nothing due is only read, and nothing is ever sent twice (the ledger decides).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bulk.context import Context, Options, RunReport
+from bulk.errors import BulkError, LockError
+from bulk.ledger import KnownSheet
+from bulk.models import Status
+from bulk.rows import parse_rows
+from bulk.run import status as run_status
+from bulk.run import submit as run_submit
+from bulk.sheets.base import Sheet
+from bulk.sheets.header import find_header
+from bulk.summary import Document, build_summary
+
+GOOGLE_PREFIXES = ("https://docs.google.com/spreadsheets/", "gsheet:")
+
+OpenSheet = Callable[[str, str | None], Sheet]
+SheetLock = Callable[[str], contextlib.AbstractContextManager[None]]
+
+
+def sheet_key(target: str) -> str:
+    """How a sheet is known: a workbook by its absolute path, a Google Sheet by its key (and
+    tab, when the URL names one)."""
+    if target.startswith(GOOGLE_PREFIXES):
+        from bulk.sheets.google import parse_target
+
+        key, gid = parse_target(target)
+        if gid is None:
+            return f"gsheet:{key}"
+        return f"https://docs.google.com/spreadsheets/d/{key}/edit#gid={gid}"
+    return str(Path(target).expanduser().resolve())
+
+
+@dataclass
+class SheetRun:
+    """What `bulk due` did with one sheet."""
+
+    sheet: KnownSheet
+    action: str  # "sent", "collected", "nothing due", "not sent", "skipped"
+    line: str  # one line for a person
+    report: RunReport | None = None
+    summary: Document | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """1 when this run found rows for staff to fix; rows it left alone do not count (they
+        were reported when they were last checked, and would otherwise fail every hour)."""
+        if self.report is None:
+            return 0
+        return int(any(o.changed and not o.status.in_good_standing for o in self.report.outcomes))
+
+
+@dataclass
+class DueReport:
+    runs: list[SheetRun] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return max((r.exit_code for r in self.runs), default=0)
+
+    @property
+    def nothing_due(self) -> bool:
+        return all(r.action in ("nothing due", "skipped") for r in self.runs)
+
+
+@dataclass(frozen=True)
+class Due:
+    """The work a sheet holds today."""
+
+    deferred: int  # DEFERRED rows whose day has come
+    pending: int  # SUBMITTED rows, or ledger submissions of this sheet still open
+
+    def __bool__(self) -> bool:
+        return bool(self.deferred or self.pending)
+
+    def describe(self) -> str:
+        parts = []
+        if self.deferred:
+            parts.append(f"{self.deferred} deferred rows due")
+        if self.pending:
+            parts.append(f"{self.pending} pending")
+        return ", ".join(parts)
+
+
+def due_work(ctx: Context, sheet: Sheet) -> Due:
+    grid = sheet.read()
+    rows = parse_rows(grid, find_header(grid), ctx.config)
+    today = ctx.now().date()
+    deferred = sum(
+        1
+        for r in rows
+        if r.status is Status.DEFERRED and r.scheduled_for is not None and r.scheduled_for <= today
+    )
+    pending = sum(1 for r in rows if r.status is Status.SUBMITTED)
+    open_subs = sum(1 for s in ctx.ledger.submissions(open_only=True) if s.sheet == sheet.label)
+    return Due(deferred, max(pending, open_subs))
+
+
+def run_due(
+    ctx: Context,
+    open_sheet: OpenSheet,
+    lock: SheetLock,
+    send: bool,
+) -> DueReport:
+    """Finish every known sheet's due work; with `send` False, only collect pending results."""
+    report = DueReport()
+    for known in ctx.ledger.known_sheets():
+        report.runs.append(_one(ctx, known, open_sheet, lock, send))
+    return report
+
+
+def _one(
+    ctx: Context, known: KnownSheet, open_sheet: OpenSheet, lock: SheetLock, send: bool
+) -> SheetRun:
+    name = known.target + (f" [{known.worksheet}]" if known.worksheet else "")
+    if not known.target.startswith(GOOGLE_PREFIXES) and not Path(known.target).exists():
+        return SheetRun(
+            known,
+            "skipped",
+            f"{name}: skipped, the file is no longer there (last used "
+            f"{known.last_used.date().isoformat()})",
+        )
+    try:
+        with lock(known.target):
+            sheet = open_sheet(known.target, known.worksheet or None)
+            work = due_work(ctx, sheet)
+            if not work:
+                return SheetRun(known, "nothing due", f"{name}: nothing due")
+            before = Counter(ctx.marketplace.calls)
+            if work.deferred and send:
+                opts = Options(only_deferred=True)
+                result = run_submit(ctx, sheet, opts, lambda _report: True)
+            else:
+                result = run_status(ctx, sheet)
+            result.calls = {
+                op: n - before[op] for op, n in ctx.marketplace.calls.items() if n > before[op]
+            }
+    except LockError:
+        return SheetRun(known, "skipped", f"{name}: skipped, another bulk run is working on it")
+    except BulkError as e:
+        return SheetRun(known, "skipped", f"{name}: skipped, {e}")
+    summary = build_summary(
+        result, command="due", sheet=sheet.label, target=ctx.target, now=ctx.now()
+    )
+    return SheetRun(known, *_said(name, work, result, send), report=result, summary=summary)
+
+
+def _said(name: str, work: Due, result: RunReport, send: bool) -> tuple[str, str]:
+    done = []
+    if result.feed_ids:
+        done.append(f"sent {result.sent_orders} orders in feed {', '.join(result.feed_ids)}")
+    settled = sum(
+        1 for o in result.outcomes if o.changed and o.status in (Status.CANCELLED, Status.FAILED)
+    )
+    if settled:
+        done.append(f"{settled} results collected")
+    waiting = sum(1 for o in result.outcomes if o.status is Status.SUBMITTED)
+    if waiting:
+        done.append(f"{waiting} still with Amazon")
+    replanned = sum(
+        1
+        for o in result.outcomes
+        if o.changed and o.status is Status.DEFERRED and o.result.startswith("re-planned")
+    )
+    if replanned:
+        done.append(f"{replanned} re-planned (see Result)")
+    if work.deferred and not send:
+        done.append(f"{work.deferred} deferred rows due; run `bulk due --yes` to send them")
+        action = "not sent"
+    else:
+        action = "sent" if result.feed_ids else "collected"
+    return action, f"{name}: {work.describe()}: " + ("; ".join(done) or "nothing changed")
