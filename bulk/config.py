@@ -84,7 +84,8 @@ class SandboxConfig:
 class PolicyConfig:
     window_hours: float = 24.0
     min_details_chars: int = 15
-    target_rate: float = 0.02
+    # A stricter cap than the marketplace's own target (bulk.marketplaces); None: none.
+    target_rate: float | None = None
     max_daily_share: float = 0.5
     # Feeds that have not finished after this long leave their rows SUBMITTED for `bulk status`.
     feed_wait_minutes: float = 30.0
@@ -161,7 +162,9 @@ def _section(name: str, cls: type, raw: Any, where: str) -> Any:
             raise ConfigError(
                 f"{where}: unknown setting '{key}' in [{name}]; {_hint(key, list(known))}"
             )
-        expected = type(getattr(defaults, key))
+        default = getattr(defaults, key)
+        # An optional number (None by default) takes a number when set.
+        expected = float if default is None else type(default)
         if expected is tuple:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ConfigError(
@@ -228,7 +231,7 @@ def _validate(config: Config, where: str) -> None:
             f"removes v0 on {V0_REMOVAL}), not {config.amazon.orders_api!r}"
         )
     p = config.policy
-    if not 0 < p.target_rate < 0.025:
+    if p.target_rate is not None and not 0 < p.target_rate < 0.025:
         raise ConfigError(
             f"{where}: [policy] target_rate must be above 0 and below Amazon's 0.025 "
             f"(2.5%), not {p.target_rate}"

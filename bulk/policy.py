@@ -19,12 +19,17 @@ from bulk import marketplaces
 from bulk.config import PolicyConfig
 from bulk.marketplaces import MarketplaceInfo
 from bulk.models import CancelRequest, Decision, ItemRef, Order, OrderItem, Status
-
-# Amazon's Cancellation Rate is seller-cancelled orders / all orders over 7 days
-# (FIELD-NOTES "The cancellation rate"); its report windows are whole UTC days
-# (accountHealthReport-2020-11-18.json, ReportingDateRange "2020-11-12T00:00Z" to
-# "2020-11-18T23:59Z"), so every day in this module is a UTC calendar day.
-WINDOW_DAYS = 7
+from bulk.rates import (
+    WINDOW_DAYS,
+    AccountFigures,
+    Send,
+    Window,
+    allowed,
+    counted_days,
+    reporting_day,
+    target_rate,
+    windows_for,
+)
 
 # How far ahead `plan` looks for room before it holds a row for a person to decide.
 HORIZON_DAYS = 30
@@ -34,13 +39,6 @@ _SHIPPED = ("Shipped", "InvoiceUnconfirmed")  # both mean every item has shipped
 _NOT_YET_PAID = ("Pending", "PendingAvailability")
 
 _SUPPORT_CASE = "the Support Case column holds a case to paste into Seller Support"
-
-
-def reporting_day(moment: datetime) -> date:
-    """The UTC calendar day of `moment`, as Amazon's reports count days (naive means UTC)."""
-    if moment.tzinfo is None:
-        return moment.date()
-    return moment.astimezone(UTC).date()
 
 
 def _utc(moment: datetime) -> datetime:
@@ -338,88 +336,45 @@ def _counting(request: CancelRequest, lines: tuple[OrderItem, ...]) -> tuple[boo
 
 
 @dataclass(frozen=True)
-class AccountFigures:
-    """The account's 7-day pre-fulfillment cancellation figures.
-
-    From GET_V2_SELLER_PERFORMANCE_REPORT, performanceMetrics[].preFulfillmentCancellationRate
-    (accountHealthReport-2020-11-18.json): orderCount, cancellationCount and the end of
-    reportingDateRange (reportingDateTo, UTC).
-    """
-
-    order_count: int
-    cancellation_count: int
-    report_end: date
-
-    def __post_init__(self) -> None:
-        if self.order_count < 0 or self.cancellation_count < 0:
-            raise ValueError(
-                f"order and cancellation counts cannot be negative: {self.order_count}, "
-                f"{self.cancellation_count}"
-            )
-
-    @property
-    def rate(self) -> float:
-        """cancellationCount / orderCount; 0 when the report has no orders."""
-        if self.order_count == 0:
-            return 0.0
-        return self.cancellation_count / self.order_count
-
-    @property
-    def report_start(self) -> date:
-        return self.report_end - timedelta(days=WINDOW_DAYS - 1)
-
-
-@dataclass(frozen=True)
-class Send:
-    """A cancellation bulk already sent (from the ledger)."""
-
-    order_id: str
-    sent_at: datetime
-    counts: bool  # whether it counts toward the cancellation rate
-
-
-@dataclass(frozen=True)
 class Budget:
     """How many counted cancellations the account can take on `day` and stay on target."""
 
     day: date  # the UTC day of `now`
-    week_budget: int  # floor(target_rate x orderCount)
+    week_budget: int  # allowed(orderCount): the 7-day window's budget
     daily_cap: int  # ceil(max_daily_share x week_budget)
-    remaining: int  # week budget - cancellationCount - counted sends since the report; may be < 0
+    remaining: int  # the least any window has left (budget - used); may be < 0
     today_allowance: int  # max(0, min(remaining, daily_cap - counted_today))
     counted_since_report: int
     counted_today: int
+    windows: tuple[Window, ...] = ()  # one per rate window of the marketplace, shortest first
 
 
-def _week_budget(figures: AccountFigures, config: PolicyConfig) -> int:
-    # Decimal(repr(x)) is the number as written in bulk.toml, so 1.5% of 200 is exactly 3,
-    # where binary floating point would make it 2.9999... and floor it to 2.
-    return math.floor(Decimal(repr(config.target_rate)) * figures.order_count)
+def _week_budget(figures: AccountFigures, config: PolicyConfig, market: MarketplaceInfo) -> int:
+    return allowed(figures.order_count, config, market)
 
 
 def _daily_cap(week_budget: int, config: PolicyConfig) -> int:
     return math.ceil(Decimal(repr(config.max_daily_share)) * week_budget)
 
 
-def _counted_days(figures: AccountFigures, sends: Sequence[Send], today: date) -> list[date]:
-    """UTC days of counted sends after the report's last day, up to today.
-
-    Sends on or before reportingDateTo are taken to be in the report's cancellationCount already.
-    """
-    days = (reporting_day(s.sent_at) for s in sends if s.counts)
-    return [d for d in days if figures.report_end < d <= today]
-
-
 def budget(
-    figures: AccountFigures, sends: Sequence[Send], now: datetime, config: PolicyConfig
+    figures: AccountFigures,
+    sends: Sequence[Send],
+    now: datetime,
+    config: PolicyConfig,
+    market: MarketplaceInfo,
 ) -> Budget:
-    """Today's room for counted cancellations under config.target_rate and max_daily_share."""
+    """Today's room for counted cancellations in `market`, in every one of its rate windows,
+    under its target (or the config's stricter cap) and max_daily_share."""
     today = reporting_day(now)
-    week = _week_budget(figures, config)
+    week = _week_budget(figures, config, market)
     cap = _daily_cap(week, config)
-    since = _counted_days(figures, sends, today)
+    since = counted_days(figures, sends, today)
     counted_today = sum(1 for s in sends if s.counts and reporting_day(s.sent_at) == today)
-    remaining = week - figures.cancellation_count - len(since)
+    windows = windows_for(figures, sends, today, config, market)
+    remaining = min(
+        (w.left for w in windows), default=week - figures.cancellation_count - len(since)
+    )
     return Budget(
         day=today,
         week_budget=week,
@@ -428,6 +383,7 @@ def budget(
         today_allowance=max(0, min(remaining, cap - counted_today)),
         counted_since_report=len(since),
         counted_today=counted_today,
+        windows=windows,
     )
 
 
@@ -436,31 +392,34 @@ def _room_on(
     figures: AccountFigures,
     known: Sequence[date],
     planned: Counter[date],
-    week: int,
+    windows: Sequence[Window],
     cap: int,
     lag: int,
 ) -> int:
     """Projected room for counted cancellations on a future `day`: what `budget` will say then.
 
     On `day` the account's figures will be a report ending `lag` days before it (as today's
-    does), plus the counted sends after that report: a window of the lag + 7 days up to `day`.
-    The window is assumed to hold orderCount orders (the same daily volume), so its budget is
-    the same `week`. It holds the report's cancellations that bulk did not send, spread evenly
-    over the report's days (rounded up), for the report days it still covers; every counted
-    send bulk knows of on a day in the window (a send leaves the window on its own day, not on
-    an average one); and every row planned for a day in the window. The daily share cap
-    applies to the day itself.
+    does), plus the counted sends after that report: for each rate window of the marketplace,
+    the lag + its days up to `day`. Each window is assumed to hold as many orders as today's
+    (the same daily volume), so its budget is the same. It holds the report's cancellations
+    that bulk did not send, spread evenly over the report's days (rounded up), for the report
+    days it still covers; every counted send bulk knows of on a day in the window (a send
+    leaves the window on its own day, not on an average one); and every row planned for a day
+    in the window. The daily share cap applies to the day itself.
     """
-    start = day - timedelta(days=lag + WINDOW_DAYS - 1)
     report_days = [figures.report_start + timedelta(days=k) for k in range(WINDOW_DAYS)]
     own = sum(1 for d in known if figures.report_start <= d <= figures.report_end)
     others = max(0, figures.cancellation_count - own)
-    overlap = sum(1 for d in report_days if start <= d <= day)
-    from_report = -(-others * overlap // WINDOW_DAYS)  # ceiling
-    in_window = sum(1 for d in known if start <= d <= day)
-    in_window += sum(n for d, n in planned.items() if start <= d <= day)
+    rooms = []
+    for w in windows:
+        start = day - timedelta(days=lag + w.days - 1)
+        overlap = sum(1 for d in report_days if start <= d <= day)
+        from_report = -(-others * overlap // WINDOW_DAYS)  # ceiling
+        in_window = sum(1 for d in known if start <= d <= day)
+        in_window += sum(n for d, n in planned.items() if start <= d <= day)
+        rooms.append(w.budget - from_report - in_window)
     on_day = sum(1 for d in known if d == day) + planned[day]
-    return max(0, min(week - from_report - in_window, cap - on_day))
+    return max(0, min(*rooms, cap - on_day))
 
 
 def plan(
@@ -469,18 +428,19 @@ def plan(
     sends: Sequence[Send],
     now: datetime,
     config: PolicyConfig,
+    market: MarketplaceInfo,
 ) -> list[Decision]:
     """Fit counted READY rows into today's budget; defer or hold the rest. One decision per item.
 
     Counted READY rows are served up to today's allowance: first those promised for today or
     earlier (a READY decision that carries the day it was DEFERRED to), then the others, oldest
-    purchase first. The rest become DEFERRED to the first day with projected room (see
-    `_room_on`), filled day by day in purchase order, or HELD when no room appears within
-    HORIZON_DAYS. A DEFERRED row already scheduled for a later day keeps its day and takes its
-    place in that day's room. When a promised day came and the budget is still full (the
-    account's figures changed), the row is re-planned to the next day with room and its result
-    says why. READY rows that do not count toward the rate, and rows in any other status, come
-    back unchanged.
+    purchase first. The rest become DEFERRED to the first day with projected room in every rate
+    window of `market` (see `_room_on`), filled day by day in purchase order, or HELD when no
+    room appears within HORIZON_DAYS. A DEFERRED row already scheduled for a later day keeps its
+    day and takes its place in that day's room. When a promised day came and the budget is
+    still full (the account's figures changed), the row is re-planned to the next day with room
+    and its result says why. READY rows that do not count toward the rate, and rows in any
+    other status, come back unchanged.
     """
     today = reporting_day(now)
     result = [decision for _, _, decision in items]
@@ -494,7 +454,7 @@ def plan(
     promised = sorted((i for i in counted_ready if result[i].scheduled_for), key=by_purchase)
     fresh = sorted((i for i in counted_ready if not result[i].scheduled_for), key=by_purchase)
     waiting = promised + fresh
-    account = budget(figures, sends, now, config)
+    account = budget(figures, sends, now, config, market)
     served = min(account.today_allowance, len(waiting))
     for i in waiting[:served]:
         result[i] = replace(result[i], scheduled_for=None)
@@ -511,7 +471,7 @@ def plan(
         and d.scheduled_for > today
     )
     planned[today] += served
-    why = _why_deferred(account, figures, config, served)
+    why = _why_deferred(account, config, market, served)
     known = [reporting_day(s.sent_at) for s in sends if s.counts]
     lag = max(0, (today - figures.report_end).days)
     queue = iter(over)
@@ -520,13 +480,13 @@ def plan(
     horizon = HORIZON_DAYS if account.week_budget > 0 else 0
     for ahead in range(1, horizon + 1):
         day = today + timedelta(days=ahead)
-        room = _room_on(day, figures, known, planned, account.week_budget, account.daily_cap, lag)
+        room = _room_on(day, figures, known, planned, account.windows, account.daily_cap, lag)
         room = min(left, room)
         for _ in range(room):
             i = next(queue)
             before = result[i].scheduled_for
             text = (
-                _why_replanned(before, figures, config, day)
+                _why_replanned(before, figures, config, market, day)
                 if before is not None
                 else f"{why}; scheduled for {day.isoformat()}"
             )
@@ -535,19 +495,25 @@ def plan(
         left -= room
         if not left:
             return result
-    held = _why_held(figures, config)
+    held = _why_held(figures, config, market)
     for i in queue:
         result[i] = replace(result[i], status=Status.HELD, result=held, scheduled_for=None)
     return result
 
 
-def _why_replanned(promised: date, figures: AccountFigures, config: PolicyConfig, day: date) -> str:
+def _why_replanned(
+    promised: date,
+    figures: AccountFigures,
+    config: PolicyConfig,
+    market: MarketplaceInfo,
+    day: date,
+) -> str:
     """Why a row was not sent on the day it was scheduled for, and its new day."""
     return (
         f"re-planned: the cancellation budget was still full on {promised.isoformat()} "
         f"(Amazon now reports {figures.cancellation_count} cancellations of "
         f"{figures.order_count} orders in the 7 days to {figures.report_end.isoformat()}; "
-        f"target {_pct(config.target_rate)}); scheduled for {day.isoformat()}"
+        f"target {_pct(target_rate(config, market))}); scheduled for {day.isoformat()}"
     )
 
 
@@ -556,26 +522,27 @@ def _purchased(order: Order | None, now: datetime) -> datetime:
 
 
 def _why_deferred(
-    account: Budget, figures: AccountFigures, config: PolicyConfig, served: int
+    account: Budget, config: PolicyConfig, market: MarketplaceInfo, served: int
 ) -> str:
     if account.daily_cap - account.counted_today < account.remaining:
         used = account.counted_today + served
         return f"over today's cancellation budget ({used} of {account.daily_cap} used)"
-    used = figures.cancellation_count + account.counted_since_report + served
+    w = min(account.windows, key=lambda w: w.left)  # the window that leaves least room
+    about = "" if w.days == WINDOW_DAYS else "about "
     return (
-        f"over the 7-day cancellation budget ({used} of {account.week_budget} used; "
-        f"target {_pct(config.target_rate)} of {figures.order_count} orders)"
+        f"over the {w.days}-day cancellation budget ({w.used + served} of {w.budget} used; "
+        f"target {_pct(target_rate(config, market))} of {about}{w.orders} orders)"
     )
 
 
-def _why_held(figures: AccountFigures, config: PolicyConfig) -> str:
-    target = _pct(config.target_rate)
+def _why_held(figures: AccountFigures, config: PolicyConfig, market: MarketplaceInfo) -> str:
+    target = _pct(target_rate(config, market))
     if figures.order_count == 0:
         return (
             "Amazon's report shows no orders in the last 7 days, so any counted cancellation "
             f"would break the {target} target; cancel it by hand in Seller Central if it must go"
         )
-    if _week_budget(figures, config) == 0:
+    if _week_budget(figures, config, market) == 0:
         return (
             f"the 7-day cancellation budget is 0 ({target} of {figures.order_count} orders is "
             "less than one), so any counted cancellation would break the target; cancel it by "
@@ -601,7 +568,7 @@ def projected_rate(
     """
     if figures.order_count == 0:
         return 0.0
-    since = len(_counted_days(figures, sends, reporting_day(now)))
+    since = len(counted_days(figures, sends, reporting_day(now)))
     return (figures.cancellation_count + since + planned_counted) / figures.order_count
 
 
@@ -612,7 +579,7 @@ class Summary:
     day: date
     rate_now: float  # report plus counted sends since it, before this run
     projected_rate: float  # after this run's counted READY rows are sent
-    target_rate: float
+    target_rate: float  # the rate planned under: the marketplace's target or the config's cap
     week_budget: int
     budget_used: int  # cancellationCount + counted sends since the report + planned today
     budget_left: int  # never below 0
@@ -620,6 +587,12 @@ class Summary:
     planned_today: int  # READY rows that count toward the rate
     next_scheduled: date | None  # the earliest day a DEFERRED row is scheduled for
     counts: tuple[tuple[Status, int], ...]  # statuses present, in Status order
+    marketplace: str = ""  # the marketplace's code: "US", "IN", ...
+    amazon_target: float = 0.025  # the marketplace's own target (bulk.marketplaces)
+    windows: tuple[Window, ...] = ()  # each rate window's budget, before this run
+    fee: bool = False  # the marketplace charges a fee for each seller cancellation
+    charged_today: int = 0  # counted cancellations sent today that the fee applies to
+    charged_later: int = 0  # counted DEFERRED rows the fee will apply to when they are sent
 
     def count(self, status: Status) -> int:
         return dict(self.counts).get(status, 0)
@@ -631,9 +604,10 @@ def summarize(
     sends: Sequence[Send],
     now: datetime,
     config: PolicyConfig,
+    market: MarketplaceInfo,
 ) -> Summary:
     """The figures a run reports after `plan`."""
-    account = budget(figures, sends, now, config)
+    account = budget(figures, sends, now, config, market)
     planned = sum(1 for d in decisions if d.status is Status.READY and d.counts_toward_rate)
     used = figures.cancellation_count + account.counted_since_report + planned
     tally = Counter(d.status for d in decisions)
@@ -646,7 +620,7 @@ def summarize(
         day=account.day,
         rate_now=projected_rate(figures, sends, 0, now),
         projected_rate=projected_rate(figures, sends, planned, now),
-        target_rate=config.target_rate,
+        target_rate=target_rate(config, market),
         week_budget=account.week_budget,
         budget_used=used,
         budget_left=max(0, account.week_budget - used),
@@ -654,4 +628,15 @@ def summarize(
         planned_today=planned,
         next_scheduled=min(scheduled, default=None),
         counts=tuple((s, tally[s]) for s in Status if tally[s]),
+        marketplace=market.code,
+        amazon_target=market.target_rate,
+        windows=account.windows,
+        fee=market.cancellation_fee,
+        # The fee is charged per seller cancellation: rows that count toward the rate.
+        charged_today=planned if market.cancellation_fee else 0,
+        charged_later=sum(
+            1 for d in decisions if d.status is Status.DEFERRED and d.counts_toward_rate
+        )
+        if market.cancellation_fee
+        else 0,
     )

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from bulk import listings, marketplaces, policy
+from bulk import listings, marketplaces, policy, rates
 from bulk.amazon.feed import build_document, feed_documents
 from bulk.context import Context, Options, RowOutcome, RunReport, stamp
 from bulk.ledger import LedgerRow, OrderLine
@@ -275,9 +275,13 @@ def _plan(ctx: Context, decided: Decided, now: datetime) -> tuple[Decided, polic
     """
     figures = ctx.marketplace.account_figures(ctx.progress)
     main = ctx.marketplace.marketplace_ids[0]
+    home = _market(ctx, None)
+    rules = {m: marketplaces.by_id(m) or home for m in figures}
+    # The longest rate window (India's 30 days) decides how far back the ledger is read.
+    days = max(d for r in (home, *rules.values()) for d in r.windows_days)
     sends = [
-        policy.Send(order_id, sent_at, counts)
-        for order_id, sent_at, counts in ctx.ledger.counted_sends(now - timedelta(days=8))
+        rates.Send(order_id, sent_at, counts)
+        for order_id, sent_at, counts in ctx.ledger.counted_sends(now - timedelta(days=days + 1))
     ]
     groups: dict[str, list[int]] = {}
     for index, (_, order, _) in enumerate(decided):
@@ -288,12 +292,14 @@ def _plan(ctx: Context, decided: Decided, now: datetime) -> tuple[Decided, polic
     for market in (m for m in ctx.marketplace.marketplace_ids if m in groups):
         indices = groups[market]
         items = [decided[i] for i in indices]
-        plans = policy.plan(items, figures[market], sends, now, ctx.config.policy)
+        # Each marketplace's own target, windows and fee (bulk.marketplaces).
+        rule = rules.get(market, home)
+        plans = policy.plan(items, figures[market], sends, now, ctx.config.policy, rule)
         for i, decision in zip(indices, plans, strict=True):
             request, order, _ = decided[i]
             planned[i] = (request, order, decision)
         if summary is None:
-            summary = policy.summarize(plans, figures[market], sends, now, ctx.config.policy)
+            summary = policy.summarize(plans, figures[market], sends, now, ctx.config.policy, rule)
     assert summary is not None  # `decided` is not empty, so one group was planned
     return planned, summary
 

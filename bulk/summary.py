@@ -18,9 +18,6 @@ from bulk.models import Status
 
 SCHEMA = "bulk.summary/1"
 
-# Amazon's limit for the 7-day cancellation rate (Seller Central help, "Cancellation Rate").
-AMAZON_RATE_LIMIT = 0.025
-
 Document = dict[str, Any]
 
 # How a row's Message Status begins, by what became of the customer message.
@@ -100,13 +97,15 @@ def build_summary(
 ) -> Document:
     """Everything a run reports, as plain JSON types (see README, "Machine-readable output")."""
     s = report.summary
-    rate = budget = None
+    rate = budget = fee = None
     if s is not None:
         rate = {
             "now": round(s.rate_now, 6),
             "after": round(s.projected_rate, 6),
             "target": s.target_rate,
-            "amazon_limit": AMAZON_RATE_LIMIT,
+            # The marketplace's own target (bulk.marketplaces): 2.5%, India 2%.
+            "amazon_limit": s.amazon_target,
+            "marketplace": s.marketplace or None,
         }
         budget = {
             "day": s.day.isoformat(),
@@ -116,7 +115,14 @@ def build_summary(
             "today_allowance": s.today_allowance,
             "planned_today": s.planned_today,
             "next_scheduled": s.next_scheduled.isoformat() if s.next_scheduled else None,
+            # Every rate window of the marketplace (7 days; India 7 and 30), before this run.
+            "windows": [
+                {"days": w.days, "orders": w.orders, "budget": w.budget, "used": w.used}
+                for w in s.windows
+            ],
         }
+        if s.fee:
+            fee = {"charged_today": s.charged_today, "charged_later": s.charged_later}
     write = None
     if report.write is not None:
         w = report.write
@@ -136,6 +142,7 @@ def build_summary(
         "rows": {"total": len(report.outcomes), "by_status": by_status},
         "rate": rate,
         "budget": budget,
+        "fee": fee,
         "lookup_path": report.lookup_path or None,
         "api": {
             "calls": dict(sorted(report.calls.items())),
@@ -189,6 +196,13 @@ def summary_lines(doc: Document, verbose: bool = False) -> list[str]:
             f"cancellation rate: {_pct(rate['now'])} now, {_pct(rate['after'])} after this run "
             f"(target under {_pct(rate['target'])}; Amazon's limit {rate['amazon_limit'] * 100:g}%)"
         )
+        for w in budget["windows"]:
+            if w["days"] != 7:
+                lines.append(
+                    f"{w['days']}-day budget: {w['used']} of {w['budget']} counted cancellations "
+                    f"used (about {w['orders']} orders at this week's volume), "
+                    f"{max(0, w['budget'] - w['used'])} left before this run"
+                )
         lines.append(
             f"budget: {budget['used']} of {budget['week']} counted cancellations used this week, "
             f"{budget['left']} left; today's allowance {budget['today_allowance']}, "
@@ -200,6 +214,15 @@ def summary_lines(doc: Document, verbose: bool = False) -> list[str]:
             )
         )
     lines.extend(_listing_lines(doc["listings_at_risk"]))
+    fee = doc["fee"]
+    if fee is not None:
+        later = fee["charged_later"]
+        lines.append(
+            f"cancellation fee: Amazon {rate['marketplace']} charges each seller cancellation "
+            "(100% of the referral fee, 150% after the estimated ship date); "
+            f"{fee['charged_today']} of this run's cancellations will be charged"
+            + (f", {later} more when the deferred rows are sent" if later else "")
+        )
     if doc["lookup_path"]:
         lines.append(f"look-up: {doc['lookup_path']}")
     sent = doc["sent"]

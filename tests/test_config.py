@@ -425,3 +425,8 @@ def test_bad_marketplace_settings(amazon: dict[str, object], expected: str) -> N
 
 def test_orders_api_v0_is_still_accepted() -> None:
     assert parse_config({"amazon": {"orders_api": "v0"}}).amazon.orders_api == "v0"
+
+
+def test_target_rate_is_unset_by_default_so_the_marketplaces_target_applies() -> None:
+    assert parse_config({}).policy.target_rate is None
+    assert parse_config({"policy": {"target_rate": 0.02}}).policy.target_rate == 0.02

@@ -48,7 +48,10 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     for name in ("BULK_HOME", "BULK_SANDBOX_ORDERS", "BULK_CONFIG"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
-    (tmp_path / "bulk.toml").write_text('[sandbox]\norders = "book.json"\n', encoding="utf-8")
+    # The figures below are worked out under a 2% cap (the marketplace's own target is 2.5%).
+    (tmp_path / "bulk.toml").write_text(
+        '[sandbox]\norders = "book.json"\n[policy]\ntarget_rate = 0.02\n', encoding="utf-8"
+    )
     yield tmp_path
 
 

@@ -513,3 +513,47 @@ def test_the_summary_document_carries_the_listings_at_risk() -> None:
         "30 days (1 sent earlier, rows 3, 4 in this run)" in lines
     )
     assert build_summary(RunReport([]), command="check")["listings_at_risk"] == []
+
+
+INDIA = "A21TJRUUN4KGV"
+
+
+def test_india_two_windows_and_the_fee_line(workdir: Path) -> None:
+    orders = [
+        order(f"403-0000001-000000{k}", "KETTLE-STEEL", RUN1, market=INDIA) for k in (1, 2, 3)
+    ]
+    orders.append(order("403-0000001-0000004", "LAMP-DESK", RUN1, requested=True, market=INDIA))
+    write_book(workdir, orders, market=INDIA, performance=(700, 5))
+    (workdir / "bulk.toml").write_text(
+        '[amazon]\nmarketplace = "IN"\n[sandbox]\norders = "book.json"\n', encoding="utf-8"
+    )
+    write_sheet(
+        workdir / "india.csv",
+        [
+            ("403-0000001-0000001", "Out of stock"),
+            ("403-0000001-0000002", "Out of stock"),
+            ("403-0000001-0000003", "Out of stock"),
+            ("403-0000001-0000004", "Buyer requested"),
+        ],
+    )
+    result = submit("india.csv", "2026-03-02 15:00:00")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    # India's target is under 2%: 13 of 700 orders; its 30-day window is measured too.
+    assert "(target under 2.00%; Amazon's limit 2%)" in out
+    assert "budget: 8 of 13 counted cancellations used this week" in out
+    assert (
+        "30-day budget: 5 of 59 counted cancellations used (about 3000 orders at this week's "
+        "volume), 54 left before this run" in out
+    )
+    assert (
+        "cancellation fee: Amazon IN charges each seller cancellation (100% of the referral "
+        "fee, 150% after the estimated ship date); 3 of this run's cancellations will be "
+        "charged" in out
+    )
+    # The listing rule is the same in India.
+    assert "  KETTLE-STEEL (ASIN " in out and ", IN): 3 seller cancellations" in out
+    rows = results(workdir / "india.csv")
+    assert rows[4]["Result"].endswith(
+        "3rd seller cancellation of KETTLE-STEEL in 30 days: the offer may be removed"
+    )

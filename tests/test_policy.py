@@ -13,24 +13,24 @@ from freezegun import freeze_time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bulk import marketplaces
 from bulk.config import PolicyConfig
 from bulk.models import CancelRequest, Decision, ItemRef, Order, OrderItem, Reason, Status
 from bulk.policy import (
     HORIZON_DAYS,
-    AccountFigures,
     Budget,
-    Send,
     budget,
     decide,
     plan,
     projected_rate,
-    reporting_day,
     summarize,
 )
+from bulk.rates import AccountFigures, Send, reporting_day
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 TODAY = NOW.date()
-CONFIG = PolicyConfig()
+CONFIG = PolicyConfig(target_rate=0.02)
+US = marketplaces.BY_CODE["US"]
 ORDER_ID = "112-0000001-0000001"
 OUT_OF_STOCK = Reason("Out of stock", "NoInventory")
 BUYER = Reason("Buyer requested", "BuyerCanceled")
@@ -506,7 +506,7 @@ def test_decide_escalation_carries_the_lines_for_the_support_case() -> None:
 def test_decide_window_follows_config(
     window_hours: float, hours_ago: float, status: Status, text: str
 ) -> None:
-    config = PolicyConfig(window_hours=window_hours)
+    config = PolicyConfig(target_rate=0.02, window_hours=window_hours)
     decision = decide(request(), order(hours_ago=hours_ago), NOW, config)
     assert decision.status is status
     assert text in decision.result
@@ -560,7 +560,7 @@ def test_budget_day_rolls_over_at_midnight_utc(
     figures = AccountFigures(400, 0, date(2026, 11, 25))
     sends = [Send(f"s{i}", datetime(2026, 11, 26, 10, tzinfo=UTC), True) for i in range(3)]
     with freeze_time(clock):
-        account = budget(figures, sends, datetime.now(UTC), CONFIG)
+        account = budget(figures, sends, datetime.now(UTC), CONFIG, US)
     assert account.counted_today == counted_today
     assert account.today_allowance == allowance
 
@@ -589,7 +589,7 @@ def sent(day: date, hour: int = 10, counts: bool = True, order_id: str = "x") ->
             3,
             REPORT_END,
             [],
-            PolicyConfig(max_daily_share=1.0),
+            PolicyConfig(target_rate=0.02, max_daily_share=1.0),
             (8, 8, 5, 5, 0, 0),
             id="remaining-binding",
         ),
@@ -658,8 +658,8 @@ def test_budget(
     config: PolicyConfig,
     expected: tuple[int, int, int, int, int, int],
 ) -> None:
-    account = budget(AccountFigures(orders, cancels, report_end), sends, NOW, config)
-    assert account == Budget(TODAY, *expected)
+    account = budget(AccountFigures(orders, cancels, report_end), sends, NOW, config, US)
+    assert dataclasses.replace(account, windows=()) == Budget(TODAY, *expected)
 
 
 def test_account_figures_rate() -> None:
@@ -795,7 +795,7 @@ def test_plan_schedule(
     expected: list[str],
 ) -> None:
     figures = AccountFigures(orders, cancels, report_end)
-    assert outcome(plan(ready_rows(rows), figures, sends, NOW, CONFIG)) == expected
+    assert outcome(plan(ready_rows(rows), figures, sends, NOW, CONFIG, US)) == expected
 
 
 @pytest.mark.parametrize(
@@ -825,7 +825,7 @@ def test_plan_deferred_result_says_why_and_when(
     cancels: int, sends: list[Send], message: str
 ) -> None:
     figures = AccountFigures(400, cancels, REPORT_END)
-    decisions = plan(ready_rows(6), figures, sends, NOW, CONFIG)
+    decisions = plan(ready_rows(6), figures, sends, NOW, CONFIG, US)
     deferred = [d for d in decisions if d.status is Status.DEFERRED]
     assert deferred
     assert deferred[0].result == message
@@ -840,7 +840,7 @@ def test_plan_deferred_result_says_why_and_when(
     ],
 )
 def test_plan_held_result_explains_the_rate(orders: int, text: str) -> None:
-    decisions = plan(ready_rows(10), AccountFigures(orders, 0, REPORT_END), [], NOW, CONFIG)
+    decisions = plan(ready_rows(10), AccountFigures(orders, 0, REPORT_END), [], NOW, CONFIG, US)
     held = [d for d in decisions if d.status is Status.HELD]
     assert held
     assert all(text in d.result and d.scheduled_for is None for d in held)
@@ -849,7 +849,7 @@ def test_plan_held_result_explains_the_rate(orders: int, text: str) -> None:
 def test_plan_serves_oldest_purchase_first_whatever_the_sheet_order() -> None:
     rows = ready_rows(6)
     shuffled = [rows[i] for i in (3, 0, 5, 1, 4, 2)]
-    decisions = plan(shuffled, AccountFigures(400, 3, REPORT_END), [], NOW, CONFIG)
+    decisions = plan(shuffled, AccountFigures(400, 3, REPORT_END), [], NOW, CONFIG, US)
     by_row = {item[0].row: d for item, d in zip(shuffled, decisions, strict=True)}
     assert [by_row[r].status for r in range(2, 8)] == [Status.READY] * 4 + [Status.DEFERRED] * 2
     assert by_row[6].scheduled_for == date(2026, 11, 27)
@@ -863,7 +863,7 @@ def test_plan_breaks_purchase_time_ties_by_sheet_row() -> None:
         for req, o, d in rows
         if o is not None
     ]
-    decisions = plan(same_time[::-1], AccountFigures(400, 0, REPORT_END), [], NOW, CONFIG)
+    decisions = plan(same_time[::-1], AccountFigures(400, 0, REPORT_END), [], NOW, CONFIG, US)
     statuses = {item[0].row: d.status for item, d in zip(same_time[::-1], decisions, strict=True)}
     assert statuses == {2: "READY", 3: "READY", 4: "READY", 5: "READY", 6: "DEFERRED"}
 
@@ -872,7 +872,7 @@ def test_plan_never_defers_rows_that_do_not_count() -> None:
     figures = AccountFigures(0, 0, REPORT_END)  # no budget at all
     rows = ready_rows(3, buyer_requested=True)
     assert all(not d.counts_toward_rate for _, _, d in rows)
-    assert plan(rows, figures, [], NOW, CONFIG) == [d for _, _, d in rows]
+    assert plan(rows, figures, [], NOW, CONFIG, US) == [d for _, _, d in rows]
 
 
 def test_plan_leaves_other_statuses_alone() -> None:
@@ -887,14 +887,14 @@ def test_plan_leaves_other_statuses_alone() -> None:
         ),
     ]
     items = ready_rows(6) + others
-    decisions = plan(items, figures, [], NOW, CONFIG)
+    decisions = plan(items, figures, [], NOW, CONFIG, US)
     assert decisions[6:] == [d for _, _, d in others]
     assert len(decisions) == len(items)
 
 
 def test_plan_keeps_deferred_fields_except_status_result_and_day() -> None:
     rows = ready_rows(5)
-    decisions = plan(rows, AccountFigures(400, 3, REPORT_END), [], NOW, CONFIG)
+    decisions = plan(rows, AccountFigures(400, 3, REPORT_END), [], NOW, CONFIG, US)
     before, after = rows[4][2], decisions[4]
     assert after.status is Status.DEFERRED
     assert (after.items, after.counts_toward_rate, after.warnings) == (
@@ -917,7 +917,7 @@ def test_plan_counts_rows_already_scheduled_for_a_later_day() -> None:
         for req, o, d in ready_rows(2, first_row=40)
     ]
     items = ready_rows(6) + waiting
-    decisions = plan(items, AccountFigures(400, 3, REPORT_END), [], NOW, CONFIG)
+    decisions = plan(items, AccountFigures(400, 3, REPORT_END), [], NOW, CONFIG, US)
     assert decisions[6:] == [d for _, _, d in waiting]
     # 11-27: 8 - 3 - (4 + 2) < 0;  11-28: 8 - 3 - 6 < 0;  11-29: 8 - 2 - 6 = 0;
     # 11-30: 8 - 2 - 6 = 0;  12-01: 8 - 1 - 6 = 1;  12-02: 8 - 1 - 7 = 0;  12-03: 8 - 7 = 1.
@@ -929,7 +929,7 @@ def _next_day(cancels_reported: int) -> tuple[list[Decision], list[Decision]]:
     sends in the ledger, the row promised for 11-27 comes back READY (carrying its day), and the
     one promised for 11-29 still waits."""
     figures = AccountFigures(400, 3, REPORT_END)
-    day1 = plan(ready_rows(6), figures, [], NOW, CONFIG)
+    day1 = plan(ready_rows(6), figures, [], NOW, CONFIG, US)
     later = NOW + timedelta(days=1)
     sends = [sent(TODAY, order_id=f"s{i}") for i in range(4)]
     rows = ready_rows(6, now=NOW)[4:]
@@ -946,7 +946,7 @@ def _next_day(cancels_reported: int) -> tuple[list[Decision], list[Decision]]:
             )
         again.append((req, o, d))
     refreshed = AccountFigures(400, cancels_reported, date(2026, 11, 26))
-    return day1, plan(again, refreshed, sends, later, CONFIG)
+    return day1, plan(again, refreshed, sends, later, CONFIG, US)
 
 
 def test_plan_next_day_sends_the_row_deferred_to_it() -> None:
@@ -973,7 +973,7 @@ def test_plan_replans_a_promised_row_when_the_budget_is_still_full_and_says_why(
 def test_plan_serves_rows_promised_for_today_before_older_new_ones() -> None:
     rows = ready_rows(6)
     promised = [(req, o, dataclasses.replace(d, scheduled_for=TODAY)) for req, o, d in rows[4:]]
-    decisions = plan(rows[:4] + promised, AccountFigures(400, 3, REPORT_END), [], NOW, CONFIG)
+    decisions = plan(rows[:4] + promised, AccountFigures(400, 3, REPORT_END), [], NOW, CONFIG, US)
     assert outcome(decisions) == ["READY", "READY", f"{D}11-27", f"{D}11-29", "READY", "READY"]
     assert [d.scheduled_for for d in decisions[4:]] == [None, None]
 
@@ -1005,8 +1005,8 @@ def test_summarize() -> None:
         *ready_rows(1, buyer_requested=True, first_row=30),
         (request(row=40), None, decide(request(row=40), None, NOW, CONFIG)),
     ]
-    decisions = plan(items, figures, [], NOW, CONFIG)
-    summary = summarize(decisions, figures, [], NOW, CONFIG)
+    decisions = plan(items, figures, [], NOW, CONFIG, US)
+    summary = summarize(decisions, figures, [], NOW, CONFIG, US)
     assert summary.day == TODAY
     assert summary.rate_now == pytest.approx(0.0075)
     assert summary.projected_rate == pytest.approx(0.0175)
@@ -1020,7 +1020,7 @@ def test_summarize() -> None:
 
 def test_summarize_over_target_never_reports_negative_budget() -> None:
     figures = AccountFigures(400, 12, REPORT_END)
-    summary = summarize([], figures, [], NOW, CONFIG)
+    summary = summarize([], figures, [], NOW, CONFIG, US)
     assert (summary.budget_used, summary.budget_left, summary.today_allowance) == (12, 0, 0)
     assert summary.next_scheduled is None
     assert summary.counts == ()
@@ -1101,8 +1101,8 @@ def test_plan_properties(
 ) -> None:
     figures, sends, items, now, config = scenario
     today = now.date()
-    decisions = plan(items, figures, sends, now, config)
-    account = budget(figures, sends, now, config)
+    decisions = plan(items, figures, sends, now, config, US)
+    account = budget(figures, sends, now, config, US)
 
     # Every row comes back exactly once; only counted READY rows may change, and only their
     # status, result and day.
@@ -1177,5 +1177,61 @@ def test_an_order_with_no_purchase_date_still_sorts_in_the_plan() -> None:
         (request(), order(), decide(request(), order(), NOW, CONFIG)),
         (request(), unknown, decide(request(), unknown, NOW, CONFIG)),
     ]
-    plans = plan(items, AccountFigures(1000, 0, TODAY - timedelta(days=1)), [], NOW, CONFIG)
+    plans = plan(items, AccountFigures(1000, 0, TODAY - timedelta(days=1)), [], NOW, CONFIG, US)
     assert [p.status for p in plans] == [Status.READY, Status.HELD]
+
+
+# --- marketplaces: India's two windows and its fee ------------------------------------------------
+
+INDIA = marketplaces.BY_CODE["IN"]
+
+
+def _india() -> tuple[AccountFigures, list[Send]]:
+    # 700 orders in 7 days (about 3000 in 30); 50 counted cancellations sent 20 days ago fill
+    # the 30-day window nearly to India's 2% (59 of about 3000) while the 7-day one has room.
+    figures = AccountFigures(700, 5, TODAY - timedelta(days=1))
+    sends = [Send(f"s{k}", NOW - timedelta(days=20), True) for k in range(50)]
+    return figures, sends
+
+
+def test_india_budget_is_bound_by_its_30_day_window() -> None:
+    figures, sends = _india()
+    config = PolicyConfig()
+    india = budget(figures, sends, NOW, config, INDIA)
+    assert (india.week_budget, india.remaining, india.today_allowance) == (13, 4, 4)
+    us = budget(figures, sends, NOW, config, US)
+    assert (us.week_budget, us.remaining, us.today_allowance) == (17, 12, 9)
+
+
+def test_india_defers_until_old_cancellations_leave_the_30_day_window() -> None:
+    figures, sends = _india()
+    decisions = plan(ready_rows(10), figures, sends, NOW, PolicyConfig(), INDIA)
+    assert [d.status for d in decisions] == [Status.READY] * 4 + [Status.DEFERRED] * 6
+    # The sends of 20 days ago leave the 30-day window after 10 days, and the figures of that
+    # day lag a day behind it (as today's report ends yesterday): 11 days.
+    assert {d.scheduled_for for d in decisions[4:]} == {TODAY + timedelta(days=11)}
+    assert decisions[4].result == (
+        "over the 30-day cancellation budget (59 of 59 used; target 2% of about 3000 orders); "
+        f"scheduled for {(TODAY + timedelta(days=11)).isoformat()}"
+    )
+
+
+def test_india_summary_counts_the_cancellations_that_carry_a_fee() -> None:
+    figures, sends = _india()
+    items = [*ready_rows(10), *ready_rows(1, buyer_requested=True, first_row=30)]
+    decisions = plan(items, figures, sends, NOW, PolicyConfig(), INDIA)
+    summary = summarize(decisions, figures, sends, NOW, PolicyConfig(), INDIA)
+    assert (summary.marketplace, summary.target_rate, summary.amazon_target) == ("IN", 0.02, 0.02)
+    assert summary.fee
+    # The buyer-requested row is not a seller cancellation: no fee.
+    assert (summary.charged_today, summary.charged_later) == (4, 6)
+    us = summarize(
+        plan(items, figures, sends, NOW, PolicyConfig(), US),
+        figures,
+        sends,
+        NOW,
+        PolicyConfig(),
+        US,
+    )
+    assert (us.fee, us.charged_today, us.charged_later) == (False, 0, 0)
+    assert us.target_rate == 0.025

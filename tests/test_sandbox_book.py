@@ -68,7 +68,7 @@ def test_sample_book_loads_with_every_state() -> None:
         if order.status == "Unshipped"
     )
     assert any(len(order.items) > 1 for order in book.orders if order.status == "Unshipped")
-    assert book.performance.orders_last_7_days == 400
+    assert book.performance.orders_last_7_days == 360
 
 
 def test_defaults_and_derived_values(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 
-from bulk import policy
+from bulk import marketplaces, policy, rates
 from bulk.config import PolicyConfig
 from bulk.context import RowOutcome, RunReport
 from bulk.models import Status
@@ -16,7 +16,7 @@ NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
 
 def _report(feed: bool = True) -> RunReport:
-    figures = policy.AccountFigures(
+    figures = rates.AccountFigures(
         order_count=400, cancellation_count=3, report_end=date(2026, 3, 1)
     )
     outcomes = [
@@ -46,7 +46,9 @@ def _report(feed: bool = True) -> RunReport:
         RowOutcome(5, "112-0000001-0000005", Status.REJECTED, "the order has shipped"),
         RowOutcome(6, "112-0000001-0000006", Status.FAILED, "Amazon error 25: bad"),
     ]
-    summary = policy.summarize([], figures, [], NOW, PolicyConfig())
+    summary = policy.summarize(
+        [], figures, [], NOW, PolicyConfig(target_rate=0.02), marketplaces.BY_CODE["US"]
+    )
     return RunReport(
         outcomes,
         summary=summary,
@@ -70,8 +72,16 @@ def test_the_document_holds_every_figure_as_plain_json() -> None:
         "total": 5,
         "by_status": {"REJECTED": 1, "DEFERRED": 1, "CANCELLED": 2, "FAILED": 1},
     }
-    assert doc["rate"] == {"now": 0.0075, "after": 0.0075, "target": 0.02, "amazon_limit": 0.025}
+    assert doc["rate"] == {
+        "now": 0.0075,
+        "after": 0.0075,
+        "target": 0.02,
+        "amazon_limit": 0.025,
+        "marketplace": "US",
+    }
     assert doc["budget"]["week"] == 8 and doc["budget"]["left"] == 5
+    assert doc["budget"]["windows"] == [{"days": 7, "orders": 400, "budget": 8, "used": 3}]
+    assert doc["fee"] is None  # no fee in the US marketplace
     assert doc["api"] == {
         "calls": {"createFeed": 1, "getOrders": 1},
         "total": 2,

@@ -15,7 +15,7 @@ from typing import Protocol
 from bulk.amazon.feed import ProcessingReport
 from bulk.errors import AmazonError
 from bulk.models import Order
-from bulk.policy import AccountFigures
+from bulk.rates import AccountFigures
 
 
 class UncertainError(AmazonError):
