@@ -230,6 +230,7 @@ def _context(
     from bulk.config import load_from
     from bulk.ledger import Ledger
     from bulk.messages import load_templates
+    from bulk.progress import Progress
     from bulk.run import Context
     from bulk.state import run_lock
     from bulk.targets import describe_target, open_marketplace
@@ -262,6 +263,7 @@ def _context(
             target=config.amazon.target,
             now=lambda: datetime.now(UTC),
             progress=note if verbose or sys.stderr.isatty() else (lambda _line: None),
+            steps=Progress(terminal=sys.stderr.isatty(), write=note),
         )
         yield ctx, state
 

@@ -14,6 +14,7 @@ from bulk.config import Config
 from bulk.ledger import Ledger
 from bulk.messages import Templates
 from bulk.models import CancelRequest, Decision, Order, Status
+from bulk.progress import Progress
 from bulk.sheets.base import Header, WriteReport
 
 
@@ -39,6 +40,7 @@ class Context:
     target: str  # "sandbox" or "production"
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     progress: Callable[[str], None] = lambda _line: None
+    steps: Progress = field(default_factory=Progress)  # long steps: done/total, time left
 
 
 @dataclass

@@ -13,58 +13,68 @@ from bulk.messages import lint_message, render_message
 from bulk.state import crash_point
 
 MESSAGE_KIND = "unexpectedProblem"
+# The calls one customer message takes (messaging.json; each about 1 a second).
+MESSAGE_CALLS = {"getMessagingActionsForOrder": 1, "getAttributes": 1, "createUnexpectedProblem": 1}
 
 
 def send_messages(ctx: Context, outcomes: Sequence[RowOutcome]) -> None:
     """After a row is CANCELLED, send its customer message once, where Amazon allows it."""
-    for o in outcomes:
-        if not o.cancelled_now or o.request is None:
-            continue
-        request = o.request
-        record = ctx.ledger.message(o.order_id, MESSAGE_KIND)
-        if record is not None:
-            o.values["Message Status"] = message_status(record.state, record.detail, record.sent_at)
-            continue
-        if not request.notify:
-            o.values["Message Status"] = "not requested (Notify is No)"
-            continue
-        market = _marketplace_of(ctx, o)
-        try:
-            actions = ctx.marketplace.message_actions(o.order_id, market)
-        except AmazonError as e:
-            o.values["Message Status"] = f"failed: {e}"
-            continue
-        if MESSAGE_KIND not in actions:
-            ctx.ledger.begin_message(o.order_id, MESSAGE_KIND, "", ctx.now())
-            ctx.ledger.finish_message(o.order_id, MESSAGE_KIND, "not_allowed", "", ctx.now())
-            o.values["Message Status"] = "not allowed by Amazon for this order"
-            continue
-        locale = ctx.marketplace.buyer_locale(o.order_id, market)
-        order = o.order
-        if order is not None and locale:
-            order = replace(order, locale=locale)
-        text = render_message(ctx.templates, request, order, ctx.config.messages.seller_name)
-        o.values["Customer Message"] = text
-        problems = lint_message(text)
-        if problems:
-            o.values["Message Status"] = "not sent: " + "; ".join(problems)
-            continue
-        if not ctx.ledger.begin_message(o.order_id, MESSAGE_KIND, text, ctx.now()):
-            continue
-        crash_point("before-message")
-        try:
-            ctx.marketplace.send_unexpected_problem(o.order_id, market, text)
-        except UncertainError as e:
-            # It may have reached the buyer: never send it again.
-            ctx.ledger.finish_message(o.order_id, MESSAGE_KIND, "uncertain", str(e), ctx.now())
-            o.values["Message Status"] = message_status("uncertain", str(e), None)
-            continue
-        except AmazonError as e:
-            ctx.ledger.finish_message(o.order_id, MESSAGE_KIND, "failed", str(e), ctx.now())
-            o.values["Message Status"] = f"failed: {e}"
-            continue
-        ctx.ledger.finish_message(o.order_id, MESSAGE_KIND, "sent", "", ctx.now())
-        o.values["Message Status"] = f"sent {stamp(ctx.now())}"
+    todo = [o for o in outcomes if o.cancelled_now and o.request is not None]
+    with ctx.steps.step("customer messages", len(todo), MESSAGE_CALLS) as step:
+        for o in todo:
+            _send_one(ctx, o)
+            step.advance()
+
+
+def _send_one(ctx: Context, o: RowOutcome) -> None:
+    """One row's customer message, claimed in the ledger before it is sent."""
+    if o.request is None:
+        return
+    request = o.request
+    record = ctx.ledger.message(o.order_id, MESSAGE_KIND)
+    if record is not None:
+        o.values["Message Status"] = message_status(record.state, record.detail, record.sent_at)
+        return
+    if not request.notify:
+        o.values["Message Status"] = "not requested (Notify is No)"
+        return
+    market = _marketplace_of(ctx, o)
+    try:
+        actions = ctx.marketplace.message_actions(o.order_id, market)
+    except AmazonError as e:
+        o.values["Message Status"] = f"failed: {e}"
+        return
+    if MESSAGE_KIND not in actions:
+        ctx.ledger.begin_message(o.order_id, MESSAGE_KIND, "", ctx.now())
+        ctx.ledger.finish_message(o.order_id, MESSAGE_KIND, "not_allowed", "", ctx.now())
+        o.values["Message Status"] = "not allowed by Amazon for this order"
+        return
+    locale = ctx.marketplace.buyer_locale(o.order_id, market)
+    order = o.order
+    if order is not None and locale:
+        order = replace(order, locale=locale)
+    text = render_message(ctx.templates, request, order, ctx.config.messages.seller_name)
+    o.values["Customer Message"] = text
+    problems = lint_message(text)
+    if problems:
+        o.values["Message Status"] = "not sent: " + "; ".join(problems)
+        return
+    if not ctx.ledger.begin_message(o.order_id, MESSAGE_KIND, text, ctx.now()):
+        return
+    crash_point("before-message")
+    try:
+        ctx.marketplace.send_unexpected_problem(o.order_id, market, text)
+    except UncertainError as e:
+        # It may have reached the buyer: never send it again.
+        ctx.ledger.finish_message(o.order_id, MESSAGE_KIND, "uncertain", str(e), ctx.now())
+        o.values["Message Status"] = message_status("uncertain", str(e), None)
+        return
+    except AmazonError as e:
+        ctx.ledger.finish_message(o.order_id, MESSAGE_KIND, "failed", str(e), ctx.now())
+        o.values["Message Status"] = f"failed: {e}"
+        return
+    ctx.ledger.finish_message(o.order_id, MESSAGE_KIND, "sent", "", ctx.now())
+    o.values["Message Status"] = f"sent {stamp(ctx.now())}"
 
 
 def _marketplace_of(ctx: Context, o: RowOutcome) -> str:

@@ -154,7 +154,16 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
         # The oldest purchase a row can have under the policy starts the windowed search;
         # older orders are read one by one.
         since = now - timedelta(hours=ctx.config.policy.window_hours)
-        found = ctx.marketplace.look_up([r.order_id for _, r in fresh], now, since, ctx.progress)
+        calls = ctx.marketplace.calls
+        base = calls["getOrder"] + calls["getOrderItems"]
+        # One getOrder per order (getOrderItems with Orders v0) until a bulk path is cheaper.
+        with (
+            ctx.steps.step("looking up orders", len(fresh), {"getOrder": 1}) as step,
+            step.watch(lambda: calls["getOrder"] + calls["getOrderItems"] - base),
+        ):
+            found = ctx.marketplace.look_up(
+                [r.order_id for _, r in fresh], now, since, ctx.progress
+            )
         orders, lookup_path = found.orders, found.path
 
     decided: list[tuple[CancelRequest, Order | None, Decision]] = []

@@ -152,10 +152,16 @@ def collect(ctx: Context, outcomes: Sequence[RowOutcome], wait: bool) -> None:
         if sub.feed_id is None:
             continue
 
-        def show(state: FeedState, waited: float, feed_id: str = sub.feed_id) -> None:
-            ctx.progress(f"feed {feed_id}: {state.processing_status} ({waited:.0f}s)")
+        # Amazon gives no estimate of a feed's processing time: the bar runs to the longest
+        # wait (feed_wait_minutes), and the time left is that wait's rest.
+        label = f"feed {sub.feed_id} with Amazon"
+        with ctx.steps.step(label, int(limit), {}) as step:
 
-        state = ctx.marketplace.wait_for_feed(sub.feed_id, limit, show)
+            def show(state: FeedState, waited: float, feed_id: str = sub.feed_id) -> None:
+                ctx.progress(f"feed {feed_id}: {state.processing_status} ({waited:.0f}s)")
+                step.update(int(waited))
+
+            state = ctx.marketplace.wait_for_feed(sub.feed_id, limit, show)
         crash_point("while-polling")
         ctx.ledger.record_processing(sub.id, state.processing_status)
         rows = ctx.ledger.rows(sub.id)

@@ -165,3 +165,13 @@ def test_a_promised_day_whose_budget_is_still_full_is_replanned_with_the_reason(
         )
         assert row["Scheduled For"] > tomorrow.isoformat()
         assert row["Result"].endswith(f"scheduled for {row['Scheduled For']}")
+
+
+def test_a_long_look_up_shows_its_progress_on_stderr_and_json_stays_clean(folder: Path) -> None:
+    write_book(folder, 45, cancels=0)
+    sheet = write_sheet(folder, 45)
+    result = run_day(FIRST_DAY, "check", str(sheet), "--json")
+    # 45 orders: 30 at once (the burst), the other 15 at one per 2 seconds.
+    assert "looking up orders: 0/45, about 30s left at Amazon's rates" in result.stderr
+    assert "looking up orders: 45/45, about 0s left at Amazon's rates" in result.stderr
+    assert json.loads(result.stdout)["rows"]["total"] == 45
