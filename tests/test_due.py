@@ -137,7 +137,7 @@ def test_json_is_one_document_on_stdout(workdir: Path, command: str) -> None:
     assert "target: sandbox" in result.stderr and "rows:" in result.stderr
     if command != "status":
         assert doc["rows"]["by_status"]["REJECTED"] == 5
-        assert doc["rate"]["now"] == 0.0075 and doc["budget"]["week"] == 8
+        assert doc["rate"]["now"] == round(3 / 360, 6) and doc["budget"]["week"] == 8
         assert doc["lookup_path"].startswith("getOrders")
         assert doc["api"]["calls"]["getOrders"] >= 1
         assert [r["row"] for r in doc["rows_to_fix"]] == [6, 14, 15, 16, 17]
