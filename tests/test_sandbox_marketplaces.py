@@ -103,6 +103,21 @@ def test_the_book_refuses_unknown_and_foreign_marketplaces(value: Any, message: 
     assert message in str(caught.value)
 
 
+def test_the_fast_reading_of_large_books_keeps_each_orders_marketplace() -> None:
+    from bulk.sandbox.book import _order as read_order
+    from bulk.sandbox.book import _QuickOrders
+
+    now = datetime(2026, 3, 2, 15, tzinfo=UTC)
+    quick = _QuickOrders(now, DE)
+    for entry in _book()["orders"]:
+        fast = quick.order(entry)
+        assert fast is not None
+        assert fast == read_order(entry, "book", now, DE)
+    # Another region's or an unknown id is left to the full reader, which names the field.
+    assert quick.order(_book(marketplace_id=US)["orders"][0]) is None
+    assert quick.order(_book(marketplace_id="XX")["orders"][0]) is None
+
+
 # Orders v0 and v2026 ------------------------------------------------------------------------
 
 

@@ -180,6 +180,44 @@ def test_an_order_cancelled_before_the_sandbox_names_who_cancelled(
     assert (item["quantityOrdered"], item["fulfillment"]["quantityUnfulfilled"]) == (0, 0)
 
 
+def test_a_buyer_who_asked_and_got_cancelled_before_is_named(
+    tmp_path: Path, sandbox_clock: FrozenDateTimeFactory, sandbox_state: Path
+) -> None:
+    book = json.loads((DATA / "marketplace_basic.json").read_text(encoding="utf-8"))
+    book["orders"] = [
+        {
+            "id": "112-0000009-0000001",
+            "status": "Canceled",
+            "purchased": "-1d",
+            "items": [
+                {
+                    "id": "00000000900101",
+                    "sku": "MUG",
+                    "title": "Mug",
+                    "buyer_requested_cancel": True,
+                    "buyer_cancel_reason": "Found it cheaper",
+                },
+                {"id": "00000000900102", "sku": "CUP", "title": "Cup"},
+            ],
+        }
+    ]
+    path = tmp_path / "cancelled.json"
+    path.write_text(json.dumps(book), encoding="utf-8")
+    with start_sandbox(path, sandbox_state) as running:
+        client = orders_v2026_client(running.url)
+        items = client.get_order("112-0000009-0000001", includedData=["CANCELLATION"]).payload[
+            "order"
+        ]["orderItems"]
+        client.close()
+    assert [item["cancellation"] for item in items] == [
+        {
+            "cancellationRequest": {"requester": "BUYER", "cancelReason": "Found it cheaper"},
+            "cancellationExecution": {"cancelledBy": "BUYER"},
+        },
+        {"cancellationExecution": {"cancelledBy": "MERCHANT"}},
+    ]
+
+
 def test_unknown_order_is_404_and_bad_input_400(sandbox_orders_v2026: OrdersV20260101) -> None:
     with pytest.raises(SellingApiNotFoundException) as caught:
         sandbox_orders_v2026.get_order("999-0000000-0000000")

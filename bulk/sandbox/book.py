@@ -300,10 +300,9 @@ def _item(raw: Any, where: str) -> BookItem:
     )
 
 
-def _marketplace(r: _Reader, default: str | None) -> str:
-    """The `marketplace_id` of the book (default None) or of an order (default: the book's)."""
-    if default is not None and "marketplace_id" not in r.raw:
-        return default
+def _marketplace(r: _Reader, home: str | None) -> str:
+    """The `marketplace_id` of the book (`home` None; US when left out) or of an order (`home`:
+    the book's, whose region the order's must share)."""
     value = r.text("marketplace_id", marketplaces.BY_CODE["US"].marketplace_id)
     found = marketplaces.by_id(value)
     if found is None:
@@ -314,14 +313,14 @@ def _marketplace(r: _Reader, default: str | None) -> str:
             else "e.g. ATVPDKIKX0DER for US, A1PA6795UKMFR9 for DE"
         )
         raise r.fail("marketplace_id", f"{value!r} is not an Amazon marketplace id ({hint})")
-    if default is not None:
-        home = marketplaces.by_id(default)
-        assert home is not None  # the book's own id was checked first
-        if found.region != home.region:
+    if home is not None:
+        book = marketplaces.by_id(home)
+        assert book is not None  # the book's own id was checked first
+        if found.region != book.region:
             raise r.fail(
                 "marketplace_id",
                 f"{value!r} is {found.code}, in region {found.region}; the book's marketplace "
-                f"{home.code} is in {home.region}, and one seller account serves one region",
+                f"{book.code} is in {book.region}, and one seller account serves one region",
             )
     return value
 
@@ -372,7 +371,8 @@ def _order(raw: Any, where: str, now: datetime, home: str) -> BookOrder:
         locale=locale,
         items=items,
         messaging=r.strings("messaging", MESSAGE_KINDS, MESSAGE_KINDS),
-        marketplace_id=_marketplace(r, home),
+        # Most entries name no marketplace: skip the call for them.
+        marketplace_id=_marketplace(r, home) if "marketplace_id" in r.raw else home,
         raw=raw,
     )
 
@@ -464,7 +464,7 @@ class _QuickOrders:
     """The common case of an order entry, read without the field-by-field reader.
 
     A book of 100,000 orders must load in about a second. `order` accepts only entries that
-    plainly pass every check `_order` makes (an order of the book's own marketplace); for
+    plainly pass every check `_order` makes (an order of a marketplace of the book's region); for
     anything else it answers None and `_order` reads the entry, naming the field at fault.
     Both paths build the same BookOrder (tests/test_sandbox_book.py compares them).
     """
@@ -472,6 +472,11 @@ class _QuickOrders:
     def __init__(self, now: datetime, home: str) -> None:
         self.now = now
         self.home = home
+        region = marketplaces.by_id(home)
+        assert region is not None  # the book's own id was checked first
+        self.region_ids = frozenset(
+            m.marketplace_id for m in marketplaces.MARKETPLACES if m.region == region.region
+        )
         self.purchased: dict[str, datetime | None] = {}
         self.locales: set[str] = set()
         self.asins: dict[str, str] = {}
@@ -496,7 +501,7 @@ class _QuickOrders:
             or type(locale) is not str
             or type(raw_items) is not list
             or not raw_items
-            or raw.get("marketplace_id", self.home) != self.home
+            or raw.get("marketplace_id", self.home) not in self.region_ids
         ):
             return None
         if messaging is None:
@@ -528,7 +533,15 @@ class _QuickOrders:
         if status == "PartiallyShipped" and not any_shipped:
             return None
         return BookOrder(
-            order_id, status, channel, purchased, locale, tuple(items), kinds, self.home, raw
+            order_id,
+            status,
+            channel,
+            purchased,
+            locale,
+            tuple(items),
+            kinds,
+            raw.get("marketplace_id", self.home),
+            raw,
         )
 
     def item(self, raw: Any, status: str) -> BookItem | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -12,6 +12,7 @@ from bulk.models import ORDER_ID_RE
 from bulk.sandbox import clock
 from bulk.sandbox.book import CHANNELS, ORDER_STATUSES, BookItem, BookOrder
 from bulk.sandbox.market import Marketplace
+from bulk.sandbox.state import Cancellation
 from bulk.sandbox.wire import Reply, Request, invalid_input, json_reply, not_found
 
 # Currency and sales channel per marketplace (Amazon's marketplace ids; ordersV0.json SalesChannel).
@@ -80,12 +81,18 @@ def _money(currency: str, amount: Decimal) -> dict[str, str]:
     return {"CurrencyCode": currency, "Amount": str(amount.quantize(Decimal("0.01")))}
 
 
-def last_update(market: Marketplace, order: BookOrder, now: datetime) -> datetime:
-    """When the order last changed: shortly after purchase, or when the sandbox cancelled lines."""
+def updated_at(order: BookOrder, cancelled: Mapping[str, Cancellation], now: datetime) -> datetime:
+    """When the order last changed: shortly after purchase, or when the sandbox cancelled lines
+    (`cancelled`, the order's cancellations)."""
     moment = max(order.purchased, min(order.purchased + timedelta(minutes=5), now))
-    for cancellation in market.cancelled(order.id).values():
+    for cancellation in cancelled.values():
         moment = max(moment, clock.parse_iso(cancellation.time) or moment)
     return moment
+
+
+def last_update(market: Marketplace, order: BookOrder, now: datetime) -> datetime:
+    """When the order last changed (`updated_at` with what the sandbox cancelled)."""
+    return updated_at(order, market.cancelled(order.id), now)
 
 
 def order_json(market: Marketplace, order: BookOrder, now: datetime) -> dict[str, Any]:

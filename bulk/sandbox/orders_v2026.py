@@ -11,6 +11,7 @@ from __future__ import annotations
 # and items (ids, quantities, product); BUYER, RECIPIENT, PROCEEDS, CANCELLATION and FULFILLMENT
 # add the parts of the same names. EXPENSE, PROMOTION, PACKAGES, TAX, PAYMENT and
 # FULFILLMENT_ORDERS are accepted and add nothing: the book holds no such data.
+import heapq
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,7 +23,7 @@ from bulk.sandbox import clock
 from bulk.sandbox.book import BookItem, BookOrder
 from bulk.sandbox.limits import GET_ORDER_V2026, SEARCH_ORDERS
 from bulk.sandbox.market import Marketplace
-from bulk.sandbox.orders import buyer_alias, last_update, market_of, ship_to
+from bulk.sandbox.orders import buyer_alias, last_update, market_of, ship_to, updated_at
 from bulk.sandbox.state import Cancellation
 from bulk.sandbox.wire import Reply, Request, invalid_input, json_reply, not_found
 
@@ -344,14 +345,15 @@ def _page_size(request: Request) -> int:
 
 def _resume(
     market: Marketplace, token: str, search: _Search, now: datetime
-) -> tuple[datetime, tuple[str, str]]:
+) -> tuple[datetime, tuple[datetime, str]]:
     """From a paginationToken: the end of the search's window, and the (moment, order id) the
     last page ended on."""
     data = market.read_token(token, "paginationToken")
     issued = clock.parse_iso(str(data.get("issued", "")))
     end = clock.parse_iso(str(data.get("end", "")))
     key = data.get("key")
-    if issued is None or end is None or not isinstance(key, list) or len(key) != 2:
+    last = clock.parse_iso(str(key[0])) if isinstance(key, list) and len(key) == 2 else None
+    if issued is None or end is None or last is None or not isinstance(key, list):
         raise invalid_input("Invalid paginationToken.")
     if now - issued > TOKEN_LIFETIME:
         raise invalid_input(
@@ -364,7 +366,7 @@ def _resume(
             "Repeat the parameters of the search that gave the token; only maxResultsPerPage "
             "and includedData may change.",
         )
-    return end, (str(key[0]), str(key[1]))
+    return end, (last, str(key[1]))
 
 
 def search_orders(market: Marketplace, request: Request) -> Reply:
@@ -374,7 +376,7 @@ def search_orders(market: Marketplace, request: Request) -> Reply:
     size = _page_size(request)
     search = _search(market, request, now)
     token = request.value("paginationToken")
-    start: tuple[str, str] | None = None
+    start: tuple[datetime, str] | None = None
     if token:
         # Later pages keep the first page's window, so no order slips in between pages.
         before, start = _resume(market, token, search, now)
@@ -385,34 +387,35 @@ def search_orders(market: Marketplace, request: Request) -> Reply:
     channels = {channel for channel, party in FULFILLED_BY.items() if party in search.fulfilled_by}
     wanted_markets = set(search.marketplaces)
     statuses = set(search.statuses)
-    # Cheap tests first: the JSON is built for the page only, so a search over a large book
-    # costs one pass over it.
-    matches: list[tuple[str, str, BookOrder]] = []
+    # One pass over the book with cheap tests first; JSON is built for the page only.
+    matches: list[tuple[datetime, str, BookOrder]] = []
     for order in market.book.orders:
         if wanted_markets and order.marketplace_id not in wanted_markets:
             continue
         if channels and order.channel not in channels:
             continue
-        moment = last_update(market, order, now) if search.by_update else order.purchased
+        cancelled = market.cancelled(order.id)
+        moment = updated_at(order, cancelled, now) if search.by_update else order.purchased
         if not after <= moment <= before:
             continue
-        if statuses and fulfillment_status(order, market.cancelled(order.id)) not in statuses:
+        if statuses and fulfillment_status(order, cancelled) not in statuses:
             continue
-        key = (clock.iso(moment), order.id)
-        if start is not None and key <= start:
+        if start is not None and (moment, order.id) <= start:
             continue
-        matches.append((*key, order))
-    matches.sort(key=lambda match: (match[0], match[1]))
-    page = matches[:size]
-    data: dict[str, Any] = {"orders": [order_json(market, o, now, included) for _, _, o in page]}
-    if len(matches) > size:
-        last = page[-1]
+        matches.append((moment, order.id, order))
+    # Pages follow (moment, order id); the token holds where the last page ended.
+    page = heapq.nsmallest(size + 1, matches, key=lambda match: (match[0], match[1]))
+    data: dict[str, Any] = {
+        "orders": [order_json(market, o, now, included) for _, _, o in page[:size]]
+    }
+    if len(page) > size:
+        last = page[size - 1]
         data["pagination"] = {
             "nextToken": market.next_token(
                 {
                     "search": search.to_json(),
-                    "end": clock.iso(before),
-                    "key": [last[0], last[1]],
+                    "end": before.isoformat(),
+                    "key": [last[0].isoformat(), last[1]],
                     "issued": clock.iso(now),
                 }
             )
