@@ -340,8 +340,14 @@ def _format_date(day: date, locale: str) -> str:
 
 # --- lint -------------------------------------------------------------------------------------
 
+# Every pattern below runs on text staff typed (Details, product titles, Items) and must take
+# time linear in its length, whatever the text (a 1 MB cell once took minutes). A pattern that
+# starts with a repeated class may not start inside a run of that class (a lookbehind refuses
+# it), so a run is scanned once from its start rather than once from each of its characters;
+# and repeats that follow one another take different characters, so a failed match is given
+# up in one pass instead of trying every split. tests/test_hostile.py measures the growth.
 _HTML_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>|<!--|&(?:[A-Za-z]+|#\d+);")
-_EMAIL_RE = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
+_EMAIL_RE = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
 _TLDS = (
     "com|net|org|info|biz|io|co|uk|de|at|ch|fr|it|es|nl|be|eu|us|ca|au|jp|pl|se|in|"
     "shop|store|online|site|app|dev|me|tv|ly|xyz"
@@ -431,7 +437,7 @@ _MARKETING_RE = [
     (needle, re.compile(rf"(?<!\w)(?:{p})(?!\w)", re.IGNORECASE))
     for needle, p in _MARKETING_PHRASES
 ] + [(phrase, re.compile(re.escape(phrase))) for phrase in _MARKETING_CJK]
-_PERCENT_OFF_RE = re.compile(r"\d*\s?[%％]\s?(?:(?:off|rabatt)(?!\w)|オフ)", re.IGNORECASE)
+_PERCENT_OFF_RE = re.compile(r"(?<!\d)\d*\s?[%％]\s?(?:(?:off|rabatt)(?!\w)|オフ)", re.IGNORECASE)
 
 
 def lint_message(text: str) -> list[str]:
@@ -464,7 +470,7 @@ def lint_message(text: str) -> list[str]:
         )
     phrases = _marketing(without_emails)
     if phrases:
-        quoted = ", ".join(f'"{p}"' for p in phrases)
+        quoted = _show([f'"{p}"' for p in phrases])
         problems.append(
             f"message reads as marketing ({quoted}); Amazon allows messages only to "
             f"complete an order or resolve a problem"
@@ -473,7 +479,10 @@ def lint_message(text: str) -> list[str]:
 
 
 def _marketing(text: str) -> list[str]:
-    taken: list[tuple[int, int]] = []
+    # One byte per character of text, set where an earlier (longer) phrase matched: a later
+    # match inside it is not reported again. Checking a match costs its own length, not the
+    # number of matches so far (which made a cell of 20,000 "review"s take seconds).
+    taken = bytearray(len(text))
     found: list[tuple[int, str]] = []
     lowered = text.lower()
     patterns = [p for needle, p in _MARKETING_RE if needle in lowered]
@@ -481,10 +490,11 @@ def _marketing(text: str) -> list[str]:
         patterns.append(_PERCENT_OFF_RE)
     for pattern in patterns:
         for m in pattern.finditer(text):
-            if any(m.start() < end and start < m.end() for start, end in taken):
+            start, end = m.span()
+            if taken.find(1, start, end) != -1:
                 continue
-            taken.append(m.span())
-            found.append((m.start(), m.group(0).strip().lower()))
+            taken[start:end] = b"\x01" * (end - start)
+            found.append((start, m.group(0).strip().lower()))
     return _distinct(phrase for _, phrase in sorted(found))
 
 

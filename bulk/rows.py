@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bulk.config import Config
+from bulk.messages import MAX_MESSAGE_CHARS
 from bulk.models import (
     ORDER_ID_RE,
     CancelRequest,
@@ -94,7 +95,20 @@ def _invisible(char: str) -> bool:
     return unicodedata.category(char) in ("Cf", "Cc", "Zs", "Zl", "Zp", "Co", "Cn")
 
 
-_ITEM_RE = re.compile(r"^(?P<ref>[^\s:*]+?)\s*(?:(?:[:*]|\s+x)\s*(?P<qty>\S+))?$", re.IGNORECASE)
+# Linear in the entry's length: the spaces before a separator are taken by one `\s*` only
+# ("x" must follow a space, checked by a lookbehind), never split between two repeats.
+_ITEM_RE = re.compile(r"^(?P<ref>[^\s:*]+)\s*(?:(?:[:*]|(?<=\s)x)\s*(?P<qty>\S+))?$", re.IGNORECASE)
+
+
+# Details are quoted word for word in the customer message, and Amazon takes at most
+# MAX_MESSAGE_CHARS characters of message. The exact room left for them depends on the
+# template, the buyer's language and the order's items, none of which is known before the order
+# is read; the message lint checks the rendered message then, and names its length. What can
+# be said now, whatever the template, is that Details longer than a whole message can never
+# be sent. Such a row is rejected here, before any look-up, rendering or lint spends time on
+# it (a 1 MB cell once took minutes). The bound holds for every row, also those whose message
+# keeps Details internal: the Seller Support case and the ledger carry them too.
+MAX_DETAILS_CHARS = MAX_MESSAGE_CHARS
 
 
 def parse_items(text: str) -> tuple[tuple[ItemRef, ...], list[str]]:
@@ -226,6 +240,11 @@ def _parse_row(
     if len(details) < minimum and len(problems) == before:
         got = f"is too short ({len(details)} characters)" if details else "is missing"
         problems.append(f"Details {got}; say why in at least {minimum} characters")
+    elif len(details) > MAX_DETAILS_CHARS:
+        problems.append(
+            f"Details is {len(details):,} characters, more than Amazon allows for a whole buyer "
+            f"message ({MAX_DETAILS_CHARS:,} characters); shorten it"
+        )
 
     # Excel stores a 14-digit order item id typed into a cell as a number: it is exact.
     items_text = _text(_get(row, header, "Items"), "Items", problems, also=(CellKind.NUMBER,))
