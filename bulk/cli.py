@@ -159,6 +159,17 @@ WorksheetOption = Annotated[
         help="Worksheet title (default: the first with an Order ID column).",
     ),
 ]
+AllowLossyOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-lossy",
+        help="Write a workbook only openpyxl can read, losing what the refusal lists.",
+    ),
+]
+IncludeHiddenOption = Annotated[
+    bool,
+    typer.Option("--include-hidden", help="Check and send rows hidden in the sheet too."),
+]
 VerboseOption = Annotated[
     bool,
     typer.Option(
@@ -285,31 +296,46 @@ def _on_sheet(
     run: Callable[[Context, Sheet], RunReport],
     command: str,
     as_json: bool = False,
+    allow_lossy: bool = False,
 ) -> _Run:
     """Open everything a run needs, hold the sheet against a second bulk run on it (same
     machine, any state folder), remember it for `bulk due`, and run."""
     from bulk.due import GOOGLE_PREFIXES, sheet_key
+    from bulk.sheets import LossyFallbackError
     from bulk.state import sheet_lock
     from bulk.summary import build_summary
 
     key = sheet_key(target)
     with _context(config_path, verbose, as_json) as (ctx, state), sheet_lock(key):
-        sheet = _sheet(target, worksheet, ctx, state)
+        sheet = _sheet(target, worksheet, ctx, state, allow_lossy)
         if key.startswith(GOOGLE_PREFIXES) or Path(key).is_file():
             ctx.ledger.remember_sheet(key, worksheet or "", ctx.now())
-        report = run(ctx, sheet)
+        try:
+            report = run(ctx, sheet)
+        except LossyFallbackError as e:
+            # Raised when the sheet is read, before anything is sent: asking and running
+            # again repeats nothing.
+            if allow_lossy or not (sys.stdin.isatty() or os.environ.get("BULK_ASSUME_TTY")):
+                raise
+            note(f"warning: {e}")
+            if not typer.confirm("Write it with openpyxl anyway?", default=False, err=True):
+                raise typer.Exit(2) from e
+            sheet = _sheet(target, worksheet, ctx, state, allow_lossy=True)
+            report = run(ctx, sheet)
         summary = build_summary(
             report, command=command, sheet=sheet.label, target=ctx.target, now=ctx.now()
         )
         return _Run(report, summary, ctx.config)
 
 
-def _sheet(target: str, worksheet: str | None, ctx: Context, state: StateDir) -> Sheet:
+def _sheet(
+    target: str, worksheet: str | None, ctx: Context, state: StateDir, allow_lossy: bool = False
+) -> Sheet:
     from bulk.sheets import open_sheet
 
     google = ctx.config.google.credentials
     credentials = str(ctx.config.resolve(google)) if google else None
-    return open_sheet(target, worksheet, state.backups, credentials)
+    return open_sheet(target, worksheet, state.backups, credentials, allow_lossy)
 
 
 def _print_summary(summary: Document, verbose: bool, as_json: bool) -> None:
@@ -358,6 +384,8 @@ def check(
     allow_late: Annotated[
         bool, typer.Option("--allow-late", help="Preview rows outside the time window as sendable.")
     ] = False,
+    include_hidden: IncludeHiddenOption = False,
+    allow_lossy: AllowLossyOption = False,
     verbose: VerboseOption = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -372,9 +400,10 @@ def check(
         verbose,
         sheet,
         worksheet,
-        lambda c, s: run_check(c, s, Options(allow_late=allow_late)),
+        lambda c, s: run_check(c, s, Options(allow_late=allow_late, include_hidden=include_hidden)),
         "check",
         as_json,
+        allow_lossy,
     )
     raise typer.Exit(_finish(run, verbose, as_json))
 
@@ -405,6 +434,8 @@ def submit(
         bool,
         typer.Option("--no-wait", help="Return after sending; `bulk status` collects results."),
     ] = False,
+    include_hidden: IncludeHiddenOption = False,
+    allow_lossy: AllowLossyOption = False,
     verbose: VerboseOption = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -430,7 +461,13 @@ def submit(
             return False
         return typer.confirm(question, default=False, err=as_json)
 
-    opts = Options(dry_run=dry_run, allow_late=allow_late, wait=not no_wait, save_feed=save_feed)
+    opts = Options(
+        dry_run=dry_run,
+        allow_late=allow_late,
+        wait=not no_wait,
+        save_feed=save_feed,
+        include_hidden=include_hidden,
+    )
     run = _on_sheet(
         config or g.config,
         verbose,
@@ -439,6 +476,7 @@ def submit(
         lambda c, s: run_submit(c, s, opts, confirm),
         "submit",
         as_json,
+        allow_lossy,
     )
     if dry_run:
         _human(as_json)("dry run: nothing was sent")
@@ -453,6 +491,7 @@ def status(
     sheet: SheetArg,
     config: ConfigOption = None,
     worksheet: WorksheetOption = None,
+    allow_lossy: AllowLossyOption = False,
     verbose: VerboseOption = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -461,7 +500,9 @@ def status(
 
     g = _globals(ctx)
     verbose = verbose or g.verbose
-    run = _on_sheet(config or g.config, verbose, sheet, worksheet, run_status, "status", as_json)
+    run = _on_sheet(
+        config or g.config, verbose, sheet, worksheet, run_status, "status", as_json, allow_lossy
+    )
     raise typer.Exit(_finish(run, verbose, as_json))
 
 

@@ -27,6 +27,7 @@ class Options:
     # `bulk due`: only DEFERRED rows are checked (and sent when their day came); rows staff
     # added or changed since are left for a person's `bulk submit`.
     only_deferred: bool = False
+    include_hidden: bool = False  # check and send rows hidden in the sheet
 
 
 @dataclass

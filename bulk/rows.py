@@ -32,6 +32,7 @@ class ParsedRow:
     previous: dict[str, str]  # result columns as the sheet holds them now
     request: CancelRequest | None
     problems: tuple[str, ...]
+    hidden: bool = False  # staff cannot see the row (hidden by hand, by a filter, in an outline)
 
     @property
     def scheduled_for(self) -> date | None:
@@ -283,4 +284,4 @@ def _parse_row(
             remedy=remedy,
             notify=notify,
         )
-    return ParsedRow(row.number, order_id, status, previous, request, tuple(problems))
+    return ParsedRow(row.number, order_id, status, previous, request, tuple(problems), row.hidden)

@@ -103,6 +103,13 @@ def _from_ledger(
     )
 
 
+# Staff review the sheet they can see: a row hidden from them is never sent behind their back.
+HIDDEN_ROW = (
+    "row is hidden in the sheet; unhide it (or clear the filter) to have it checked, or run "
+    "with --include-hidden"
+)
+
+
 def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
     """Read and check every row; look up orders; decide and plan. Nothing is sent."""
     grid = sheet.read()
@@ -119,6 +126,8 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
             submitted.append(row)
         elif opts.only_deferred and row.status is not Status.DEFERRED:
             outcomes.append(_unchanged(row))
+        elif row.hidden and not opts.include_hidden:
+            outcomes.append(RowOutcome(row.row, row.order_id, Status.HELD, HIDDEN_ROW))
         elif row.problems or row.request is None:
             outcomes.append(
                 RowOutcome(row.row, row.order_id, Status.REJECTED, "; ".join(row.problems))

@@ -131,6 +131,8 @@ class FakeWorksheet:
     cols: int = 26
     hidden: bool = False
     cells: dict[tuple[int, int], Any] = field(default_factory=dict)  # 0-based (row, col)
+    hidden_rows: set[int] = field(default_factory=set)  # 1-based, hidden by hand
+    filtered_rows: set[int] = field(default_factory=set)  # 1-based, hidden by the filter
     merges: list[dict[str, int]] = field(default_factory=list)
 
     def set_values(self, values: list[list[Any]], top: int = 1, left: int = 1) -> None:
@@ -230,10 +232,22 @@ class FakeSpreadsheet:
         self.sheets.append(ws)
         return ws
 
-    def resource(self) -> dict[str, Any]:
+    def resource(self, grid_data: bool = False) -> dict[str, Any]:
+        """The spreadsheet; with `grid_data` (a field mask naming sheets.data), each sheet's
+        row metadata too, as GridData (startRow left out when 0, false flags left out)."""
         sheets = []
         for ws in sorted(self.sheets, key=lambda s: s.index):
             entry: dict[str, Any] = {"properties": ws.properties()}
+            if grid_data:
+                meta = []
+                for number in range(1, ws.rows + 1):
+                    props: dict[str, Any] = {"pixelSize": 21}
+                    if number in ws.hidden_rows:
+                        props["hiddenByUser"] = True
+                    if number in ws.filtered_rows:
+                        props["hiddenByFilter"] = True
+                    meta.append(props)
+                entry["data"] = [{"rowMetadata": meta}]
             if ws.merges:
                 entry["merges"] = [{"sheetId": ws.sheet_id, **m} for m in ws.merges]
             sheets.append(entry)
@@ -661,9 +675,10 @@ class FakeSheets:
         if kind == "spreadsheets.get":
             if one("includeGridData", "false").lower() == "true":
                 raise _bad("the fake does not serve includeGridData=true")
-            resource = book.resource()
-            if "fields" in query:
-                resource = apply_fields(resource, parse_fields(one("fields", "")))
+            fields = parse_fields(one("fields", "")) if "fields" in query else None
+            resource = book.resource("data" in ((fields or {}).get("sheets") or {}))
+            if fields is not None:
+                resource = apply_fields(resource, fields)
             return resource
         if kind == "values.get":
             return self._read(book, target, *render_options)

@@ -973,3 +973,96 @@ def test_a_refusal_of_the_lossless_writer_stops_the_write_and_openpyxl_never_doe
     with pytest.raises(SheetError, match=r"^B2 holds the formula that cells B2:B9 share$"):
         sheet.write([status(2, ID1, "READY", Result="ok")])
     assert path.read_bytes() == before
+
+
+# ---------------------------------------------------------------------------------------------
+# openpyxl only with consent, and only where the lossless reader cannot read the file
+
+
+def unreadable_losslessly(path: Path) -> bytes:
+    """A workbook openpyxl reads but the lossless reader does not (an XML comment in a row),
+    with a formula and printer settings that an openpyxl save would lose."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Orders"
+    ws.append(["Order ID", "Reason", "Details", "Total"])
+    ws.append([ID1, "Out of stock", DETAILS, "=1+1"])
+    wb.save(path)
+    with zipfile.ZipFile(path) as z:
+        parts = {i.filename: z.read(i.filename) for i in z.infolist()}
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    parts["xl/worksheets/sheet1.xml"] = sheet.replace(
+        b'<row r="2"', b'<!-- by a tool --><row r="2"', 1
+    ).replace(b'<c r="A2"', b'<!-- id --><c r="A2"', 1)
+    parts["xl/printerSettings/printerSettings1.bin"] = b"\x00printer"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return path.read_bytes()
+
+
+def test_openpyxl_is_never_used_without_consent_and_the_refusal_lists_the_losses(
+    tmp_path: Path,
+) -> None:
+    from bulk.sheets import LossyFallbackError
+
+    path = tmp_path / "orders.xlsx"
+    before = unreadable_losslessly(path)
+    with pytest.raises(LossyFallbackError) as e:
+        ExcelSheet(path).read()
+    message = str(e.value)
+    assert "\n" not in message
+    assert message.startswith("orders.xlsx cannot be edited losslessly (")
+    assert "xl/worksheets/sheet1.xml has '<!-- by a tool -->" in message
+    assert (
+        "openpyxl could write it but would lose the saved results of its formulas (shown again "
+        "after recalculation), printer settings; run again with --allow-lossy" in message
+    )
+    assert path.read_bytes() == before
+
+
+def test_with_consent_openpyxl_writes_and_says_why(tmp_path: Path) -> None:
+    path = tmp_path / "orders.xlsx"
+    unreadable_losslessly(path)
+    sheet = ExcelSheet(path, allow_lossy=True)
+    grid = sheet.read()
+    report = sheet.write([status(2, ID1, "READY")], find_header(grid))
+    assert report.written == 1
+    assert report.warnings[0].startswith("warning: wrote orders.xlsx with openpyxl because ")
+    assert openpyxl.load_workbook(path)["Orders"]["E2"].value == "READY"
+
+
+def test_a_formula_in_an_adopted_result_column_stops_the_write(tmp_path: Path) -> None:
+    path = tmp_path / "orders.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Orders"
+    ws.append(["Order ID", "Reason", "Details", "Result"])
+    ws.append([ID1, "Out of stock", DETAILS, '=IF(A2="","","check")'])
+    wb.save(path)
+    before = path.read_bytes()
+    sheet = ExcelSheet(path)
+    grid = sheet.read()
+    with pytest.raises(
+        SheetError, match=r"^D2 in orders.xlsx: xl/worksheets/sheet1.xml holds a formula"
+    ):
+        sheet.write([status(2, ID1, "READY", Result="ok")], find_header(grid))
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("how", ["hidden", "filtered"])
+def test_hidden_and_filtered_out_rows_are_flagged(tmp_path: Path, how: str) -> None:
+    path = tmp_path / "orders.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Orders"
+    ws.append(["Order ID", "Reason", "Details"])
+    ws.append([ID1, "Out of stock", DETAILS])
+    ws.append([ID2, "Out of stock", DETAILS])
+    if how == "filtered":
+        ws.auto_filter.ref = "A1:C3"
+        ws.auto_filter.add_filter_column(0, [ID1])
+    ws.row_dimensions[3].hidden = True  # Excel hides the rows a filter leaves out the same way
+    wb.save(path)
+    rows = {r.number: r.hidden for r in ExcelSheet(path).read().rows}
+    assert rows == {1: False, 2: False, 3: True}

@@ -366,7 +366,9 @@ def test_overwritten_formula_leaves_the_calc_chain(tmp_path: Path) -> None:
     dst = tmp_path / "out.xlsx"
     sheet = sheet_names(src)[0]
     # E9 starts the chain with i= and l=; the entry after it must now carry both.
-    write_cells(src, dst, sheet, {(9, 4): "no formula", (4, 7): "none here either"})
+    write_cells(
+        src, dst, sheet, {(9, 4): "no formula", (4, 7): "none here either"}, replace_formulas=True
+    )
     chain = calc_chain(dst)
     assert b'r="E9"' not in chain and b'r="H4"' not in chain
     assert b'<c l="1" r="E4" i="1"/>' in chain and b'<c r="G9" i="1" l="1"/>' in chain
@@ -387,7 +389,7 @@ def test_calc_chain_emptied_goes_with_its_links(tmp_path: Path) -> None:
     src = REFERENCE / "simple-monthly-budget.xlsx"
     dst = tmp_path / "out.xlsx"
     every = {(9, 4): "a", (4, 4): "b", (9, 6): "c", (4, 7): "d", (9, 5): "e"}
-    write_cells(src, dst, sheet_names(src)[0], every)
+    write_cells(src, dst, sheet_names(src)[0], every, replace_formulas=True)
     with zipfile.ZipFile(src) as a, zipfile.ZipFile(dst) as b:
         assert [n for n in a.namelist() if n != "xl/calcChain.xml"] == b.namelist()
         assert b"calcChain" not in b.read("[Content_Types].xml")
@@ -406,7 +408,7 @@ def test_shared_formulas_elsewhere_keep_working(tmp_path: Path) -> None:
     src = REFERENCE / "NewStyleConditionalFormattings.xlsx"
     dst = tmp_path / "out.xlsx"
     # K13 uses the shared formula whose master is J12: it becomes text, the others stay.
-    write_cells(src, dst, "CF", {(13, 10): "text now"})
+    write_cells(src, dst, "CF", {(13, 10): "text now"}, replace_formulas=True)
     before, after = openpyxl_values(src), openpyxl_values(dst)
     assert after.pop(("CF", 13, 10)) == "text now"
     before.pop(("CF", 13, 10))
@@ -769,11 +771,13 @@ def test_large_sheet_round_trip(tmp_path: Path) -> None:
 # A minimal workbook written by hand, for forms openpyxl does not write.
 
 
-def handmade(path: Path, sheet_data: bytes, prefix: str = "", styles: int = 1) -> None:
+def handmade(
+    path: Path, sheet_data: bytes, prefix: str = "", styles: int = 1, bom: bool = False
+) -> None:
     main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
     p = f"{prefix}:" if prefix else ""
     ns = f'xmlns:{prefix}="{main}"' if prefix else f'xmlns="{main}"'
-    sheet = (
+    sheet = (b"\xef\xbb\xbf" if bom else b"") + (
         f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<{p}worksheet {ns}>'
         f'<{p}dimension ref="A1:B3"/>'.encode()
         + sheet_data
@@ -807,3 +811,103 @@ def handmade(path: Path, sheet_data: bytes, prefix: str = "", styles: int = 1) -
         for name, text in parts.items():
             z.writestr(name, text)
         z.writestr("xl/worksheets/sheet1.xml", sheet)
+
+
+# ---------------------------------------------------------------------------------------------
+# Worksheet parts from the wild: BOM, CDATA, rows out of order or repeated, formulas
+
+
+def sheet_xml(path: Path) -> bytes:
+    with zipfile.ZipFile(path) as z:
+        return z.read("xl/worksheets/sheet1.xml")
+
+
+def test_a_byte_order_mark_of_the_worksheet_part_is_kept(tmp_path: Path) -> None:
+    path, dst = tmp_path / "bom.xlsx", tmp_path / "out.xlsx"
+    handmade(path, b'<sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData>', bom=True)
+    before = sheet_xml(path)
+    assert before.startswith(b"\xef\xbb\xbf<?xml")
+    write_cells(path, dst, "Sheet", {(1, 1): "new"})
+    after = sheet_xml(dst)
+    assert after.startswith(b"\xef\xbb\xbf<?xml")
+    cell = b'<c r="B1" t="inlineStr"><is><t xml:space="preserve">new</t></is></c>'
+    assert after.replace(cell, b"") == before  # every other byte kept
+    assert [c.text for c in read_grid(dst, "Sheet").rows[0].cells] == ["1", "new"]
+
+
+def test_cdata_in_inline_strings_is_read_and_written(tmp_path: Path) -> None:
+    path, dst = tmp_path / "cdata.xlsx", tmp_path / "out.xlsx"
+    handmade(
+        path,
+        b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t><![CDATA[Order ID]]></t></is></c>'
+        b'<c r="B1" t="inlineStr"><is><t><![CDATA[a < b & </row> "c"]]></t></is></c></row>'
+        b'<row r="2"><c r="A2"><v>2</v></c></row></sheetData>',
+    )
+    rows = read_grid(path, "Sheet").rows
+    assert [c.text for c in rows[0].cells] == ["Order ID", 'a < b & </row> "c"']
+    write_cells(path, dst, "Sheet", {(1, 2): "Status", (2, 2): "READY"})
+    rows = read_grid(dst, "Sheet").rows
+    assert [c.text for c in rows[0].cells] == ["Order ID", 'a < b & </row> "c"', "Status"]
+    assert [c.text for c in rows[1].cells] == ["2", "", "READY"]
+    ws = load(dst)["Sheet"]
+    assert [ws["A1"].value, ws["B1"].value, ws["C2"].value] == [
+        "Order ID",
+        'a < b & </row> "c"',
+        "READY",
+    ]
+
+
+def test_an_xml_comment_in_a_row_is_still_refused(tmp_path: Path) -> None:
+    path = tmp_path / "comment.xlsx"
+    handmade(path, b'<sheetData><row r="1"><!-- x --><c r="A1"><v>1</v></c></row></sheetData>')
+    with pytest.raises(SheetError, match="XML comments in rows"):
+        read_grid(path, "Sheet")
+
+
+def test_one_row_element_per_cell_and_rows_out_of_order_are_read_and_written(
+    tmp_path: Path,
+) -> None:
+    path, dst = tmp_path / "generated.xlsx", tmp_path / "out.xlsx"
+    handmade(
+        path,
+        b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Order ID</t></is></c></row>'
+        b'<row r="1"><c r="B1" t="inlineStr"><is><t>Reason</t></is></c></row>'
+        b'<row r="3"><c r="A3"><v>3</v></c></row>'
+        b'<row r="2"><c r="A2"><v>2</v></c></row>'
+        b'<row r="2"><c r="B2"><v>22</v></c></row></sheetData>',
+    )
+    rows = {r.number: [c.text for c in r.cells] for r in read_grid(path, "Sheet").rows}
+    assert rows == {1: ["Order ID", "Reason"], 2: ["2", "22"], 3: ["3"]}
+    write_cells(
+        path, dst, "Sheet", {(1, 2): "Status", (2, 1): "was 22", (2, 2): "x", (5, 0): "new"}
+    )
+    rows = {r.number: [c.text for c in r.cells] for r in read_grid(dst, "Sheet").rows}
+    assert rows == {
+        1: ["Order ID", "Reason", "Status"],
+        2: ["2", "was 22", "x"],
+        3: ["3"],
+        5: ["new"],
+    }
+    xml = sheet_xml(dst)
+    # every element stays where it was; B2 is rewritten in the element that held it
+    assert xml.index(b'<row r="3">') < xml.index(b'<c r="A2">') < xml.index(b'<c r="B2"')
+    assert xml.count(b'<c r="B2"') == 1
+
+
+def test_a_plain_formula_is_refused_unless_asked(tmp_path: Path) -> None:
+    src = tmp_path / "formula.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "S"
+    ws.append(["Order ID", "Result"])
+    ws.append(["112-0000001-0000001", "=1+1"])
+    wb.save(src)
+    with pytest.raises(SheetError) as e:
+        write_cells(src, tmp_path / "out.xlsx", "S", {(2, 1): "READY"})
+    assert str(e.value) == (
+        "B2 in formula.xlsx: xl/worksheets/sheet1.xml holds a formula, which a result would "
+        "replace; move the formula out of that column (or clear the cell) and run again"
+    )
+    assert not (tmp_path / "out.xlsx").exists()
+    write_cells(src, tmp_path / "out.xlsx", "S", {(2, 1): "READY"}, replace_formulas=True)
+    assert load(tmp_path / "out.xlsx")["S"]["B2"].value == "READY"

@@ -5,10 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from bulk.errors import SheetError
-from bulk.sheets.base import Grid, RowUpdate, Sheet, WriteReport
+from bulk.sheets.base import Grid, LossyFallbackError, RowUpdate, Sheet, WriteReport
 from bulk.sheets.header import RESULT_COLUMNS
 
-__all__ = ["RESULT_COLUMNS", "Grid", "RowUpdate", "Sheet", "WriteReport", "open_sheet"]
+__all__ = [
+    "RESULT_COLUMNS",
+    "Grid",
+    "LossyFallbackError",
+    "RowUpdate",
+    "Sheet",
+    "WriteReport",
+    "open_sheet",
+]
 
 
 def open_sheet(
@@ -16,6 +24,7 @@ def open_sheet(
     worksheet: str | None = None,
     backup_dir: Path | None = None,
     google_credentials: str | None = None,
+    allow_lossy: bool = False,
 ) -> Sheet:
     """A path (.xlsx, .xlsm, .csv) or a Google Sheets URL / `gsheet:KEY`."""
     if target.startswith(("https://docs.google.com/spreadsheets/", "gsheet:")):
@@ -27,7 +36,7 @@ def open_sheet(
     if suffix in (".xlsx", ".xlsm", ".xls"):
         from bulk.sheets.excel import ExcelSheet
 
-        return ExcelSheet(path, worksheet, backup_dir)
+        return ExcelSheet(path, worksheet, backup_dir, allow_lossy)
     if suffix == ".csv":
         from bulk.sheets.csvfile import CsvSheet
 

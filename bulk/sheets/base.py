@@ -7,12 +7,19 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
+from bulk.errors import SheetError
+
 # A cell starting with one of these is run as a formula by Excel, LibreOffice or Google
 # Sheets (OWASP, "CSV injection"); tab and carriage return are included for CSV readers.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 # Excel's limit on the characters of one cell.
 MAX_CELL_CHARS = 32767
+
+
+class LossyFallbackError(SheetError):
+    """Only openpyxl can write this file, and it would lose what the message lists: the user
+    has to agree (--allow-lossy, or yes when asked)."""
 
 
 class CellKind(StrEnum):

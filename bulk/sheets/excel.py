@@ -20,6 +20,7 @@ from bulk.sheets.base import (
     CellKind,
     Grid,
     Header,
+    LossyFallbackError,
     RowUpdate,
     SheetRow,
     WriteReport,
@@ -82,6 +83,26 @@ def dropped_features(path: Path) -> list[str]:
     return found
 
 
+def openpyxl_losses(path: Path) -> list[str]:
+    """Everything an openpyxl save of this file loses that bulk can find in its parts."""
+    lost = dropped_features(path)
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+            sheets = [n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+            if any(re.search(rb"<(\w+:)?f[ >/]", z.read(n)) for n in sheets):
+                lost.append("the saved results of its formulas (shown again after recalculation)")
+            if "xl/calcChain.xml" in names:
+                lost.append("its calculation chain")
+            if any(n.startswith("xl/printerSettings/") for n in names):
+                lost.append("printer settings")
+            if any(n.startswith("customXml/") for n in names):
+                lost.append("custom XML parts")
+    except (zipfile.BadZipFile, OSError, zlib.error):
+        return lost
+    return lost
+
+
 # openpyxl's load warnings that lose nothing `dropped_features` does not already name:
 # extension lists (x14 and the like) and notes about the file that change nothing.
 _NAMED_OR_HARMLESS = re.compile(
@@ -127,8 +148,15 @@ def _cell(value: Any, data_type: str, number_format: str) -> Cell:
 class ExcelSheet:
     """One worksheet of a workbook on disk. The workbook is loaded once, by `read`."""
 
-    def __init__(self, path: Path, worksheet: str | None = None, backup_dir: Path | None = None):
+    def __init__(
+        self,
+        path: Path,
+        worksheet: str | None = None,
+        backup_dir: Path | None = None,
+        allow_lossy: bool = False,
+    ):
         self.path = path
+        self.allow_lossy = allow_lossy  # the user agreed to openpyxl where it is the only way
         self.worksheet = worksheet
         self.backup_dir = backup_dir
         self._wb: Any = None
@@ -216,7 +244,8 @@ class ExcelSheet:
         return wb.worksheets[0]
 
     def read(self) -> Grid:
-        """The fast, lossless reader first; openpyxl where it cannot apply."""
+        """The lossless reader; openpyxl only where it cannot read the file at all, and only
+        with the user's consent (`allow_lossy`), since openpyxl would also write it."""
         from bulk.sheets import xlsx
 
         self._check_file()
@@ -228,7 +257,17 @@ class ExcelSheet:
             raise
         except SheetError as e:
             self._fast_error = str(e)
-            return self._read_openpyxl()
+            # A file openpyxl cannot read either is simply not a workbook: say that.
+            grid = self._read_openpyxl()
+            if not self.allow_lossy:
+                lost = openpyxl_losses(self.path)
+                raise LossyFallbackError(
+                    f"{self.path.name} cannot be edited losslessly ({e}); openpyxl could write "
+                    f"it but would lose {', '.join(lost) if lost else 'formatting it does not know'}"
+                    "; run again with --allow-lossy to accept that (a backup is kept), or save "
+                    "the file in Excel and try again"
+                ) from e
+            return grid
         self._grid = grid
         self._fast_error = ""
         return grid
@@ -295,7 +334,9 @@ class ExcelSheet:
                     cells.append(Cell(merged_into=merged[(cell.row, cell.column)]))
                 else:
                     cells.append(_cell(cell.value, cell.data_type, cell.number_format))
-            sheet_row = SheetRow(row[0].row if row else 0, tuple(cells))
+            number = row[0].row if row else 0
+            dimension = ws.row_dimensions.get(number)
+            sheet_row = SheetRow(number, tuple(cells), bool(dimension and dimension.hidden))
             if not sheet_row.blank or any(c.merged_into for c in cells):
                 rows.append(sheet_row)
         return Grid(ws.title, tuple(rows), tuple(self._warnings))

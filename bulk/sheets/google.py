@@ -61,7 +61,10 @@ _READ_PARAMS: dict[str, str] = {
 # What open needs from the spreadsheet resource; the rest (formats, themes...) is left out.
 _METADATA_PARAMS: dict[str, str] = {
     "includeGridData": "false",
-    "fields": "properties.title,sheets(properties,merges)",
+    "fields": (
+        "properties.title,"
+        "sheets(properties,merges,data(startRow,rowMetadata(hiddenByUser,hiddenByFilter)))"
+    ),
 }
 # Error values a formula can produce; the API returns them as these strings.
 _ERROR_VALUES = frozenset(
@@ -244,6 +247,7 @@ class GoogleSheet:
         self.account = account
         self._grid_columns = int(properties.get("gridProperties", {}).get("columnCount", 0))
         self._merged = _merged_cells(metadata, self.sheet_id)
+        self._hidden = _hidden_rows(metadata, self.sheet_id)
 
     @property
     def label(self) -> str:
@@ -282,7 +286,7 @@ class GoogleSheet:
                 if top_left is not None:
                     cells[col] = Cell(merged_into=top_left)
                     merged = True
-            row = SheetRow(number, tuple(cells))
+            row = SheetRow(number, tuple(cells), number in self._hidden)
             if not row.blank or merged:
                 rows.append(row)
         return Grid(self.worksheet, tuple(rows))
@@ -409,6 +413,21 @@ def _no_access_message(key: str, account: _Account) -> str:
 def _first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+def _hidden_rows(metadata: Mapping[str, Any], sheet_id: int) -> frozenset[int]:
+    """1-based numbers of the rows hidden by hand or by the sheet's filter (GridData's
+    rowMetadata: DimensionProperties.hiddenByUser, hiddenByFilter)."""
+    hidden: set[int] = set()
+    for sheet in metadata.get("sheets", []):
+        if sheet.get("properties", {}).get("sheetId") != sheet_id:
+            continue
+        for data in sheet.get("data", []):
+            start = int(data.get("startRow", 0))
+            for offset, meta in enumerate(data.get("rowMetadata", [])):
+                if meta.get("hiddenByUser") or meta.get("hiddenByFilter"):
+                    hidden.add(start + offset + 1)
+    return frozenset(hidden)
 
 
 def _merged_cells(metadata: Mapping[str, Any], sheet_id: int) -> dict[tuple[int, int], str]:

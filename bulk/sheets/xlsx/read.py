@@ -34,6 +34,7 @@ from bulk.sheets.xlsx.scan import (
     _row_number,
     _SheetStream,
     _text_of,
+    _without_cdata,
 )
 
 # ----------------------------------------------------------------------------------------------
@@ -280,17 +281,37 @@ def _read_grid(path: Path, sheet: str) -> Grid:
         styles = _style_kinds(z, book.styles)
         where = f"{path.name}: {target.part}"
         rows: dict[int, list[Cell]] = {}
+        hidden: set[int] = set()
         with z.open(target.part) as raw:
             stream = _SheetStream(raw, where)
             reader = _CellReader(stream.pat, strings, styles, book.date1904)
             number = 0
             for _gap, row in stream.rows():
                 number = _row_number(row, number, where)
-                if cells := reader.row(row, number):
-                    rows[number] = cells
+                if _HIDDEN.search(row, 0, row.find(b">") + 1):
+                    hidden.add(number)
+                if cells := reader.row(_without_cdata(row), number):
+                    rows[number] = _merged_row(rows[number], cells) if number in rows else cells
             merges = [m.group(3).decode() for m in stream.pat.merge.finditer(stream.after)]
     _mark_merged(rows, merges)
-    return Grid(sheet, tuple(SheetRow(n, tuple(cells)) for n, cells in sorted(rows.items())))
+    return Grid(
+        sheet,
+        tuple(SheetRow(n, tuple(cells), n in hidden) for n, cells in sorted(rows.items())),
+    )
+
+
+# Excel writes hidden="1"; the schema's boolean also allows "true" (ECMA-376 18.3.1.73).
+_HIDDEN = re.compile(rb"\shidden\s*=\s*[\"'](?:1|true)[\"']")
+
+
+def _merged_row(first: list[Cell], more: list[Cell]) -> list[Cell]:
+    """Two <row> elements with one number, as one row: a cell in either is in the row."""
+    if len(more) > len(first):
+        first = first + [BLANK] * (len(more) - len(first))
+    for col, cell in enumerate(more):
+        if cell is not BLANK and first[col] is BLANK:
+            first[col] = cell
+    return first
 
 
 _MERGED_CELLS = 100_000  # a merged range larger than this is clipped to the cells with values

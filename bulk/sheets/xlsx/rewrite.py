@@ -43,6 +43,7 @@ from bulk.sheets.xlsx.scan import (
     _range_text,
     _row_number,
     _SheetStream,
+    _without_cdata,
 )
 from bulk.sheets.xlsx.zipcopy import _deflate, _Deflated, _ZipOut
 
@@ -79,6 +80,7 @@ class _RowWriter:
     formulas_removed: set[str] = field(default_factory=set)  # cells whose formula was replaced
     letters: dict[int, bytes] = field(default_factory=dict)
     like: dict[int, int] = field(default_factory=dict)  # row -> column whose format new cells take
+    replace_formulas: bool = False  # False: a cell holding a formula is refused, never overwritten
 
     def __post_init__(self) -> None:
         p = self.pat.prefix
@@ -134,6 +136,11 @@ class _RowWriter:
                         f"{ref} in {self.where} holds the formula that cells {spread} share; "
                         "it cannot be overwritten without rewriting theirs"
                     )
+            if not self.replace_formulas:
+                raise SheetError(
+                    f"{ref} in {self.where} holds a formula, which a result would replace; "
+                    "move the formula out of that column (or clear the cell) and run again"
+                )
             self.formulas_removed.add(ref)
         others = {k: v for k, v in attrs.items() if k not in _DROPPED_CELL_ATTRS}
         return self.cell(row, col, value, attrs.get(b"s"), _attrs_text(others))
@@ -366,14 +373,16 @@ def _rewrite_sheet(
     size = 0
     number = 0
     for gap, row in stream.rows():
-        number = _row_number(row, number, stream.where)
+        previous, number = number, _row_number(row, number, stream.where)
+        if number <= previous:
+            raise _Unordered
         while pending and pending[-1] < number:
             new = pending.pop()
             out.append(writer.new_row(new, rows[new]))
         writer.note_arrays(row)
         out.append(gap)
         if pending and pending[-1] == number:
-            out.append(writer.edited_row(row, pending.pop(), rows[number]))
+            out.append(writer.edited_row(_without_cdata(row), pending.pop(), rows[number]))
         else:
             out.append(row)
         size += len(row)
@@ -382,6 +391,92 @@ def _rewrite_sheet(
             out.clear()
             size = 0
     out.extend(writer.new_row(new, rows[new]) for new in reversed(pending))
+    yield b"".join(out)
+    if stream.empty:
+        yield b"</" + pat.prefix + b"sheetData>"
+    yield stream.after
+    _check_not_merged(rows, stream.after, pat, stream.where)
+
+
+class _Unordered(Exception):
+    """The part's rows are not in ascending order, or a row number repeats."""
+
+
+@dataclass
+class _Placement:
+    """Where cells go in a part whose rows are out of order or repeated."""
+
+    edits: dict[int, tuple[int, dict[int, str]]]  # <row> element index -> (row, values)
+    new: dict[int, dict[int, str]]  # rows no element holds -> values
+    arrays: list[tuple[int, int, int, int]]  # every array formula range in the part
+
+
+def _placement(
+    z: zipfile.ZipFile, part: str, rows: dict[int, dict[int, str]], where: str
+) -> _Placement:
+    """Each cell goes into the <row> element that already holds its column, else into the
+    first element with its row number; rows without one are added at the end."""
+    elements: dict[int, list[tuple[int, set[int]]]] = {}
+    with z.open(part) as raw:
+        stream = _SheetStream(raw, where)
+        arrays = _RowWriter(where, stream.pat, {})
+        number = 0
+        for index, (_gap, row) in enumerate(stream.rows()):
+            number = _row_number(row, number, where)
+            arrays.note_arrays(row)
+            if number in rows:
+                elements.setdefault(number, []).append((index, _columns_in(row, stream.pat)))
+    placed = _Placement({}, {}, arrays.arrays)
+    for number, values in rows.items():
+        found = elements.get(number)
+        for col, value in values.items():
+            if not found:
+                placed.new.setdefault(number, {})[col] = value
+                continue
+            index = next((i for i, cols in found if col in cols), found[0][0])
+            placed.edits.setdefault(index, (number, {}))[1][col] = value
+    return placed
+
+
+def _columns_in(row: bytes, pat: _Patterns) -> set[int]:
+    cols: set[int] = set()
+    col = -1
+    for m in pat.cell.finditer(_without_cdata(row)):
+        ref = _CELL_COL.search(m.group(1))
+        col = column_index(ref.group(1).decode()) if ref else col + 1
+        cols.add(col)
+    return cols
+
+
+def _rewrite_unordered(
+    stream: _SheetStream, rows: dict[int, dict[int, str]], writer: _RowWriter, placed: _Placement
+) -> Iterator[bytes]:
+    """`_rewrite_sheet` for a part whose rows are out of order or repeated: every element
+    stays where it is; new rows go after the last one."""
+    pat = stream.pat
+    box = (
+        min(rows),
+        min(min(v) for v in rows.values()),
+        max(rows),
+        max(max(v) for v in rows.values()),
+    )
+    yield _grown_dimension(stream.before, pat, box)
+    yield b"<" + pat.prefix + b"sheetData" + stream.sheet_data_attrs + b">"
+    writer.arrays = list(placed.arrays)
+    out: list[bytes] = []
+    size = 0
+    for index, (gap, row) in enumerate(stream.rows()):
+        out.append(gap)
+        if index in placed.edits:
+            out.append(writer.edited_row(_without_cdata(row), *placed.edits[index]))
+        else:
+            out.append(row)
+        size += len(row)
+        if size >= _CHUNK:
+            yield b"".join(out)
+            out.clear()
+            size = 0
+    out.extend(writer.new_row(n, placed.new[n]) for n in sorted(placed.new))
     yield b"".join(out)
     if stream.empty:
         yield b"</" + pat.prefix + b"sheetData>"
@@ -452,8 +547,12 @@ def write_cells(
     sheet: str,
     cells: Mapping[tuple[int, int], str],
     like: Mapping[int, int] | None = None,
+    *,
+    replace_formulas: bool = False,
 ) -> None:
     """Copy `src` to `dst` with text in the given cells of one worksheet.
+
+    A cell holding a formula is refused (SheetError naming it) unless `replace_formulas`.
 
     An empty text clears the cell's value and keeps its format. `like` maps a row number to a
     0-based column: cells new in that row take that cell's format (a header added beside the
@@ -483,7 +582,9 @@ def write_cells(
                 tempfile.TemporaryFile() as scratch,
                 open(dst, "wb") as out,
             ):
-                changed = _changed_parts(z, book, target, rows, scratch, where, like or {})
+                changed = _changed_parts(
+                    z, book, target, rows, scratch, where, like or {}, replace_formulas
+                )
                 zip_out = _ZipOut(out, where)
                 for info in z.infolist():
                     if info.filename not in changed:
@@ -507,17 +608,30 @@ def _changed_parts(
     scratch: IO[bytes],
     where: str,
     like: Mapping[int, int],
+    replace_formulas: bool,
 ) -> dict[str, _Deflated | None]:
     """New content of the members that change (None: the member goes)."""
     if not rows:
         return {}
-    with z.open(target.part) as part:
-        stream = _SheetStream(part, where)
-        writer = _RowWriter(where, stream.pat, _column_styles(stream.before, stream.pat))
-        writer.like = dict(like)
-        changed: dict[str, _Deflated | None] = {
-            target.part: _deflate(_rewrite_sheet(stream, rows, writer), scratch)
-        }
+    placed: _Placement | None = None
+    while True:
+        with z.open(target.part) as part:
+            stream = _SheetStream(part, where)
+            writer = _RowWriter(where, stream.pat, _column_styles(stream.before, stream.pat))
+            writer.like = dict(like)
+            writer.replace_formulas = replace_formulas
+            try:
+                if placed is None:
+                    new = _deflate(_rewrite_sheet(stream, rows, writer), scratch)
+                else:
+                    new = _deflate(_rewrite_unordered(stream, rows, writer, placed), scratch)
+            except _Unordered:
+                # Rare (some generators write rows out of order, or one <row> per cell):
+                # a second pass finds where each cell goes.
+                placed = _placement(z, target.part, rows, where)
+                continue
+        break
+    changed: dict[str, _Deflated | None] = {target.part: new}
     if not writer.formulas_removed or book.calc_chain is None:
         return changed
     # Excel repairs a file whose calcChain lists a cell without a formula.

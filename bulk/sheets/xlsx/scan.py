@@ -183,8 +183,8 @@ class _SheetStream:
         self._eof = False
         while not self._eof and _ROOT.search(self._buf) is None:
             self._more()
-        self._buf = self._buf.removeprefix(b"\xef\xbb\xbf")
-        self.pat = _patterns(_prefix_of(self._buf, where))
+        # A byte-order mark stays in `before`, so a rewritten part keeps it.
+        self.pat = _patterns(_prefix_of(self._buf.removeprefix(b"\xef\xbb\xbf"), where))
         while (m := self.pat.sheet_data.search(self._buf)) is None:
             if self._eof:
                 raise SheetError(f"{where} has no <sheetData>; it is not a worksheet")
@@ -239,21 +239,48 @@ class _SheetStream:
                 end = tag.end()
             else:
                 close = self._buf.find(pat.row_end, tag.end())
+                # An end tag inside a CDATA section is text, not the end of the row.
+                while close >= 0 and _open_cdata(self._buf, tag.end(), close):
+                    close = self._buf.find(pat.row_end, close + 1)
                 if close < 0:
                     if self._refill():
                         continue
                     raise SheetError(f"{self.where} has a <row> that is never closed")
                 end = close + len(pat.row_end)
             row = self._buf[lt:end]
-            if b"<!" in row:  # a comment or CDATA could hide markup from this scanner
-                raise SheetError(f"{self.where} has XML comments or CDATA in rows; not supported")
+            if b"<!" in row and b"<!" in _CDATA.sub(b"", row):
+                # A comment could hide markup from this scanner; CDATA is read as text.
+                raise SheetError(f"{self.where} has XML comments in rows; not supported")
             self._pos = end
             yield gap, row
 
 
 def _row_number(row: bytes, previous: int, where: str) -> int:
+    """The row's r=, or the one after the previous row when it is left out (ECMA-376
+    18.3.1.73). Rows may come in any order and a number may repeat (some generators write
+    one <row> per cell): readers merge them, writers place cells accordingly."""
     m = _ROW_NUMBER.search(row, 0, row.find(b">") + 1)
-    number = int(m.group(1)) if m else previous + 1  # r= may be left out (ECMA-376 18.3.1.73)
-    if not previous < number <= _MAX_ROW:
-        raise SheetError(f"{where} has rows out of order (row {number} after row {previous})")
+    number = int(m.group(1)) if m else previous + 1
+    if not 0 < number <= _MAX_ROW:
+        raise SheetError(f"{where} has a row numbered {number}, outside Excel's grid")
     return number
+
+
+_CDATA = re.compile(rb"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
+
+
+def _open_cdata(buf: bytes, start: int, end: int) -> bool:
+    """Whether buf[start:end] ends inside a CDATA section."""
+    opened = buf.rfind(b"<![CDATA[", start, end)
+    return opened >= 0 and buf.find(b"]]>", opened, end) < 0
+
+
+def _without_cdata(row: bytes) -> bytes:
+    """The row with each CDATA section written as escaped text: the same XML, which the
+    patterns of this package read."""
+    if b"<![CDATA[" not in row:
+        return row
+    return _CDATA.sub(
+        lambda m: m.group(1).replace(b"&", b"&amp;").replace(b"<", b"&lt;").replace(b">", b"&gt;"),
+        row,
+    )
