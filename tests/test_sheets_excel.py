@@ -1066,3 +1066,17 @@ def test_hidden_and_filtered_out_rows_are_flagged(tmp_path: Path, how: str) -> N
     wb.save(path)
     rows = {r.number: r.hidden for r in ExcelSheet(path).read().rows}
     assert rows == {1: False, 2: False, 3: True}
+
+
+def test_hidden_rows_are_flagged_on_the_openpyxl_path_too(tmp_path: Path) -> None:
+    path = tmp_path / "orders.xlsx"
+    unreadable_losslessly(path)
+    with zipfile.ZipFile(path) as z:
+        parts = {i.filename: z.read(i.filename) for i in z.infolist()}
+    name = "xl/worksheets/sheet1.xml"
+    parts[name] = parts[name].replace(b'<row r="2"', b'<row r="2" hidden="1"', 1)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for member, data in parts.items():
+            z.writestr(member, data)
+    rows = {r.number: r.hidden for r in ExcelSheet(path, allow_lossy=True).read().rows}
+    assert rows == {1: False, 2: True}
