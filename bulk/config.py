@@ -25,7 +25,7 @@ MAX_WINDOW_HOURS = 24.0 * 365
 MAX_FEED_WAIT_MINUTES = 24.0 * 60
 
 # Labels staff pick from the Reason dropdown, and the CancelReason each sends
-# (reference/amazon/xsd/OrderAcknowledgement.xsd). "Pricing error" is not a valid
+# (docs/amazon.md, "Reason codes"). "Pricing error" is not a valid
 # feed reason, so it is not offered.
 DEFAULT_REASONS: tuple[Reason, ...] = (
     Reason("Out of stock", "NoInventory"),

@@ -41,7 +41,7 @@ SUPPORT_CASE = "support_case.j2"
 SUFFIX = ".j2"
 
 # createUnexpectedProblem takes 1-2000 characters of plain text
-# (reference/amazon/models/messaging.json, CreateUnexpectedProblemRequest.text).
+# (docs/amazon.md, "Messaging rules").
 MAX_MESSAGE_CHARS = 2000
 
 _LOCALE_RE = re.compile(r"^([A-Za-z]{2,3})(?:[_-]([A-Za-z]{2}))?$")
@@ -361,7 +361,7 @@ _URL_RE = re.compile(
 # A cheap first look: no "://", no "www." and no ".tld" means no link to look for.
 _MAYBE_LINK_RE = re.compile(rf"://|www\.|\.(?:{_TLDS})(?![\w-])", re.IGNORECASE)
 # Amazon: buyer messages exist to complete an order or resolve a problem, never to market
-# (Communication Guidelines; FIELD-NOTES "Messaging"). Longer phrases come first so that
+# (Communication Guidelines; docs/amazon.md, "Messaging rules"). Longer phrases come first so that
 # "leave a review" is reported once, not also as "review".
 _MARKETING_PHRASES: tuple[tuple[str, str], ...] = (
     # (a lowercase word the phrase must contain, the phrase's pattern): the cheap substring

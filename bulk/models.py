@@ -12,7 +12,7 @@ ORDER_ITEM_ID_RE = re.compile(r"^[0-9]{14}$")
 
 
 class Status(StrEnum):
-    """A row's status, as written in the sheet's Status column (DESIGN.md, "Statuses")."""
+    """A row's status, as written in the sheet's Status column (README.md, "Statuses")."""
 
     NEW = ""
     READY = "READY"
@@ -39,7 +39,7 @@ class Remedy(StrEnum):
 
 
 # Amazon's CancelReason values for the Order Acknowledgement feed
-# (reference/amazon/xsd/OrderAcknowledgement.xsd, simpleType CancelReason).
+# (docs/amazon.md, "Reason codes").
 CANCEL_REASON_CODES: tuple[str, ...] = (
     "NoInventory",
     "ShippingAddressUndeliverable",

@@ -2,8 +2,7 @@
 
 Everything here is a pure function of its arguments: the caller passes the clock (`now`), the
 order as Amazon reports it, the account's figures and the ledger's sends. Amazon's rules are
-quoted from the project's field notes ("Cancelling an order on Amazon", "The cancellation
-rate") and the Orders v0 model (reference/amazon/models/ordersV0.json).
+quoted from docs/amazon.md ("Feed rules", "Cancellation rate", "Orders API").
 """
 
 from __future__ import annotations
@@ -107,7 +106,7 @@ def decide(
     counts, warnings = _counting(request, lines)
 
     if order.status == "PartiallyShipped":
-        # FIELD-NOTES: never send Failure for an order with any item shipped; Amazon's guide
+        # docs/amazon.md, "Feed rules": never send Failure for an order with any item shipped; Amazon's guide
         # says it refunds the whole order.
         return Decision(
             Status.ESCALATE,
@@ -117,7 +116,7 @@ def decide(
             counts_toward_rate=counts,
         )
     if order.channel == "AFN":
-        # FIELD-NOTES: FBA orders are fulfilled by Amazon; the seller cannot cancel them
+        # docs/amazon.md, "Feed rules": FBA orders are fulfilled by Amazon; the seller cannot cancel them
         # with the Order Acknowledgement feed. That is a case for Seller Support.
         return Decision(
             Status.ESCALATE,
@@ -161,7 +160,7 @@ def decide(
         return problem
     shipped = [item for item in order.items if item.quantity_shipped > 0]
     if shipped:
-        # An Unshipped order should have none, but the rule is absolute (FIELD-NOTES):
+        # An Unshipped order should have none, but the rule is absolute (docs/amazon.md, "Feed rules"):
         # a Failure acknowledgement on an order with a shipped item refunds the whole order.
         first = shipped[0]
         return Decision(
@@ -177,7 +176,7 @@ def decide(
         return problem
     partial = _partial_quantity(request, order)
     if partial is not None:
-        # FIELD-NOTES: an Item in the acknowledgement feed has no quantity; partial quantity
+        # docs/amazon.md, "Feed rules": an Item in the acknowledgement feed has no quantity; partial quantity
         # goes through the order adjustment feed (POST_PAYMENT_ADJUSTMENT_DATA).
         return Decision(
             Status.ESCALATE,
@@ -304,7 +303,7 @@ def _partial_quantity(request: CancelRequest, order: Order) -> str | None:
 def _counting(request: CancelRequest, lines: tuple[OrderItem, ...]) -> tuple[bool, tuple[str, ...]]:
     """Whether cancelling `lines` counts toward the cancellation rate, and what staff should know.
 
-    FIELD-NOTES "The cancellation rate": a cancellation the buyer requested through Amazon
+    docs/amazon.md, "Cancellation rate": a cancellation the buyer requested through Amazon
     (item IsBuyerRequestedCancel = "true") cancelled with BuyerCanceled does not count;
     BuyerCanceled on any other order still counts. Item cancellations count, so one line the
     buyer did not ask about makes the whole cancellation count.

@@ -209,7 +209,8 @@ def _finish(
         )
         return
     # Read the orders again: the report has no public list of codes for "already shipped" or
-    # "already cancelled", so Amazon's order state is what the row says (FIELD-NOTES).
+    # "already cancelled", so Amazon's order state is what the row says
+    # (docs/amazon.md, "Processing reports").
     orders = _read_again(ctx, rows, report, now)
     recorded: list[tuple[int, str, str]] = []
     for r in rows:

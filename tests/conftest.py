@@ -79,7 +79,7 @@ AckMessage = tuple[str, str, list[tuple[str, str]]]  # (order id, StatusCode, [(
 
 
 def acknowledgement_feed(messages: list[AckMessage], seller_id: str = "A1SANDBOXSELLER") -> bytes:
-    """An Order Acknowledgement feed (reference/amazon/xsd/OrderAcknowledgement.xsd)."""
+    """An Order Acknowledgement feed (docs/amazon.md, "Feed rules")."""
     parts = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<AmazonEnvelope xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '

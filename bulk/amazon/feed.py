@@ -30,9 +30,9 @@ class FeedMessage:
 def build_document(seller_id: str, messages: Sequence[FeedMessage]) -> bytes:
     """An AmazonEnvelope of OrderAcknowledgement messages with StatusCode Failure (a cancel).
 
-    Element order follows reference/amazon/xsd/OrderAcknowledgement.xsd. Every item is
+    Element order follows bulk/sandbox/xsd/OrderAcknowledgement.xsd. Every item is
     listed with its CancelReason: a Failure with no Item has been reported to finish DONE
-    without cancelling anything (FIELD-NOTES).
+    without cancelling anything (docs/amazon.md, "Feed rules").
     """
     return _head(seller_id) + b"".join(_message(m) for m in messages) + _TAIL
 
@@ -136,7 +136,7 @@ def parse_report(data: bytes, compression: str | None = None) -> ProcessingRepor
     """Amazon's XML processing report: counts and one Result per message with an error or warning.
 
     A message with no Result succeeded; MessageID 0 is about the whole document
-    (reference/amazon/examples/processing_report_*.xml).
+    (docs/amazon.md, "Processing reports").
     """
     if compression == "GZIP" or data[:2] == b"\x1f\x8b":
         try:

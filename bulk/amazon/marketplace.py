@@ -172,7 +172,8 @@ class AmazonMarketplace:
         A throttled call (429) was refused before Amazon did anything, so it is always tried
         again. A 5xx answer or a time-out may come after Amazon acted: only calls that are
         safe to repeat are tried again; the others raise UncertainError for the caller to
-        check what happened (FIELD-NOTES: never cancel or message twice).
+        check what happened (never cancel or message twice; docs/amazon.md,
+        "Messaging rules").
         """
 
         def retryable(e: BaseException) -> bool:
@@ -393,7 +394,8 @@ class AmazonMarketplace:
         """createFeedDocument and the upload to its signed URL; returns the document id."""
         res = self._call(
             "createFeedDocument",
-            # Bytes, not str: the library encodes a str as Latin-1 (FIELD-NOTES).
+            # Bytes, not str: the library encodes a str as Latin-1
+            # (docs/amazon.md, "The client library").
             lambda: self.clients.feeds.create_feed_document(io.BytesIO(document), CONTENT_TYPE),
         )
         return str(res.payload["feedDocumentId"])
@@ -579,7 +581,7 @@ def _watch_status(client: Any) -> None:
     """Raise on 429/5xx answers whose body has no `errors` list.
 
     python-amazon-sp-api raises only when an error body is JSON with `errors`; a 429 with
-    an empty body would come back as an empty success (FIELD-NOTES).
+    an empty body would come back as an empty success (docs/amazon.md, "Rate limits").
     """
     transport = client._transport
     if getattr(transport, "_bulk_watched", False):

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-# Published rate (requests per second) and burst per operation (FIELD-NOTES, "Feeds API",
+# Published rate (requests per second) and burst per operation (docs/amazon.md, "Rate limits",
 # from each operation's "Usage Plan" in Amazon's API reference).
 USAGE_PLANS: dict[str, tuple[float, int]] = {
     # Orders v2026-01-01 (orders_2026-01-01.json, each operation's "Usage Plan"); getOrder has

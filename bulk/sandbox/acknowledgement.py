@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 # Schemas are Amazon's (bulk/sandbox/xsd/amzn-envelope.xsd includes the rest); the report has the
-# shape of the real ones in reference/amazon/examples/. Amazon publishes no list of result codes
-# (FIELD-NOTES, "Feeds API"): 5001 (XML error) and 18028 (order not found) are codes seen in real
+# shape of real ones (docs/amazon.md, "Processing reports"). Amazon publishes no list of result codes:
+# 5001 (XML error) and 18028 (order not found) are codes seen in real
 # reports, the others below are the sandbox's own, just as opaque.
 import functools
 import threading
@@ -250,8 +250,7 @@ def _decide(
         return Outcome(message_id, order_id, status_code, items, "error", results)
 
     if order is None:
-        # Wording of a real report
-        # (reference/amazon/examples/processing_report_order_not_found_18028.xml).
+        # Wording of a real report (docs/amazon.md, "Processing reports").
         return refused(
             error(
                 ORDER_NOT_FOUND,
@@ -262,8 +261,8 @@ def _decide(
     if status_code == "Success":
         return Outcome(message_id, order_id, status_code, items, "acknowledged")
     if not items:
-        # Amazon finishes such a message without an error and cancels nothing (FIELD-NOTES,
-        # "Cancelling an order"); the sandbox does the same and says so only in /_sandbox/feeds.
+        # Amazon finishes such a message without an error and cancels nothing (docs/amazon.md,
+        # "Feed rules"); the sandbox does the same and says so only in /_sandbox/feeds.
         return Outcome(
             message_id,
             order_id,

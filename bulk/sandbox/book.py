@@ -18,7 +18,7 @@ from bulk.errors import ConfigError, closest
 from bulk.models import ORDER_ID_RE, ORDER_ITEM_ID_RE
 from bulk.sandbox import clock
 
-# OrderStatus enum of the Orders API v0 (reference/amazon/models/ordersV0.json, Order.OrderStatus).
+# OrderStatus enum of the Orders API v0 (docs/amazon.md, "Orders API").
 ORDER_STATUSES: tuple[str, ...] = (
     "Pending",
     "Unshipped",
@@ -31,7 +31,7 @@ ORDER_STATUSES: tuple[str, ...] = (
 )
 CHANNELS: tuple[str, ...] = ("MFN", "AFN")
 
-# Message kinds a seller can send (the POST operations of reference/amazon/models/messaging.json).
+# Message kinds a seller can send (the POST operations of Amazon's Messaging API).
 MESSAGE_KINDS: tuple[str, ...] = (
     "confirmCustomizationDetails",
     "confirmDeliveryDetails",
@@ -46,7 +46,7 @@ MESSAGE_KINDS: tuple[str, ...] = (
 
 # What a fault may answer, and the non-API endpoints it may also hit when listed.
 # "429-empty": a throttled answer with no body, which python-amazon-sp-api would take for an
-# empty success (FIELD-NOTES); clients must look at the status code.
+# empty success (docs/amazon.md, "Rate limits"); clients must look at the status code.
 FAULT_ANSWERS: tuple[str, ...] = ("429", "429-empty", "500", "503", "slow")
 FAULT_TARGETS: tuple[str, ...] = ("token", "upload", "download")
 

@@ -30,8 +30,7 @@ SEARCH_ORDERS = "searchOrders"
 GET_ORDER_V2026 = "getOrder@2026-01-01"
 
 # Default usage plans, from each operation's "Usage Plan" table in Amazon's models
-# (reference/amazon/models/*.json; reports_2021-06-30.json in amzn/selling-partner-api-models)
-# and FIELD-NOTES "Published rate limits".
+# (docs/amazon.md, "Rate limits").
 RATES: dict[str, Rate] = {
     "getOrders": Rate(0.0167, 20),
     "getOrder": Rate(0.5, 30),

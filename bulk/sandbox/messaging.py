@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# Shapes follow reference/amazon/models/messaging.json (HAL: `_links`, `_embedded`). A message
+# Shapes follow Amazon's Messaging model (HAL: `_links`, `_embedded`; docs/amazon.md, "Messaging rules"). A message
 # kind the book's order does not allow ("messaging": [...]) is refused with 403.
 import re
 from typing import Any

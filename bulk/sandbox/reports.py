@@ -20,7 +20,7 @@ PERFORMANCE = "GET_V2_SELLER_PERFORMANCE_REPORT"
 UNSHIPPED = "GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING"
 REPORT_TYPES = (PERFORMANCE, UNSHIPPED)
 
-# Amazon's target for the cancellation rate: under 2.5% (FIELD-NOTES "The cancellation rate").
+# Amazon's target for the cancellation rate: under 2.5% (docs/amazon.md, "Cancellation rate").
 CANCELLATION_TARGET = 0.025
 
 # Columns of the unshipped orders report, in Amazon's order (Seller Central help "Unshipped
@@ -211,7 +211,7 @@ def cancellation_figures(market: Marketplace, now: datetime) -> tuple[int, int]:
     """(orders, seller-cancelled orders) over the last 7 days: the book's plus the sandbox's.
 
     An order counts once however many of its lines were cancelled; a line the buyer asked to
-    cancel and the seller cancelled with BuyerCanceled does not count (FIELD-NOTES). The book's
+    cancel and the seller cancelled with BuyerCanceled does not count (docs/amazon.md, "Cancellation rate"). The book's
     orders are a steady flow (the same count every week); its past cancellations age out.
     """
     # The report covers the 7 whole days that end the day before it is made: a cancellation

@@ -54,7 +54,7 @@ def _route(method: str, path: str, operation: str, handler: Handler, kind: str =
     return Route(method, re.compile(f"^{regex}$"), operation, handler, kind)
 
 
-# Paths as Amazon's models give them (reference/amazon/models/*.json).
+# Paths as Amazon's models give them (the API models Amazon publishes).
 ROUTES: tuple[Route, ...] = (
     _route("POST", "/auth/o2/token", "token", auth.token, "token"),
     _route("GET", "/orders/v0/orders", "getOrders", orders.get_orders),

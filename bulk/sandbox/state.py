@@ -42,7 +42,7 @@ class Cancellation:
     feed_id: str
     time: str
     # False when the buyer asked for it and the seller used BuyerCanceled: Amazon does not count
-    # it against the cancellation rate (FIELD-NOTES "The cancellation rate").
+    # it against the cancellation rate (docs/amazon.md, "Cancellation rate").
     counts: bool
     fingerprint: str  # BookOrder.fingerprint when it was cancelled
 
