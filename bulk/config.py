@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -398,7 +399,7 @@ def init_text() -> str:
             "amazon",
             [
                 (f'target = "{a.target}"', '"production" sends to Amazon with your credentials'),
-                (f'marketplace = "{a.marketplace}"', codes),
+                (f"marketplaces = {json.dumps(list(a.marketplace_codes))}", f"one region: {codes}"),
                 (f'seller_id = "{a.seller_id}"', "your Merchant Token (needed for production)"),
             ],
         ),
@@ -411,7 +412,7 @@ def init_text() -> str:
             [
                 (f"window_hours = {p.window_hours:g}", "older orders are HELD unless --allow-late"),
                 (f"min_details_chars = {p.min_details_chars}", "the least a Details cell holds"),
-                (f"target_rate = {p.target_rate:g}", "stay under this (Amazon's limit is 0.025)"),
+                ("# target_rate = 0.02", "a cap below the marketplace's own (US: 0.025)"),
                 (f"max_daily_share = {p.max_daily_share:g}", "of the week's budget, on one day"),
                 (f"feed_wait_minutes = {p.feed_wait_minutes:g}", "then `bulk status` collects"),
                 (f"report_threshold = {p.report_threshold}", "above: one report, not per order"),

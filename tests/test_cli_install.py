@@ -153,8 +153,15 @@ def test_init_writes_a_commented_config_of_defaults_and_never_overwrites(empty: 
     result = bulk("init")
     assert result.exit_code == 0, result.output
     text = (empty / "bulk.toml").read_text(encoding="utf-8")
-    assert parse_config(tomllib.loads(text)) == Config()
-    for setting in ("target =", "marketplace =", "seller_id =", "window_hours =", "# templates"):
+    written, default = parse_config(tomllib.loads(text)), Config()
+    assert written.amazon.marketplace_codes == default.amazon.marketplace_codes == ("US",)
+    assert (written.amazon.target, written.amazon.seller_id) == ("sandbox", "A1SANDBOXSELLER")
+    assert (written.policy, written.messages, written.sandbox) == (
+        default.policy,
+        default.messages,
+        default.sandbox,
+    )
+    for setting in ("target =", "marketplaces =", "seller_id =", "window_hours =", "# templates"):
         assert setting in text
     assert sum(line.lstrip().startswith("#") or "  # " in line for line in text.splitlines()) > 15
 
