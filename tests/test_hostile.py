@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from bulk.cli import app
 from bulk.config import Config
+from bulk.masking import mask
 from bulk.messages import MAX_MESSAGE_CHARS, lint_message
 from bulk.rows import MAX_DETAILS_CHARS, parse_items, parse_rows
 from bulk.sheets.base import Cell, CellKind, Grid, SheetRow
@@ -122,6 +123,24 @@ ITEMS_INPUTS: dict[str, Callable[[int], str]] = {
 @pytest.mark.parametrize("name", ITEMS_INPUTS)
 def test_items_parsing_is_linear(name: str) -> None:
     ratio = growth(parse_items, ITEMS_INPUTS[name])
+    assert ratio < LINEAR_BOUND, f"{name}: 4x the text took {ratio:.1f}x the time"
+
+
+# Every value written to the sheet or the ledger (the rendered message too) is masked.
+MASK_INPUTS: dict[str, Callable[[int], str]] = {
+    "a": rep("a"),
+    "client_secret": rep("client_secret"),
+    "key then spaces": lambda n: "client_secret" + " " * n + "x",
+    "bearer then spaces": lambda n: "authorization: bearer" + " " * n,
+    "Atza|": rep("Atza|"),
+    "amzn1.oa2-cs.v1.": rep("amzn1.oa2-cs.v1."),
+    "mixed": rep("Atzr|x client_secret: 'bearer  amzn1.oa2-cs.v1."),
+}
+
+
+@pytest.mark.parametrize("name", MASK_INPUTS)
+def test_credential_masking_is_linear(name: str) -> None:
+    ratio = growth(mask, MASK_INPUTS[name])
     assert ratio < LINEAR_BOUND, f"{name}: 4x the text took {ratio:.1f}x the time"
 
 
