@@ -398,3 +398,17 @@ def test_a_field_over_the_csv_modules_limit_is_read(tmp_path: Path) -> None:
     CsvSheet(path).write([status(2, ID1)])
     assert path.read_text(encoding="utf-8").splitlines()[1] == f"{ID1},Out of stock,{huge},READY"
     assert csv.field_size_limit() == 131_072  # the process-wide limit is put back
+
+
+def test_a_title_row_that_mentions_an_order_number_does_not_pick_the_delimiter(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        f"Order number\n\nOrder ID;Reason;Details\n{ID1};Out of stock;{DETAILS}, again\n",
+        encoding="utf-8",
+    )
+    grid = CsvSheet(path).read()
+    header = find_header(grid)
+    assert header.row == 3 and header.columns["Details"] == 2
+    assert grid.rows[2].cell(2).text == f"{DETAILS}, again"

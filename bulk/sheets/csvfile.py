@@ -14,7 +14,7 @@ from pathlib import Path
 from bulk.errors import SheetError
 from bulk.sheets.base import Cell, CellKind, Grid, Header, RowUpdate, SheetRow, WriteReport
 from bulk.sheets.files import check_not_open, check_writable, replace_atomically
-from bulk.sheets.header import current_header, is_order_id_header
+from bulk.sheets.header import current_header, header_of, is_order_id_header
 from bulk.sheets.plan import plan_write, used_width
 
 
@@ -83,17 +83,24 @@ def _delimiter(sample: str) -> str:
     The header may sit below title rows, and details often hold commas or semicolons, so
     the row that holds `Order ID` decides; csv.Sniffer only when no such row is found.
     """
-    best, best_width = "", 0
+    best, best_score = "", (False, 0)
     for delimiter in _DELIMITERS:
+        found: tuple[bool, int] | None = None
         try:
             for values in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter):
-                if any(is_order_id_header(v) for v in values):
-                    width = sum(1 for v in values if v.strip())
-                    if width > best_width:
-                        best, best_width = delimiter, width
+                if not any(is_order_id_header(v) for v in values):
+                    continue
+                width = sum(1 for v in values if v.strip())
+                row = SheetRow(0, tuple(Cell(v, CellKind.TEXT) for v in values))
+                if header_of(row) is not None:  # a whole header: it decides
+                    found = (True, width)
                     break
+                # A title row that only mentions an order number counts if nothing better.
+                found = found or (False, width)
         except csv.Error:
-            continue
+            pass
+        if found is not None and found > best_score:
+            best, best_score = delimiter, found
     if best:
         return best
     try:
