@@ -3,6 +3,7 @@ real workbooks, a real ledger, a real HTTP receiver on 127.0.0.1, a frozen clock
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_sheets import FakeSheets
 from freezegun import freeze_time
 from test_cli import ROOT, sandbox_record, sheet_rows
 from test_webhook import Receiver
@@ -18,6 +20,7 @@ from typer.testing import CliRunner
 from bulk.cli import app
 from bulk.state import sheet_lock
 
+pytest_plugins = ["conftest_google"]
 runner = CliRunner()
 DAY1 = "2026-03-02 15:00:00"
 DAY2 = "2026-03-03 09:00:00"
@@ -167,3 +170,27 @@ def test_schedule_prints_the_line_with_bulk_due(workdir: Path) -> None:
     default = runner.invoke(app, ["schedule"])
     assert "bulk due" in default.output
     assert not (workdir / ".bulk").exists()  # it installs nothing, writes nothing
+
+
+def test_a_google_sheet_is_known_by_its_key_and_finished_by_due(
+    workdir: Path, fake_sheets: FakeSheets
+) -> None:
+    key = "1BulkSampleSheetKey0123456789abcdefghijkl"
+    with open(workdir / "samples" / "orders.csv", encoding="utf-8") as f:
+        values = list(csv.reader(f))
+    book = fake_sheets.add_spreadsheet(key, "Cancellations", {"Orders": values}, rows=100, cols=8)
+    url = f"https://docs.google.com/spreadsheets/d/{key}/edit?usp=sharing#gid=0"
+    bulk(DAY1, "submit", url, "--yes")
+
+    def status(order_id: str) -> str:
+        table = book.sheet("Orders").table()
+        column = table[0].index("Status")
+        return next(row[column] for row in table[1:] if row and row[0] == order_id)
+
+    assert status("112-0000001-0000003") == "DEFERRED"
+    result = bulk(DAY2, "due", "--yes")
+    assert result.exit_code == 0, result.output
+    assert f"https://docs.google.com/spreadsheets/d/{key}/edit#gid=0: 1 deferred rows due" in (
+        result.output
+    )
+    assert status("112-0000001-0000003") == "CANCELLED"
