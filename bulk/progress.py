@@ -55,7 +55,8 @@ class Step:
 
     def left(self) -> str:
         if not self.calls_each:
-            return f"at most {duration(self.seconds_left())} more"
+            # A wait with no estimate from Amazon: the longest bulk waits, or the usual time.
+            return f"up to about {duration(self.seconds_left())} more"
         return f"about {duration(self.seconds_left())} left at Amazon's rates"
 
     def text(self) -> str:

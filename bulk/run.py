@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from bulk import listings, marketplaces, policy, rates
 from bulk.amazon.feed import build_document, feed_documents
+from bulk.amazon.lookup import REPORT_LATENCY_SECONDS, REPORT_POLL_SECONDS
 from bulk.context import Context, Options, RowOutcome, RunReport, stamp
 from bulk.ledger import LedgerRow, OrderLine
 from bulk.masking import mask
@@ -291,7 +292,17 @@ def _plan(ctx: Context, decided: Decided, now: datetime) -> tuple[Decided, polic
 
     The summary is the main marketplace's (the first in bulk.toml with rows here).
     """
-    figures = ctx.marketplace.account_figures(ctx.progress)
+    # Amazon gives no estimate for a report either: the bar runs over the usual build time,
+    # one getReport poll every REPORT_POLL_SECONDS.
+    with ctx.steps.step("seller performance report", int(REPORT_LATENCY_SECONDS), {}) as step:
+        polls = [0]
+
+        def polled(status: str) -> None:
+            ctx.progress(status)
+            polls[0] += 1
+            step.update(polls[0] * REPORT_POLL_SECONDS)
+
+        figures = ctx.marketplace.account_figures(polled)
     main = ctx.marketplace.marketplace_ids[0]
     home = _market(ctx, None)
     rules = {m: marketplaces.by_id(m) or home for m in figures}

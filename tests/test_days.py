@@ -175,3 +175,5 @@ def test_a_long_look_up_shows_its_progress_on_stderr_and_json_stays_clean(folder
     assert "looking up orders: 0/45, about 30s left at Amazon's rates" in result.stderr
     assert "looking up orders: 45/45, about 0s left at Amazon's rates" in result.stderr
     assert json.loads(result.stdout)["rows"]["total"] == 45
+    # The performance report: Amazon gives no estimate, so the usual build time is the guide.
+    assert "seller performance report: 0/120, up to about 2m more" in result.stderr

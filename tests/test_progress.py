@@ -20,7 +20,7 @@ def test_time_left_comes_from_the_rate_limits() -> None:
     assert step.text() == "customer messages: 0/400, about 20m left at Amazon's rates"
     step.update(200)
     assert step.text() == "customer messages: 200/400, about 10m left at Amazon's rates"
-    assert Step("feed 1", 1800, {}, lambda _s: None).left() == "at most 30m more"
+    assert Step("feed 1", 1800, {}, lambda _s: None).left() == "up to about 30m more"
 
 
 def test_durations_read_naturally() -> None:

@@ -31,6 +31,7 @@ V0_IDS_PER_CALL = 50
 REPORT_LATENCY_SECONDS = 120.0
 # getReport polls a report takes while Amazon builds it (one every 15 s over the latency).
 REPORT_POLLS = 8
+REPORT_POLL_SECONDS = 15
 
 
 class Path(StrEnum):

@@ -36,6 +36,7 @@ from bulk.amazon.clients import Clients
 from bulk.amazon.feed import CONTENT_TYPE, FEED_TYPE, ProcessingReport, parse_report
 from bulk.amazon.health import PERFORMANCE_REPORT, parse_performance
 from bulk.amazon.lookup import (
+    REPORT_POLL_SECONDS,
     SEARCH_PAGE,
     V0_IDS_PER_CALL,
     Path,
@@ -485,7 +486,7 @@ class AmazonMarketplace:
             ),
         )
         report_id = str(res.payload["reportId"])
-        interval = min(self.poll_interval, 15.0)
+        interval = min(self.poll_interval, float(REPORT_POLL_SECONDS))
         waited = 0.0
         while True:
             res = self._call("getReport", lambda: self.clients.reports.get_report(report_id))
