@@ -13,28 +13,43 @@ MASK = "***"
 _SHAPES = re.compile(r"Atz[ar]\|[^\s\"'&,;<>)\]}]*|amzn1\.oa2-cs\.v1\.[0-9A-Za-z]+")
 _FIELDS = re.compile(
     r"(?P<key>client_secret|refresh_token|access_token|x-amz-access-token|authorization)"
-    r"(?P<sep>[\"']?\s*[:=]\s*[\"']?(?:bearer\s+)?)"
+    r"(?P<sep>[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|basic)\s+)?)"
     r"(?P<value>[^\s\"'&,;<>)\]}]+)",
     re.IGNORECASE,
 )
 
-_known: set[str] = set()
+# Lower-case pieces that one of the patterns above needs: text holding none of them has nothing
+# the patterns could match, so the regular expressions are not run over it (every cell bulk
+# writes passes through `mask`; most hold no such word).
+_HINTS = (
+    "atz",
+    "amzn1.oa2-cs.v1.",
+    "client_secret",
+    "refresh_token",
+    "access_token",
+    "access-token",
+    "authorization",
+)
+
+_known: tuple[str, ...] = ()  # longest first, so a secret inside another is masked whole
 _lock = threading.Lock()
 
 
 def remember_secret(value: str) -> None:
     """Mask this exact value from now on (the credentials a run was given)."""
+    global _known
     if len(value) >= 4:  # a one-letter "secret" would mask every word that contains it
         with _lock:
-            _known.add(value)
+            _known = tuple(sorted({*_known, value}, key=len, reverse=True))
 
 
 def mask(text: str) -> str:
     """`text` with every credential value replaced by ***."""
-    with _lock:
-        known = sorted(_known, key=len, reverse=True)
-    for value in known:
+    for value in _known:  # replaced whole by remember_secret, so reading it needs no lock
         if value in text:
             text = text.replace(value, MASK)
+    lower = text.lower()
+    if not any(hint in lower for hint in _HINTS):
+        return text
     text = _SHAPES.sub(MASK, text)
     return _FIELDS.sub(lambda m: f"{m['key']}{m['sep']}{MASK}", text)

@@ -41,6 +41,12 @@ REFRESH_TOKEN = "Atzr|IwEBIJ-not-a-real-refresh-token-0123456789"
         ("'client_secret': 'amzn1.oa2-cs.v1.deadbeef'", ["deadbeef"]),
         ("Authorization: Bearer eyJhbGciOi.payload", ["eyJhbGciOi"]),
         ("the token Atzr|xyz was refused", ["Atzr|xyz"]),
+        # Each field name alone, in any case, with a value of no known shape.
+        ("X-Amz-Access-Token: zzzz1234", ["zzzz1234"]),
+        ("REFRESH_TOKEN = plain-value-1", ["plain-value-1"]),
+        ("Client_Secret=qwerty99", ["qwerty99"]),
+        ('{"Access_Token":"tok-777"}', ["tok-777"]),
+        ("AUTHORIZATION: Basic dXNlcjpwYXNz", ["dXNlcjpwYXNz"]),
     ],
 )
 def test_mask_hides_credential_shapes(text: str, hidden: list[str]) -> None:
