@@ -279,7 +279,9 @@ def render_message(
     """The customer message for one request, in the buyer's language where a template exists."""
     locale = templates.locale_for(order.locale if order else "")
     name = templates.cancel_template(locale, request.reason.code, request.remedy)
-    return _render(templates, locale, name, _context(request, order, seller_name, locale))
+    return render_template(
+        templates, locale, name, message_context(request, order, seller_name, locale)
+    )
 
 
 def render_support_case(
@@ -287,16 +289,16 @@ def render_support_case(
 ) -> str:
     """A ready-to-paste Seller Support case, in the team's language (the default locale)."""
     locale = templates.default_locale
-    context = _context(request, order, seller_name, locale)
+    context = message_context(request, order, seller_name, locale)
     context.update(
         why=why,
         channel=order.channel if order else "",
         order_status=order.status if order else "",
     )
-    return _render(templates, locale, SUPPORT_CASE, context)
+    return render_template(templates, locale, SUPPORT_CASE, context)
 
 
-def _context(
+def message_context(
     request: CancelRequest, order: Order | None, seller_name: str, locale: str
 ) -> dict[str, Any]:
     """The variables a customer message template sees (templates/README.md lists them)."""
@@ -559,7 +561,7 @@ def _check_locale(templates: Templates, locale: str) -> None:
     names = templates.names[locale]
     for name in sorted(names):
         for context in _sample_contexts(templates, locale, name):
-            _render(templates, locale, name, context)
+            render_template(templates, locale, name, context)
     # A locale folder must answer every reason, or a buyer would get no message at all.
     for code in CANCEL_REASON_CODES:
         for remedy in Remedy:
@@ -690,7 +692,9 @@ def _items(request: CancelRequest, order: Order | None) -> tuple[list[dict[str, 
     return chosen, whole
 
 
-def _render(templates: Templates, locale: str, name: str, context: Mapping[str, Any]) -> str:
+def render_template(
+    templates: Templates, locale: str, name: str, context: Mapping[str, Any]
+) -> str:
     env = templates.environments[locale]
     try:
         text = env.get_template(name).render(context)

@@ -16,7 +16,8 @@ from bulk.amazon.lookup import REPORT_LATENCY_SECONDS, REPORT_POLL_SECONDS
 from bulk.context import Context, Options, RowOutcome, RunReport, stamp
 from bulk.ledger import LedgerRow, OrderLine
 from bulk.masking import mask
-from bulk.messages import lint_message, render_message, render_support_case
+from bulk.message_shapes import MessageShapes
+from bulk.messages import render_support_case
 from bulk.models import CancelRequest, Decision, Order, Status
 from bulk.notify import send_messages
 from bulk.rows import ParsedRow, parse_rows
@@ -208,8 +209,9 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
         decided, summary = _plan(ctx, decided, now)
 
     decided, at_risk = _listing_risk(ctx, decided, now)
+    shapes = MessageShapes(ctx.templates, ctx.config.messages.seller_name)
     for request, order, decision in decided:
-        outcomes.append(_outcome(ctx, request, order, decision))
+        outcomes.append(_outcome(ctx, shapes, request, order, decision))
     outcomes.sort(key=lambda o: o.row)
     return RunReport(
         outcomes,
@@ -334,7 +336,11 @@ def _plan(ctx: Context, decided: Decided, now: datetime) -> tuple[Decided, polic
 
 
 def _outcome(
-    ctx: Context, request: CancelRequest, order: Order | None, decision: Decision
+    ctx: Context,
+    shapes: MessageShapes,
+    request: CancelRequest,
+    order: Order | None,
+    decision: Decision,
 ) -> RowOutcome:
     # A DEFERRED row waiting for its day keeps its earlier Result, warnings included.
     result = _with(decision.result, decision.warnings)
@@ -345,9 +351,9 @@ def _outcome(
     }
     seller = ctx.config.messages.seller_name
     if decision.status in (Status.READY, Status.DEFERRED, Status.HELD):
-        text = render_message(ctx.templates, request, order, seller)
-        values["Customer Message"] = text
-        problems = lint_message(text)
+        message = shapes.message(request, order)
+        values["Customer Message"] = message.text
+        problems = message.problems
         if problems:
             values["Message Status"] = "will not be sent: " + "; ".join(problems)
         elif not request.notify:
