@@ -266,15 +266,24 @@ def summary_lines(doc: Document, verbose: bool = False) -> list[str]:
     return lines
 
 
-def _listing_lines(at_risk: list[dict[str, Any]]) -> list[str]:
-    """The "listings at risk" section: each listing, its count, the rows, and what to do."""
+def _some(values: list[Any], limit: int) -> str:
+    """At most `limit` values, then how many more: a large run's lists stay one screen."""
+    shown = ", ".join(map(str, values[:limit]))
+    return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
+
+
+def _listing_lines(at_risk: list[dict[str, Any]], limit: int = 20) -> list[str]:
+    """The "listings at risk" section: each listing, its count, the rows, and what to do.
+
+    A large run can put hundreds of listings at risk: the terminal shows the `limit` with the
+    most cancellations (the JSON document has them all) and a few rows of each."""
     if not at_risk:
         return []
     lines = [
         "listings at risk: Amazon may remove an offer after two seller cancellations of "
         f"orders placed in the last {listings.WINDOW_DAYS} days"
     ]
-    for risk in at_risk:
+    for risk in at_risk[:limit]:
         where = [f"ASIN {risk['asin']}"] if risk["asin"] else []
         where += [risk["marketplace"]] if risk["marketplace"] else []
         name = risk["sku"] + (f" ({', '.join(where)})" if where else "")
@@ -283,8 +292,10 @@ def _listing_lines(at_risk: list[dict[str, Any]]) -> list[str]:
         lines.append(
             f"  {name}: {risk['seller_cancellations_30_days']} seller cancellations of orders "
             f"placed in the last {listings.WINDOW_DAYS} days ({earlier}"
-            f"{'row' if len(rows) == 1 else 'rows'} {', '.join(map(str, rows))} in this run)"
+            f"{'row' if len(rows) == 1 else 'rows'} {_some(rows, 10)} in this run)"
         )
+    if len(at_risk) > limit:
+        lines.append(f"  ... and {len(at_risk) - limit} more listings (all of them in --json)")
     lines.append(f"  what to do: {listings.ADVICE}")
     return lines
 

@@ -557,3 +557,20 @@ def test_india_two_windows_and_the_fee_line(workdir: Path) -> None:
     assert rows[4]["Result"].endswith(
         "3rd seller cancellation of KETTLE-STEEL in 30 days: the offer may be removed"
     )
+
+
+def test_a_large_run_lists_at_most_twenty_listings_and_ten_rows_each() -> None:
+    from bulk.context import RunReport
+    from bulk.summary import build_summary, summary_lines
+
+    risks = tuple(
+        ListingRisk(US, f"SKU-{k:03d}", "", 200 - k, 0, tuple(range(2, 202)), tuple(range(3, 202)))
+        for k in range(30)
+    )
+    doc = json.loads(json.dumps(build_summary(RunReport([], listings=risks), command="check")))
+    assert len(doc["listings_at_risk"]) == 30  # the document keeps them all
+    lines = summary_lines(doc)
+    shown = [line for line in lines if line.startswith("  SKU-")]
+    assert len(shown) == 20
+    assert shown[0].endswith("rows 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 190 more in this run)")
+    assert "  ... and 10 more listings (all of them in --json)" in lines
