@@ -58,7 +58,7 @@ class AmazonConfig:
     seller_id: str = "A1SANDBOXSELLER"
     # The marketplaces of one region this account sells in, the first being the main one.
     marketplaces: tuple[str, ...] = ()
-    orders_api: str = "v0"
+    orders_api: str = "2026-01-01"
 
     @property
     def marketplace_codes(self) -> tuple[str, ...]:
@@ -90,7 +90,7 @@ class PolicyConfig:
     max_daily_share: float = 0.5
     # Feeds that have not finished after this long leave their rows SUBMITTED for `bulk status`.
     feed_wait_minutes: float = 30.0
-    # Above this many orders to look up, one unshipped-orders report replaces per-order calls.
+    # Above this many orders in a finished feed, one unshipped-orders report reads their state.
     report_threshold: int = 200
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from fake_sheets import FakeSheets
 from typer.testing import CliRunner
 
@@ -48,18 +49,72 @@ def bulk(*args: str) -> Any:
     return runner.invoke(app, list(args), catch_exceptions=False)
 
 
-def test_look_ups_cost_one_getorders_call_per_50_and_items_only_where_needed(
-    workdir: Path,
+def quick_production(workdir: Path, monkeypatch: pytest.MonkeyPatch, sandbox_url: str) -> None:
+    """Production settings pointed at a sandbox this test runs (and can ask what it received)."""
+    from bulk.targets import SANDBOX_CREDENTIALS
+
+    (workdir / "bulk.toml").write_text(
+        '[amazon]\ntarget = "production"\nseller_id = "A1SANDBOXSELLER"\n', encoding="utf-8"
+    )
+    monkeypatch.setenv("BULK_SP_API_ENDPOINT", sandbox_url)
+    monkeypatch.setenv("BULK_LWA_ENDPOINT", sandbox_url)
+    monkeypatch.setenv("LWA_APP_ID", SANDBOX_CREDENTIALS["lwa_app_id"])
+    monkeypatch.setenv("LWA_CLIENT_SECRET", SANDBOX_CREDENTIALS["lwa_client_secret"])
+    monkeypatch.setenv("SP_API_REFRESH_TOKEN", SANDBOX_CREDENTIALS["refresh_token"])
+
+
+def quick_book(workdir: Path) -> Path:
+    # Reports ready at the first look: production mode polls in real time.
+    book = json.loads((workdir / "samples" / "marketplace.json").read_text(encoding="utf-8"))
+    book["report_polls"] = 0
+    (workdir / "quick.json").write_text(json.dumps(book), encoding="utf-8")
+    return workdir / "quick.json"
+
+
+V0_ORDERS = ("getOrders", "getOrder", "getOrderItems")  # the sandbox's names for Orders v0
+
+
+def test_check_on_the_sample_makes_no_orders_v0_call(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    result = bulk("check", "samples/orders.xlsx", "-v")
+    from bulk.sandbox import start_sandbox
+
+    with start_sandbox(quick_book(workdir), workdir / "proxy-state") as sb:
+        quick_production(workdir, monkeypatch, sb.url)
+        result = bulk("check", "samples/orders.xlsx", "-v")
+        received = requests.get(f"{sb.url}/_sandbox/calls", timeout=10).json()
+    assert result.exit_code == 1, result.output
+    # What the sandbox received: Orders v2026-01-01 only, one getOrder per well-formed id
+    # (13, inside getOrder's burst of 30, so no rate-limited wait).
+    assert not [op for op in V0_ORDERS if op in received], received
+    assert received["getOrder@2026-01-01"] == 13
     made = calls(result.output)
-    # 13 well-formed ids: one getOrders call; items for the 8 unshipped merchant-fulfilled
-    # orders only; the cancellation rate from one report (create, poll, download).
-    assert made["getOrders"] == 1
-    assert made["getOrderItems"] == 8
+    assert made["getOrder"] == 13
+    assert "getOrders" not in made and "getOrderItems" not in made
+    # The cancellation rate from one report (create, poll, download); nothing sent.
     assert made["createReport"] == 1
     assert made["getReportDocument"] == 1
     assert "createFeed" not in made and "createUnexpectedProblem" not in made
+    assert "look-up: getOrder for 13 orders; 0s of Amazon rate-limited time" in result.output
+
+
+def test_orders_api_v0_still_works_and_warns_of_its_removal(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bulk.sandbox import start_sandbox
+
+    with start_sandbox(quick_book(workdir), workdir / "proxy-state") as sb:
+        quick_production(workdir, monkeypatch, sb.url)
+        toml = workdir / "bulk.toml"
+        toml.write_text(toml.read_text(encoding="utf-8") + 'orders_api = "v0"\n', encoding="utf-8")
+        result = bulk("check", "samples/orders.xlsx", "-v")
+        received = requests.get(f"{sb.url}/_sandbox/calls", timeout=10).json()
+    assert result.exit_code == 1, result.output
+    assert "Amazon removes Orders API v0 on 2027-03-27" in result.output
+    # 13 ids: one getOrders call; items for the 8 unshipped merchant-fulfilled orders only.
+    assert received["getOrders"] == 1
+    assert received["getOrderItems"] == 8
+    assert "getOrder@2026-01-01" not in received and "searchOrders" not in received
 
 
 def big_book(workdir: Path, n: int) -> None:
@@ -104,12 +159,15 @@ def big_book(workdir: Path, n: int) -> None:
 def test_many_orders_are_looked_up_with_one_report(workdir: Path) -> None:
     big_book(workdir, 150)
     result = bulk("submit", "big.csv", "--yes", "-v")
-    assert "look-up: unshipped-orders report" in result.output
+    # 150 orders on an account taking 100,000 a week: a windowed search would be 143 pages
+    # (hours at searchOrders' rate), per order 4 minutes; the report takes a handful of calls.
+    assert "look-up: unshipped-orders report for 135 orders, getOrder for the other 15" in (
+        result.output
+    )
     made = calls(result.output)
-    # One report gives the unshipped orders with their items; the 15 shipped ones it cannot
-    # know are read with getOrders (50 a call); no call per order.
-    assert "getOrderItems" not in made
-    assert made["getOrders"] == 1
+    # The 15 shipped orders the report cannot know are read one by one (inside the burst).
+    assert made["getOrder"] == 15
+    assert "searchOrders" not in made and "getOrders" not in made
     with open(workdir / "big.csv", encoding="utf-8") as f:
         statuses = Counter(row["Status"] for row in csv.DictReader(f))
     assert statuses == {"CANCELLED": 135, "REJECTED": 15}
@@ -172,7 +230,7 @@ def test_production_settings_reach_another_host_and_never_show_the_secrets(
         result = bulk("check", "samples/orders.xlsx", "-v")
         assert result.exit_code == 1, result.output
         assert result.output.startswith("target: PRODUCTION Amazon, seller A1SANDBOXSELLER")
-        assert calls(result.output)["getOrders"] == 1
+        assert calls(result.output)["getOrder"] == 13
 
         monkeypatch.setenv("SP_API_REFRESH_TOKEN", "Atzr|wrong-token-do-not-print")
         refused = bulk("check", "samples/orders.xlsx")

@@ -283,10 +283,9 @@ class AmazonMarketplace:
             if rest:
                 found.update(self.get_orders(rest, now))
             other = "getOrders" if self.v0 else "getOrder"
-            words = (
-                f"{plan.describe(len(ids))} for {len(ids) - len(rest)} orders, "
-                f"{other} for the other {len(rest)}"
-            )
+            words = f"{plan.describe(len(ids))} for {len(ids) - len(rest)} orders"
+            if rest:
+                words += f", {other} for the other {len(rest)}"
         made = Counter(self._calls)
         made.subtract(before)
         seconds = rate_limited_seconds({op: n for op, n in made.items() if n > 0})
@@ -340,7 +339,8 @@ class AmazonMarketplace:
             for raw in res.payload.get("orders", []):
                 order = order_from_v2026(raw)
                 found[order.order_id] = order
-            token = (res.payload.get("pagination") or {}).get("nextToken")
+            # The library lifts `pagination` out of the payload into `next_token`.
+            token = res.next_token
             progress(f"searchOrders: {len(found)} open orders so far")
             if not token:
                 return found

@@ -161,7 +161,7 @@ def get_report_document(market: Marketplace, request: Request) -> Reply:
 def _content(market: Marketplace, report: Report) -> tuple[bytes, str]:
     now = clock.now()
     if report.report_type == PERFORMANCE:
-        text = json.dumps(performance_report(market, now), indent=2)
+        text = json.dumps(performance_report(market, now, report.marketplace_ids), indent=2)
         return text.encode("utf-8"), "application/json; charset=UTF-8"
     text = unshipped_report(market, now, report.marketplace_ids)
     return text.encode("utf-8"), "text/plain; charset=UTF-8"
@@ -207,7 +207,9 @@ def _defect_rate(window: dict[str, str], orders: int, channel: str) -> dict[str,
     }
 
 
-def cancellation_figures(market: Marketplace, now: datetime) -> tuple[int, int]:
+def cancellation_figures(
+    market: Marketplace, now: datetime, marketplace_id: str | None = None
+) -> tuple[int, int]:
     """(orders, seller-cancelled orders) over the last 7 days: the book's plus the sandbox's.
 
     An order counts once however many of its lines were cancelled; a line the buyer asked to
@@ -222,12 +224,19 @@ def cancellation_figures(market: Marketplace, now: datetime) -> tuple[int, int]:
     cancelled_orders = {
         c.order_id
         for c in market.state.all_cancellations()
-        if c.counts and first <= (clock.parse_iso(c.time) or now).date() <= last
+        if c.counts
+        and first <= (clock.parse_iso(c.time) or now).date() <= last
+        and (marketplace_id is None or _marketplace_of(market, c.order_id) == marketplace_id)
     }
     performance = market.book.performance
     started = date.fromisoformat(market.state.started)
     past = past_cancellations(performance.seller_cancels_last_7_days, started, first, last)
     return performance.orders_last_7_days, past + len(cancelled_orders)
+
+
+def _marketplace_of(market: Marketplace, order_id: str) -> str:
+    order = market.book.order(order_id)
+    return order.marketplace_id if order is not None else market.book.marketplace_id
 
 
 def past_cancellations(count: int, started: date, first: date, last: date) -> int:
@@ -245,17 +254,38 @@ def past_cancellations(count: int, started: date, first: date, last: date) -> in
     return total
 
 
-def performance_report(market: Marketplace, now: datetime) -> dict[str, Any]:
-    """GET_V2_SELLER_PERFORMANCE_REPORT, as accountHealthReport-2020-11-18.json describes it."""
+def performance_report(
+    market: Marketplace, now: datetime, marketplace_ids: Collection[str] = ()
+) -> dict[str, Any]:
+    """GET_V2_SELLER_PERFORMANCE_REPORT, as accountHealthReport-2020-11-18.json describes it:
+    one performanceMetrics entry per marketplace asked for (the book's own when none is).
+
+    Amazon measures the cancellation rate per marketplace. The book's performance figures
+    stand for each marketplace's own; the sandbox's cancellations count where the order lives.
+    """
+    wanted = list(marketplace_ids) or [market.book.marketplace_id]
+    entries = [_performance(market, now, m, len(wanted) > 1) for m in wanted]
+    return {
+        "accountStatuses": [
+            {"marketplaceId": m, "status": status}
+            for m, (_, status) in zip(wanted, entries, strict=True)
+        ],
+        "performanceMetrics": [metrics for metrics, _ in entries],
+    }
+
+
+def _performance(
+    market: Marketplace, now: datetime, marketplace_id: str, per_marketplace: bool
+) -> tuple[dict[str, Any], str]:
+    """One marketplace's metrics entry, and its account status."""
     # Amazon's figures end a day before the report is made.
     last = now - timedelta(days=1)
     week = _range(last - timedelta(days=6), last)
     month = _range(last - timedelta(days=29), last)
     half_year = _range(last - timedelta(days=179), last)
-    orders, cancels = cancellation_figures(market, now)
+    orders, cancels = cancellation_figures(market, now, marketplace_id if per_marketplace else None)
     rate = round(cancels / orders, 4) if orders else 0.0
     good = rate < CANCELLATION_TARGET
-    marketplace_id = market.book.marketplace_id
     metrics: dict[str, Any] = {
         "marketplaceId": marketplace_id,
         "invoiceDefectRate": {
@@ -337,12 +367,7 @@ def performance_report(market: Marketplace, now: datetime) -> dict[str, Any]:
         "documentRequests",
     ):
         metrics[name] = _violations(half_year)
-    return {
-        "accountStatuses": [
-            {"marketplaceId": marketplace_id, "status": "NORMAL" if good else "AT_RISK"}
-        ],
-        "performanceMetrics": [metrics],
-    }
+    return metrics, "NORMAL" if good else "AT_RISK"
 
 
 # Unshipped orders -------------------------------------------------------------------
