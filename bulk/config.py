@@ -54,17 +54,21 @@ V0_REMOVAL = "2027-03-27"
 @dataclass(frozen=True)
 class AmazonConfig:
     target: str = "sandbox"  # "sandbox" or "production"
-    marketplace: str = ""  # the older single-marketplace key; "US" when neither is set
+    marketplace: str = ""  # the older single-marketplace key, folded into `marketplaces`
     seller_id: str = "A1SANDBOXSELLER"
     # The marketplaces of one region this account sells in, the first being the main one.
     marketplaces: tuple[str, ...] = ()
     orders_api: str = "2026-01-01"
 
+    def __post_init__(self) -> None:
+        # One way to hold the list, whichever key gave it (US when neither did).
+        if not self.marketplaces:
+            object.__setattr__(self, "marketplaces", (self.marketplace or "US",))
+        object.__setattr__(self, "marketplace", "")
+
     @property
     def marketplace_codes(self) -> tuple[str, ...]:
-        if self.marketplaces:
-            return self.marketplaces
-        return (self.marketplace or "US",)
+        return self.marketplaces
 
     @property
     def marketplace_ids(self) -> tuple[str, ...]:
@@ -216,7 +220,19 @@ def _reasons(raw: Any, where: str) -> tuple[Reason, ...]:
     return tuple(reasons)
 
 
-def _validate(config: Config, where: str) -> None:
+def _marketplace_key(raw: object, where: str) -> str:
+    """Which key named the marketplaces: the older `marketplace` or `marketplaces`."""
+    if not isinstance(raw, Mapping):
+        return "marketplaces"
+    if "marketplace" in raw and "marketplaces" in raw:
+        raise ConfigError(
+            f"{where}: [amazon] has both marketplace and marketplaces; keep marketplaces = "
+            f'["{raw["marketplace"]}", ...] only'
+        )
+    return "marketplace" if "marketplace" in raw else "marketplaces"
+
+
+def _validate(config: Config, where: str, raw_amazon: object = None) -> None:
     if config.amazon.target not in ("sandbox", "production"):
         raise ConfigError(f"{where}: [amazon] target must be 'sandbox' or 'production'")
     if not config.amazon.seller_id.strip():
@@ -225,7 +241,7 @@ def _validate(config: Config, where: str) -> None:
             f"{where}: [amazon] seller_id is empty; set it to your Merchant Token from Seller "
             "Central (Settings > Account Info > Your Merchant Token)"
         )
-    _validate_marketplaces(config.amazon, where)
+    _validate_marketplaces(config.amazon, where, _marketplace_key(raw_amazon, where))
     if config.amazon.orders_api not in ORDERS_APIS:
         raise ConfigError(
             f'{where}: [amazon] orders_api must be "2026-01-01" or "v0" (until Amazon '
@@ -265,13 +281,7 @@ def _validate(config: Config, where: str) -> None:
         )
 
 
-def _validate_marketplaces(amazon: AmazonConfig, where: str) -> None:
-    if amazon.marketplaces and amazon.marketplace:
-        raise ConfigError(
-            f"{where}: [amazon] has both marketplace and marketplaces; keep marketplaces = "
-            f'["{amazon.marketplace}", ...] only'
-        )
-    key = "marketplaces" if amazon.marketplaces else "marketplace"
+def _validate_marketplaces(amazon: AmazonConfig, where: str, key: str) -> None:
     for code in amazon.marketplace_codes:
         if code not in MARKETPLACE_IDS:
             raise ConfigError(
@@ -302,7 +312,7 @@ def parse_config(data: Mapping[str, Any], path: Path | None = None) -> Config:
         else:
             raise ConfigError(f"{where}: unknown section [{name}]; {_hint(name, known)}")
     config = Config(**kwargs)
-    _validate(config, where)
+    _validate(config, where, data.get("amazon"))
     amazon = data.get("amazon")
     if config.amazon.target == "production" and not (
         isinstance(amazon, Mapping) and "seller_id" in amazon
@@ -401,6 +411,10 @@ def init_text() -> str:
                 (f'target = "{a.target}"', '"production" sends to Amazon with your credentials'),
                 (f"marketplaces = {json.dumps(list(a.marketplace_codes))}", f"one region: {codes}"),
                 (f'seller_id = "{a.seller_id}"', "your Merchant Token (needed for production)"),
+                (
+                    f'orders_api = "{a.orders_api}"',
+                    f'"v0" only until Amazon removes it {V0_REMOVAL}',
+                ),
             ],
         ),
         (
