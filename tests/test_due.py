@@ -141,8 +141,8 @@ def test_json_is_one_document_on_stdout(workdir: Path, command: str) -> None:
     if command != "status":
         assert doc["rows"]["by_status"]["REJECTED"] == 5
         assert doc["rate"]["now"] == round(3 / 360, 6) and doc["budget"]["week"] == 8
-        assert doc["lookup_path"].startswith("getOrders")
-        assert doc["api"]["calls"]["getOrders"] >= 1
+        assert doc["lookup_path"].startswith("getOrder for")
+        assert doc["api"]["calls"]["getOrder"] >= 1
         assert [r["row"] for r in doc["rows_to_fix"]] == [6, 14, 15, 16, 17]
     if command == "submit":
         assert doc["sent"]["orders"] == 5 and len(doc["sent"]["feeds"]) == 1
