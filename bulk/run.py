@@ -168,13 +168,13 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
         calls = ctx.marketplace.calls
         base = calls["getOrder"] + calls["getOrderItems"]
         # One getOrder per order (getOrderItems with Orders v0) until a bulk path is cheaper.
-        with (
-            ctx.steps.step("looking up orders", len(fresh), {"getOrder": 1}) as step,
-            step.watch(lambda: calls["getOrder"] + calls["getOrderItems"] - base),
-        ):
-            found = ctx.marketplace.look_up(
-                [r.order_id for _, r in fresh], now, since, ctx.progress
-            )
+        with ctx.steps.step("looking up orders", len(fresh), {"getOrder": 1}) as step:
+            with step.watch(lambda: calls["getOrder"] + calls["getOrderItems"] - base):
+                found = ctx.marketplace.look_up(
+                    [r.order_id for _, r in fresh], now, since, ctx.progress
+                )
+            # Every order is known now, whichever path (search, report) read it.
+            step.update(len(fresh))
         orders, lookup_path = found.orders, found.path
 
     decided: list[tuple[CancelRequest, Order | None, Decision]] = []

@@ -171,7 +171,8 @@ def test_a_long_look_up_shows_its_progress_on_stderr_and_json_stays_clean(folder
     write_book(folder, 45, cancels=0)
     sheet = write_sheet(folder, 45)
     result = run_day(FIRST_DAY, "check", str(sheet), "--json")
-    # 45 orders: 30 at once (the burst), the other 15 at one per 2 seconds.
+    # 45 orders: 30 at once (the burst), the other 15 at one per 2 seconds; the planner finds
+    # one page of searchOrders cheaper, and the step ends when the look-up does.
     assert "looking up orders: 0/45, about 30s left at Amazon's rates" in result.stderr
     assert "looking up orders: 45/45, about 0s left at Amazon's rates" in result.stderr
     assert json.loads(result.stdout)["rows"]["total"] == 45

@@ -218,7 +218,7 @@ def test_api_answers_that_echo_the_request_are_masked_in_output_ledger_and_sheet
     db.close()
     assert details and all(MASK in d for d in details), details
 
-    proxied.echo[r"/orders/v0/orders$"] = 400
+    proxied.echo[r"/orders/2026-01-01/orders/"] = 400
     refused = runner.invoke(app, ["check", "samples/orders.xlsx"])
     assert refused.exit_code == 2, refused.output
     assert "x-amz-access-token" in refused.output and MASK in refused.output
