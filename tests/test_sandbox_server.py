@@ -16,7 +16,7 @@ from freezegun.api import FrozenDateTimeFactory
 
 from bulk.errors import ConfigError
 from bulk.sandbox import Sandbox, server, start_sandbox
-from bulk.sandbox.market import Marketplace
+from bulk.sandbox.market import SandboxMarket
 from bulk.sandbox.state import STATE_FILE
 from bulk.sandbox.wire import Reply, Request
 
@@ -39,7 +39,7 @@ def test_unknown_paths_and_methods(sandbox: Sandbox) -> None:
 def test_a_sandbox_bug_answers_500_and_is_shown(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def broken(market: Marketplace, request: Request) -> Reply:
+    def broken(market: SandboxMarket, request: Request) -> Reply:
         raise KeyError("oops")
 
     route = next(r for r in server.ROUTES if r.operation == "_sandbox/calls")

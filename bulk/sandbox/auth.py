@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import parse_qs
 
-from bulk.sandbox.market import Marketplace
+from bulk.sandbox.market import SandboxMarket
 from bulk.sandbox.wire import ApiError, Reply, Request, json_reply
 
 # The only credentials the sandbox accepts (bulk.amazon.clients.SANDBOX_CREDENTIALS).
@@ -28,7 +28,7 @@ def _lwa_error(status: int, error: str, description: str) -> Reply:
     return json_reply({"error": error, "error_description": description}, status)
 
 
-def token(market: Marketplace, request: Request) -> Reply:
+def token(market: SandboxMarket, request: Request) -> Reply:
     """POST /auth/o2/token: refresh_token (or client_credentials) grant, form-encoded."""
     form = {k: v[-1] for k, v in parse_qs(request.body.decode("utf-8", "replace")).items()}
     grant = form.get("grant_type", "")

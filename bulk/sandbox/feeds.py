@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from bulk.sandbox import acknowledgement, clock
-from bulk.sandbox.market import FINAL_STATUSES, Marketplace, progress
+from bulk.sandbox.market import FINAL_STATUSES, SandboxMarket, progress
 from bulk.sandbox.state import Cancellation, Document, Feed
 from bulk.sandbox.wire import Reply, Request, invalid_input, json_reply, not_found, s3_error
 
@@ -25,7 +25,7 @@ _S3_MESSAGES = {
 }
 
 
-def create_feed_document(market: Marketplace, request: Request) -> Reply:
+def create_feed_document(market: SandboxMarket, request: Request) -> Reply:
     """POST /feeds/2021-06-30/documents → 201 {feedDocumentId, url}."""
     body = request.json_body()
     content_type = body.get("contentType")
@@ -35,7 +35,7 @@ def create_feed_document(market: Marketplace, request: Request) -> Reply:
     return json_reply({"feedDocumentId": doc.id, "url": market.signed_url("upload", doc)}, 201)
 
 
-def _signed_document(market: Marketplace, request: Request, action: str) -> Document | Reply:
+def _signed_document(market: SandboxMarket, request: Request, action: str) -> Document | Reply:
     doc = market.state.documents.get(request.params["documentId"])
     if doc is None:
         return s3_error(404, "NoSuchKey", "The specified key does not exist.")
@@ -47,7 +47,7 @@ def _signed_document(market: Marketplace, request: Request, action: str) -> Docu
     return doc
 
 
-def upload(market: Marketplace, request: Request) -> Reply:
+def upload(market: SandboxMarket, request: Request) -> Reply:
     """PUT to a presigned upload URL: S3 checks the signed Content-Type exactly."""
     doc = _signed_document(market, request, "upload")
     if isinstance(doc, Reply):
@@ -64,7 +64,7 @@ def upload(market: Marketplace, request: Request) -> Reply:
     return Reply(200, b"", "text/plain", {"ETag": f'"{doc.id[-12:]}"'})
 
 
-def download(market: Marketplace, request: Request) -> Reply:
+def download(market: SandboxMarket, request: Request) -> Reply:
     """GET a presigned download URL: the bytes, gzip-compressed when the document says GZIP."""
     doc = _signed_document(market, request, "download")
     if isinstance(doc, Reply):
@@ -74,7 +74,7 @@ def download(market: Marketplace, request: Request) -> Reply:
     return Reply(200, doc.data, doc.content_type)
 
 
-def create_feed(market: Marketplace, request: Request) -> Reply:
+def create_feed(market: SandboxMarket, request: Request) -> Reply:
     """POST /feeds/2021-06-30/feeds → 202 {feedId}."""
     body = request.json_body()
     feed_type = body.get("feedType")
@@ -128,7 +128,7 @@ def feed_json(feed: Feed) -> dict[str, Any]:
     return data
 
 
-def observe(market: Marketplace, feed: Feed) -> Feed:
+def observe(market: SandboxMarket, feed: Feed) -> Feed:
     """Look at a feed once: it moves along, and is processed when its time has come."""
     if feed.status in FINAL_STATUSES:
         return feed
@@ -143,7 +143,7 @@ def observe(market: Marketplace, feed: Feed) -> Feed:
     return feed
 
 
-def _finish(market: Marketplace, feed: Feed) -> Feed:
+def _finish(market: SandboxMarket, feed: Feed) -> Feed:
     now = clock.now()
     processing = acknowledgement.process(
         feed.content.encode("latin-1"),
@@ -187,19 +187,19 @@ def _finish(market: Marketplace, feed: Feed) -> Feed:
     )
 
 
-def _feed(market: Marketplace, request: Request) -> Feed:
+def _feed(market: SandboxMarket, request: Request) -> Feed:
     feed = market.state.feeds.get(request.params["feedId"])
     if feed is None:
         raise not_found(f"Feed {request.params['feedId']} was not found.")
     return feed
 
 
-def get_feed(market: Marketplace, request: Request) -> Reply:
+def get_feed(market: SandboxMarket, request: Request) -> Reply:
     """GET /feeds/2021-06-30/feeds/{feedId}."""
     return json_reply(feed_json(observe(market, _feed(market, request))))
 
 
-def cancel_feed(market: Marketplace, request: Request) -> Reply:
+def cancel_feed(market: SandboxMarket, request: Request) -> Reply:
     """DELETE /feeds/2021-06-30/feeds/{feedId}: only a feed still IN_QUEUE can be cancelled."""
     feed = _feed(market, request)
     if feed.status != "IN_QUEUE":
@@ -244,7 +244,7 @@ def _feeds_filters(request: Request) -> dict[str, Any]:
     }
 
 
-def get_feeds(market: Marketplace, request: Request) -> Reply:
+def get_feeds(market: SandboxMarket, request: Request) -> Reply:
     """GET /feeds/2021-06-30/feeds: newest first, `pageSize` at a time."""
     token = request.value("nextToken")
     filters = market.read_token(token, "nextToken") if token else _feeds_filters(request)
@@ -268,7 +268,7 @@ def get_feeds(market: Marketplace, request: Request) -> Reply:
     return json_reply(data)
 
 
-def get_feed_document(market: Marketplace, request: Request) -> Reply:
+def get_feed_document(market: SandboxMarket, request: Request) -> Reply:
     """GET /feeds/2021-06-30/documents/{feedDocumentId}: a download URL, GZIP for results."""
     doc = market.state.documents.get(request.params["feedDocumentId"])
     if doc is None or doc.kind not in ("feed", "result"):

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from bulk.sandbox import clock
-from bulk.sandbox.market import Marketplace
+from bulk.sandbox.market import SandboxMarket
 from bulk.sandbox.orders import item_json, order_json
 from bulk.sandbox.wire import Reply, Request, json_reply
 
 
-def feeds(market: Marketplace, request: Request) -> Reply:
+def feeds(market: SandboxMarket, request: Request) -> Reply:
     """GET /_sandbox/feeds: every feed, oldest first, with its document and per-message outcome."""
     data = [
         {
@@ -28,7 +28,7 @@ def feeds(market: Marketplace, request: Request) -> Reply:
     return json_reply(data)
 
 
-def messages(market: Marketplace, request: Request) -> Reply:
+def messages(market: SandboxMarket, request: Request) -> Reply:
     """GET /_sandbox/messages: every buyer message accepted, oldest first."""
     return json_reply(
         [
@@ -38,12 +38,12 @@ def messages(market: Marketplace, request: Request) -> Reply:
     )
 
 
-def calls(market: Marketplace, request: Request) -> Reply:
+def calls(market: SandboxMarket, request: Request) -> Reply:
     """GET /_sandbox/calls: requests received per operation (including refused ones)."""
     return json_reply(dict(sorted(market.state.calls.items())))
 
 
-def orders(market: Marketplace, request: Request) -> Reply:
+def orders(market: SandboxMarket, request: Request) -> Reply:
     """GET /_sandbox/orders: every order as getOrder shows it, its items and cancellations."""
     now = clock.now()
     data = []

@@ -40,7 +40,7 @@ def progress(observation: int, polls: int) -> str:
     return "DONE"
 
 
-class Marketplace:
+class SandboxMarket:
     """Book, state and limits behind one lock; every request holds it while it runs."""
 
     def __init__(self, book: Book, state: State) -> None:

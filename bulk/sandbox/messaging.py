@@ -10,7 +10,7 @@ from typing import Any
 from bulk.models import ORDER_ID_RE
 from bulk.sandbox import clock
 from bulk.sandbox.book import BookOrder
-from bulk.sandbox.market import Marketplace
+from bulk.sandbox.market import SandboxMarket
 from bulk.sandbox.state import Message
 from bulk.sandbox.wire import (
     HAL_JSON,
@@ -49,7 +49,7 @@ _HTML = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 
 
-def _order(market: Marketplace, request: Request) -> BookOrder:
+def _order(market: SandboxMarket, request: Request) -> BookOrder:
     order_id = request.params["amazonOrderId"]
     marketplaces = request.values("marketplaceIds")
     if not marketplaces:
@@ -69,7 +69,7 @@ def _order(market: Marketplace, request: Request) -> BookOrder:
     return order
 
 
-def get_actions(market: Marketplace, request: Request) -> Reply:
+def get_actions(market: SandboxMarket, request: Request) -> Reply:
     """GET /messaging/v1/orders/{amazonOrderId}: the kinds the book allows for this order."""
     order = _order(market, request)
     query = f"?marketplaceIds={order.marketplace_id}"
@@ -91,7 +91,7 @@ def get_actions(market: Marketplace, request: Request) -> Reply:
     return json_reply(data, content_type=HAL_JSON)
 
 
-def get_attributes(market: Marketplace, request: Request) -> Reply:
+def get_attributes(market: SandboxMarket, request: Request) -> Reply:
     """GET /messaging/v1/orders/{amazonOrderId}/attributes: the buyer's locale, as `en-US`."""
     order = _order(market, request)
     # messaging.json gives the locale as a language tag ("en-US"), the book as en_US.
@@ -118,7 +118,7 @@ def _check_text(kind: str, body: dict[str, Any]) -> str:
     return text
 
 
-def create_message(market: Marketplace, request: Request) -> Reply:
+def create_message(market: SandboxMarket, request: Request) -> Reply:
     """POST /messaging/v1/orders/{amazonOrderId}/messages/{kind} → 201 {}."""
     kind = request.params["kind"]
     order = _order(market, request)

@@ -11,7 +11,7 @@ from typing import Any
 from bulk.models import ORDER_ID_RE
 from bulk.sandbox import clock
 from bulk.sandbox.book import CHANNELS, ORDER_STATUSES, BookItem, BookOrder
-from bulk.sandbox.market import Marketplace
+from bulk.sandbox.market import SandboxMarket
 from bulk.sandbox.state import Cancellation
 from bulk.sandbox.wire import Reply, Request, invalid_input, json_reply, not_found
 
@@ -90,12 +90,12 @@ def updated_at(order: BookOrder, cancelled: Mapping[str, Cancellation], now: dat
     return moment
 
 
-def last_update(market: Marketplace, order: BookOrder, now: datetime) -> datetime:
+def last_update(market: SandboxMarket, order: BookOrder, now: datetime) -> datetime:
     """When the order last changed (`updated_at` with what the sandbox cancelled)."""
     return updated_at(order, market.cancelled(order.id), now)
 
 
-def order_json(market: Marketplace, order: BookOrder, now: datetime) -> dict[str, Any]:
+def order_json(market: SandboxMarket, order: BookOrder, now: datetime) -> dict[str, Any]:
     """An Order object (ordersV0.json, definitions/Order)."""
     cancelled = market.cancelled(order.id)
     status = order.status_with(cancelled)
@@ -150,7 +150,7 @@ def order_json(market: Marketplace, order: BookOrder, now: datetime) -> dict[str
 
 
 def item_json(
-    market: Marketplace, order: BookOrder, item: BookItem, cancelled: Collection[str]
+    market: SandboxMarket, order: BookOrder, item: BookItem, cancelled: Collection[str]
 ) -> dict[str, Any]:
     """An OrderItem object (ordersV0.json, definitions/OrderItem)."""
     currency = market_of(order.marketplace_id)[0]
@@ -250,7 +250,7 @@ def _filters(request: Request, now: datetime) -> dict[str, Any]:
     }
 
 
-def get_orders(market: Marketplace, request: Request) -> Reply:
+def get_orders(market: SandboxMarket, request: Request) -> Reply:
     """GET /orders/v0/orders: unknown ids are left out, as Amazon does."""
     now = clock.now()
     token = request.value("NextToken")
@@ -284,7 +284,7 @@ def get_orders(market: Marketplace, request: Request) -> Reply:
     return json_reply({"payload": payload})
 
 
-def _order(market: Marketplace, request: Request) -> BookOrder:
+def _order(market: SandboxMarket, request: Request) -> BookOrder:
     order_id = request.params["orderId"]
     if not ORDER_ID_RE.match(order_id):
         raise invalid_input(f"Invalid AmazonOrderId: {order_id}.")
@@ -294,13 +294,13 @@ def _order(market: Marketplace, request: Request) -> BookOrder:
     return order
 
 
-def get_order(market: Marketplace, request: Request) -> Reply:
+def get_order(market: SandboxMarket, request: Request) -> Reply:
     """GET /orders/v0/orders/{orderId}."""
     order = _order(market, request)
     return json_reply({"payload": order_json(market, order, clock.now())})
 
 
-def get_order_items(market: Marketplace, request: Request) -> Reply:
+def get_order_items(market: SandboxMarket, request: Request) -> Reply:
     """GET /orders/v0/orders/{orderId}/orderItems (all lines on one page)."""
     order = _order(market, request)
     cancelled = market.cancelled(order.id)

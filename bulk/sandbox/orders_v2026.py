@@ -22,7 +22,7 @@ from bulk.models import ORDER_ID_RE
 from bulk.sandbox import clock
 from bulk.sandbox.book import BookItem, BookOrder
 from bulk.sandbox.limits import GET_ORDER_V2026, SEARCH_ORDERS
-from bulk.sandbox.market import Marketplace
+from bulk.sandbox.market import SandboxMarket
 from bulk.sandbox.orders import buyer_alias, last_update, market_of, ship_to, updated_at
 from bulk.sandbox.state import Cancellation
 from bulk.sandbox.wire import Reply, Request, invalid_input, json_reply, not_found
@@ -157,7 +157,7 @@ def _window(start: datetime, end: datetime) -> dict[str, str]:
 
 
 def order_json(
-    market: Marketplace, order: BookOrder, now: datetime, included: Collection[str]
+    market: SandboxMarket, order: BookOrder, now: datetime, included: Collection[str]
 ) -> dict[str, Any]:
     """An Order object (orders_2026-01-01.json, definitions/Order); items are always there."""
     cancelled = market.cancelled(order.id)
@@ -226,7 +226,7 @@ def _included(request: Request) -> frozenset[str]:
     return frozenset(values)
 
 
-def get_order(market: Marketplace, request: Request) -> Reply:
+def get_order(market: SandboxMarket, request: Request) -> Reply:
     """GET /orders/2026-01-01/orders/{orderId}."""
     order_id = request.params["orderId"]
     included = _included(request)
@@ -282,7 +282,7 @@ def _choices(request: Request, name: str, allowed: Collection[str]) -> tuple[str
     return tuple(dict.fromkeys(values))
 
 
-def _marketplaces(market: Marketplace, request: Request) -> tuple[str, ...]:
+def _marketplaces(market: SandboxMarket, request: Request) -> tuple[str, ...]:
     given = request.values("marketplaceIds")
     if len(given) > MAX_MARKETPLACES:
         raise invalid_input(
@@ -298,7 +298,7 @@ def _marketplaces(market: Marketplace, request: Request) -> tuple[str, ...]:
     return ids
 
 
-def _search(market: Marketplace, request: Request, now: datetime) -> _Search:
+def _search(market: SandboxMarket, request: Request, now: datetime) -> _Search:
     created_after = _time(request, "createdAfter")
     created_before = _time(request, "createdBefore")
     updated_after = _time(request, "lastUpdatedAfter")
@@ -344,7 +344,7 @@ def _page_size(request: Request) -> int:
 
 
 def _resume(
-    market: Marketplace, token: str, search: _Search, now: datetime
+    market: SandboxMarket, token: str, search: _Search, now: datetime
 ) -> tuple[datetime, tuple[datetime, str]]:
     """From a paginationToken: the end of the search's window, and the (moment, order id) the
     last page ended on."""
@@ -369,7 +369,7 @@ def _resume(
     return end, (last, str(key[1]))
 
 
-def search_orders(market: Marketplace, request: Request) -> Reply:
+def search_orders(market: SandboxMarket, request: Request) -> Reply:
     """GET /orders/2026-01-01/orders: oldest first (by creation or last update), keyset pages."""
     now = clock.now()
     included = _included(request)

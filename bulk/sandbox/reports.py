@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from bulk.sandbox import clock
-from bulk.sandbox.market import FINAL_STATUSES, Marketplace, progress
+from bulk.sandbox.market import FINAL_STATUSES, SandboxMarket, progress
 from bulk.sandbox.orders import buyer_alias, ship_to
 from bulk.sandbox.state import Report
 from bulk.sandbox.wire import Reply, Request, invalid_input, json_reply, not_found
@@ -61,7 +61,7 @@ UNSHIPPED_COLUMNS = (
 )
 
 
-def create_report(market: Marketplace, request: Request) -> Reply:
+def create_report(market: SandboxMarket, request: Request) -> Reply:
     """POST /reports/2021-06-30/reports → 202 {reportId}."""
     body = request.json_body()
     report_type = body.get("reportType")
@@ -127,7 +127,7 @@ def report_json(report: Report) -> dict[str, Any]:
     return data
 
 
-def get_report(market: Marketplace, request: Request) -> Reply:
+def get_report(market: SandboxMarket, request: Request) -> Reply:
     """GET /reports/2021-06-30/reports/{reportId}."""
     report = market.state.reports.get(request.params["reportId"])
     if report is None:
@@ -147,7 +147,7 @@ def get_report(market: Marketplace, request: Request) -> Reply:
     return json_reply(report_json(report))
 
 
-def get_report_document(market: Marketplace, request: Request) -> Reply:
+def get_report_document(market: SandboxMarket, request: Request) -> Reply:
     """GET /reports/2021-06-30/documents/{reportDocumentId}: the download URL."""
     doc = market.state.documents.get(request.params["reportDocumentId"])
     if doc is None or doc.kind != "report":
@@ -158,7 +158,7 @@ def get_report_document(market: Marketplace, request: Request) -> Reply:
     return json_reply(data)
 
 
-def _content(market: Marketplace, report: Report) -> tuple[bytes, str]:
+def _content(market: SandboxMarket, report: Report) -> tuple[bytes, str]:
     now = clock.now()
     if report.report_type == PERFORMANCE:
         text = json.dumps(performance_report(market, now, report.marketplace_ids), indent=2)
@@ -208,7 +208,7 @@ def _defect_rate(window: dict[str, str], orders: int, channel: str) -> dict[str,
 
 
 def cancellation_figures(
-    market: Marketplace, now: datetime, marketplace_id: str | None = None
+    market: SandboxMarket, now: datetime, marketplace_id: str | None = None
 ) -> tuple[int, int]:
     """(orders, seller-cancelled orders) over the last 7 days: the book's plus the sandbox's.
 
@@ -234,7 +234,7 @@ def cancellation_figures(
     return performance.orders_last_7_days, past + len(cancelled_orders)
 
 
-def _marketplace_of(market: Marketplace, order_id: str) -> str:
+def _marketplace_of(market: SandboxMarket, order_id: str) -> str:
     order = market.book.order(order_id)
     return order.marketplace_id if order is not None else market.book.marketplace_id
 
@@ -255,7 +255,7 @@ def past_cancellations(count: int, started: date, first: date, last: date) -> in
 
 
 def performance_report(
-    market: Marketplace, now: datetime, marketplace_ids: Collection[str] = ()
+    market: SandboxMarket, now: datetime, marketplace_ids: Collection[str] = ()
 ) -> dict[str, Any]:
     """GET_V2_SELLER_PERFORMANCE_REPORT, as accountHealthReport-2020-11-18.json describes it:
     one performanceMetrics entry per marketplace asked for (the book's own when none is).
@@ -275,7 +275,7 @@ def performance_report(
 
 
 def _performance(
-    market: Marketplace, now: datetime, marketplace_id: str, per_marketplace: bool
+    market: SandboxMarket, now: datetime, marketplace_id: str, per_marketplace: bool
 ) -> tuple[dict[str, Any], str]:
     """One marketplace's metrics entry, and its account status."""
     # Amazon's figures end a day before the report is made.
@@ -378,7 +378,7 @@ def _stamp(moment: datetime) -> str:
 
 
 def unshipped_report(
-    market: Marketplace, now: datetime, marketplace_ids: Collection[str] | None = None
+    market: SandboxMarket, now: datetime, marketplace_ids: Collection[str] | None = None
 ) -> str:
     """GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING: tab-separated, one line per line left to ship.
 

@@ -20,7 +20,7 @@ from bulk.errors import ConfigError
 from bulk.sandbox import auth, clock, feeds, introspect, messaging, orders, orders_v2026, reports
 from bulk.sandbox.book import load_book
 from bulk.sandbox.limits import RATES, SLOW_SECONDS
-from bulk.sandbox.market import Marketplace
+from bulk.sandbox.market import SandboxMarket
 from bulk.sandbox.state import State, open_state
 from bulk.sandbox.wire import (
     HAL_JSON,
@@ -34,7 +34,7 @@ from bulk.sandbox.wire import (
     s3_error,
 )
 
-Handler = Callable[[Marketplace, Request], Reply]
+Handler = Callable[[SandboxMarket, Request], Reply]
 MAX_BODY_BYTES = 16 * 1024 * 1024
 
 
@@ -152,7 +152,7 @@ def _fault_reply(kind: str, fault: str) -> Reply:
     return s3_error(*_S3_FAULTS[fault])
 
 
-def _run(route: Route, market: Marketplace, request: Request) -> Reply:
+def _run(route: Route, market: SandboxMarket, request: Request) -> Reply:
     try:
         return route.handler(market, request)
     except ApiError as e:
@@ -161,7 +161,7 @@ def _run(route: Route, market: Marketplace, request: Request) -> Reply:
 
 
 def dispatch(
-    market: Marketplace, method: str, target: str, headers: Mapping[str, str], body: bytes
+    market: SandboxMarket, method: str, target: str, headers: Mapping[str, str], body: bytes
 ) -> Reply:
     """Answer one request: route, count, check the token, throttle, inject faults, run."""
     url = urlsplit(target)
@@ -220,7 +220,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = False
     block_on_close = True
 
-    def __init__(self, port: int, market: Marketplace, log: TextIO | None) -> None:
+    def __init__(self, port: int, market: SandboxMarket, log: TextIO | None) -> None:
         self.market = market
         self.log = log
         super().__init__(("127.0.0.1", port), _RequestHandler)
@@ -339,7 +339,7 @@ class Sandbox:
 def _open(orders: Path, state_dir: Path, port: int, log: TextIO | None) -> Sandbox:
     book = load_book(orders)
     state = open_state(state_dir, book)
-    market = Marketplace(book, state)
+    market = SandboxMarket(book, state)
     try:
         server = _Server(port, market, log)
     except OSError as e:
