@@ -22,13 +22,8 @@ from typing import Any
 
 from jinja2 import meta, nodes
 
-from bulk.messages import (
-    MAX_MESSAGE_CHARS,
-    Templates,
-    lint_message,
-    message_context,
-    render_template,
-)
+from bulk.lint import MAX_MESSAGE_CHARS, lint_message
+from bulk.messages import Templates, message_context, render_template
 from bulk.models import CancelRequest, Order
 
 # The variables a shape leaves open. Both are made by bulk, never typed by staff: an order id

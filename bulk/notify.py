@@ -9,7 +9,8 @@ from datetime import datetime
 from bulk.amazon.protocol import UncertainError
 from bulk.context import Context, RowOutcome, stamp
 from bulk.errors import AmazonError
-from bulk.messages import lint_message, render_message
+from bulk.lint import lint_message
+from bulk.messages import render_message
 from bulk.state import crash_point
 
 MESSAGE_KIND = "unexpectedProblem"

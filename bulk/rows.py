@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bulk.config import Config
-from bulk.messages import MAX_MESSAGE_CHARS
+from bulk.lint import MAX_MESSAGE_CHARS
 from bulk.models import (
     ORDER_ID_RE,
     CancelRequest,

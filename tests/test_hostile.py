@@ -22,8 +22,8 @@ from typer.testing import CliRunner
 
 from bulk.cli import app
 from bulk.config import Config
+from bulk.lint import MAX_MESSAGE_CHARS, lint_message
 from bulk.masking import mask
-from bulk.messages import MAX_MESSAGE_CHARS, lint_message
 from bulk.rows import MAX_DETAILS_CHARS, parse_items, parse_rows
 from bulk.sheets.base import Cell, CellKind, Grid, SheetRow
 from bulk.sheets.csvfile import _delimiter

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from bulk.config import DEFAULT_REASONS
+from bulk.lint import lint_message
 from bulk.marketplaces import MARKETPLACES
 from bulk.messages import (
     Templates,
     _format_date,
-    lint_message,
     load_templates,
     render_message,
     render_support_case,

@@ -1,4 +1,4 @@
-"""Tests for bulk/messages.py: the shipped templates, locale choice, load-time checks and lint."""
+"""Tests for bulk/messages.py and bulk/lint.py: the shipped templates, locale choice, load-time checks and lint."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import pytest
 
 from bulk.config import DEFAULT_REASONS
 from bulk.errors import TemplateError
+from bulk.lint import lint_message
 from bulk.messages import (
     Templates,
     export_templates,
-    lint_message,
     load_templates,
     render_message,
     render_support_case,
