@@ -48,7 +48,8 @@ class MessageShapes:
 
     templates: Templates
     seller_name: str
-    _safe: dict[tuple[str, str], bool] = field(default_factory=dict)
+    # Per template: the item fields it reads, or None when it cannot be rendered by shape.
+    _reads: dict[tuple[str, str], frozenset[str] | None] = field(default_factory=dict)
     _shapes: dict[tuple[Any, ...], Message] = field(default_factory=dict)
     # Stand-ins no template text or sheet cell holds: private-use characters around a nonce.
     _marks: dict[str, str] = field(
@@ -62,10 +63,11 @@ class MessageShapes:
         locale = templates.locale_for(order.locale if order else "")
         name = templates.cancel_template(locale, request.reason.code, request.remedy)
         context = message_context(request, order, self.seller_name, locale)
-        if not self._shaped(locale, name):
+        fields = self._item_fields(locale, name)
+        if fields is None:
             return self._render(locale, name, context)
         values = {key: context[key] for key in OPEN if context[key]}
-        key = (locale, name, *_frozen(context, values))
+        key = (locale, name, *_frozen(context, values, fields))
         shape = self._shapes.get(key)
         if shape is None:
             shape = self._render(locale, name, {**context, **{k: self._marks[k] for k in values}})
@@ -86,32 +88,35 @@ class MessageShapes:
         text = render_template(self.templates, locale, name, context)
         return Message(text, tuple(lint_message(text)))
 
-    def _shaped(self, locale: str, name: str) -> bool:
-        found = self._safe.get((locale, name))
-        if found is None:
+    def _item_fields(self, locale: str, name: str) -> frozenset[str] | None:
+        if (locale, name) not in self._reads:
             env = self.templates.environments[locale]
-            found = _prints_open_names_plainly(env, name)
-            self._safe[(locale, name)] = found
-        return found
+            self._reads[(locale, name)] = _read_ahead(env, name)
+        return self._reads[(locale, name)]
 
 
-def _frozen(context: Mapping[str, Any], values: Mapping[str, Any]) -> Iterator[Any]:
-    """The context as a hashable key, with the open variables reduced to whether they are set."""
+def _frozen(
+    context: Mapping[str, Any], values: Mapping[str, Any], fields: frozenset[str]
+) -> Iterator[Any]:
+    """The context as a hashable key: the open variables reduced to whether they are set, each
+    item to the fields the template reads (an order item id differs on every order)."""
     for key in sorted(context):
         value = context[key]
         if key in OPEN:
             yield key, key in values
-        elif isinstance(value, list):
-            yield key, tuple(tuple(sorted(v.items())) if isinstance(v, dict) else v for v in value)
+        elif key == "items":
+            yield key, tuple(tuple(item.get(f) for f in sorted(fields)) for item in value)
         else:
             yield key, value
 
 
-def _prints_open_names_plainly(env: Any, name: str) -> bool:
-    """True when every use of an open variable, in `name` and the templates it extends or
-    includes, is a plain `{{ name }}` or a test of whether it is set."""
+def _read_ahead(env: Any, name: str) -> frozenset[str] | None:
+    """The item fields `name` (and the templates it extends or includes) reads, when every use
+    of an open variable is a plain `{{ name }}` or a test of whether it is set and every item is
+    read field by field; else None."""
     seen: set[str] = set()
     todo = [name]
+    fields: set[str] = set()
     while todo:
         current = todo.pop()
         if current in seen:
@@ -121,31 +126,33 @@ def _prints_open_names_plainly(env: Any, name: str) -> bool:
         tree = env.parse(source)
         for ref in meta.find_referenced_templates(tree):
             if ref is None:
-                return False  # a template chosen at render time: cannot be read ahead
+                return None  # a template chosen at render time: cannot be read ahead
             todo.append(ref)
-        if not _plain_uses(tree):
-            return False
-    return True
+        parent: dict[int, nodes.Node] = {}
+        for node in tree.find_all(nodes.Node):
+            for sub in node.iter_child_nodes():
+                parent[id(sub)] = node
+        found = _item_reads(tree, parent)
+        if found is None or not _plain_uses(tree, parent):
+            return None
+        fields |= found
+    return frozenset(fields)
 
 
-def _plain_uses(tree: nodes.Node) -> bool:
+def _plain_uses(tree: nodes.Node, parent: Mapping[int, nodes.Node]) -> bool:
     """Every load of an open name in `tree` is printed as is or only tested for truth.
 
     Printed as is: an output's own expression, reached through nothing but `~` joins and the
     branches of `a if b else c` (`{{ "date: " ~ purchase_date if purchase_date else "" }}`).
     """
-    parent: dict[int, nodes.Node] = {}
-    for node in tree.find_all(nodes.Node):
-        for sub in node.iter_child_nodes():
-            parent[id(sub)] = node
     for name in tree.find_all(nodes.Name):
         if name.name not in OPEN:
             continue
         if name.ctx != "load":
             return False  # assigned or looped into
         up = parent.get(id(name))
-        if isinstance(up, nodes.If | nodes.CondExpr) and up.test is name:
-            continue  # tested for being set
+        if _truth_test(up, name):
+            continue
         child: nodes.Node = name
         while isinstance(up, nodes.Concat) or (
             isinstance(up, nodes.CondExpr) and up.test is not child
@@ -154,3 +161,41 @@ def _plain_uses(tree: nodes.Node) -> bool:
         if not isinstance(up, nodes.Output):
             return False  # filtered, compared, called, an argument, ...
     return True
+
+
+def _truth_test(up: nodes.Node | None, name: nodes.Node) -> bool:
+    return isinstance(up, nodes.If | nodes.CondExpr) and up.test is name
+
+
+def _item_reads(tree: nodes.Node, parent: Mapping[int, nodes.Node]) -> set[str] | None:
+    """The fields read from the `items` list's entries, when they are read only as
+    `{% for item in items %}…{{ item.title }}…`, counted (`items|length`) or tested for
+    being empty; else None."""
+    loop_names: set[str] = set()
+    for name in tree.find_all(nodes.Name):
+        if name.name != "items" or name.ctx != "load":
+            continue
+        up = parent.get(id(name))
+        if isinstance(up, nodes.For) and up.iter is name and isinstance(up.target, nodes.Name):
+            loop_names.add(up.target.name)
+        elif isinstance(up, nodes.Filter) and up.name == "length" and up.node is name:
+            continue
+        elif not _truth_test(up, name):
+            return None
+    fields: set[str] = set()
+    for name in tree.find_all(nodes.Name):
+        if name.name not in loop_names or name.ctx == "store":
+            continue
+        up = parent.get(id(name))
+        if isinstance(up, nodes.Getattr) and up.node is name:
+            fields.add(up.attr)
+        elif (
+            isinstance(up, nodes.Getitem)
+            and up.node is name
+            and isinstance(up.arg, nodes.Const)
+            and isinstance(up.arg.value, str)
+        ):
+            fields.add(up.arg.value)
+        else:
+            return None  # the whole item printed, passed on or walked over
+    return fields

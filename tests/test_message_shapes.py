@@ -25,9 +25,10 @@ def order(n: int, locale: str = "en_US", purchased: datetime | None = None) -> O
         status="Unshipped",
         channel="MFN",
         purchased=purchased or datetime(2026, 3, 1 + n % 28, 9, 0, tzinfo=UTC),
+        # Every order has item ids of its own, as on Amazon.
         items=(
-            OrderItem("00000000000101", "MUG-RED", "Red mug", 2),
-            OrderItem("00000000000102", "CUP-BLUE", "Blue cup", 1),
+            OrderItem(f"{n:010d}0101", "MUG-RED", "Red mug", 2),
+            OrderItem("00000000000102" if n == 1 else f"{n:010d}0102", "CUP-BLUE", "Blue cup", 1),
         ),
         locale=locale,
     )
@@ -106,6 +107,10 @@ def write_template(folder: Path, body: str) -> None:
         "{% for c in order_id %}{{ c }}{% endfor %} {{ details }}",
         "{{ ('No. ' ~ order_id)|upper }} {{ details }}",
         "{{ 'x' if ('a' ~ purchase_date) else 'y' }} {{ order_id }} {{ details }}",
+        "{% for item in items %}{{ item }}{% endfor %} {{ order_id }} {{ details }}",
+        "{% for item in items %}{{ item|dictsort }}{% endfor %} {{ details }}",
+        "{{ items[0].title if items else '' }} {{ order_id }} {{ details }}",
+        "{{ items }} {{ details }}",
     ],
 )
 def test_a_template_that_does_more_than_print_the_id_is_rendered_row_by_row(
@@ -142,3 +147,17 @@ def test_every_shipped_cancel_template_is_shaped() -> None:
         for n in range(1, 4):
             shapes.message(request(n, "NoInventory", Remedy.REFUND, DETAILS[0]), order(n, locale))
         assert shapes.renders == 1, locale
+
+
+def test_an_item_field_the_template_prints_is_part_of_the_shape(tmp_path: Path) -> None:
+    write_template(
+        tmp_path,
+        "{% for item in items if item['quantity_ordered'] %}{{ item.title }} "
+        "({{ item.order_item_id }}){% endfor %} {{ order_id }} {{ details }}",
+    )
+    templates = load_templates(tmp_path, "en_US")
+    shapes = MessageShapes(templates, SELLER)
+    for n in range(1, 6):
+        r = request(n, "NoInventory", Remedy.REFUND, DETAILS[0])
+        assert shapes.message(r, order(n)).text == render_message(templates, r, order(n), SELLER)
+    assert shapes.renders == 5  # each order's item ids are printed: a shape per order
