@@ -82,6 +82,8 @@ def echo(value: str) -> str:
 def _strange_character(value: str) -> str:
     """Names the first character an order id cannot hold that is invisible or only looks
     like a digit or hyphen (U+200B, U+FEFF, U+2011...): "" when there is none."""
+    if value.isascii() and value.isprintable():
+        return ""  # the usual case, answered without a look at each character
     for position, char in enumerate(value, 1):
         if not (char.isascii() and char.isprintable()):
             name = unicodedata.name(char, "a control character")
@@ -175,6 +177,12 @@ def parse_rows(grid: Grid, header: Header, config: Config) -> list[ParsedRow]:
     return parsed
 
 
+def _result_indexes(header: Header) -> list[tuple[str, int]]:
+    """The result columns the sheet has, with their indexes."""
+    found = [(name, header.index(name)) for name in RESULT_COLUMNS]
+    return [(name, index) for name, index in found if index is not None]
+
+
 def _get(row: SheetRow, header: Header, name: str) -> Cell:
     index = header.index(name)
     return row.cell(index) if index is not None else Cell()
@@ -189,11 +197,7 @@ def _parse_row(
     first_row_of: dict[str, int],
 ) -> ParsedRow:
     problems: list[str] = []
-    previous = {
-        name: _get(row, header, name).text
-        for name in RESULT_COLUMNS
-        if header.index(name) is not None
-    }
+    previous = {name: row.cell(index).text for name, index in _result_indexes(header)}
     status_text = previous.get("Status", "").strip().upper()
     status = _STATUSES.get(status_text, Status.NEW)
 

@@ -136,3 +136,34 @@ def test_a_missing_purchase_date_stays_unknown_in_the_report() -> None:
     assert orders["302-0000001-0000001"].purchased is None
     assert orders["302-0000001-0000002"].purchased == datetime(2026, 11, 30, 8, 15, tzinfo=UTC)
     assert {o.marketplace_id for o in orders.values()} == {DE}
+
+
+def test_unshipped_report_columns_are_found_by_name_in_any_order_and_may_be_missing() -> None:
+    text = (
+        "sku\tis-buyer-requested-cancellation\torder-item-id\tquantity-purchased\torder-id"
+        "\tpurchase-date\tquantity-shipped\n"
+        "MUG\ttrue\t00000000000101\t3\t302-0000001-0000001\t2026-11-30T08:15:00Z\t1\n"
+        # A short line: its missing cells (purchase date, shipped) read as blank.
+        "CUP\tfalse\t00000000000201\t2\t302-0000001-0000002\n"
+        "\n"
+        "LID\tfalse\t00000000000102\t1\t302-0000001-0000001\t2026-11-30T08:15:00Z\t0\n"
+    )
+    orders = parse_unshipped_report(text, DE)
+    first, second = orders["302-0000001-0000001"], orders["302-0000001-0000002"]
+    assert [
+        (i.sku, i.order_item_id, i.quantity_ordered, i.quantity_shipped) for i in first.items
+    ] == [
+        ("MUG", "00000000000101", 3, 1),
+        ("LID", "00000000000102", 1, 0),
+    ]
+    assert first.items[0].buyer_requested_cancel and not first.items[1].buyer_requested_cancel
+    assert first.status == OrderStatus.PARTIALLY_SHIPPED
+    assert first.purchased == datetime(2026, 11, 30, 8, 15, tzinfo=UTC)
+    # No title, ASIN or reason column: blank, never another column's value.
+    assert (first.items[0].title, first.items[0].asin, first.items[0].buyer_cancel_reason) == (
+        "",
+        "",
+        "",
+    )
+    assert second.purchased is None and second.status == OrderStatus.UNSHIPPED
+    assert second.items[0].quantity_shipped == 0

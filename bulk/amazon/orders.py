@@ -153,28 +153,47 @@ def parse_unshipped_report(text: str, marketplace_id: str = "") -> dict[str, Ord
             "Amazon may have changed its format"
         )
 
-    def get(cells: list[str], name: str) -> str:
-        i = col.get(name)
-        return cells[i].strip() if i is not None and i < len(cells) else ""
-
+    # Each field's column, found once; a missing column reads as the blank cell put at the end
+    # of every line (index -1), so a line is split and read without a look-up per field.
+    names = (
+        "order-id",
+        "order-item-id",
+        "sku",
+        "product-name",
+        "asin",
+        "quantity-purchased",
+        "quantity-shipped",
+        "is-buyer-requested-cancellation",
+        "buyer-requested-cancel-reason",
+        "purchase-date",
+    )
+    at = [col.get(name, -1) for name in names]
+    width = len(head)
+    times: dict[str, datetime | None] = {}
     orders: dict[str, tuple[datetime | None, list[OrderItem]]] = {}
     for line in lines[1:]:
         if not line.strip():
             continue
         cells = line.split("\t")
-        order_id = get(cells, "order-id")
-        item = OrderItem(
-            order_item_id=get(cells, "order-item-id"),
-            sku=get(cells, "sku"),
-            title=get(cells, "product-name"),
-            asin=get(cells, "asin"),
-            quantity_ordered=_int(get(cells, "quantity-purchased")),
-            quantity_shipped=_int(get(cells, "quantity-shipped")),
-            buyer_requested_cancel=get(cells, "is-buyer-requested-cancellation").lower() == "true",
-            buyer_cancel_reason=get(cells, "buyer-requested-cancel-reason"),
+        if len(cells) < width:
+            cells += [""] * (width - len(cells))  # a short line: its missing cells are blank
+        cells.append("")
+        order_id, item_id, sku, title, asin, bought, shipped, requested, why, when = (
+            cells[i].strip() for i in at
         )
-        purchased = parse_time(get(cells, "purchase-date"))
-        orders.setdefault(order_id, (purchased, []))[1].append(item)
+        item = OrderItem(
+            order_item_id=item_id,
+            sku=sku,
+            title=title,
+            asin=asin,
+            quantity_ordered=_int(bought),
+            quantity_shipped=_int(shipped),
+            buyer_requested_cancel=requested.lower() == "true",
+            buyer_cancel_reason=why,
+        )
+        if when not in times:
+            times[when] = parse_time(when)
+        orders.setdefault(order_id, (times[when], []))[1].append(item)
     return {
         order_id: Order(
             order_id=order_id,
