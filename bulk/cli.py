@@ -17,42 +17,34 @@ import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from bulk import __version__
+from bulk.commands import setup
+from bulk.commands.common import (
+    AllowLossyOption,
+    ConfigOption,
+    Globals,
+    IncludeHiddenOption,
+    JsonOption,
+    SheetArg,
+    VerboseOption,
+    WorksheetOption,
+    config_source,
+    globals_of,
+    human,
+    note,
+    say,
+    state_folder,
+)
 from bulk.errors import BulkError
 from bulk.masking import mask
 
 if TYPE_CHECKING:
-    from bulk.config import Config, ConfigSource
+    from bulk.config import Config
     from bulk.run import Context, RunReport
     from bulk.sheets import Sheet
     from bulk.state import StateDir
     from bulk.summary import Document
 
 INTERRUPTED = "interrupted; run the same command again to finish (nothing is sent twice)"
-
-
-def say(line: str = "") -> None:
-    try:
-        typer.echo(mask(line))
-    except BrokenPipeError:
-        _reader_gone()
-
-
-def note(line: str) -> None:
-    # Server text reaches these lines (errors, progress): credentials are masked here, once.
-    try:
-        typer.echo(mask(line), err=True)
-    except BrokenPipeError:
-        _reader_gone()
-
-
-def _reader_gone() -> None:
-    """Whoever read the output went away (`bulk submit ... | head`): the run still finishes
-    (a half-finished run is worse than lost output), silently."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):
-            os.dup2(devnull, stream.fileno())
-    os.close(devnull)
 
 
 # --- the error boundary ------------------------------------------------------------------
@@ -143,95 +135,6 @@ templates_app = typer.Typer(
 )
 app.add_typer(templates_app, name="templates")
 
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        metavar="FILE",
-        help="bulk.toml to use (default: BULK_CONFIG, ./bulk.toml, then your config folder).",
-    ),
-]
-WorksheetOption = Annotated[
-    str | None,
-    typer.Option(
-        "--worksheet",
-        metavar="TITLE",
-        help="Worksheet title (default: the first with an Order ID column).",
-    ),
-]
-AllowLossyOption = Annotated[
-    bool,
-    typer.Option(
-        "--allow-lossy",
-        help="Write a workbook only openpyxl can read, losing what the refusal lists.",
-    ),
-]
-IncludeHiddenOption = Annotated[
-    bool,
-    typer.Option("--include-hidden", help="Check and send rows hidden in the sheet too."),
-]
-VerboseOption = Annotated[
-    bool,
-    typer.Option(
-        "--verbose", "-v", help="Also say which config file is used and the API calls made."
-    ),
-]
-JsonOption = Annotated[
-    bool,
-    typer.Option(
-        "--json",
-        help="Print one JSON summary on stdout (schema in the README); the rest on stderr.",
-    ),
-]
-SheetArg = Annotated[
-    str,
-    typer.Argument(
-        metavar="SHEET",
-        help="An .xlsx, .xlsm or .csv file, or a Google Sheets URL.",
-        show_default=False,
-    ),
-]
-
-
-@dataclass(frozen=True)
-class _Globals:
-    """Options given before the command (`bulk --config FILE -v check ...`)."""
-
-    config: Path | None = None
-    verbose: bool = False
-
-
-def _globals(ctx: typer.Context) -> _Globals:
-    found = ctx.find_root().obj
-    return found if isinstance(found, _Globals) else _Globals()
-
-
-def _source(config_path: Path | None) -> ConfigSource:
-    from bulk.config import find_config, user_config_file
-
-    return find_config(config_path, os.environ, Path.cwd(), user_config_file())
-
-
-def _load(config_path: Path | None, verbose: bool = False) -> Config:
-    from bulk.config import load_from
-
-    source = _source(config_path)
-    config = load_from(source)
-    if verbose:
-        say(source.describe())
-    return config
-
-
-def _state() -> StateDir:
-    from bulk.state import state_dir
-
-    return state_dir(os.environ).check()
-
-
-def _human(as_json: bool) -> Callable[[str], None]:
-    """Where the lines a person reads go: stderr when stdout carries the JSON document."""
-    return note if as_json else say
-
 
 @contextlib.contextmanager
 def _context(
@@ -247,10 +150,10 @@ def _context(
     from bulk.targets import describe_target, open_marketplace
 
     env = dict(os.environ)
-    source = _source(config_path)
+    source = config_source(config_path)
     config = load_from(source)
     target = describe_target(config, env)
-    out = _human(as_json)
+    out = human(as_json)
     out(target.description)
     for warning in target.warnings:
         note(f"warning: {warning}")
@@ -260,7 +163,7 @@ def _context(
     templates = load_templates(
         config.resolve(override) if override else None, config.messages.default_locale
     )
-    state = _state().ensure()
+    state = state_folder().ensure()
     with (
         run_lock(state),
         Ledger(state.ledger) as ledger,
@@ -341,7 +244,7 @@ def _sheet(
 def _print_summary(summary: Document, verbose: bool, as_json: bool) -> None:
     from bulk.summary import attention_lines, summary_lines
 
-    out = _human(as_json)
+    out = human(as_json)
     for line in summary_lines(summary, verbose):
         out(line)
     attention = attention_lines(summary)
@@ -393,7 +296,7 @@ def check(
     from bulk.run import Options
     from bulk.run import check as run_check
 
-    g = _globals(ctx)
+    g = globals_of(ctx)
     verbose = verbose or g.verbose
     run = _on_sheet(
         config or g.config,
@@ -443,7 +346,7 @@ def submit(
     from bulk.run import Options
     from bulk.run import submit as run_submit
 
-    g = _globals(ctx)
+    g = globals_of(ctx)
     verbose = verbose or g.verbose
 
     def confirm(report: RunReport) -> bool:
@@ -452,7 +355,7 @@ def submit(
         if yes:
             return True
         for line in summary_lines(report, verbose):
-            _human(as_json)(line)
+            human(as_json)(line)
         question = f"Cancel {report.sent_orders} orders ({report.sent_items} items) on Amazon?"
         # With no terminal to answer, sending needs --yes. BULK_ASSUME_TTY lets a wrapper
         # (or a test) that feeds the answer on standard input be asked anyway.
@@ -479,9 +382,9 @@ def submit(
         allow_lossy,
     )
     if dry_run:
-        _human(as_json)("dry run: nothing was sent")
+        human(as_json)("dry run: nothing was sent")
     elif run.report.declined:
-        _human(as_json)("nothing was sent; statuses were written so you can review them")
+        human(as_json)("nothing was sent; statuses were written so you can review them")
     raise typer.Exit(_finish(run, verbose, as_json))
 
 
@@ -498,7 +401,7 @@ def status(
     """Poll pending submissions and write their results into the sheet."""
     from bulk.run import status as run_status
 
-    g = _globals(ctx)
+    g = globals_of(ctx)
     verbose = verbose or g.verbose
     run = _on_sheet(
         config or g.config, verbose, sheet, worksheet, run_status, "status", as_json, allow_lossy
@@ -523,9 +426,9 @@ def due(
     from bulk.state import sheet_lock
     from bulk.summary import due_document
 
-    g = _globals(ctx)
+    g = globals_of(ctx)
     verbose = verbose or g.verbose
-    out = _human(as_json)
+    out = human(as_json)
     try:
         with _context(config or g.config, verbose, as_json) as (c, state):
             found = run_due(c, lambda t, w: _sheet(t, w, c, state), sheet_lock, send=yes)
@@ -568,111 +471,10 @@ def _indented(summary: Document, verbose: bool) -> list[str]:
     return lines + (["  rows to fix:", *(f"  {line}" for line in attention)] if attention else [])
 
 
-@app.command(cls=_Command)
-def schedule(
-    kind: Annotated[
-        str | None,
-        typer.Option(
-            "--kind",
-            metavar="KIND",
-            help="cron, systemd or windows (default: this machine's usual scheduler).",
-        ),
-    ] = None,
-) -> None:
-    """Print what to install so `bulk due --yes` runs every hour from this folder; installs
-    nothing."""
-    import shutil
-
-    from bulk.schedule import default_kind, schedule_text
-
-    chosen = kind or default_kind(sys.platform, Path("/run/systemd/system").is_dir())
-    program = shutil.which("bulk") or str(Path(sys.argv[0]).resolve())
-    say(schedule_text(chosen, Path.cwd(), program, dict(os.environ)))
-
-
-@app.command(cls=_Command)
-def new(
-    ctx: typer.Context,
-    file: Annotated[
-        Path, typer.Argument(metavar="FILE", help="The .xlsx file to create.", show_default=False)
-    ],
-    config: ConfigOption = None,
-) -> None:
-    """Create a blank order sheet with dropdowns, formatting and instructions."""
-    from bulk.new import create_order_sheet
-
-    g = _globals(ctx)
-    create_order_sheet(file, _load(config or g.config, g.verbose))
-    say(f"created {file}: add orders on the Orders sheet, then run `bulk check {file}`")
-
-
-@app.command(cls=_Command)
-def init() -> None:
-    """Write a commented bulk.toml in this folder (an existing one is never overwritten)."""
-    from bulk.config import write_init
-
-    path = write_init(Path.cwd())
-    say(f"wrote {path}: every setting is shown with its default; edit what you need")
-
-
-@templates_app.command("export", cls=_Command)
-def templates_export(
-    folder: Annotated[
-        Path,
-        typer.Argument(
-            metavar="DIR", help="Folder to copy them into (created).", show_default=False
-        ),
-    ],
-) -> None:
-    """Copy the templates that come with bulk into DIR to edit; point bulk.toml's
-    messages.templates at DIR to use them (files missing there come from bulk's own)."""
-    from bulk.messages import export_templates
-
-    written = export_templates(folder)
-    say(
-        f"copied {len(written)} files to {folder}; set [messages] templates = "
-        f'"{folder}" in bulk.toml to use them (see {folder / "README.md"})'
-    )
-
-
-@app.command(cls=_Command)
-def history(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-) -> None:
-    """What was sent, when, and how it ended (from the ledger)."""
-    from bulk.ledger import Ledger
-    from bulk.report import history_json, history_rows, history_text
-
-    state = _state()
-    if not state.ledger.exists():
-        rows: list[dict[str, object]] = []
-    else:
-        with Ledger(state.ledger) as ledger:
-            rows = history_rows(ledger)
-    if as_json:
-        say(history_json(rows))
-    else:
-        for line in history_text(rows):
-            say(line)
-
-
-@app.command(cls=_Command)
-def sandbox(
-    ctx: typer.Context,
-    port: Annotated[
-        int, typer.Option("--port", min=1, max=65535, metavar="N", help="Port on 127.0.0.1.")
-    ] = 8765,
-    config: ConfigOption = None,
-) -> None:
-    """Run the local marketplace in the foreground (Ctrl-C stops it)."""
-    from bulk.sandbox import serve
-    from bulk.targets import sandbox_orders
-
-    g = _globals(ctx)
-    cfg = _load(config or g.config, g.verbose)
-    state = _state().ensure()
-    with sandbox_orders(cfg, dict(os.environ)) as orders:
-        serve(orders, state.sandbox, port)
+# The commands that set up or look around, in the order `bulk --help` lists them.
+for _setup_command in (setup.schedule, setup.new, setup.init, setup.history, setup.sandbox):
+    app.command(cls=_Command)(_setup_command)
+templates_app.command("export", cls=_Command)(setup.templates_export)
 
 
 def _version(value: bool) -> None:
@@ -696,7 +498,7 @@ def main_callback(
     Nothing reaches Amazon until `bulk submit` is confirmed; with no configuration every
     command talks to a sandbox marketplace on this machine.
     """
-    ctx.obj = _Globals(config=config, verbose=verbose)
+    ctx.obj = Globals(config=config, verbose=verbose)
 
 
 def main() -> None:

@@ -1,0 +1,135 @@
+"""What every command shares below the error boundary: output lines (masked), the common
+options, the global options, and finding the config and the state folder."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from bulk.masking import mask
+
+if TYPE_CHECKING:
+    from bulk.config import Config, ConfigSource
+    from bulk.state import StateDir
+
+
+def say(line: str = "") -> None:
+    try:
+        typer.echo(mask(line))
+    except BrokenPipeError:
+        _reader_gone()
+
+
+def note(line: str) -> None:
+    # Server text reaches these lines (errors, progress): credentials are masked here, once.
+    try:
+        typer.echo(mask(line), err=True)
+    except BrokenPipeError:
+        _reader_gone()
+
+
+def _reader_gone() -> None:
+    """Whoever read the output went away (`bulk submit ... | head`): the run still finishes
+    (a half-finished run is worse than lost output), silently."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(devnull, stream.fileno())
+    os.close(devnull)
+
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        metavar="FILE",
+        help="bulk.toml to use (default: BULK_CONFIG, ./bulk.toml, then your config folder).",
+    ),
+]
+WorksheetOption = Annotated[
+    str | None,
+    typer.Option(
+        "--worksheet",
+        metavar="TITLE",
+        help="Worksheet title (default: the first with an Order ID column).",
+    ),
+]
+AllowLossyOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-lossy",
+        help="Write a workbook only openpyxl can read, losing what the refusal lists.",
+    ),
+]
+IncludeHiddenOption = Annotated[
+    bool,
+    typer.Option("--include-hidden", help="Check and send rows hidden in the sheet too."),
+]
+VerboseOption = Annotated[
+    bool,
+    typer.Option(
+        "--verbose", "-v", help="Also say which config file is used and the API calls made."
+    ),
+]
+JsonOption = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="Print one JSON summary on stdout (schema in the README); the rest on stderr.",
+    ),
+]
+SheetArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="SHEET",
+        help="An .xlsx, .xlsm or .csv file, or a Google Sheets URL.",
+        show_default=False,
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Globals:
+    """Options given before the command (`bulk --config FILE -v check ...`)."""
+
+    config: Path | None = None
+    verbose: bool = False
+
+
+def globals_of(ctx: typer.Context) -> Globals:
+    found = ctx.find_root().obj
+    return found if isinstance(found, Globals) else Globals()
+
+
+def config_source(config_path: Path | None) -> ConfigSource:
+    from bulk.config import find_config, user_config_file
+
+    return find_config(config_path, os.environ, Path.cwd(), user_config_file())
+
+
+def load_config(config_path: Path | None, verbose: bool = False) -> Config:
+    from bulk.config import load_from
+
+    source = config_source(config_path)
+    config = load_from(source)
+    if verbose:
+        say(source.describe())
+    return config
+
+
+def state_folder() -> StateDir:
+    from bulk.state import state_dir
+
+    return state_dir(os.environ).check()
+
+
+def human(as_json: bool) -> Callable[[str], None]:
+    """Where the lines a person reads go: stderr when stdout carries the JSON document."""
+    return note if as_json else say
