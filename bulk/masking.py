@@ -49,7 +49,10 @@ def mask(text: str) -> str:
         if value in text:
             text = text.replace(value, MASK)
     lower = text.lower()
-    if not any(hint in lower for hint in _HINTS):
+    for hint in _HINTS:
+        if hint in lower:
+            break
+    else:
         return text
     text = _SHAPES.sub(MASK, text)
     return _FIELDS.sub(lambda m: f"{m['key']}{m['sep']}{MASK}", text)
