@@ -1,0 +1,141 @@
+"""Unit tests of the pipeline (bulk.run, bulk.submission, bulk.notify) against an in-memory
+Marketplace, with a real SQLite ledger and a real CSV sheet; the clock is passed in."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from fake_market import FakeMarket
+
+from bulk import run
+from bulk.amazon.protocol import Marketplace
+from bulk.config import parse_config
+from bulk.context import Options
+from bulk.ledger import Ledger
+from bulk.messages import load_templates
+from bulk.models import Order, OrderItem, OrderStatus
+from bulk.sheets import Sheet, open_sheet
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+DE, FR = "A1PA6795UKMFR9", "A13V1IB3VIYZZH"
+A, B, C = "302-0000001-0000001", "302-0000001-0000002", "402-0000001-0000003"
+
+
+def order(order_id: str, marketplace_id: str) -> Order:
+    item = OrderItem(f"{order_id[-7:]}0000000", "MUG", "Mug", 1)
+    return Order(
+        order_id, OrderStatus.UNSHIPPED, "MFN", NOW - timedelta(hours=2), marketplace_id, (item,)
+    )
+
+
+def market(*ids: str) -> FakeMarket:
+    return FakeMarket({i: order(i, FR if i.startswith("402") else DE) for i in ids}, (DE, FR))
+
+
+def write_sheet(path: Path, ids: list[str]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["Order ID", "Reason", "Details"])
+        for order_id in ids:
+            writer.writerow([order_id, "Out of stock", "Seasonal stock-out at the warehouse"])
+    return path
+
+
+def read_sheet(path: Path) -> dict[str, dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return {row["Order ID"]: row for row in csv.DictReader(f)}
+
+
+def context(tmp_path: Path, fake: Marketplace, ledger: Ledger) -> run.Context:
+    return run.Context(
+        config=parse_config({"amazon": {"marketplaces": ["DE", "FR"]}}),
+        ledger=ledger,
+        marketplace=fake,
+        templates=load_templates(None, "en_US"),
+        target="sandbox",
+        now=lambda: NOW,
+    )
+
+
+def sheet(path: Path, tmp_path: Path) -> Sheet:
+    return open_sheet(str(path), backup_dir=tmp_path / "backups")
+
+
+def submit(tmp_path: Path, fake: FakeMarket, path: Path, wait: bool = True) -> run.RunReport:
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+        ctx = context(tmp_path, fake, ledger)
+        return run.submit(ctx, sheet(path, tmp_path), Options(wait=wait), lambda _r: True)
+
+
+def test_check_marks_rows_ready_with_a_message_preview_and_sends_nothing(tmp_path: Path) -> None:
+    fake = market(A, C)
+    path = write_sheet(tmp_path / "orders.csv", [A, C])
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+        run.check(context(tmp_path, fake, ledger), sheet(path, tmp_path))
+    rows = read_sheet(path)
+    assert {i: r["Status"] for i, r in rows.items()} == {A: "READY", C: "READY"}
+    assert all(r["Customer Message"].strip() for r in rows.values())
+    assert {call[0] for call in fake.log} == {"getOrder", "createReport"}
+
+
+def test_submit_sends_one_feed_per_marketplace_and_maps_the_report_back(tmp_path: Path) -> None:
+    fake = market(A, B, C)
+    fake.errors[B] = ("18", "The order cannot be cancelled in its current state")
+    path = write_sheet(tmp_path / "orders.csv", [A, B, C])
+    submit(tmp_path, fake, path)
+    by_marketplace = {f.marketplace_id: sorted(f.order_ids.values()) for f in fake.feeds.values()}
+    assert by_marketplace == {DE: [A, B], FR: [C]}
+    rows = read_sheet(path)
+    assert {i: r["Status"] for i, r in rows.items()} == {
+        A: "CANCELLED",
+        B: "FAILED",
+        C: "CANCELLED",
+    }
+    assert (
+        "Amazon error 18: The order cannot be cancelled in its current state" in rows[B]["Result"]
+    )
+    # Messages go to the cancelled orders only, each in its own marketplace.
+    assert [(o, m) for o, m, _text in fake.sent] == [(A, DE), (C, FR)]
+
+
+def test_a_message_amazon_does_not_allow_is_recorded_and_not_sent(tmp_path: Path) -> None:
+    fake = market(A)
+    fake.not_allowed.add(A)
+    path = write_sheet(tmp_path / "orders.csv", [A])
+    submit(tmp_path, fake, path)
+    assert read_sheet(path)[A]["Message Status"] == "not allowed by Amazon for this order"
+    assert fake.calls["createUnexpectedProblem"] == 0
+
+
+def test_an_uncertain_message_is_unknown_and_never_sent_again(tmp_path: Path) -> None:
+    fake = market(A)
+    fake.uncertain.add(A)
+    path = write_sheet(tmp_path / "orders.csv", [A])
+    submit(tmp_path, fake, path)
+    first = read_sheet(path)[A]["Message Status"]
+    assert first.startswith("Amazon did not confirm it"), first
+    assert fake.calls["createUnexpectedProblem"] == 1
+    fake.uncertain.clear()  # Amazon answers again: still, the buyer may have the message
+    write_sheet(path, [A])  # as if the first run's sheet write was lost: the ledger decides
+    submit(tmp_path, fake, path)
+    assert fake.calls["createUnexpectedProblem"] == 1
+    assert fake.sent == []
+    assert read_sheet(path)[A]["Message Status"] == first
+
+
+def test_status_after_no_wait_collects_the_result(tmp_path: Path) -> None:
+    fake = market(A, C)
+    fake.hold_feeds = True
+    path = write_sheet(tmp_path / "orders.csv", [A, C])
+    submit(tmp_path, fake, path, wait=False)
+    assert {i: r["Status"] for i, r in read_sheet(path).items()} == {A: "SUBMITTED", C: "SUBMITTED"}
+    assert fake.sent == []
+    fake.hold_feeds = False
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+        run.status(context(tmp_path, fake, ledger), sheet(path, tmp_path))
+    rows = read_sheet(path)
+    assert {i: r["Status"] for i, r in rows.items()} == {A: "CANCELLED", C: "CANCELLED"}
+    assert {o for o, _m, _t in fake.sent} == {A, C}
+    assert fake.calls["createFeed"] == 2  # status sends no new feed
