@@ -13,7 +13,7 @@ from bulk.amazon.protocol import Marketplace
 from bulk.config import Config
 from bulk.ledger import Ledger
 from bulk.messages import Templates
-from bulk.models import CancelRequest, Decision, Order, Status
+from bulk.models import CancelRequest, Decision, MessageOutcome, Order, Status
 from bulk.progress import Progress
 from bulk.sheets.base import Header, WriteReport
 
@@ -58,6 +58,7 @@ class RowOutcome:
     decision: Decision | None = None
     changed: bool = True  # False: leave the row's cells alone
     cancelled_now: bool = False  # this run learned that bulk's feed cancelled it: message the buyer
+    message: MessageOutcome | None = None  # what became of that message (set by bulk.notify)
 
 
 @dataclass

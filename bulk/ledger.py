@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bulk.masking import mask
+from bulk.models import MessageState
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
@@ -159,7 +160,7 @@ class LedgerRow:
 class MessageRecord:
     order_id: str
     kind: str
-    state: str
+    state: MessageState
     text: str
     detail: str
     sent_at: datetime | None
@@ -439,24 +440,35 @@ class Ledger:
         if r is None:
             return None
         return MessageRecord(
-            r["order_id"], r["kind"], r["state"], r["text"], r["detail"], _parse(r["sent_at"])
+            r["order_id"],
+            r["kind"],
+            MessageState(r["state"]),
+            r["text"],
+            r["detail"],
+            _parse(r["sent_at"]),
         )
 
     def begin_message(self, order_id: str, kind: str, text: str, now: datetime) -> bool:
         """Claim the one message of this kind for the order; False when it was claimed before."""
         cur = self.db.execute(
             "INSERT OR IGNORE INTO messages (order_id, kind, state, text, created_at)"
-            " VALUES (?, ?, 'sending', ?, ?)",
-            (order_id, kind, text, _iso(now)),
+            " VALUES (?, ?, ?, ?, ?)",
+            (order_id, kind, MessageState.SENDING, text, _iso(now)),
         )
         return cur.rowcount == 1
 
     def finish_message(
-        self, order_id: str, kind: str, state: str, detail: str, now: datetime
+        self, order_id: str, kind: str, state: MessageState, detail: str, now: datetime
     ) -> None:
         self.db.execute(
             "UPDATE messages SET state = ?, detail = ?, sent_at = ? WHERE order_id = ? AND kind = ?",
-            (state, mask(detail), _iso(now) if state == "sent" else None, order_id, kind),
+            (
+                state,
+                mask(detail),
+                _iso(now) if state is MessageState.SENT else None,
+                order_id,
+                kind,
+            ),
         )
 
 

@@ -11,6 +11,25 @@ ORDER_ID_RE = re.compile(r"^[0-9]{3}-[0-9]{7}-[0-9]{7}$")
 ORDER_ITEM_ID_RE = re.compile(r"^[0-9]{14}$")
 
 
+class MessageState(StrEnum):
+    """A customer message's state in the ledger: claimed before it is sent, then finished."""
+
+    SENDING = "sending"  # claimed; an interrupted run leaves it so, and it is never sent again
+    SENT = "sent"
+    NOT_ALLOWED = "not_allowed"  # Amazon offers no unexpectedProblem message for the order
+    FAILED = "failed"  # Amazon refused it
+    UNCERTAIN = "uncertain"  # the answer was lost: it may have reached the buyer
+
+
+class MessageOutcome(StrEnum):
+    """What became of the customer message of a row this run cancelled (the summary's counts)."""
+
+    SENT = "sent"
+    NOT_ALLOWED = "not_allowed"
+    NOT_REQUESTED = "not_requested"
+    NOT_SENT = "not_sent"
+
+
 class Status(StrEnum):
     """A row's status, as written in the sheet's Status column (README.md, "Statuses")."""
 

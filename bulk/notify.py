@@ -11,9 +11,18 @@ from bulk.context import Context, RowOutcome, stamp
 from bulk.errors import AmazonError
 from bulk.lint import lint_message
 from bulk.messages import render_message
+from bulk.models import MessageOutcome, MessageState
 from bulk.state import crash_point
 
 MESSAGE_KIND = "unexpectedProblem"
+# What a message's state in the ledger means for the run's summary.
+_OUTCOME = {
+    MessageState.SENT: MessageOutcome.SENT,
+    MessageState.NOT_ALLOWED: MessageOutcome.NOT_ALLOWED,
+    MessageState.FAILED: MessageOutcome.NOT_SENT,
+    MessageState.UNCERTAIN: MessageOutcome.NOT_SENT,
+    MessageState.SENDING: MessageOutcome.NOT_SENT,
+}
 # The calls one customer message takes (messaging.json; each about 1 a second).
 MESSAGE_CALLS = {"getMessagingActionsForOrder": 1, "getAttributes": 1, "createUnexpectedProblem": 1}
 
@@ -35,20 +44,22 @@ def _send_one(ctx: Context, o: RowOutcome) -> None:
     record = ctx.ledger.message(o.order_id, MESSAGE_KIND)
     if record is not None:
         o.values["Message Status"] = message_status(record.state, record.detail, record.sent_at)
+        o.message = _OUTCOME[record.state]
         return
     if not request.notify:
         o.values["Message Status"] = "not requested (Notify is No)"
+        o.message = MessageOutcome.NOT_REQUESTED
         return
     market = _marketplace_of(ctx, o)
     try:
         actions = ctx.marketplace.message_actions(o.order_id, market)
     except AmazonError as e:
         o.values["Message Status"] = f"failed: {e}"
+        o.message = MessageOutcome.NOT_SENT
         return
     if MESSAGE_KIND not in actions:
         ctx.ledger.begin_message(o.order_id, MESSAGE_KIND, "", ctx.now())
-        ctx.ledger.finish_message(o.order_id, MESSAGE_KIND, "not_allowed", "", ctx.now())
-        o.values["Message Status"] = "not allowed by Amazon for this order"
+        _finish(ctx, o, MessageState.NOT_ALLOWED, "")
         return
     locale = ctx.marketplace.buyer_locale(o.order_id, market)
     order = o.order
@@ -59,6 +70,7 @@ def _send_one(ctx: Context, o: RowOutcome) -> None:
     problems = lint_message(text)
     if problems:
         o.values["Message Status"] = "not sent: " + "; ".join(problems)
+        o.message = MessageOutcome.NOT_SENT
         return
     if not ctx.ledger.begin_message(o.order_id, MESSAGE_KIND, text, ctx.now()):
         return
@@ -67,15 +79,22 @@ def _send_one(ctx: Context, o: RowOutcome) -> None:
         ctx.marketplace.send_unexpected_problem(o.order_id, market, text)
     except UncertainError as e:
         # It may have reached the buyer: never send it again.
-        ctx.ledger.finish_message(o.order_id, MESSAGE_KIND, "uncertain", str(e), ctx.now())
-        o.values["Message Status"] = message_status("uncertain", str(e), None)
+        _finish(ctx, o, MessageState.UNCERTAIN, str(e))
         return
     except AmazonError as e:
-        ctx.ledger.finish_message(o.order_id, MESSAGE_KIND, "failed", str(e), ctx.now())
-        o.values["Message Status"] = f"failed: {e}"
+        _finish(ctx, o, MessageState.FAILED, str(e))
         return
-    ctx.ledger.finish_message(o.order_id, MESSAGE_KIND, "sent", "", ctx.now())
-    o.values["Message Status"] = f"sent {stamp(ctx.now())}"
+    _finish(ctx, o, MessageState.SENT, "")
+
+
+def _finish(ctx: Context, o: RowOutcome, state: MessageState, detail: str) -> None:
+    """Record how the message ended, then say so on the row."""
+    now = ctx.now()
+    ctx.ledger.finish_message(o.order_id, MESSAGE_KIND, state, detail, now)
+    o.values["Message Status"] = message_status(
+        state, detail, now if state is MessageState.SENT else None
+    )
+    o.message = _OUTCOME[state]
 
 
 def _marketplace_of(ctx: Context, o: RowOutcome) -> str:
@@ -91,14 +110,15 @@ def _marketplace_of(ctx: Context, o: RowOutcome) -> str:
     return ids[0]
 
 
-def message_status(state: str, detail: str, sent_at: datetime | None) -> str:
-    if state == "sent":
+def message_status(state: MessageState, detail: str, sent_at: datetime | None) -> str:
+    """The Message Status cell's words for a message's state in the ledger."""
+    if state is MessageState.SENT:
         return f"sent {stamp(sent_at)}" if sent_at else "sent"
-    if state == "not_allowed":
+    if state is MessageState.NOT_ALLOWED:
         return "not allowed by Amazon for this order"
-    if state == "failed":
+    if state is MessageState.FAILED:
         return f"failed: {detail}"
-    if state == "uncertain":
+    if state is MessageState.UNCERTAIN:
         return (
             f"Amazon did not confirm it ({detail}); not sent again so the buyer gets no "
             "duplicate; check Buyer-Seller Messages"

@@ -14,19 +14,11 @@ from typing import Any
 from bulk import listings, marketplaces
 from bulk.amazon.throttle import rate_limited_seconds
 from bulk.context import RowOutcome, RunReport
-from bulk.models import Status
+from bulk.models import MessageOutcome, Status
 
 SCHEMA = "bulk.summary/1"
 
 Document = dict[str, Any]
-
-# How a row's Message Status begins, by what became of the customer message.
-_MESSAGE_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("sent", ("sent",)),
-    ("not_allowed", ("not allowed",)),
-    ("not_requested", ("not requested",)),
-    ("not_sent", ("failed", "not sent", "Amazon did not", "interrupted")),
-)
 
 
 def _status_name(status: Status) -> str:
@@ -55,15 +47,10 @@ def rows_to_fix_changed(doc: Document) -> bool:
 
 def message_counts(outcomes: Sequence[RowOutcome]) -> dict[str, int]:
     """What became of the customer messages of the rows this run cancelled."""
-    counts = {kind: 0 for kind, _ in _MESSAGE_KINDS}
+    counts = {kind.value: 0 for kind in MessageOutcome}
     for o in outcomes:
-        status = o.values.get("Message Status", "")
-        if not o.cancelled_now or not status:
-            continue
-        for kind, prefixes in _MESSAGE_KINDS:
-            if status.startswith(prefixes):
-                counts[kind] += 1
-                break
+        if o.cancelled_now and o.message is not None:
+            counts[o.message] += 1
     return counts
 
 

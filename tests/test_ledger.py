@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bulk.ledger import Ledger, PlannedRow
+from bulk.models import MessageState
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 ROWS = [
@@ -62,7 +63,9 @@ def test_a_message_can_be_claimed_once(tmp_path: Path) -> None:
         assert not ledger.begin_message("112-0000001-0000001", "unexpectedProblem", "hi", NOW)
         record = ledger.message("112-0000001-0000001", "unexpectedProblem")
         assert record is not None and record.state == "sending"
-        ledger.finish_message("112-0000001-0000001", "unexpectedProblem", "sent", "", NOW)
+        ledger.finish_message(
+            "112-0000001-0000001", "unexpectedProblem", MessageState.SENT, "", NOW
+        )
         record = ledger.message("112-0000001-0000001", "unexpectedProblem")
         assert record is not None and (record.state, record.sent_at) == ("sent", NOW)
         assert ledger.message("112-0000002-0000002", "unexpectedProblem") is None

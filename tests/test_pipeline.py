@@ -17,6 +17,7 @@ from bulk.ledger import Ledger
 from bulk.messages import load_templates
 from bulk.models import Order, OrderItem, OrderStatus
 from bulk.sheets import Sheet, open_sheet
+from bulk.summary import message_counts
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 DE, FR = "A1PA6795UKMFR9", "A13V1IB3VIYZZH"
@@ -84,7 +85,7 @@ def test_submit_sends_one_feed_per_marketplace_and_maps_the_report_back(tmp_path
     fake = market(A, B, C)
     fake.errors[B] = ("18", "The order cannot be cancelled in its current state")
     path = write_sheet(tmp_path / "orders.csv", [A, B, C])
-    submit(tmp_path, fake, path)
+    report = submit(tmp_path, fake, path)
     by_marketplace = {f.marketplace_id: sorted(f.order_ids.values()) for f in fake.feeds.values()}
     assert by_marketplace == {DE: [A, B], FR: [C]}
     rows = read_sheet(path)
@@ -98,13 +99,20 @@ def test_submit_sends_one_feed_per_marketplace_and_maps_the_report_back(tmp_path
     )
     # Messages go to the cancelled orders only, each in its own marketplace.
     assert [(o, m) for o, m, _text in fake.sent] == [(A, DE), (C, FR)]
+    assert message_counts(report.outcomes) == {
+        "sent": 2,
+        "not_allowed": 0,
+        "not_requested": 0,
+        "not_sent": 0,
+    }
 
 
 def test_a_message_amazon_does_not_allow_is_recorded_and_not_sent(tmp_path: Path) -> None:
     fake = market(A)
     fake.not_allowed.add(A)
     path = write_sheet(tmp_path / "orders.csv", [A])
-    submit(tmp_path, fake, path)
+    report = submit(tmp_path, fake, path)
+    assert message_counts(report.outcomes)["not_allowed"] == 1
     assert read_sheet(path)[A]["Message Status"] == "not allowed by Amazon for this order"
     assert fake.calls["createUnexpectedProblem"] == 0
 
@@ -113,7 +121,8 @@ def test_an_uncertain_message_is_unknown_and_never_sent_again(tmp_path: Path) ->
     fake = market(A)
     fake.uncertain.add(A)
     path = write_sheet(tmp_path / "orders.csv", [A])
-    submit(tmp_path, fake, path)
+    report = submit(tmp_path, fake, path)
+    assert message_counts(report.outcomes)["not_sent"] == 1
     first = read_sheet(path)[A]["Message Status"]
     assert first.startswith("Amazon did not confirm it"), first
     assert fake.calls["createUnexpectedProblem"] == 1

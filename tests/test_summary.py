@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from bulk import marketplaces, policy, rates
 from bulk.config import PolicyConfig
 from bulk.context import RowOutcome, RunReport
-from bulk.models import Status
+from bulk.models import MessageOutcome, Status
 from bulk.sheets.base import WriteReport
 from bulk.summary import SCHEMA, build_summary, sent_something, short_text, summary_lines
 
@@ -27,6 +27,7 @@ def _report(feed: bool = True) -> RunReport:
             "Amazon cancelled the order",
             {"Message Status": "sent 2026-03-02 15:00 UTC"},
             cancelled_now=True,
+            message=MessageOutcome.SENT,
         ),
         RowOutcome(
             3,
@@ -35,6 +36,7 @@ def _report(feed: bool = True) -> RunReport:
             "Amazon cancelled the order",
             {"Message Status": "not allowed by Amazon for this order"},
             cancelled_now=True,
+            message=MessageOutcome.NOT_ALLOWED,
         ),
         RowOutcome(
             4,
