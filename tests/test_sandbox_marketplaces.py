@@ -95,6 +95,7 @@ def test_each_order_is_in_its_marketplace_or_the_books() -> None:
             "in EU, and one seller account serves one region",
         ),
         (7, "'marketplace_id' must be a string, not 7"),
+        (["FR"], "'marketplace_id' must be a string, not ['FR']"),
     ],
 )
 def test_the_book_refuses_unknown_and_foreign_marketplaces(value: Any, message: str) -> None:

@@ -492,6 +492,7 @@ class _QuickOrders:
         purchased_raw = raw.get("purchased")
         raw_items = raw.get("items")
         messaging = raw.get("messaging")
+        marketplace_id = raw.get("marketplace_id", self.home)
         if (
             type(order_id) is not str
             or not ORDER_ID_RE.match(order_id)
@@ -501,7 +502,8 @@ class _QuickOrders:
             or type(locale) is not str
             or type(raw_items) is not list
             or not raw_items
-            or raw.get("marketplace_id", self.home) not in self.region_ids
+            or type(marketplace_id) is not str
+            or marketplace_id not in self.region_ids
         ):
             return None
         if messaging is None:
@@ -540,7 +542,7 @@ class _QuickOrders:
             locale,
             tuple(items),
             kinds,
-            raw.get("marketplace_id", self.home),
+            marketplace_id,
             raw,
         )
 
