@@ -396,6 +396,26 @@ def test_three_rows_of_one_sku_warn_the_second_and_third(workdir: Path) -> None:
     assert "reactivate it in Manage Inventory by editing its price" in out
 
 
+def test_json_carries_the_listings_at_risk(workdir: Path) -> None:
+    write_sheet(
+        workdir / "run1.csv",
+        [
+            ("112-0000001-0000001", "Out of stock"),
+            ("112-0000001-0000002", "Out of stock"),
+            ("112-0000001-0000006", "Out of stock"),
+        ],
+    )
+    result = submit("run1.csv", "2026-03-02 15:00:00", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    [risk] = doc["listings_at_risk"]
+    assert risk["sku"] == "MUG-RED" and risk["asin"]
+    assert (risk["marketplace"], risk["marketplace_id"]) == ("US", US)
+    assert (risk["seller_cancellations_30_days"], risk["earlier"]) == (2, 0)
+    assert (risk["rows"], risk["warned_rows"]) == ([2, 3], [3])
+    assert "listings at risk:" in result.stderr
+
+
 def test_check_previews_the_warning_before_anything_is_sent(workdir: Path) -> None:
     write_sheet(
         workdir / "run1.csv",
