@@ -1,11 +1,10 @@
 """Listing risk: seller cancellations per listing (SKU in a marketplace) for orders of the last 30 days.
 
-Amazon's Cancellation Rate help page (seller-central help item 200285210, the same text for
-the US, UK/EU, IT, AU and AE marketplaces): "We closely monitor your listings with
-seller-canceled orders and may remove the offer if there is a history of seller-canceled
-orders or two consecutive seller-cancelations for orders placed in the last 30 days." A
-removed offer shows as "Inactive (Ineligible for seller-fulfillment)" in Manage Inventory and
-is reactivated by editing its price (README, "Listings at risk").
+Amazon's Cancellation Rate help page (docs/amazon.md, "Listing risk"): "We closely monitor
+your listings with seller-canceled orders and may remove the offer if there is a history of
+seller-canceled orders or two consecutive seller-cancelations for orders placed in the last
+30 days." A removed offer shows as "Inactive (Ineligible for seller-fulfillment)" in Manage
+Inventory and is reactivated by editing its price.
 
 Pure: the caller passes the ledger's earlier cancellations, this run's plan and the clock.
 The risk is a warning, never a block: out of stock is out of stock, and holding the row would
@@ -81,7 +80,7 @@ class ListingReport:
 def seller_lines(reason: Reason, lines: Sequence[OrderItem]) -> tuple[OrderItem, ...]:
     """The lines whose cancellation is the seller's.
 
-    As for the rate (README, "The cancellation policy, and why"): a line the buyer asked Amazon to
+    As for the rate (docs/amazon.md, "Cancellation rate"): a line the buyer asked Amazon to
     cancel (IsBuyerRequestedCancel) cancelled with BuyerCanceled is the buyer's; every other
     cancelled line is the seller's.
     """
