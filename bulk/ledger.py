@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS submission_rows (
     outcome TEXT NOT NULL,        -- pending, cancelled, failed
     result TEXT NOT NULL DEFAULT '',
     updated_at TEXT,
+    message TEXT,                 -- the customer message previewed and to be sent (NULL: none)
     PRIMARY KEY (submission_id, message_id)
 );
 CREATE INDEX IF NOT EXISTS submission_rows_order ON submission_rows(order_id);
@@ -92,6 +93,25 @@ class KnownSheet:
     last_used: datetime
 
 
+# PRAGMA user_version: 0 is the first release's ledger, migrated in place when opened.
+SCHEMA_VERSION = 1
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a ledger written by an earlier version up to SCHEMA_VERSION, keeping every row."""
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version >= SCHEMA_VERSION:
+        return
+    with db:
+        db.execute("BEGIN IMMEDIATE")
+        columns = {r[1] for r in db.execute("PRAGMA table_info(submission_rows)")}
+        if "message" not in columns:
+            # Version 1: the exact customer message is recorded with the submission, so a later
+            # run (`bulk status`, a re-run after a crash) sends what staff previewed.
+            db.execute("ALTER TABLE submission_rows ADD COLUMN message TEXT")
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
@@ -121,6 +141,7 @@ class PlannedRow:
     items: tuple[str, ...]
     reason_code: str
     counts: bool
+    message: str | None = None  # the customer message to send once it is cancelled
 
 
 @dataclass(frozen=True)
@@ -154,6 +175,7 @@ class LedgerRow:
     outcome: str
     result: str
     updated_at: datetime | None
+    message: str | None = None
 
 
 @dataclass(frozen=True)
@@ -179,6 +201,7 @@ class Ledger:
         self.db.executescript(SCHEMA)
         self.db.executescript(LISTINGS_SCHEMA)
         self.db.executescript(SHEETS_SCHEMA)
+        _migrate(self.db)
 
     def close(self) -> None:
         self.db.close()
@@ -211,7 +234,8 @@ class Ledger:
             sid = int(cur.lastrowid or 0)
             self.db.executemany(
                 "INSERT INTO submission_rows (submission_id, message_id, sheet_row, order_id, items,"
-                " reason_code, counts, outcome, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+                " reason_code, counts, outcome, updated_at, message)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
                 [
                     (
                         sid,
@@ -222,6 +246,7 @@ class Ledger:
                         r.reason_code,
                         int(r.counts),
                         _iso(now),
+                        r.message,
                     )
                     for r in rows
                 ],
@@ -311,6 +336,15 @@ class Ledger:
             ):
                 found.setdefault(r["order_id"], []).append(_row(r))
         return found
+
+    def recorded_message(self, order_id: str) -> str | None:
+        """The customer message recorded with the order's latest submission, if any."""
+        r = self.db.execute(
+            "SELECT message FROM submission_rows WHERE order_id = ? AND message IS NOT NULL"
+            " AND outcome != 'abandoned' ORDER BY submission_id DESC, message_id DESC LIMIT 1",
+            (order_id,),
+        ).fetchone()
+        return None if r is None else str(r["message"])
 
     def counted_sends(self, since: datetime) -> list[tuple[str, datetime, bool]]:
         """Cancellations sent since `since` that Amazon did not refuse: (order, sent at, counts)."""
@@ -500,4 +534,5 @@ def _row(r: sqlite3.Row) -> LedgerRow:
         outcome=r["outcome"],
         result=r["result"],
         updated_at=_parse(r["updated_at"]),
+        message=r["message"],
     )

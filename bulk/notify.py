@@ -43,8 +43,11 @@ def _send_one(ctx: Context, o: RowOutcome) -> None:
     request = o.request
     record = ctx.ledger.message(o.order_id, MESSAGE_KIND)
     if record is not None:
+        # Sent (or tried) by an earlier run: the sheet shows that text and what became of it,
+        # and this run's summary does not count it again.
+        if record.text:
+            o.values["Customer Message"] = record.text
         o.values["Message Status"] = message_status(record.state, record.detail, record.sent_at)
-        o.message = _OUTCOME[record.state]
         return
     if not request.notify:
         o.values["Message Status"] = "not requested (Notify is No)"
@@ -61,22 +64,26 @@ def _send_one(ctx: Context, o: RowOutcome) -> None:
         ctx.ledger.begin_message(o.order_id, MESSAGE_KIND, "", ctx.now())
         _finish(ctx, o, MessageState.NOT_ALLOWED, "")
         return
-    locale = ctx.marketplace.buyer_locale(o.order_id, market)
-    order = o.order
-    if order is not None and locale:
-        order = replace(order, locale=locale)
-    text = render_message(ctx.templates, request, order, ctx.config.messages.seller_name)
+    text = ctx.ledger.recorded_message(o.order_id)
+    if text is None:
+        # Sent by a version of bulk that did not record the message: render it now.
+        locale = ctx.marketplace.buyer_locale(o.order_id, market)
+        order = o.order
+        if order is not None and locale:
+            order = replace(order, locale=locale)
+        text = render_message(ctx.templates, request, order, ctx.config.messages.seller_name)
     o.values["Customer Message"] = text
     problems = lint_message(text)
     if problems:
         o.values["Message Status"] = "not sent: " + "; ".join(problems)
         o.message = MessageOutcome.NOT_SENT
         return
+    crash_point("before-message")
     if not ctx.ledger.begin_message(o.order_id, MESSAGE_KIND, text, ctx.now()):
         return
-    crash_point("before-message")
     try:
         ctx.marketplace.send_unexpected_problem(o.order_id, market, text)
+        crash_point("after-message")
     except UncertainError as e:
         # It may have reached the buyer: never send it again.
         _finish(ctx, o, MessageState.UNCERTAIN, str(e))

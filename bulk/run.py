@@ -209,6 +209,7 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
         decided, summary = _plan(ctx, decided, now)
 
     decided, at_risk = _listing_risk(ctx, decided, now)
+    decided = _with_buyer_locales(ctx, decided)
     shapes = MessageShapes(ctx.templates, ctx.config.messages.seller_name)
     for request, order, decision in decided:
         outcomes.append(_outcome(ctx, shapes, request, order, decision))
@@ -333,6 +334,36 @@ def _plan(ctx: Context, decided: Decided, now: datetime) -> tuple[Decided, polic
             summary = policy.summarize(plans, figures[market], sends, now, ctx.config.policy, rule)
     assert summary is not None  # `decided` is not empty, so one group was planned
     return planned, summary
+
+
+def _with_buyer_locales(
+    ctx: Context, decided: list[tuple[CancelRequest, Order | None, Decision]]
+) -> list[tuple[CancelRequest, Order | None, Decision]]:
+    """The buyer's language on each order whose message may be sent (getAttributes).
+
+    The preview is the message that will be sent, word for word: it is rendered here, in the
+    buyer's language, and recorded with the submission.
+    """
+    wanted = [
+        (o.order_id, o.marketplace_id)
+        for r, o, d in decided
+        if o is not None
+        and not o.locale
+        and r.notify
+        and d.status in (Status.READY, Status.DEFERRED)
+    ]
+    if not wanted:
+        return decided
+    ctx.progress(f"reading the language of {len(wanted)} buyers")
+    main = ctx.marketplace.marketplace_ids[0]
+    locales = {
+        order_id: ctx.marketplace.buyer_locale(order_id, market or main)
+        for order_id, market in wanted
+    }
+    return [
+        (r, replace(o, locale=locales[o.order_id]) if o and locales.get(o.order_id) else o, d)
+        for r, o, d in decided
+    ]
 
 
 def _outcome(

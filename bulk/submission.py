@@ -53,8 +53,12 @@ def send_feed(
     for m in messages:
         o = rows_by_order[m.order_id]
         counts = o.decision.counts_toward_rate if o.decision else True
+        # The previewed customer message goes into the ledger with the submission: whichever
+        # run learns of the cancellation (this one, `bulk status`, a re-run after a crash)
+        # sends exactly this text.
+        message = o.values.get("Customer Message") or None
         planned.append(
-            PlannedRow(m.message_id, o.row, m.order_id, m.item_ids, m.reason_code, counts)
+            PlannedRow(m.message_id, o.row, m.order_id, m.item_ids, m.reason_code, counts, message)
         )
     sid = ctx.ledger.plan_submission(
         sheet.label, ctx.target, document.decode("utf-8"), sha256(document), planned, ctx.now()

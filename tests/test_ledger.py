@@ -69,3 +69,73 @@ def test_a_message_can_be_claimed_once(tmp_path: Path) -> None:
         record = ledger.message("112-0000001-0000001", "unexpectedProblem")
         assert record is not None and (record.state, record.sent_at) == ("sent", NOW)
         assert ledger.message("112-0000002-0000002", "unexpectedProblem") is None
+
+
+# The ledger as the first release wrote it (no recorded customer message, user_version 0).
+FIRST_RELEASE_SCHEMA = """
+CREATE TABLE submissions (
+    id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, sheet TEXT NOT NULL, target TEXT NOT NULL,
+    document_sha256 TEXT NOT NULL, document TEXT NOT NULL, document_id TEXT, feed_id TEXT,
+    state TEXT NOT NULL, processing_status TEXT, finished_at TEXT
+);
+CREATE TABLE submission_rows (
+    submission_id INTEGER NOT NULL REFERENCES submissions(id), message_id INTEGER NOT NULL,
+    sheet_row INTEGER NOT NULL, order_id TEXT NOT NULL, items TEXT NOT NULL,
+    reason_code TEXT NOT NULL, counts INTEGER NOT NULL, outcome TEXT NOT NULL,
+    result TEXT NOT NULL DEFAULT '', updated_at TEXT, PRIMARY KEY (submission_id, message_id)
+);
+CREATE TABLE messages (
+    order_id TEXT NOT NULL, kind TEXT NOT NULL, state TEXT NOT NULL, text TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, sent_at TEXT,
+    PRIMARY KEY (order_id, kind)
+);
+INSERT INTO submissions VALUES
+    (1, '2026-11-26T12:00:00+00:00', 'orders.xlsx', 'sandbox', 'abc', '<xml/>', 'doc-1', '50001',
+     'created', 'IN_QUEUE', NULL);
+INSERT INTO submission_rows VALUES
+    (1, 1, 2, '112-0000001-0000001', '["00000000000101"]', 'NoInventory', 1, 'pending', '',
+     '2026-11-26T12:00:00+00:00');
+"""
+
+
+def test_a_ledger_from_the_first_release_opens_and_keeps_its_rows(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "ledger.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(FIRST_RELEASE_SCHEMA)
+    old.close()
+    with Ledger(path) as ledger:
+        [sub] = ledger.submissions(open_only=True)
+        assert (sub.feed_id, sub.state) == ("50001", "created")
+        [row] = ledger.rows(sub.id)
+        assert (row.order_id, row.outcome, row.message) == ("112-0000001-0000001", "pending", None)
+        # Nothing recorded: the message is rendered when it is sent, as the first release did.
+        assert ledger.recorded_message("112-0000001-0000001") is None
+        planned = [
+            PlannedRow(
+                1, 3, "112-0000002-0000002", ("00000000000201",), "NoInventory", True, "Hallo"
+            )
+        ]
+        ledger.plan_submission("orders.xlsx", "sandbox", "<xml/>", "def", planned, NOW)
+        assert ledger.recorded_message("112-0000002-0000002") == "Hallo"
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+    db.close()
+    with Ledger(path) as ledger:  # opening it again migrates nothing twice
+        assert len(ledger.submissions()) == 2
+
+
+def test_the_recorded_message_is_the_latest_submissions(tmp_path: Path) -> None:
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+        first = [
+            PlannedRow(1, 2, "112-0000001-0000001", ("00000000000101",), "NoInventory", True, "old")
+        ]
+        sid = ledger.plan_submission("s", "sandbox", "<xml/>", "a", first, NOW)
+        ledger.abandon_submission(sid, NOW)
+        assert ledger.recorded_message("112-0000001-0000001") is None  # never sent
+        again = [
+            PlannedRow(1, 2, "112-0000001-0000001", ("00000000000101",), "NoInventory", True, "new")
+        ]
+        ledger.plan_submission("s", "sandbox", "<xml/>", "b", again, NOW)
+        assert ledger.recorded_message("112-0000001-0000001") == "new"
