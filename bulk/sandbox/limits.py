@@ -88,9 +88,12 @@ class Buckets:
 class FaultInjector:
     """Draws faults at the book's rate from a seeded generator, so a run can be repeated."""
 
-    def __init__(self, faults: Faults) -> None:
+    def __init__(self, faults: Faults, calls_before: int = 0) -> None:
         self.faults = faults
-        self._random = random.Random(faults.seed)
+        # Seeded by the book and by how many calls the state has seen: the same run repeats
+        # the same faults, and the next run (a retry after a fault) meets different ones, as
+        # on a real network, instead of the same fault at the same call for ever.
+        self._random = random.Random(f"{faults.seed}:{calls_before}")
 
     def draw(self, target: str) -> str | None:
         """The fault to answer with ("429", "500", "503", "slow"), or None."""

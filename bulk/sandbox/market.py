@@ -48,7 +48,7 @@ class SandboxMarket:
         self.state = state
         self.lock = threading.RLock()
         self.buckets = Buckets(book.time_scale)
-        self.faults = FaultInjector(book.faults)
+        self.faults = FaultInjector(book.faults, sum(state.calls.values()))
         self.base_url = ""  # set once the server has its port
 
     # Orders ----------------------------------------------------------------------
