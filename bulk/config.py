@@ -59,6 +59,9 @@ class AmazonConfig:
     # The marketplaces of one region this account sells in, the first being the main one.
     marketplaces: tuple[str, ...] = ()
     orders_api: str = "2026-01-01"
+    # How long one API call may take before it is given up (and, when it may have acted,
+    # treated as unknown: never repeated blindly).
+    timeout_seconds: float = 120.0
 
     def __post_init__(self) -> None:
         # One way to hold the list, whichever key gave it (US when neither did).
@@ -246,6 +249,11 @@ def _validate(config: Config, where: str, raw_amazon: object = None) -> None:
         raise ConfigError(
             f'{where}: [amazon] orders_api must be "2026-01-01" or "v0" (until Amazon '
             f"removes v0 on {V0_REMOVAL}), not {config.amazon.orders_api!r}"
+        )
+    if not config.amazon.timeout_seconds > 0:
+        raise ConfigError(
+            f"{where}: [amazon] timeout_seconds must be a positive number of seconds, "
+            f"not {config.amazon.timeout_seconds}"
         )
     p = config.policy
     if p.target_rate is not None and not 0 < p.target_rate < 0.025:

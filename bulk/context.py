@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +43,9 @@ class Context:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     progress: Callable[[str], None] = lambda _line: None
     steps: Progress = field(default_factory=Progress)  # long steps: done/total, time left
+    # Waiting in real time (for a sheet someone has open); looked up when called, so a test
+    # can replace time.sleep with a clock it moves.
+    sleep: Callable[[float], None] = lambda seconds: time.sleep(seconds)
 
 
 @dataclass
@@ -76,6 +80,8 @@ class RunReport:
     header: Header | None = None  # where the sheet's header was found when it was read
     # Listings this run cancels for the 2nd or later time in 30 days (bulk.listings).
     listings: tuple[listings.ListingRisk, ...] = ()
+    # Why the results could not be written to the sheet (they are in the ledger); empty: written.
+    unwritten: str = ""
 
     def count(self, status: Status) -> int:
         return sum(1 for o in self.outcomes if o.status is status)
@@ -87,6 +93,8 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
+        if self.unwritten:
+            return 2  # the sheet does not show what was done: the run did not finish its job
         return 0 if all(o.status.in_good_standing for o in self.outcomes) else 1
 
 

@@ -27,6 +27,10 @@ class SheetError(BulkError):
     """The sheet cannot be read or written."""
 
 
+class SheetOpenError(SheetError):
+    """The sheet's file is open in a spreadsheet program (its lock file is beside it)."""
+
+
 class AmazonError(BulkError):
     """Amazon (or the sandbox) refused or failed a call."""
 

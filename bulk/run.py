@@ -14,6 +14,7 @@ from bulk import listings, marketplaces, policy, rates
 from bulk.amazon.feed import build_document, feed_documents
 from bulk.amazon.lookup import REPORT_LATENCY_SECONDS, REPORT_POLL_SECONDS
 from bulk.context import Context, Options, RowOutcome, RunReport, stamp
+from bulk.errors import SheetOpenError
 from bulk.ledger import LedgerRow, OrderLine
 from bulk.masking import mask
 from bulk.message_shapes import MessageShapes
@@ -112,12 +113,29 @@ HIDDEN_ROW = (
 )
 
 
+def _no_record(ctx: Context, row: ParsedRow, warnings: list[str]) -> RowOutcome:
+    """A SUBMITTED row this state folder never sent: say so on the row and in the summary."""
+    folder = ctx.ledger.path.parent
+    feed = row.previous.get("Feed ID", "").strip()
+    warnings.append(f"this state folder ({folder}) has no record of the feed for row {row.row}")
+    text = (
+        f"this state folder ({folder}) has no record of the feed"
+        + (f" {feed}" if feed else "")
+        + " for this row: it was sent from another folder or machine, or its Order ID was "
+        "edited; run `bulk status` where it was sent (or with BULK_HOME set to that folder), "
+        "or check the order in Seller Central and set the Status yourself"
+    )
+    values = {"Feed ID": feed} if feed else {}
+    return RowOutcome(row.row, row.order_id, Status.SUBMITTED, text, values, request=row.request)
+
+
 def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
     """Read and check every row; look up orders; decide and plan. Nothing is sent."""
     grid = sheet.read()
     header = find_header(grid)
     parsed = parse_rows(grid, header, ctx.config)
     now = ctx.now()
+    warnings = list(grid.warnings)
     outcomes: list[RowOutcome] = []
     candidates: list[tuple[ParsedRow, CancelRequest]] = []
     submitted: list[ParsedRow] = []
@@ -144,10 +162,10 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
     )
     for row in submitted:
         state = _ledger_state(known.get(row.order_id, []), None)
-        if state is None or state.outcome == "pending":
-            # Polled by `collect`, never sent again; with no ledger entry (another state
-            # folder sent it) it stays as it is.
-            outcomes.append(_unchanged(row))
+        if state is None:
+            outcomes.append(_no_record(ctx, row, warnings))
+        elif state.outcome == "pending":
+            outcomes.append(_unchanged(row))  # polled by `collect`, never sent again
         else:
             outcomes.append(_from_ledger(ctx, row, row.request, state))
     fresh: list[tuple[ParsedRow, CancelRequest]] = []
@@ -217,7 +235,7 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
     return RunReport(
         outcomes,
         summary=summary,
-        warnings=list(grid.warnings),
+        warnings=warnings,
         lookup_path=lookup_path,
         header=header,
         listings=at_risk,
@@ -462,9 +480,39 @@ def _updates(outcomes: Sequence[RowOutcome], now: datetime) -> list[RowUpdate]:
     return updates
 
 
+# How long a run waits for a sheet someone opened while it ran, and how often it looks again.
+SHEET_WAIT_SECONDS = 600.0
+SHEET_WAIT_STEP = 15.0
+
+
 def _write(ctx: Context, sheet: Sheet, report: RunReport) -> None:
+    """Write the results; when someone opened the file meanwhile, wait for it (bounded).
+
+    What was sent is in the ledger before the sheet is written, so when the file stays open
+    the run says what it did, and the next run writes it.
+    """
     crash_point("before-sheet-write")
-    report.write = sheet.write(_updates(report.outcomes, ctx.now()), report.header)
+    updates = _updates(report.outcomes, ctx.now())
+    deadline = ctx.now() + timedelta(seconds=SHEET_WAIT_SECONDS)
+    while True:
+        try:
+            report.write = sheet.write(updates, report.header)
+            break
+        except SheetOpenError as e:
+            left = (deadline - ctx.now()).total_seconds()
+            if left <= 0:
+                report.unwritten = (
+                    f"the results were not written: {e}. What was sent is recorded in "
+                    f"{ctx.ledger.path}; once the file is closed, `bulk status` writes the sent "
+                    "rows and `bulk submit` every row (nothing is sent twice)"
+                )
+                report.warnings.append(report.unwritten)
+                return
+            ctx.progress(
+                f"{sheet.label} was opened in a spreadsheet program; close it to let bulk write "
+                f"the results (waiting {int(left) // 60}:{int(left) % 60:02d} more)"
+            )
+            ctx.sleep(min(SHEET_WAIT_STEP, left))
     report.warnings.extend(report.write.warnings)
 
 
@@ -531,15 +579,26 @@ def status(ctx: Context, sheet: Sheet) -> RunReport:
     grid = sheet.read()
     header = find_header(grid)
     rows = parse_rows(grid, header, ctx.config)
-    known = ctx.ledger.rows_for_orders([r.order_id for r in rows if r.status is Status.SUBMITTED])
+    # Every row the ledger knows more of than the sheet: SUBMITTED rows, and rows whose results
+    # a run could not write (the file was open, the run was stopped).
+    known = ctx.ledger.rows_for_orders(
+        [r.order_id for r in rows if r.status not in (Status.CANCELLED, Status.FAILED)]
+    )
     outcomes = []
+    warnings = list(grid.warnings)
     for row in rows:
-        state = _ledger_state(known.get(row.order_id, []), None)
-        if row.status is Status.SUBMITTED and state is not None and state.outcome != "pending":
+        history = known.get(row.order_id, [])
+        submitted = row.status is Status.SUBMITTED
+        state = _ledger_state(history, None if submitted else _updated_at(row))
+        # A rejected duplicate row has no request: the result belongs to the row that asked.
+        settled = submitted or row.request is not None
+        if state is not None and settled and (state.outcome != "pending" or not submitted):
             outcomes.append(_from_ledger(ctx, row, row.request, state))
+        elif submitted and state is None:
+            outcomes.append(_no_record(ctx, row, warnings))
         else:
             outcomes.append(_unchanged(row))
-    report = RunReport(outcomes, warnings=list(grid.warnings), header=header)
+    report = RunReport(outcomes, warnings=warnings, header=header)
     collect(ctx, outcomes, wait=True)
     keep_warnings(ctx, outcomes)
     send_messages(ctx, outcomes)

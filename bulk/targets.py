@@ -164,7 +164,14 @@ def open_marketplace(
             sandbox_orders(config, env) as book,
             start_sandbox(book, state.ensure().sandbox) as sandbox,
         ):
-            clients = connect(sandbox.url, sandbox.url, dict(SANDBOX_CREDENTIALS), ids[0], ids)
+            clients = connect(
+                sandbox.url,
+                sandbox.url,
+                dict(SANDBOX_CREDENTIALS),
+                ids[0],
+                ids,
+                timeout=config.amazon.timeout_seconds,
+            )
             try:
                 # The sandbox enforces its own limits (in fast time); waiting here would only
                 # slow it.
@@ -183,7 +190,9 @@ def open_marketplace(
     credentials = _production_credentials(env)
     endpoint = env.get("BULK_SP_API_ENDPOINT") or amazon_endpoint(ids[0])
     lwa = env.get("BULK_LWA_ENDPOINT") or None
-    clients = connect(endpoint, lwa, credentials, ids[0], ids)
+    clients = connect(
+        endpoint, lwa, credentials, ids[0], ids, timeout=config.amazon.timeout_seconds
+    )
     try:
         yield AmazonMarketplace(clients, ids, orders_api=orders_api, limiter=RateLimiter())
     finally:

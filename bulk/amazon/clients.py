@@ -96,6 +96,7 @@ def connect(
     credentials: dict[str, str],
     marketplace_id: str,
     more_marketplaces: Sequence[str] = (),
+    timeout: float = 120.0,
 ) -> Clients:
     """Build the library's clients for `marketplace_id` (and messaging clients for
     `more_marketplaces`, of the same region) and point them at `endpoint`.
@@ -107,7 +108,7 @@ def connect(
     marketplace = marketplace_for(marketplace_id)
     # httpx's default 5-second timeout is too short for large report downloads and for the
     # sandbox processing a feed of thousands of orders; a stuck connection still ends.
-    kwargs: dict[str, Any] = {"credentials": dict(credentials) or None, "timeout": 120}
+    kwargs: dict[str, Any] = {"credentials": dict(credentials) or None, "timeout": timeout}
     if lwa_endpoint is not None:
         kwargs["auth_token_client_class"] = _token_client_class(lwa_endpoint)
         if _plain_http(endpoint) and _plain_http(lwa_endpoint):

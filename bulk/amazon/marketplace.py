@@ -393,12 +393,18 @@ class AmazonMarketplace:
 
     def upload_document(self, document: bytes) -> str:
         """createFeedDocument and the upload to its signed URL; returns the document id."""
-        res = self._call(
-            "createFeedDocument",
-            # Bytes, not str: the library encodes a str as Latin-1
-            # (docs/amazon.md, "The client library").
-            lambda: self.clients.feeds.create_feed_document(io.BytesIO(document), CONTENT_TYPE),
-        )
+
+        def create_and_upload() -> ApiResponse:
+            try:
+                # Bytes, not str: the library encodes a str as Latin-1
+                # (docs/amazon.md, "The client library").
+                return self.clients.feeds.create_feed_document(io.BytesIO(document), CONTENT_TYPE)
+            except ValueError as e:
+                # The library reads a failed upload's answer as JSON; storage and gateways
+                # answer XML or HTML. A new document and upload are safe to try again.
+                raise TransientError("upload", "an error", "(not JSON)") from e
+
+        res = self._call("createFeedDocument", create_and_upload)
         return str(res.payload["feedDocumentId"])
 
     def create_feed(self, document_id: str, marketplace_id: str) -> str:

@@ -47,7 +47,11 @@ MESSAGE_KINDS: tuple[str, ...] = (
 # What a fault may answer, and the non-API endpoints it may also hit when listed.
 # "429-empty": a throttled answer with no body, which python-amazon-sp-api would take for an
 # empty success (docs/amazon.md, "Rate limits"); clients must look at the status code.
-FAULT_ANSWERS: tuple[str, ...] = ("429", "429-empty", "500", "503", "slow")
+# The "lost-" answers come *after* the sandbox did the work, as when a network or a gateway
+# fails on the way back: the connection is reset, a gateway answers 504, the server 500, or
+# no answer comes until the client gives up ("lost-hang").
+LOST_ANSWERS: tuple[str, ...] = ("lost-reset", "lost-504", "lost-500", "lost-hang")
+FAULT_ANSWERS: tuple[str, ...] = ("429", "429-empty", "500", "503", "slow", *LOST_ANSWERS)
 FAULT_TARGETS: tuple[str, ...] = ("token", "upload", "download")
 
 DEFAULT_PRICE = Decimal("19.99")
@@ -123,6 +127,11 @@ class Faults:
     rate: float = 0.0
     kinds: tuple[str, ...] = ("429", "500", "503")
     seed: int = 0
+    # Only these operations fail (e.g. ["createFeed"]); empty: every API operation, and the
+    # token, upload and download endpoints named in `kinds`.
+    operations: tuple[str, ...] = ()
+    limit: int = 0  # at most this many faults in all; 0: no limit
+    hang_seconds: float = 300.0  # how long "lost-hang" holds the connection (until stop)
 
     @property
     def answers(self) -> tuple[str, ...]:
@@ -449,6 +458,9 @@ def parse_book(data: Any, path: Path, sha256: str, now: datetime) -> Book:
             rate=rate,
             kinds=faults.strings("kinds", Faults.kinds, FAULT_ANSWERS + FAULT_TARGETS),
             seed=faults.integer("seed", 0),
+            operations=faults.strings("operations", (), _fault_operations()),
+            limit=faults.integer("limit", 0),
+            hang_seconds=faults.number("hang_seconds", 300.0),
         ),
         compress_reports=r.flag("compress_reports", False),
     )
@@ -611,6 +623,13 @@ def _check_unique(orders: tuple[BookOrder, ...], where: str) -> None:
                     "order item ids must be unique"
                 )
             seen_items[item.id] = order.id
+
+
+def _fault_operations() -> tuple[str, ...]:
+    """The operations a fault may be aimed at: every rate-limited one, and the endpoints."""
+    from bulk.sandbox.limits import RATES  # limits reads Faults from here: import on use
+
+    return (*RATES, *FAULT_TARGETS)
 
 
 def load_book(path: Path) -> Book:

@@ -94,12 +94,20 @@ class FaultInjector:
         # the same faults, and the next run (a retry after a fault) meets different ones, as
         # on a real network, instead of the same fault at the same call for ever.
         self._random = random.Random(f"{faults.seed}:{calls_before}")
+        self.drawn = 0
 
-    def draw(self, target: str) -> str | None:
-        """The fault to answer with ("429", "500", "503", "slow"), or None."""
-        answers = self.faults.answers
-        if self.faults.rate <= 0 or not answers or target not in self.faults.targets:
+    def draw(self, target: str, operation: str = "") -> str | None:
+        """The fault to answer with ("429", "500", "503", "slow", "lost-..."), or None."""
+        f = self.faults
+        answers = f.answers
+        if f.rate <= 0 or not answers or (f.limit and self.drawn >= f.limit):
             return None
-        if self._random.random() >= self.faults.rate:
+        if f.operations:
+            if operation not in f.operations and target not in f.operations:
+                return None
+        elif target not in f.targets:
             return None
+        if self._random.random() >= f.rate:
+            return None
+        self.drawn += 1
         return self._random.choice(answers)

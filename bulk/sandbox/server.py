@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import socket
+import struct
 import sys
 import threading
 import time
@@ -18,7 +20,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from bulk.errors import ConfigError
 from bulk.sandbox import auth, clock, feeds, introspect, messaging, orders, orders_v2026, reports
-from bulk.sandbox.book import load_book
+from bulk.sandbox.book import LOST_ANSWERS, load_book
 from bulk.sandbox.limits import RATES, SLOW_SECONDS
 from bulk.sandbox.market import SandboxMarket
 from bulk.sandbox.state import State, open_state
@@ -124,6 +126,21 @@ _S3_FAULTS = {
 }
 
 
+# What a gateway in front of a server answers when the server behind it took too long.
+_GATEWAY_TIMEOUT = (
+    b"<html><head><title>504 Gateway Time-out</title></head>"
+    b"<body><center><h1>504 Gateway Time-out</h1></center></body></html>"
+)
+
+
+class LostAnswer(Exception):
+    """The request was carried out, and its answer is to be lost: "lost-reset" or "lost-hang"."""
+
+    def __init__(self, how: str) -> None:
+        super().__init__(how)
+        self.how = how
+
+
 def _match(method: str, path: str) -> tuple[Route, dict[str, str]] | Reply:
     allowed = False
     for route in ROUTES:
@@ -179,6 +196,7 @@ def dispatch(
     )
     reply: Reply | None = None
     slow = False
+    lost = ""
     with market.lock:
         market.count(operation)
         try:
@@ -189,13 +207,22 @@ def dispatch(
         except ApiError as e:
             reply = error_reply(e)
         if reply is None and route.kind != "sandbox":
-            fault = market.faults.draw(route.kind)
+            fault = market.faults.draw(route.kind, operation)
             slow = fault == "slow"
-            if fault is not None and not slow:
+            if fault in LOST_ANSWERS:
+                lost = fault
+            elif fault is not None and not slow:
                 reply = _fault_reply(route.kind, fault)
         if reply is None and not slow:
             reply = _run(route, market, request)
         market.state.save()
+    if lost:
+        # The work is done and saved; the answer never reaches the client intact.
+        if lost == "lost-504":
+            return Reply(504, _GATEWAY_TIMEOUT, "text/html", {})
+        if lost == "lost-500":
+            return _with_headers(_fault_reply(route.kind, "500"), route, operation)
+        raise LostAnswer(lost)
     if reply is None:
         # A slow answer is held without the lock, so other requests go on meanwhile.
         time.sleep(SLOW_SECONDS / market.book.time_scale)
@@ -223,6 +250,7 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, port: int, market: SandboxMarket, log: TextIO | None) -> None:
         self.market = market
         self.log = log
+        self.stopping = threading.Event()  # set on stop: releases connections held by a hang
         super().__init__(("127.0.0.1", port), _RequestHandler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -269,6 +297,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             headers = {key.lower(): value for key, value in self.headers.items()}
             try:
                 reply = dispatch(self.server.market, self.command, self.path, headers, body)
+            except LostAnswer as e:
+                self._lose(e.how)
+                return
             except Exception as e:  # a sandbox bug: say so loudly, answer like Amazon's 500
                 traceback.print_exc(file=sys.stderr)
                 reply = error_reply(
@@ -283,6 +314,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(reply.body)))
         self.end_headers()
         self.wfile.write(reply.body)
+
+    def _lose(self, how: str) -> None:
+        if how == "lost-hang":
+            # Hold the connection, answering nothing, until the client gives up (it closes its
+            # end) or the sandbox stops.
+            self.server.stopping.wait(self.server.market.book.faults.hang_seconds)
+        # Closing with SO_LINGER 0 sends a TCP reset instead of an orderly end.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
 
     def log_message(self, format: str, *args: object) -> None:
         if self.server.log is not None:
@@ -316,6 +356,7 @@ class Sandbox:
         if self._stopped:
             return
         self._stopped = True
+        self._server.stopping.set()
         if self._thread is not None:
             self._server.shutdown()
             self._thread.join()

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from bulk.errors import SheetError
+from bulk.errors import SheetError, SheetOpenError
 from bulk.state import crash_point
 
 
@@ -25,7 +25,7 @@ def check_not_open(path: Path) -> None:
     ]
     for lock in candidates:
         if lock.exists():
-            raise SheetError(
+            raise SheetOpenError(
                 f"{path} is open in a spreadsheet program ({lock.name} exists); "
                 "close it there and run again (if no one has it open, delete "
                 f"{lock.name}: it was left by a program that stopped)"
