@@ -365,10 +365,8 @@ def _with_buyer_locales(
     wanted = [
         (o.order_id, o.marketplace_id)
         for r, o, d in decided
-        if o is not None
-        and not o.locale
-        and r.notify
-        and d.status in (Status.READY, Status.DEFERRED)
+        # The order's locale is its marketplace's language; the buyer may read another.
+        if o is not None and r.notify and d.status in (Status.READY, Status.DEFERRED)
     ]
     if not wanted:
         return decided

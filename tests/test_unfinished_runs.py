@@ -16,7 +16,7 @@ from freezegun import freeze_time
 from freezegun.api import FrozenDateTimeFactory
 from typer.testing import CliRunner
 
-from bulk.amazon.marketplace import Marketplace
+from bulk.amazon.marketplace import AmazonMarketplace as Marketplace
 from bulk.cli import app
 from bulk.run import SHEET_WAIT_SECONDS
 from bulk.sandbox import start_sandbox
