@@ -89,10 +89,15 @@ def test_a_hang_ends_when_the_sandbox_stops(
     sb.stop()  # returns at once: the held connection is let go, not waited out
 
 
+def test_an_unknown_operation_is_refused_when_the_sandbox_starts(tmp_path: Path) -> None:
+    book = _book(tmp_path, {"operations": ["createFeeds"]})
+    with pytest.raises(ConfigError, match="'operations' has unknown value 'createFeeds'; did you"):
+        start_sandbox(book, tmp_path / "state")
+
+
 @pytest.mark.parametrize(
     ("faults", "words"),
     [
-        ({"operations": ["createFeeds"]}, "'operations' has unknown value 'createFeeds'"),
         ({"limit": -1}, "limit"),
         ({"kinds": ["lost-timeout"]}, "'kinds' has unknown value 'lost-timeout'"),
     ],

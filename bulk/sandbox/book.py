@@ -252,6 +252,12 @@ class _Reader:
             raise self.fail(key, f"must be true or false, not {value!r}")
         return value
 
+    def names(self, key: str) -> tuple[str, ...]:
+        value = self.raw.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(key, f"must be a list of strings, not {value!r}")
+        return tuple(value)
+
     def strings(
         self, key: str, default: tuple[str, ...], allowed: tuple[str, ...]
     ) -> tuple[str, ...]:
@@ -458,7 +464,8 @@ def parse_book(data: Any, path: Path, sha256: str, now: datetime) -> Book:
             rate=rate,
             kinds=faults.strings("kinds", Faults.kinds, FAULT_ANSWERS + FAULT_TARGETS),
             seed=faults.integer("seed", 0),
-            operations=faults.strings("operations", (), _fault_operations()),
+            # Checked against the server's routes when the sandbox starts.
+            operations=faults.names("operations"),
             limit=faults.integer("limit", 0),
             hang_seconds=faults.number("hang_seconds", 300.0),
         ),
@@ -623,13 +630,6 @@ def _check_unique(orders: tuple[BookOrder, ...], where: str) -> None:
                     "order item ids must be unique"
                 )
             seen_items[item.id] = order.id
-
-
-def _fault_operations() -> tuple[str, ...]:
-    """The operations a fault may be aimed at: every rate-limited one, and the endpoints."""
-    from bulk.sandbox.limits import RATES  # limits reads Faults from here: import on use
-
-    return (*RATES, *FAULT_TARGETS)
 
 
 def load_book(path: Path) -> Book:

@@ -18,9 +18,9 @@ from types import TracebackType
 from typing import Any, TextIO
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from bulk.errors import ConfigError
+from bulk.errors import ConfigError, closest
 from bulk.sandbox import auth, clock, feeds, introspect, messaging, orders, orders_v2026, reports
-from bulk.sandbox.book import LOST_ANSWERS, load_book
+from bulk.sandbox.book import LOST_ANSWERS, Book, load_book
 from bulk.sandbox.limits import RATES, SLOW_SECONDS
 from bulk.sandbox.market import SandboxMarket
 from bulk.sandbox.state import State, open_state
@@ -377,8 +377,19 @@ class Sandbox:
         self.stop()
 
 
+def _check_fault_operations(book: Book) -> None:
+    known = {r.operation for r in ROUTES if r.operation} | set(messaging.OPERATIONS.values())
+    for name in book.faults.operations:
+        if name not in known:
+            raise ConfigError(
+                f"{book.path}: faults: 'operations' has unknown value '{name}'; "
+                + (f"did you mean '{near}'?" if (near := closest(name, known)) else "")
+            )
+
+
 def _open(orders: Path, state_dir: Path, port: int, log: TextIO | None) -> Sandbox:
     book = load_book(orders)
+    _check_fault_operations(book)
     state = open_state(state_dir, book)
     market = SandboxMarket(book, state)
     try:
