@@ -471,7 +471,12 @@ def test_other_folders_and_files_are_ignored(folder: Path) -> None:
     (folder / "notes").mkdir()
     (folder / "notes" / "draft.j2").write_text("{{ broken")
     (folder / "en_US" / "cancel" / "notes.txt").write_text("{{ broken")
-    load_templates(folder)
+    (folder / "en_US" / "cancel" / "NoInventory.j2").write_text("mine {{ order_id }}")
+    templates = load_templates(folder)
+    assert "notes" not in templates.locales
+    assert "en_US" in templates.locales
+    # The folder's own template is used; the stray files around it are not read.
+    assert render_message(templates, make_request(), make_order(), "A") == f"mine {ORDER_ID}"
 
 
 def test_custom_reason_label(shipped: Templates) -> None:

@@ -72,10 +72,14 @@ def test_bad_message_text_is_refused(
     assert requests.get(f"{sandbox.url}/_sandbox/messages", timeout=10).json() == []
 
 
-def test_the_longest_message_is_accepted(sandbox_clients: Clients) -> None:
+def test_the_longest_message_is_accepted(sandbox_clients: Clients, sandbox: Sandbox) -> None:
     sandbox_clients.messaging.create_unexpected_problem(
         "112-0000001-0000001", body={"text": "x" * 2000}
     )
+    stored = requests.get(f"{sandbox.url}/_sandbox/messages", timeout=10).json()
+    assert [(m["orderId"], m["kind"], m["text"]) for m in stored] == [
+        ("112-0000001-0000001", "unexpectedProblem", "x" * 2000)
+    ]
 
 
 def test_a_message_the_order_does_not_allow_is_forbidden(sandbox_clients: Clients) -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import queue
 import re
 import signal
 import subprocess
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import IO
 
 import pytest
 import requests
@@ -85,6 +88,19 @@ def test_stop_is_idempotent(
         requests.get(f"{running.url}/_sandbox/calls", timeout=10)
 
 
+def _lines(stream: IO[str]) -> queue.Queue[str]:
+    """The stream's lines as they come, read by a thread: a test waits for one with a time-out
+    instead of blocking for ever on a readline() that never returns."""
+    found: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        for line in stream:
+            found.put(line)
+
+    threading.Thread(target=read, daemon=True).start()
+    return found
+
+
 def test_serve_runs_in_the_foreground_until_ctrl_c(tmp_path: Path) -> None:
     state = tmp_path / "state"
     code = (
@@ -101,14 +117,15 @@ def test_serve_runs_in_the_foreground_until_ctrl_c(tmp_path: Path) -> None:
     )
     try:
         assert proc.stderr is not None
-        banner = proc.stderr.readline()
+        lines = _lines(proc.stderr)
+        banner = lines.get(timeout=20)
         assert "bulk sandbox: 12 orders from" in banner and "Ctrl-C stops" in banner
         url = banner.split(" at ", 1)[1].split(" ", 1)[0]
         assert requests.get(f"{url}/_sandbox/calls", timeout=10).json() == {"_sandbox/calls": 1}
-        assert "GET /_sandbox/calls" in proc.stderr.readline()  # each request is logged
+        assert "GET /_sandbox/calls" in lines.get(timeout=20)  # each request is logged
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=20) == 0
-        assert "stopped" in proc.stderr.read()
+        assert "stopped" in lines.get(timeout=20)  # its last words
     finally:
         proc.kill()
         proc.wait()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -93,7 +94,8 @@ class RateLimiter:
             rate = float(header)
         except ValueError:
             return
-        if rate > 0:
+        # "inf" and "nan" parse as floats too; an infinite rate would turn waiting off.
+        if rate > 0 and math.isfinite(rate):
             with self._lock:
                 self._bucket(operation).rate = rate
 
