@@ -208,6 +208,9 @@ def dispatch(
             reply = error_reply(e)
         if reply is None and route.kind != "sandbox":
             fault = market.faults.draw(route.kind, operation)
+            if fault is not None:
+                # Counted apart from the operations, so a test can see the faults happened.
+                market.count(f"fault {fault}")
             slow = fault == "slow"
             if fault in LOST_ANSWERS:
                 lost = fault
