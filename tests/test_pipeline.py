@@ -78,7 +78,8 @@ def test_check_marks_rows_ready_with_a_message_preview_and_sends_nothing(tmp_pat
     rows = read_sheet(path)
     assert {i: r["Status"] for i, r in rows.items()} == {A: "READY", C: "READY"}
     assert all(r["Customer Message"].strip() for r in rows.values())
-    assert {call[0] for call in fake.log} == {"getOrder", "createReport"}
+    # getAttributes: the preview is written in the buyer's language, as it will be sent.
+    assert {call[0] for call in fake.log} == {"getOrder", "createReport", "getAttributes"}
 
 
 def test_submit_sends_one_feed_per_marketplace_and_maps_the_report_back(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ class FakeMarket:
         self._ids = tuple(marketplace_ids)
         self._calls: Counter[str] = Counter()
         self.asked: list[tuple[str, ...]] = []
+        self.locales_asked: list[str] = []
 
     @property
     def marketplace_ids(self) -> tuple[str, ...]:
@@ -82,7 +83,9 @@ class FakeMarket:
         raise AssertionError("check sends nothing")
 
     def buyer_locale(self, order_id: str, marketplace_id: str) -> str:
-        raise AssertionError("check sends nothing")
+        # A read: check writes each preview in the buyer's language, as it will be sent.
+        self.locales_asked.append(order_id)
+        return ""
 
     def send_unexpected_problem(self, order_id: str, marketplace_id: str, text: str) -> None:
         raise AssertionError("check sends nothing")
