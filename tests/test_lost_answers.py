@@ -145,7 +145,7 @@ def test_a_feed_amazon_created_but_did_not_confirm_is_found_not_resent(
         ("getFeedDocument", "lost-504"),
         ("getReport", "lost-reset"),
         ("getReport", "lost-hang"),
-        ("getOrder", "lost-504"),
+        ("getOrder@2026-01-01", "lost-504"),
         ("getMessagingActionsForOrder", "lost-reset"),
     ],
 )
