@@ -2,7 +2,7 @@
 
 Time is compared, not asserted: each input is checked at n and at 4n characters, on the CPU
 time of this process (other processes on the machine do not count), best of several runs.
-Linear work grows about 4 times, quadratic work 16 times; the bound is 8.
+Linear work grows about 4 times, quadratic work 16 times; the bound is 10.
 """
 
 from __future__ import annotations
@@ -31,17 +31,22 @@ from bulk.sheets.header import find_header
 
 ROOT = Path(__file__).resolve().parents[1]
 N = 5_000
-LINEAR_BOUND = 8.0  # 4x the input: about 4x the time when linear, 16x when quadratic
+# 4x the input: about 4x the time when linear, 16x when quadratic. The bound leaves room for
+# a busy machine (8.7x was once seen for linear work with another test run beside it).
+LINEAR_BOUND = 10.0
 
 
-def cpu_time(check: Callable[[str], object], text: str, runs: int = 5) -> float:
+def cpu_time(check: Callable[[str], object], text: str, runs: int = 5, reps: int = 1) -> float:
+    """The best CPU time of one call over `runs` batches of `reps` calls: a batch as long as
+    the larger input's one call keeps a small input's time above the clock's noise."""
     best = float("inf")
     gc.disable()
     try:
         for _ in range(runs):
             start = time.process_time()
-            check(text)
-            best = min(best, time.process_time() - start)
+            for _ in range(reps):
+                check(text)
+            best = min(best, (time.process_time() - start) / reps)
     finally:
         gc.enable()
     return best
@@ -56,7 +61,7 @@ def growth(check: Callable[[str], object], make: Callable[[int], str]) -> float:
     check(make(1000))  # compile and warm up
     small, large = make(N), make(4 * N)
     assert len(large) >= 3.9 * len(small)
-    base = max(cpu_time(check, small), 1e-6)
+    base = max(cpu_time(check, small, reps=4), 1e-6)
     ratio = float("inf")
     for _ in range(3):
         ratio = min(ratio, cpu_time(check, large, runs=1) / base)
