@@ -355,19 +355,25 @@ def _by_row(cells: Mapping[tuple[int, int], str]) -> dict[int, dict[int, str]]:
     return rows
 
 
-def _rewrite_sheet(
-    stream: _SheetStream, rows: dict[int, dict[int, str]], writer: _RowWriter
-) -> Iterator[bytes]:
-    """The worksheet part with the values written, in chunks of bytes."""
-    pat = stream.pat
+def _sheet_data_start(stream: _SheetStream, rows: dict[int, dict[int, str]]) -> Iterator[bytes]:
+    """What comes before the first row: the part's head with its dimension grown to cover the
+    cells written, then the opening sheetData tag."""
     box = (
         min(rows),
         min(min(v) for v in rows.values()),
         max(rows),
         max(max(v) for v in rows.values()),
     )
-    yield _grown_dimension(stream.before, pat, box)
-    yield b"<" + pat.prefix + b"sheetData" + stream.sheet_data_attrs + b">"
+    yield _grown_dimension(stream.before, stream.pat, box)
+    yield b"<" + stream.pat.prefix + b"sheetData" + stream.sheet_data_attrs + b">"
+
+
+def _rewrite_sheet(
+    stream: _SheetStream, rows: dict[int, dict[int, str]], writer: _RowWriter
+) -> Iterator[bytes]:
+    """The worksheet part with the values written, in chunks of bytes."""
+    pat = stream.pat
+    yield from _sheet_data_start(stream, rows)
     pending = sorted(rows, reverse=True)
     out: list[bytes] = []
     size = 0
@@ -454,14 +460,7 @@ def _rewrite_unordered(
     """`_rewrite_sheet` for a part whose rows are out of order or repeated: every element
     stays where it is; new rows go after the last one."""
     pat = stream.pat
-    box = (
-        min(rows),
-        min(min(v) for v in rows.values()),
-        max(rows),
-        max(max(v) for v in rows.values()),
-    )
-    yield _grown_dimension(stream.before, pat, box)
-    yield b"<" + pat.prefix + b"sheetData" + stream.sheet_data_attrs + b">"
+    yield from _sheet_data_start(stream, rows)
     writer.arrays = list(placed.arrays)
     out: list[bytes] = []
     size = 0
