@@ -12,6 +12,7 @@ import httpx
 import openpyxl
 import pytest
 from lxml import etree
+from sample import EXPECTED
 from typer.testing import CliRunner
 
 from bulk.cli import app
@@ -67,26 +68,6 @@ def sandbox_record(workdir: Path, what: str) -> Any:
         workdir / "samples" / "marketplace.json", workdir / ".bulk" / "sandbox"
     ) as sb:
         return httpx.get(f"{sb.url}/_sandbox/{what}").json()
-
-
-EXPECTED = {
-    2: "CANCELLED",
-    3: "CANCELLED",
-    4: "DEFERRED",
-    5: "CANCELLED",
-    6: "REJECTED",
-    7: "ESCALATE",
-    8: "CANCELLED",
-    9: "HELD",
-    10: "ESCALATE",
-    11: "HELD",
-    12: "CANCELLED",
-    13: "CANCELLED",
-    14: "REJECTED",
-    15: "REJECTED",
-    16: "REJECTED",
-    17: "REJECTED",
-}
 
 
 def test_quick_start_submit_cancels_once_and_writes_every_row(workdir: Path) -> None:

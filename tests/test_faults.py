@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import openpyxl
 import pytest
+from sample import EXPECTED, MESSAGED, SENDABLE
 from typer.testing import CliRunner
 
 from bulk.cli import app
@@ -19,38 +20,6 @@ from bulk.sandbox import start_sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
-# Every row of the sample sheet and the status it ends in (tests/test_cli.py, a calm run).
-EXPECTED = {
-    2: "CANCELLED",
-    3: "CANCELLED",
-    4: "DEFERRED",
-    5: "CANCELLED",
-    6: "REJECTED",
-    7: "ESCALATE",
-    8: "CANCELLED",
-    9: "HELD",
-    10: "ESCALATE",
-    11: "HELD",
-    12: "CANCELLED",
-    13: "CANCELLED",
-    14: "REJECTED",
-    15: "REJECTED",
-    16: "REJECTED",
-    17: "REJECTED",
-}
-MESSAGED = {
-    "112-0000001-0000001",
-    "112-0000001-0000002",
-    "112-0000001-0000004",
-    "112-0000001-0000011",
-}
-SENDABLE = {
-    "112-0000001-0000001",
-    "112-0000001-0000002",
-    "112-0000001-0000004",
-    "112-0000001-0000011",
-    "112-0000001-0000012",
-}
 
 
 def faulty_workdir(

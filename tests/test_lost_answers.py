@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import openpyxl
 import pytest
+from sample import MESSAGED, SENDABLE
 from typer.testing import CliRunner
 
 from bulk.cli import app
@@ -22,14 +23,6 @@ from bulk.sandbox import start_sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
-SENDABLE = {
-    "112-0000001-0000001",
-    "112-0000001-0000002",
-    "112-0000001-0000004",
-    "112-0000001-0000011",
-    "112-0000001-0000012",
-}
-MESSAGED = SENDABLE - {"112-0000001-0000012"}  # Amazon allows no message for ...12
 FINAL = {"CANCELLED", "FAILED", "REJECTED", "HELD", "DEFERRED", "ESCALATE"}
 # A hang outlasts this client time-out; nothing in these tests waits longer. (Short enough
 # to wait for, long enough for a loaded test machine to answer every other call in time.)

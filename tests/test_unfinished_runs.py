@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 from freezegun import freeze_time
 from freezegun.api import FrozenDateTimeFactory
+from sample import SENDABLE
 from typer.testing import CliRunner
 
 from bulk.amazon.marketplace import AmazonMarketplace as Marketplace
@@ -23,13 +24,6 @@ from bulk.sandbox import start_sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
-SENDABLE = {
-    "112-0000001-0000001",
-    "112-0000001-0000002",
-    "112-0000001-0000004",
-    "112-0000001-0000011",
-    "112-0000001-0000012",
-}
 
 
 @pytest.fixture
