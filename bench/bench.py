@@ -141,12 +141,13 @@ def measure(workdir: Path, *args: str, settings: dict[str, str] | None = None) -
         raise SystemExit(f"measurement failed: {' '.join(args)}\n{proc.stdout}\n{proc.stderr}")
     data = json.loads(found.group(1))
     calls: dict[str, int] = {}
-    line = re.search(r"API calls: \d+ \(([^)]*)\)", proc.stdout)
+    output = proc.stdout + proc.stderr  # the human summary goes to stderr
+    line = re.search(r"API calls: \d+ \(([^)]*)\)", output)
     if line:
         for part in line.group(1).split(", "):
             op, n = part.rsplit(" ", 1)
             calls[op] = int(n)
-    return Measure(data["wall"], data["cpu"], data["peak_mb"], calls, proc.stdout)
+    return Measure(data["wall"], data["cpu"], data["peak_mb"], calls, output)
 
 
 def generate(workdir: Path, n: int) -> None:

@@ -204,12 +204,17 @@ def _on_sheet(
     """Open everything a run needs, hold the sheet against a second bulk run on it (same
     machine, any state folder), remember it for `bulk due`, and run."""
     from bulk.due import GOOGLE_PREFIXES, sheet_key
+    from bulk.heap import long_lived
     from bulk.sheets import LossyFallbackError
     from bulk.state import sheet_lock
     from bulk.summary import build_summary
 
     key = sheet_key(target)
-    with _context(config_path, verbose, as_json) as (ctx, state), sheet_lock(key):
+    with (
+        _context(config_path, verbose, as_json) as (ctx, state),
+        sheet_lock(key),
+        long_lived(),
+    ):
         sheet = _sheet(target, worksheet, ctx, state, allow_lossy)
         if key.startswith(GOOGLE_PREFIXES) or Path(key).is_file():
             ctx.ledger.remember_sheet(key, worksheet or "", ctx.now())

@@ -377,15 +377,23 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
+def _cell(text: str) -> str:
+    """A report field: a tab inside it would start another column."""
+    return text.replace("\t", " ")
+
+
 def unshipped_report(
     market: SandboxMarket, now: datetime, marketplace_ids: Collection[str] | None = None
 ) -> str:
     """GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING: tab-separated, one line per line left to ship.
 
     Merchant-fulfilled Unshipped and PartiallyShipped orders of the report's marketplaces (None:
-    every one) only; buyer details are placeholders.
+    every one) only; buyer details are placeholders. Built for 100,000-order books: the dates of
+    each purchase time and the address of each locale are worked out once.
     """
     lines = ["\t".join(UNSHIPPED_COLUMNS)]
+    dates: dict[datetime, str] = {}  # purchase time -> its four date columns, tab-separated
+    places: dict[tuple[str, str], str] = {}  # (locale, marketplace) -> the ship-to columns
     for order in market.book.orders:
         if marketplace_ids is not None and order.marketplace_id not in marketplace_ids:
             continue
@@ -395,47 +403,41 @@ def unshipped_report(
             "PartiallyShipped",
         ):
             continue
-        promise = order.purchased + timedelta(days=2)
-        city, state, postal, ship_country = ship_to(order, order.marketplace_id)
+        when = dates.get(order.purchased)
+        if when is None:
+            promise = order.purchased + timedelta(days=2)
+            purchased = _stamp(order.purchased)
+            reported = _stamp(min(order.purchased + timedelta(minutes=5), now))
+            when = dates[order.purchased] = "\t".join(
+                (purchased, purchased, reported, _stamp(promise), str((now - promise).days))
+            )
+        place = places.get((order.locale, order.marketplace_id))
+        if place is None:
+            place = places[(order.locale, order.marketplace_id)] = "\t".join(
+                ship_to(order, order.marketplace_id)
+            )
         buyer = buyer_alias(order)
+        head = f"{order.id}\t"
+        contact = f"{buyer}@marketplace.amazon.com\tSandbox Buyer\t"
         for item in order.items:
             if item.id in cancelled or item.qty - item.shipped <= 0:
                 continue
-            row = {
-                "order-id": order.id,
-                "order-item-id": item.id,
-                "purchase-date": _stamp(order.purchased),
-                "payments-date": _stamp(order.purchased),
-                "reporting-date": _stamp(min(order.purchased + timedelta(minutes=5), now)),
-                "promise-date": _stamp(promise),
-                "days-past-promise": str((now - promise).days),
-                "buyer-email": f"{buyer}@marketplace.amazon.com",
-                "buyer-name": "Sandbox Buyer",
-                "buyer-phone-number": "",
-                "sku": item.sku,
-                "product-name": item.title,
-                "quantity-purchased": str(item.qty),
-                "quantity-shipped": str(item.shipped),
-                "quantity-to-ship": str(item.qty - item.shipped),
-                "ship-service-level": "Standard",
-                "recipient-name": "Sandbox Buyer",
-                "ship-address-1": "1 Sandbox Way",
-                "ship-address-2": "",
-                "ship-address-3": "",
-                "ship-city": city,
-                "ship-state": state,
-                "ship-postal-code": postal,
-                "ship-country": ship_country,
-                "is-business-order": "false",
-                "purchase-order-number": "",
-                "price-designation": "",
-                "is-prime": "false",
-                "is-buyer-requested-cancellation": "true"
-                if item.buyer_requested_cancel
-                else "false",
-                "buyer-requested-cancel-reason": item.buyer_cancel_reason,
-                "verge-of-cancellation": "false",
-                "verge-of-lateShipment": "false",
-            }
-            lines.append("\t".join(row[column].replace("\t", " ") for column in UNSHIPPED_COLUMNS))
+            requested = "true" if item.buyer_requested_cancel else "false"
+            fields = (
+                head + item.id,
+                when,
+                contact,  # buyer-email, buyer-name, buyer-phone-number (empty)
+                _cell(item.sku),
+                _cell(item.title),
+                str(item.qty),
+                str(item.shipped),
+                str(item.qty - item.shipped),
+                "Standard\tSandbox Buyer\t1 Sandbox Way\t\t",  # service, recipient, address 1-3
+                place,  # city, state, postal code, country
+                "false\t\t\tfalse",  # business order, PO number, price designation, prime
+                requested,
+                _cell(item.buyer_cancel_reason),
+                "false\tfalse",  # verge-of-cancellation, verge-of-lateShipment
+            )
+            lines.append("\t".join(fields))
     return "\n".join(lines) + "\n"
