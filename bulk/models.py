@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -170,3 +171,14 @@ class Decision:
     counts_toward_rate: bool = True
     scheduled_for: date | None = None
     warnings: tuple[str, ...] = field(default=())
+
+    def warned(self, warnings: Sequence[str]) -> Decision:
+        """The same decision with more warnings (dataclasses.replace, without its cost per row)."""
+        return Decision(
+            self.status,
+            self.result,
+            self.items,
+            self.counts_toward_rate,
+            self.scheduled_for,
+            (*self.warnings, *warnings),
+        )

@@ -456,7 +456,8 @@ def plan(
     account = budget(figures, sends, now, config, market)
     served = min(account.today_allowance, len(waiting))
     for i in waiting[:served]:
-        result[i] = replace(result[i], scheduled_for=None)
+        if result[i].scheduled_for is not None:
+            result[i] = replace(result[i], scheduled_for=None)
     over = waiting[served:]
     if not over:
         return result

@@ -18,7 +18,7 @@ from bulk.models import (
     Remedy,
     Status,
 )
-from bulk.sheets.base import Cell, CellKind, Grid, Header, SheetRow
+from bulk.sheets.base import BLANK, Cell, CellKind, Grid, Header, SheetRow
 from bulk.sheets.header import INPUT_COLUMNS, RESULT_COLUMNS, header_key
 
 
@@ -118,6 +118,8 @@ def parse_items(text: str) -> tuple[tuple[ItemRef, ...], list[str]]:
     """`SKU-1, 12345678901234, SKU-2 x1` -> item refs (a quantity after `x`, `:` or `*`)."""
     refs: list[ItemRef] = []
     problems: list[str] = []
+    if not text:
+        return (), problems
     for token in re.split(r"[,;\n]+", text):
         token = token.strip()
         if not token:
@@ -170,11 +172,28 @@ def parse_rows(grid: Grid, header: Header, config: Config) -> list[ParsedRow]:
     first_row_of: dict[str, int] = {}
     parsed: list[ParsedRow] = []
     input_indexes = [i for name, i in header.columns.items() if name in INPUT_COLUMNS]
+    # Where each column is, found once for the sheet.
+    at = _Columns(
+        {name: index for name in INPUT_COLUMNS if (index := header.index(name)) is not None},
+        _result_indexes(header),
+    )
     for row in grid.rows:
         if row.number <= header.row or all(row.cell(i).blank for i in input_indexes):
             continue
-        parsed.append(_parse_row(row, header, config, reasons, labels, first_row_of))
+        parsed.append(_parse_row(row, at, config, reasons, labels, first_row_of))
     return parsed
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """The input columns' indexes by name, and the result columns the sheet has."""
+
+    inputs: dict[str, int]
+    results: list[tuple[str, int]]
+
+    def cell(self, row: SheetRow, name: str) -> Cell:
+        index = self.inputs.get(name)
+        return row.cell(index) if index is not None else BLANK
 
 
 def _result_indexes(header: Header) -> list[tuple[str, int]]:
@@ -183,25 +202,20 @@ def _result_indexes(header: Header) -> list[tuple[str, int]]:
     return [(name, index) for name, index in found if index is not None]
 
 
-def _get(row: SheetRow, header: Header, name: str) -> Cell:
-    index = header.index(name)
-    return row.cell(index) if index is not None else Cell()
-
-
 def _parse_row(
     row: SheetRow,
-    header: Header,
+    at: _Columns,
     config: Config,
     reasons: dict[str, Reason],
     labels: str,
     first_row_of: dict[str, int],
 ) -> ParsedRow:
     problems: list[str] = []
-    previous = {name: row.cell(index).text for name, index in _result_indexes(header)}
+    previous = {name: row.cell(index).text for name, index in at.results}
     status_text = previous.get("Status", "").strip().upper()
     status = _STATUSES.get(status_text, Status.NEW)
 
-    order_cell = _get(row, header, "Order ID")
+    order_cell = at.cell(row, "Order ID")
     before = len(problems)
     order_id = _text(order_cell, "Order ID", problems)
     if len(problems) > before:
@@ -230,7 +244,7 @@ def _parse_row(
         first_row_of[order_id] = row.number
 
     before = len(problems)
-    reason_text = _text(_get(row, header, "Reason"), "Reason", problems)
+    reason_text = _text(at.cell(row, "Reason"), "Reason", problems)
     reason = reasons.get(header_key(reason_text)) if reason_text else None
     if len(problems) > before:
         pass  # not plain text: that problem says it
@@ -240,7 +254,7 @@ def _parse_row(
         problems.append(f"Reason '{echo(reason_text)}' is not in the list; pick one of: {labels}")
 
     before = len(problems)
-    details = _text(_get(row, header, "Details"), "Details", problems)
+    details = _text(at.cell(row, "Details"), "Details", problems)
     minimum = config.policy.min_details_chars
     if len(details) < minimum and len(problems) == before:
         got = f"is too short ({len(details)} characters)" if details else "is missing"
@@ -252,18 +266,18 @@ def _parse_row(
         )
 
     # Excel stores a 14-digit order item id typed into a cell as a number: it is exact.
-    items_text = _text(_get(row, header, "Items"), "Items", problems, also=(CellKind.NUMBER,))
+    items_text = _text(at.cell(row, "Items"), "Items", problems, also=(CellKind.NUMBER,))
     items, item_problems = parse_items(items_text)
     problems.extend(item_problems)
 
     before = len(problems)
-    remedy_text = _text(_get(row, header, "Remedy"), "Remedy", problems)
+    remedy_text = _text(at.cell(row, "Remedy"), "Remedy", problems)
     remedy = _REMEDIES.get(header_key(remedy_text))
     if remedy is None and len(problems) == before:
         problems.append(f"Remedy '{echo(remedy_text)}' is unknown; use Refund, Replacement or None")
 
     # Excel turns a typed "true" or "1" into TRUE or a number: read them as Yes and No.
-    notify_cell = _get(row, header, "Notify")
+    notify_cell = at.cell(row, "Notify")
     notify_text = _text(
         notify_cell, "Notify", problems, also=(CellKind.BOOL, CellKind.NUMBER)
     ).lower()

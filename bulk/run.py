@@ -65,6 +65,8 @@ def _ledger_state(rows: list[LedgerRow], sheet_updated: datetime | None) -> Ledg
 
 def _updated_at(row: ParsedRow) -> datetime | None:
     text = row.previous.get("Updated At", "").strip()
+    if not text:  # a row no run has written yet
+        return None
     try:
         return datetime.strptime(text, "%Y-%m-%d %H:%M UTC").replace(tzinfo=UTC)
     except ValueError:
@@ -283,9 +285,7 @@ def _listing_risk(
     ]
     found = listings.assess(past, planned, now)
     warned = [
-        (r, o, replace(d, warnings=(*d.warnings, *found.warnings.get(r.row, ()))))
-        if r.row in found.warnings
-        else (r, o, d)
+        (r, o, d.warned(found.warnings[r.row])) if r.row in found.warnings else (r, o, d)
         for r, o, d in decided
     ]
     return warned, found.at_risk
