@@ -48,7 +48,7 @@ class Context:
     sleep: Callable[[float], None] = lambda seconds: time.sleep(seconds)
 
 
-@dataclass
+@dataclass(slots=True)
 class RowOutcome:
     """What bulk will write on one row."""
 

@@ -86,7 +86,7 @@ class Reason:
         return self.code == "BuyerCanceled"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ItemRef:
     """One entry of the Items column: a SKU or a 14-digit order item id, with an optional quantity."""
 
@@ -98,7 +98,7 @@ class ItemRef:
         return ORDER_ITEM_ID_RE.match(self.ref) is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CancelRequest:
     """One valid sheet row: what staff asked to cancel."""
 
@@ -111,7 +111,7 @@ class CancelRequest:
     notify: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OrderItem:
     """An order line as Amazon reports it (Orders v0 OrderItem)."""
 
@@ -143,7 +143,7 @@ class OrderStatus(StrEnum):
     UNFULFILLABLE = "Unfulfillable"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Order:
     """An order as Amazon reports it, with its items: one model whatever API answered."""
 
@@ -161,7 +161,7 @@ class Order:
         return any(item.buyer_requested_cancel for item in self.items)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     """What to do with one request, and the words that explain it on its row."""
 

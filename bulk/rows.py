@@ -22,7 +22,7 @@ from bulk.sheets.base import BLANK, Cell, CellKind, Grid, Header, SheetRow
 from bulk.sheets.header import INPUT_COLUMNS, RESULT_COLUMNS, header_key
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParsedRow:
     """A data row: what the sheet says now, and the request it makes when it is valid."""
 

@@ -464,17 +464,16 @@ def keep_warnings(ctx: Context, outcomes: Sequence[RowOutcome]) -> None:
 
 def _updates(outcomes: Sequence[RowOutcome], now: datetime) -> list[RowUpdate]:
     updates = []
+    at = stamp(now)
     for o in outcomes:
         if not o.changed:
             continue
-        values = {
-            "Status": o.status.value,
-            "Result": o.result,
-            "Updated At": stamp(now),
-            **o.values,
-        }
-        # Results and message statuses may quote a server's words: no credential reaches the sheet.
-        updates.append(RowUpdate(o.row, o.order_id, {k: mask(v) for k, v in values.items()}))
+        # Results and message statuses may quote a server's words: no credential reaches the
+        # sheet. The status and the time are bulk's own.
+        values = {"Status": o.status.value, "Result": mask(o.result), "Updated At": at}
+        for name, value in o.values.items():
+            values[name] = mask(value)
+        updates.append(RowUpdate(o.row, o.order_id, values))
     return updates
 
 

@@ -967,7 +967,7 @@ def test_a_refusal_of_the_lossless_writer_stops_the_write_and_openpyxl_never_doe
     def refuse(*args: object, **kwargs: object) -> None:
         raise SheetError("B2 holds the formula that cells B2:B9 share")
 
-    monkeypatch.setattr(xlsx, "write_cells", refuse)
+    monkeypatch.setattr(xlsx, "write_rows", refuse)
     sheet = ExcelSheet(path)
     sheet.read()
     with pytest.raises(SheetError, match=r"^B2 holds the formula that cells B2:B9 share$"):

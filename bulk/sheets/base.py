@@ -32,7 +32,7 @@ class CellKind(StrEnum):
     ERROR = "error"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cell:
     """A cell's value as text, and what kind of value the sheet holds there."""
 
@@ -48,7 +48,7 @@ class Cell:
 BLANK = Cell()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SheetRow:
     number: int  # 1-based row number in the sheet
     cells: tuple[Cell, ...]
@@ -82,7 +82,7 @@ class Header:
         return self.columns.get(name)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RowUpdate:
     """Result cells for one row, keyed by result column name (header.RESULT_COLUMNS)."""
 

@@ -372,7 +372,7 @@ class ExcelSheet:
         id_col = header.columns["Order ID"]
         replace_atomically(
             self.path,
-            lambda tmp: xlsx.write_cells(self.path, tmp, sheet, plan.cells, {header.row: id_col}),
+            lambda tmp: xlsx.write_rows(self.path, tmp, sheet, plan.rows, {header.row: id_col}),
             self.backup_dir,
         )
         self._stamp = None  # the grid read no longer matches the file

@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bulk.sheets.base import Header, RowUpdate, SheetRow, WriteReport, as_text, column_letter
 from bulk.sheets.header import RESULT_COLUMNS
 
 
+class Cells(Mapping[tuple[int, int], str]):
+    """The plan's cells as (row 1-based, column 0-based) -> text, read from its rows."""
+
+    def __init__(self, rows: Mapping[int, Mapping[int, str]]) -> None:
+        self._rows = rows
+
+    def __getitem__(self, key: tuple[int, int]) -> str:
+        return self._rows[key[0]][key[1]]
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return ((row, col) for row, cols in self._rows.items() for col in cols)
+
+    def __len__(self) -> int:
+        return sum(len(cols) for cols in self._rows.values())
+
+
 @dataclass(frozen=True)
 class WritePlan:
-    """Cells to write, as (row 1-based, column 0-based) -> text, and what to report."""
+    """Cells to write, row by row (row 1-based -> column 0-based -> text), and what to report.
 
-    cells: dict[tuple[int, int], str] = field(default_factory=dict)
+    Kept by row, as the xlsx writer takes them: a cell per result column on every row of a
+    100,000-row sheet is 600,000 cells, and a (row, column) key each was the largest single
+    cost in memory of a run."""
+
+    rows: dict[int, dict[int, str]] = field(default_factory=dict)
     added: dict[int, str] = field(default_factory=dict)  # new result columns: index -> name
     columns: dict[str, int] = field(default_factory=dict)  # every column name -> index
     written: int = 0
@@ -22,9 +42,14 @@ class WritePlan:
     skipped: tuple[str, ...] = ()  # cells inside merged ranges, left alone
 
     @property
+    def cells(self) -> Cells:
+        """Every cell to write, as (row 1-based, column 0-based) -> text."""
+        return Cells(self.rows)
+
+    @property
     def empty(self) -> bool:
         """Nothing to write: the backend leaves the sheet exactly as it is."""
-        return not self.cells
+        return not self.rows
 
     def report(self, *warnings: str) -> WriteReport:
         found = (merged_warning(self.skipped),) if self.skipped else ()
@@ -83,7 +108,7 @@ def plan_write(
     columns = dict(header.columns)
     added: dict[int, str] = {}
     wanted = [*RESULT_COLUMNS, *(n for _, u in placed for n in u.values)]
-    cells: dict[tuple[int, int], str] = {}
+    rows: dict[int, dict[int, str]] = {}
     skipped: list[str] = []
     written = 0
     if any(u.values for _, u in placed):
@@ -91,16 +116,19 @@ def plan_write(
             if name not in columns:
                 columns[name] = width + len(added)
                 added[columns[name]] = name
-                cells[(header.row, columns[name])] = name
+                rows.setdefault(header.row, {})[columns[name]] = name
         for number, update in placed:
+            cells = rows.setdefault(number, {})
             for name, value in update.values.items():
                 col = columns[name]
-                if (number, col) in merged:
+                if merged and (number, col) in merged:
                     skipped.append(f"{column_letter(col)}{number}")
                     continue
-                cells[(number, col)] = text(value)
+                cells[col] = text(value)
+            if not cells:
+                del rows[number]
             written += 1
-    return WritePlan(cells, added, columns, written, tuple(moved), tuple(missing), tuple(skipped))
+    return WritePlan(rows, added, columns, written, tuple(moved), tuple(missing), tuple(skipped))
 
 
 def normalize_id(value: str) -> str:

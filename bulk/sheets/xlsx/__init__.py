@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from bulk.sheets.xlsx.parts import sheet_names
 from bulk.sheets.xlsx.read import read_grid
-from bulk.sheets.xlsx.rewrite import write_cells
+from bulk.sheets.xlsx.rewrite import write_cells, write_rows
 
-__all__ = ["read_grid", "sheet_names", "write_cells"]
+__all__ = ["read_grid", "sheet_names", "write_cells", "write_rows"]

@@ -305,7 +305,7 @@ def _grown_dimension(before: bytes, pat: _Patterns, box: tuple[int, int, int, in
 
 
 def _check_tables_and_pivots(
-    z: zipfile.ZipFile, part: str, rows: dict[int, dict[int, str]], where: str
+    z: zipfile.ZipFile, part: str, rows: Mapping[int, Mapping[int, str]], where: str
 ) -> None:
     """Refuse cells Excel would "repair" the file for: a table header that no longer matches
     the table's column names, a table's totals row, a pivot table's area."""
@@ -344,18 +344,26 @@ def _check_tables_and_pivots(
 def _by_row(cells: Mapping[tuple[int, int], str]) -> dict[int, dict[int, str]]:
     rows: dict[int, dict[int, str]] = {}
     for (row, col), value in cells.items():
-        if not (1 <= row <= _MAX_ROW and 0 <= col < _MAX_COL):
-            raise SheetError(f"cell (row {row}, column {col}) is outside Excel's grid")
-        if len(value) > MAX_CELL_CHARS:
-            ref = f"{column_letter(col)}{row}"
-            raise SheetError(
-                f"the text for {ref} has {len(value)} characters; a cell holds {MAX_CELL_CHARS}"
-            )
         rows.setdefault(row, {})[col] = value
     return rows
 
 
-def _sheet_data_start(stream: _SheetStream, rows: dict[int, dict[int, str]]) -> Iterator[bytes]:
+def _check_rows(rows: Mapping[int, Mapping[int, str]]) -> None:
+    """Every cell inside Excel's grid, every text within a cell's limit."""
+    for row, cols in rows.items():
+        for col, value in cols.items():
+            if not (1 <= row <= _MAX_ROW and 0 <= col < _MAX_COL):
+                raise SheetError(f"cell (row {row}, column {col}) is outside Excel's grid")
+            if len(value) > MAX_CELL_CHARS:
+                ref = f"{column_letter(col)}{row}"
+                raise SheetError(
+                    f"the text for {ref} has {len(value)} characters; a cell holds {MAX_CELL_CHARS}"
+                )
+
+
+def _sheet_data_start(
+    stream: _SheetStream, rows: Mapping[int, Mapping[int, str]]
+) -> Iterator[bytes]:
     """What comes before the first row: the part's head with its dimension grown to cover the
     cells written, then the opening sheetData tag."""
     box = (
@@ -369,7 +377,7 @@ def _sheet_data_start(stream: _SheetStream, rows: dict[int, dict[int, str]]) -> 
 
 
 def _rewrite_sheet(
-    stream: _SheetStream, rows: dict[int, dict[int, str]], writer: _RowWriter
+    stream: _SheetStream, rows: Mapping[int, Mapping[int, str]], writer: _RowWriter
 ) -> Iterator[bytes]:
     """The worksheet part with the values written, in chunks of bytes."""
     pat = stream.pat
@@ -418,7 +426,7 @@ class _Placement:
 
 
 def _placement(
-    z: zipfile.ZipFile, part: str, rows: dict[int, dict[int, str]], where: str
+    z: zipfile.ZipFile, part: str, rows: Mapping[int, Mapping[int, str]], where: str
 ) -> _Placement:
     """Each cell goes into the <row> element that already holds its column, else into the
     first element with its row number; rows without one are added at the end."""
@@ -455,7 +463,10 @@ def _columns_in(row: bytes, pat: _Patterns) -> set[int]:
 
 
 def _rewrite_unordered(
-    stream: _SheetStream, rows: dict[int, dict[int, str]], writer: _RowWriter, placed: _Placement
+    stream: _SheetStream,
+    rows: Mapping[int, Mapping[int, str]],
+    writer: _RowWriter,
+    placed: _Placement,
 ) -> Iterator[bytes]:
     """`_rewrite_sheet` for a part whose rows are out of order or repeated: every element
     stays where it is; new rows go after the last one."""
@@ -484,7 +495,7 @@ def _rewrite_unordered(
 
 
 def _check_not_merged(
-    rows: dict[int, dict[int, str]], after: bytes, pat: _Patterns, where: str
+    rows: Mapping[int, Mapping[int, str]], after: bytes, pat: _Patterns, where: str
 ) -> None:
     """Excel shows only the top-left cell of merged cells: a value anywhere else would be lost."""
     for m in pat.merge.finditer(after):
@@ -564,7 +575,20 @@ def write_cells(
     compressed bytes. Raises SheetError, leaving nothing at `dst`, when the sheet holds
     something this writer cannot change safely.
     """
-    rows = _by_row(cells)
+    write_rows(src, dst, sheet, _by_row(cells), like, replace_formulas=replace_formulas)
+
+
+def write_rows(
+    src: Path,
+    dst: Path,
+    sheet: str,
+    rows: Mapping[int, Mapping[int, str]],
+    like: Mapping[int, int] | None = None,
+    *,
+    replace_formulas: bool = False,
+) -> None:
+    """`write_cells` with the cells given row by row: row (1-based) -> column (0-based) -> text."""
+    _check_rows(rows)
     with _open_zip(src) as z:
         book = _load_book(z)
         target = book.worksheet(src, sheet)
@@ -603,7 +627,7 @@ def _changed_parts(
     z: zipfile.ZipFile,
     book: _Book,
     target: _SheetPart,
-    rows: dict[int, dict[int, str]],
+    rows: Mapping[int, Mapping[int, str]],
     scratch: IO[bytes],
     where: str,
     like: Mapping[int, int],
