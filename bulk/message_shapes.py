@@ -15,6 +15,7 @@ of the template is static (Jinja's own parser), done once per template.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -95,12 +96,18 @@ class MessageShapes:
         return self._reads[(locale, name)]
 
 
+@functools.lru_cache(maxsize=16)
+def _sorted_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """A context's names in a fixed order (every row's context has the same ones)."""
+    return tuple(sorted(keys))
+
+
 def _frozen(
     context: Mapping[str, Any], values: Mapping[str, Any], fields: frozenset[str]
 ) -> Iterator[Any]:
     """The context as a hashable key: the open variables reduced to whether they are set, each
     item to the fields the template reads (an order item id differs on every order)."""
-    for key in sorted(context):
+    for key in _sorted_keys(tuple(context)):
         value = context[key]
         if key in OPEN:
             yield key, key in values

@@ -170,6 +170,7 @@ def parse_unshipped_report(text: str, marketplace_id: str = "") -> dict[str, Ord
     at = [col.get(name, -1) for name in names]
     width = len(head)
     times: dict[str, datetime | None] = {}
+    seen: dict[str, str] = {}
     orders: dict[str, tuple[datetime | None, list[OrderItem]]] = {}
     for line in lines[1:]:
         if not line.strip():
@@ -183,9 +184,10 @@ def parse_unshipped_report(text: str, marketplace_id: str = "") -> dict[str, Ord
         )
         item = OrderItem(
             order_item_id=item_id,
-            sku=sku,
-            title=title,
-            asin=asin,
+            # A listing's SKU, title and ASIN repeat on each of its orders: kept once.
+            sku=seen.setdefault(sku, sku),
+            title=seen.setdefault(title, title),
+            asin=seen.setdefault(asin, asin),
             quantity_ordered=_int(bought),
             quantity_shipped=_int(shipped),
             buyer_requested_cancel=requested.lower() == "true",

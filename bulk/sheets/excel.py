@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import io
 import re
@@ -413,8 +414,20 @@ def _plan(grid: Grid, header: Header, updates: Sequence[RowUpdate]) -> WritePlan
         used_width(grid.rows, header.row),
         updates,
         merged_cells(grid.rows),
-        lambda value: as_text(_ILLEGAL_CHARACTERS.sub("", value)),
+        _cell_text,
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _short_cell_text(value: str) -> str:
+    return as_text(_ILLEGAL_CHARACTERS.sub("", value))
+
+
+def _cell_text(value: str) -> str:
+    """A result as a cell holds it. Statuses, times and most results repeat row after row."""
+    if len(value) <= 100:
+        return _short_cell_text(value)
+    return as_text(_ILLEGAL_CHARACTERS.sub("", value))
 
 
 class _NoSuchSheetError(SheetError):

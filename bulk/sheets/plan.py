@@ -121,6 +121,8 @@ def plan_write(
             cells = rows.setdefault(number, {})
             for name, value in update.values.items():
                 col = columns[name]
+                if not value and col in added:
+                    continue  # a column added now is blank below its header: nothing to clear
                 if merged and (number, col) in merged:
                     skipped.append(f"{column_letter(col)}{number}")
                     continue

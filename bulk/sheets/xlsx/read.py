@@ -130,6 +130,7 @@ _EXCEL_CELL = re.compile(
     rb'(?:/>|><is><t(?: xml:space="preserve")?>([^<&_\r]+)</t></is></c>'
     rb"|>([^<]*(?:<(?!/c>)[^<]*)*)</c>)"
 )
+_CACHED_TEXT = 200  # bytes: longer inline texts (Details, messages) are rarely repeated
 _CACHED_CELLS = 100_000  # distinct (type, style, XML) cells kept, so each Cell is made once
 
 
@@ -169,7 +170,11 @@ class _CellReader:
                 col = columns[letters] = column_index(letters.decode())
             cell: Cell | None = None
             if inline:
-                cell = Cell(inline.decode("utf-8"), CellKind.TEXT)
+                # Dropdown values (Reason, Remedy, Notify) repeat on every row: one Cell each.
+                if (cell := made.get(key := (b"inlineStr", b"", inline))) is None:
+                    cell = Cell(inline.decode("utf-8"), CellKind.TEXT)
+                    if len(made) < _CACHED_CELLS and len(inline) <= _CACHED_TEXT:
+                        made[key] = cell
             elif (cell := made.get(key := (t, style, body))) is None:
                 cell = self.cell(t or b"n", style, body, number, col) if body else BLANK
                 # A formula's text depends on where it is (shared formulas): not reused.

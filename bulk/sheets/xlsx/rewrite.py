@@ -399,7 +399,7 @@ def _rewrite_sheet(
             out.append(writer.edited_row(_without_cdata(row), pending.pop(), rows[number]))
         else:
             out.append(row)
-        size += len(row)
+        size += len(out[-1])  # what is written, results included, bounds what is held
         if size >= _CHUNK:
             yield b"".join(out)
             out.clear()
@@ -481,7 +481,7 @@ def _rewrite_unordered(
             out.append(writer.edited_row(_without_cdata(row), *placed.edits[index]))
         else:
             out.append(row)
-        size += len(row)
+        size += len(out[-1])
         if size >= _CHUNK:
             yield b"".join(out)
             out.clear()
