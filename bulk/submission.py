@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from bulk.amazon.feed import FeedMessage, ProcessingReport, sha256
+from bulk.amazon.feed import FeedMessage, ProcessingReport, ReportResult, sha256
 from bulk.amazon.protocol import FeedState, UncertainError
 from bulk.context import Context, RowOutcome
 from bulk.errors import AmazonError
@@ -152,6 +152,7 @@ def collect(ctx: Context, outcomes: Sequence[RowOutcome], wait: bool) -> None:
     for o in sorted(outcomes, key=lambda o: o.request is None):
         by_order.setdefault(o.order_id, o)
     limit = ctx.config.policy.feed_wait_minutes * 60 if wait else 0.0
+    finished: list[tuple[Submission, FeedState, list[LedgerRow], ProcessingReport | None]] = []
     for sub in ctx.ledger.submissions(open_only=True):
         if sub.feed_id is None:
             continue
@@ -181,7 +182,25 @@ def collect(ctx: Context, outcomes: Sequence[RowOutcome], wait: bool) -> None:
                     waiting.values["Feed ID"] = sub.feed_id
                     waiting.changed = True
             continue
-        _finish(ctx, sub, state, rows, by_order)
+        report = None
+        if state.result_document_id:
+            report = ctx.marketplace.report(state.result_document_id)
+        finished.append((sub, state, rows, report))
+    # Amazon's state of every order the finished feeds sent, read once for all of them: one
+    # unshipped-orders report serves a run's every feed (4 feeds of 25,000 orders: 1 report).
+    done = [
+        (rows, report) for _, state, rows, report in finished if state.processing_status == "DONE"
+    ]
+    orders = _read_again(ctx, done, ctx.now()) if done else {}
+    for sub, state, rows, report in finished:
+        _finish(ctx, sub, state, rows, report, orders, by_order)
+
+
+def _errors(report: ProcessingReport | None, r: LedgerRow) -> list[ReportResult]:
+    """The processing report's errors for one order of its feed."""
+    if report is None:
+        return []
+    return [x for x in report.for_message(r.message_id) if x.code == "Error"]
 
 
 def _finish(
@@ -189,12 +208,11 @@ def _finish(
     sub: Submission,
     state: FeedState,
     rows: list[LedgerRow],
+    report: ProcessingReport | None,
+    orders: dict[str, Order],
     by_order: dict[str, RowOutcome],
 ) -> None:
     now = ctx.now()
-    report: ProcessingReport | None = None
-    if state.result_document_id:
-        report = ctx.marketplace.report(state.result_document_id)
     feed_id = sub.feed_id or ""
     if state.processing_status != "DONE":
         words = ""
@@ -212,15 +230,12 @@ def _finish(
             sub.id, state.processing_status.lower(), state.processing_status, now
         )
         return
-    # Read the orders again: the report has no public list of codes for "already shipped" or
-    # "already cancelled", so Amazon's order state is what the row says
+    # The orders were read again (`_read_again`): the report has no public list of codes for
+    # "already shipped" or "already cancelled", so Amazon's order state is what the row says
     # (docs/amazon.md, "Processing reports").
-    orders = _read_again(ctx, rows, report, now)
     recorded: list[tuple[int, str, str]] = []
     for r in rows:
-        errors = [
-            x for x in (report.for_message(r.message_id) if report else []) if x.code == "Error"
-        ]
+        errors = _errors(report, r)
         order = orders.get(r.order_id)
         amazon_state = order.status if order else "unknown"
         if order is not None and order.status == "Canceled":
@@ -246,23 +261,19 @@ def _finish(
 
 
 def _read_again(
-    ctx: Context, rows: list[LedgerRow], report: ProcessingReport | None, now: datetime
+    ctx: Context, feeds: list[tuple[list[LedgerRow], ProcessingReport | None]], now: datetime
 ) -> dict[str, Order]:
-    """Amazon's state of each order after the feed, by the cheaper path.
+    """Amazon's state of each order after its feed, for every finished feed, by the cheaper path.
 
-    For a large feed, one unshipped-orders report replaces a getOrders call per 50 orders:
-    an order the feed cancelled without error and that is no longer unshipped is cancelled;
-    orders the report still lists, or that had errors, are read one by one.
+    For many orders, one unshipped-orders report replaces a getOrders call per 50 orders:
+    an order a feed cancelled without error and that is no longer unshipped is cancelled;
+    orders with errors that the report no longer lists are read one by one.
     """
-    ids = [r.order_id for r in rows]
+    ids = [r.order_id for rows, _ in feeds for r in rows]
     if len(ids) < ctx.config.policy.report_threshold:
         return ctx.marketplace.get_orders(ids, now)
     unshipped = ctx.marketplace.unshipped_orders(lambda status: None)
-    errored = {
-        r.order_id
-        for r in rows
-        if report is not None and any(x.code == "Error" for x in report.for_message(r.message_id))
-    }
+    errored = {r.order_id for rows, report in feeds for r in rows if _errors(report, r)}
     wanted = set(ids)
     found = {i: o for i, o in unshipped.items() if i in wanted}
     gone = [i for i in ids if i not in unshipped and i not in errored]

@@ -149,3 +149,28 @@ def test_status_after_no_wait_collects_the_result(tmp_path: Path) -> None:
     assert {i: r["Status"] for i, r in rows.items()} == {A: "CANCELLED", C: "CANCELLED"}
     assert {o for o, _m, _t in fake.sent} == {A, C}
     assert fake.calls["createFeed"] == 2  # status sends no new feed
+
+
+def test_one_unshipped_orders_report_reads_back_every_finished_feed(tmp_path: Path) -> None:
+    """Two feeds (DE and FR), two orders each: Amazon's state after them is read once."""
+    D = "402-0000001-0000004"
+    fake = market(A, B, C, D)
+    fake.errors[B] = ("18", "The order cannot be cancelled in its current state")
+    path = write_sheet(tmp_path / "orders.csv", [A, B, C, D])
+    config = parse_config(
+        {"amazon": {"marketplaces": ["DE", "FR"]}, "policy": {"report_threshold": 2}}
+    )
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+        ctx = context(tmp_path, fake, ledger)
+        ctx.config = config
+        run.submit(ctx, sheet(path, tmp_path), Options(wait=True), lambda _r: True)
+    assert len(fake.feeds) == 2
+    assert fake.calls["unshippedReport"] == 1
+    assert fake.calls["getOrders"] == 0  # B is still in the report: its state is known
+    rows = read_sheet(path)
+    assert {i: r["Status"] for i, r in rows.items()} == {
+        A: "CANCELLED",
+        B: "FAILED",
+        C: "CANCELLED",
+        D: "CANCELLED",
+    }
