@@ -72,6 +72,7 @@ class RunReport:
     write: WriteReport | None = None
     feed_ids: list[str] = field(default_factory=list)
     calls: dict[str, int] = field(default_factory=dict)
+    amazon_seconds: float = 0.0  # waiting for Amazon's answers (network and Amazon's work)
     warnings: list[str] = field(default_factory=list)
     sent_orders: int = 0
     sent_items: int = 0

@@ -513,6 +513,12 @@ def _write(ctx: Context, sheet: Sheet, report: RunReport) -> None:
     report.warnings.extend(report.write.warnings)
 
 
+def _count_calls(ctx: Context, report: RunReport) -> None:
+    """The run's API calls, and how long it waited for Amazon's answers."""
+    report.calls = dict(ctx.marketplace.calls)
+    report.amazon_seconds = ctx.marketplace.answer_seconds
+
+
 # Commands -----------------------------------------------------------------------
 
 
@@ -520,7 +526,7 @@ def check(ctx: Context, sheet: Sheet, opts: Options | None = None) -> RunReport:
     """Validate, look up and preview; writes statuses and messages, sends nothing."""
     report = evaluate(ctx, sheet, opts or Options())
     _write(ctx, sheet, report)
-    report.calls = dict(ctx.marketplace.calls)
+    _count_calls(ctx, report)
     return report
 
 
@@ -547,12 +553,12 @@ def submit(
             keep_warnings(ctx, outcomes)
             send_messages(ctx, outcomes)
             _write(ctx, sheet, report)
-        report.calls = dict(ctx.marketplace.calls)
+        _count_calls(ctx, report)
         return report
     if not confirm(report):
         report.declined = True
         _write(ctx, sheet, report)
-        report.calls = dict(ctx.marketplace.calls)
+        _count_calls(ctx, report)
         return report
     _remember(ctx, ready)
     by_order = {o.order_id: o for o in ready}
@@ -566,7 +572,7 @@ def submit(
     keep_warnings(ctx, outcomes)
     send_messages(ctx, outcomes)
     _write(ctx, sheet, report)
-    report.calls = dict(ctx.marketplace.calls)
+    _count_calls(ctx, report)
     return report
 
 
@@ -600,5 +606,5 @@ def status(ctx: Context, sheet: Sheet) -> RunReport:
     keep_warnings(ctx, outcomes)
     send_messages(ctx, outcomes)
     _write(ctx, sheet, report)
-    report.calls = dict(ctx.marketplace.calls)
+    _count_calls(ctx, report)
     return report

@@ -135,6 +135,7 @@ def build_summary(
             "calls": dict(sorted(report.calls.items())),
             "total": sum(report.calls.values()),
             "rate_limited_seconds": round(rate_limited_seconds(report.calls), 1),
+            "answer_seconds": round(report.amazon_seconds, 1),
         },
         "sent": {
             "orders": report.sent_orders if report.feed_ids else 0,
@@ -247,7 +248,8 @@ def summary_lines(doc: Document, verbose: bool = False) -> list[str]:
         lines.append(
             f"API calls: {api['total']} ("
             + ", ".join(f"{op} {n}" for op, n in api["calls"].items())
-            + f"); at Amazon's published rates about {api['rate_limited_seconds']:.0f}s"
+            + f"); at Amazon's published rates about {api['rate_limited_seconds']:.0f}s; "
+            f"waited {api['answer_seconds']:.1f}s for Amazon's answers"
         )
     lines.extend(doc["warnings"])
     return lines

@@ -49,6 +49,10 @@ class FakeMarket:
     def calls(self) -> Counter[str]:
         return self._calls
 
+    @property
+    def answer_seconds(self) -> float:
+        return 0.0  # answers come from memory
+
     def _record(self, operation: str, *args: object, count: int = 1) -> None:
         self._calls[operation] += count
         self.log.append((operation, *args))

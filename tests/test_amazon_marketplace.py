@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -10,10 +11,14 @@ from typing import Any
 
 import pytest
 import requests
+from freezegun.api import FrozenDateTimeFactory
 
 from bulk.amazon.clients import connect
 from bulk.amazon.marketplace import AmazonMarketplace
-from bulk.sandbox import Sandbox
+from bulk.sandbox import Sandbox, server
+from bulk.sandbox.market import SandboxMarket
+from bulk.sandbox.orders_v2026 import GET_ORDER
+from bulk.sandbox.wire import Reply, Request
 from bulk.targets import SANDBOX_CREDENTIALS
 
 US = "ATVPDKIKX0DER"
@@ -106,6 +111,29 @@ def test_a_few_orders_are_read_with_getorder(market: AmazonMarketplace) -> None:
     order = found.orders[ids[0]]
     assert (order.channel, order.marketplace_id, order.locale) == ("MFN", US, "en_US")
     assert order.items[0].sku == "SKU-1"
+
+
+def test_the_time_spent_waiting_for_answers_is_counted_apart_from_bulks_own(
+    market: AmazonMarketplace,
+    sandbox_clock: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Amazon takes a second to answer each getOrder (the sandbox moves the frozen clock while
+    it works): the market counts those seconds, and nothing of its own work."""
+
+    def slow(route: server.Route) -> server.Route:
+        def handler(sandbox_market: SandboxMarket, request: Request) -> Reply:
+            sandbox_clock.tick(1)
+            return route.handler(sandbox_market, request)
+
+        return dataclasses.replace(route, handler=handler)
+
+    routes = tuple(slow(r) if r.operation == GET_ORDER else r for r in server.ROUTES)
+    monkeypatch.setattr(server, "ROUTES", routes)
+    assert market.answer_seconds == 0.0
+    look_up(market, [f"114-{i:07d}-0000001" for i in range(1, 11)])
+    assert dict(market.calls) == {"getOrder": 10}
+    assert market.answer_seconds == pytest.approx(10.0, abs=0.01)
 
 
 def test_account_figures_are_per_marketplace_and_read_once(market: AmazonMarketplace) -> None:

@@ -57,6 +57,7 @@ def _report(feed: bool = True) -> RunReport:
         write=WriteReport(written=5, moved=(("112-0000001-0000002", 3, 9),)),
         feed_ids=["50001"] if feed else [],
         calls={"getOrders": 1, "createFeed": 1},
+        amazon_seconds=12.34,
         warnings=["a warning", "a warning"],
         sent_orders=2,
         sent_items=3,
@@ -88,6 +89,7 @@ def test_the_document_holds_every_figure_as_plain_json() -> None:
         "calls": {"createFeed": 1, "getOrders": 1},
         "total": 2,
         "rate_limited_seconds": 0.0,
+        "answer_seconds": 12.3,
     }
     assert doc["sent"] == {"orders": 2, "items": 3, "feeds": ["50001"]}
     assert doc["messages"] == {"sent": 1, "not_allowed": 1, "not_requested": 0, "not_sent": 0}

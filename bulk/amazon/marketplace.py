@@ -152,6 +152,7 @@ class AmazonMarketplace:
         self.poll_sleep = poll_sleep or sleep
         self.backoff_base = backoff_base
         self._calls: Counter[str] = Counter()
+        self._waited = 0.0
         self.retries: Counter[str] = Counter()
         self._figures: dict[str, AccountFigures] | None = None
         for client in clients.all():
@@ -164,6 +165,10 @@ class AmazonMarketplace:
     @property
     def calls(self) -> Counter[str]:
         return self._calls
+
+    @property
+    def answer_seconds(self) -> float:
+        return self._waited
 
     # The one door to Amazon ------------------------------------------------------
 
@@ -200,12 +205,15 @@ class AmazonMarketplace:
                 with attempt:
                     self.limiter.acquire(operation)
                     self._calls[operation] += 1
+                    asked = time.monotonic()
                     try:
                         result = fn()
                     except BaseException as e:
                         if _throttled(e):
                             self.limiter.drain(operation)
                         raise
+                    finally:
+                        self._waited += time.monotonic() - asked
                     if isinstance(result, ApiResponse):
                         self.limiter.observe(operation, result.rate_limit)
                     return result

@@ -56,6 +56,12 @@ class Marketplace(Protocol):
         """API calls made so far, by operation."""
         ...
 
+    @property
+    def answer_seconds(self) -> float:
+        """Seconds spent so far waiting for Amazon's answers: the network and Amazon's own
+        work (building a report, processing a feed's upload), not bulk's."""
+        ...
+
     # Orders
     def look_up(
         self,
