@@ -224,6 +224,7 @@ class Ledger:
         now: datetime,
     ) -> int:
         """Record what will be sent, before any call to Amazon."""
+        at = _iso(now)
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             cur = self.db.execute(
@@ -245,7 +246,7 @@ class Ledger:
                         json.dumps(list(r.items)),
                         r.reason_code,
                         int(r.counts),
-                        _iso(now),
+                        at,
                         r.message,
                     )
                     for r in rows
@@ -471,16 +472,20 @@ class Ledger:
         r = self.db.execute(
             "SELECT * FROM messages WHERE order_id = ? AND kind = ?", (order_id, kind)
         ).fetchone()
-        if r is None:
-            return None
-        return MessageRecord(
-            r["order_id"],
-            r["kind"],
-            MessageState(r["state"]),
-            r["text"],
-            r["detail"],
-            _parse(r["sent_at"]),
-        )
+        return None if r is None else _message(r)
+
+    def messages(self, order_ids: Sequence[str], kind: str) -> dict[str, MessageRecord]:
+        """The message of this kind of each order that has one (a query per 500 orders)."""
+        found: dict[str, MessageRecord] = {}
+        ids = list(dict.fromkeys(order_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self.db.execute(
+                f"SELECT * FROM messages WHERE kind = ? AND order_id IN ({marks})", [kind, *chunk]
+            ):
+                found[r["order_id"]] = _message(r)
+        return found
 
     def begin_message(self, order_id: str, kind: str, text: str, now: datetime) -> bool:
         """Claim the one message of this kind for the order; False when it was claimed before."""
@@ -504,6 +509,17 @@ class Ledger:
                 kind,
             ),
         )
+
+
+def _message(r: sqlite3.Row) -> MessageRecord:
+    return MessageRecord(
+        r["order_id"],
+        r["kind"],
+        MessageState(r["state"]),
+        r["text"],
+        r["detail"],
+        _parse(r["sent_at"]),
+    )
 
 
 def _submission(r: sqlite3.Row) -> Submission:

@@ -9,6 +9,7 @@ from datetime import datetime
 from bulk.amazon.protocol import UncertainError
 from bulk.context import Context, RowOutcome, stamp
 from bulk.errors import AmazonError
+from bulk.ledger import MessageRecord
 from bulk.lint import lint_message
 from bulk.messages import render_message
 from bulk.models import MessageOutcome, MessageState
@@ -30,18 +31,19 @@ MESSAGE_CALLS = {"getMessagingActionsForOrder": 1, "getAttributes": 1, "createUn
 def send_messages(ctx: Context, outcomes: Sequence[RowOutcome]) -> None:
     """After a row is CANCELLED, send its customer message once, where Amazon allows it."""
     todo = [o for o in outcomes if o.cancelled_now and o.request is not None]
+    # What earlier runs sent, read at once; each message is still claimed before it is sent.
+    earlier = ctx.ledger.messages([o.order_id for o in todo], MESSAGE_KIND)
     with ctx.steps.step("customer messages", len(todo), MESSAGE_CALLS) as step:
         for o in todo:
-            _send_one(ctx, o)
+            _send_one(ctx, o, earlier.get(o.order_id))
             step.advance()
 
 
-def _send_one(ctx: Context, o: RowOutcome) -> None:
+def _send_one(ctx: Context, o: RowOutcome, record: MessageRecord | None) -> None:
     """One row's customer message, claimed in the ledger before it is sent."""
     if o.request is None:
         return
     request = o.request
-    record = ctx.ledger.message(o.order_id, MESSAGE_KIND)
     if record is not None:
         # Sent (or tried) by an earlier run: the sheet shows that text and what became of it,
         # and this run's summary does not count it again.

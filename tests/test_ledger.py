@@ -71,6 +71,17 @@ def test_a_message_can_be_claimed_once(tmp_path: Path) -> None:
         assert ledger.message("112-0000002-0000002", "unexpectedProblem") is None
 
 
+def test_the_messages_of_many_orders_are_read_together(tmp_path: Path) -> None:
+    ids = [f"112-{i:07d}-0000001" for i in range(1, 1202)]  # more than one query's worth
+    with Ledger(tmp_path / "l.sqlite") as ledger:
+        for order_id in ids[::2]:
+            ledger.begin_message(order_id, "unexpectedProblem", f"to {order_id}", NOW)
+        ledger.begin_message(ids[1], "otherKind", "other", NOW)
+        found = ledger.messages(ids, "unexpectedProblem")
+    assert set(found) == set(ids[::2])
+    assert all(found[i].text == f"to {i}" and found[i].state == "sending" for i in found)
+
+
 # The ledger as the first release wrote it (no recorded customer message, user_version 0).
 FIRST_RELEASE_SCHEMA = """
 CREATE TABLE submissions (
