@@ -57,6 +57,20 @@ def test_counted_sends_leave_out_refused_and_abandoned_ones(tmp_path: Path) -> N
         assert "112-0000009-0000009" not in found
 
 
+def test_a_feed_document_is_kept_deflated_and_read_back_whole(tmp_path: Path) -> None:
+    document = "<AmazonEnvelope>" + "<Message>…</Message>" * 20_000 + "</AmazonEnvelope>"
+    path = tmp_path / "ledger.sqlite"
+    with Ledger(path) as ledger:
+        sid = ledger.plan_submission("orders.xlsx", "sandbox", document, "abc", ROWS, NOW)
+    with Ledger(path) as ledger:
+        assert ledger.submission(sid).document == document
+        stored = ledger.db.execute("SELECT document FROM submissions WHERE id = ?", (sid,))
+        assert len(stored.fetchone()[0]) < len(document.encode("utf-8")) // 20
+        # A ledger from before kept the text itself.
+        ledger.db.execute("UPDATE submissions SET document = '<xml/>' WHERE id = ?", (sid,))
+        assert ledger.submission(sid).document == "<xml/>"
+
+
 def test_a_message_can_be_claimed_once(tmp_path: Path) -> None:
     with Ledger(tmp_path / "l.sqlite") as ledger:
         assert ledger.begin_message("112-0000001-0000001", "unexpectedProblem", "hi", NOW)
