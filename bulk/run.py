@@ -457,9 +457,11 @@ def keep_warnings(ctx: Context, outcomes: Sequence[RowOutcome]) -> None:
     sent = [o for o in outcomes if o.changed and o.status in (Status.SUBMITTED, Status.CANCELLED)]
     if not sent:
         return
-    stored = ctx.ledger.warnings_for([o.order_id for o in sent])
+    # This run's own rows carry their decision; rows sent by an earlier run ask the ledger.
+    stored = ctx.ledger.warnings_for([o.order_id for o in sent if o.decision is None])
     for o in sent:
-        o.result = _with(o.result, stored.get(o.order_id, ()))
+        warnings = o.decision.warnings if o.decision is not None else stored.get(o.order_id, ())
+        o.result = _with(o.result, warnings)
 
 
 def _updates(outcomes: Sequence[RowOutcome], now: datetime) -> list[RowUpdate]:
