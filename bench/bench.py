@@ -23,6 +23,7 @@ import math
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -286,11 +287,17 @@ def fmt_s(seconds: float) -> str:
 
 
 def run_bulk(workdir: Path, n: int) -> tuple[Measure, Measure]:
-    """`bulk check`, then `bulk submit --yes` on the same untouched sheet, against a sandbox."""
-    pristine = (workdir / "orders.xlsx").read_bytes()
+    """`bulk check`, then `bulk submit --yes` on the same untouched sheet, against a sandbox
+    started afresh (nothing cancelled yet)."""
+    pristine = workdir / "pristine.xlsx"
+    if not pristine.exists():
+        pristine.write_bytes((workdir / "orders.xlsx").read_bytes())
+    for state in (workdir / "sb", workdir / ".bulk"):
+        shutil.rmtree(state, ignore_errors=True)
+    (workdir / "orders.xlsx").write_bytes(pristine.read_bytes())
     with external_sandbox(workdir) as settings:
         check = measure(workdir, "bulk", "check", "orders.xlsx", "-v", settings=settings)
-        (workdir / "orders.xlsx").write_bytes(pristine)
+        (workdir / "orders.xlsx").write_bytes(pristine.read_bytes())
         submit = measure(workdir, "bulk", "submit", "orders.xlsx", "--yes", "-v", settings=settings)
     for m in (check, submit):
         if m.calls == {}:
@@ -301,10 +308,21 @@ def run_bulk(workdir: Path, n: int) -> tuple[Measure, Measure]:
     return check, submit
 
 
+def median(measures: list[Measure]) -> Measure:
+    """The run with the median wall time (of bulk's own time for a submit)."""
+    return sorted(measures, key=lambda m: m.own)[len(measures) // 2]
+
+
+def spread(measures: list[Measure]) -> str:
+    own = sorted(m.own for m in measures)
+    return f"{own[0]:.1f}–{own[-1]:.1f} s"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each kind per size")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     rows: list[str] = []
@@ -312,6 +330,7 @@ def main() -> None:
     books: list[str] = []
     per_row: dict[int, float] = {}
     marginal: dict[int, float] = {}
+    ranges: dict[int, tuple[str, str, str]] = {}
     # The fixed cost of a run (start-up, imports, the template self-check, the reports): the
     # same check of a one-row sheet. What each size adds to it is its cost per row.
     with tempfile.TemporaryDirectory(prefix="bulk-bench-1-") as tmp:
@@ -323,9 +342,17 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix=f"bulk-bench-{n}-") as tmp:
             workdir = Path(tmp)
             generate(workdir, n)
-            (workdir / "plain.xlsx").write_bytes((workdir / "orders.xlsx").read_bytes())
-            plain = measure(workdir, "openpyxl", "plain.xlsx")
-            check, submit = run_bulk(workdir, n)
+            # openpyxl and bulk take turns, `repeat` times: the machine's speed drifts, and
+            # each figure below is the median run of its kind, its range beside it.
+            plains, checks, submits = [], [], []
+            for _ in range(args.repeat):
+                (workdir / "plain.xlsx").write_bytes((workdir / "orders.xlsx").read_bytes())
+                plains.append(measure(workdir, "openpyxl", "plain.xlsx"))
+                check, submit = run_bulk(workdir, n)
+                checks.append(check)
+                submits.append(submit)
+            plain, check, submit = median(plains), median(checks), median(submits)
+            ranges[n] = (spread(plains), spread(checks), spread(submits))
             load, floor, loaded = load_book_seconds(workdir)
             per_row[n] = check.wall / n
             # What each row adds: the time since the size before (the one-row run first),
@@ -380,7 +407,8 @@ def main() -> None:
             "# Benchmark results",
             "",
             f"Measured {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} on {machine}, "
-            f"by `python bench/bench.py --sizes {args.sizes}` (load average at the end: "
+            f"by `python bench/bench.py --sizes {args.sizes} --repeat {args.repeat}` "
+            "(load average at the end: "
             f"{load_avg}).",
             "",
             "Wall time, CPU time and peak memory (max RSS) of one fresh process each. `bulk` runs "
@@ -405,6 +433,13 @@ def main() -> None:
             "the size before |",
             "|---:|---|---|---:|---:|",
             *targets,
+            "",
+            f"Each figure is the median of {args.repeat} runs, openpyxl and bulk taking turns "
+            "(bulk's own time; lowest–highest):",
+            "",
+            "| rows | openpyxl | check | submit (own) |",
+            "|---:|---|---|---|",
+            *(f"| {n:,} | {p} | {c} | {s} |" for n, (p, c, s) in ranges.items()),
             "",
             f"The fixed cost of a run, measured as the same check of a one-row sheet: "
             f"{fixed.wall:.2f} s (start-up, imports, the self-check of every shipped template in "
