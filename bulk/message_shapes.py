@@ -80,7 +80,7 @@ class MessageShapes:
         # A clean shape stays clean with an order id and a date in it (no markup, address, link
         # or marketing word can come from them); only its length changes. Anything else, and
         # any problem, is linted on the row's own text, so the message names what it found.
-        if shape.problems or not 0 < len(text.strip()) <= MAX_MESSAGE_CHARS:
+        if shape.problems or not _within_limit(text):
             return Message(text, tuple(lint_message(text)))
         return Message(text, ())
 
@@ -94,6 +94,13 @@ class MessageShapes:
             env = self.templates.environments[locale]
             self._reads[(locale, name)] = _read_ahead(env, name)
         return self._reads[(locale, name)]
+
+
+def _within_limit(text: str) -> bool:
+    """0 < len(text.strip()) <= MAX_MESSAGE_CHARS, without a stripped copy of every message."""
+    if len(text) <= MAX_MESSAGE_CHARS:
+        return bool(text) and not text.isspace()
+    return 0 < len(text.strip()) <= MAX_MESSAGE_CHARS
 
 
 @functools.lru_cache(maxsize=16)

@@ -182,31 +182,33 @@ def parse_unshipped_report(text: str, marketplace_id: str = "") -> dict[str, Ord
         order_id, item_id, sku, title, asin, bought, shipped, requested, why, when = (
             cells[i].strip() for i in at
         )
+        # Positional (a report has a line per order line); a listing's SKU, title and ASIN
+        # repeat on each of its orders: kept once.
         item = OrderItem(
-            order_item_id=item_id,
-            # A listing's SKU, title and ASIN repeat on each of its orders: kept once.
-            sku=seen.setdefault(sku, sku),
-            title=seen.setdefault(title, title),
-            asin=seen.setdefault(asin, asin),
-            quantity_ordered=_int(bought),
-            quantity_shipped=_int(shipped),
-            buyer_requested_cancel=requested.lower() == "true",
-            buyer_cancel_reason=why,
+            item_id,
+            seen.setdefault(sku, sku),
+            seen.setdefault(title, title),
+            _int(bought),
+            _int(shipped),
+            requested.lower() == "true",
+            seen.setdefault(asin, asin),
+            why,
         )
         if when not in times:
             times[when] = parse_time(when)
         orders.setdefault(order_id, (times[when], []))[1].append(item)
+    locale = market_locale(marketplace_id)
     return {
         order_id: Order(
-            order_id=order_id,
-            status=OrderStatus.PARTIALLY_SHIPPED
+            order_id,
+            OrderStatus.PARTIALLY_SHIPPED
             if any(i.quantity_shipped for i in items)
             else OrderStatus.UNSHIPPED,
-            channel="MFN",
-            purchased=purchased,
-            marketplace_id=marketplace_id,
-            items=tuple(items),
-            locale=market_locale(marketplace_id),
+            "MFN",
+            purchased,
+            marketplace_id,
+            tuple(items),
+            locale,
         )
         for order_id, (purchased, items) in orders.items()
     }

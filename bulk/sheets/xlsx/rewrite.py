@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import tempfile
 import zipfile
@@ -98,7 +99,8 @@ class _RowWriter:
         s = b' s="' + style + b'"' if style and style != b"0" else b""
         if not value:  # no value: an empty cell that keeps its format
             return b'<%bc r="%b%d"%b%b/>' % (self.pat.prefix, letters, row, s, others)
-        return self._template % (self.pat.prefix, letters, row, s, others, _escape(value))
+        text = _escape_short(value) if len(value) <= 64 else _escape(value)
+        return self._template % (self.pat.prefix, letters, row, s, others, text)
 
     def note_arrays(self, row: bytes) -> None:
         """Remember array formulas spanning cells: none of their cells may be written alone."""
@@ -339,6 +341,10 @@ def _check_tables_and_pivots(
                 else:
                     continue
                 raise SheetError(f"{column_letter(c)}{r} in {where} {problem}; it was not written")
+
+
+# Statuses, times and short results repeat on row after row: each is escaped once.
+_escape_short = functools.lru_cache(maxsize=4096)(_escape)
 
 
 def _by_row(cells: Mapping[tuple[int, int], str]) -> dict[int, dict[int, str]]:
