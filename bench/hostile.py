@@ -134,8 +134,8 @@ def section(results: list[tuple[str, list[tuple[float, float]]]], runs: int) -> 
             HEADING,
             "",
             f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
-            f"{os.cpu_count()} cores, Python {platform.python_version()}, load average {load} "
-            "(other jobs were running), by `python bench/hostile.py`.",
+            f"{os.cpu_count()} cores, Python {platform.python_version()}, load average {load}, "
+            "by `python bench/hostile.py`.",
             "",
             f"`bulk check` of the sample sheet against the in-process sandbox, {runs} fresh "
             "processes each (lowest–highest). The 1 MB Details cell repeats fragments of e-mail "

@@ -172,7 +172,10 @@ class _RowWriter:
         tag = pat.row_tag.match(row)
         if tag is None:
             raise SheetError(f"{self.where} has a damaged <row> element")
-        row_attrs = _attrs(tag.group(1))
+        attrs = tag.group(1)
+        # Most rows carry only r="N": their attributes need no parsing.
+        plain = attrs.startswith(b' r="') and attrs.count(b"=") == 1
+        row_attrs = {b"r": b""} if plain else _attrs(attrs)
         content = b"" if tag.group(2) == b"/" else row[tag.end() : -len(pat.row_end)]
         trailer = b""
         if (ext := content.find(b"<" + pat.prefix + b"extLst")) >= 0:
@@ -189,7 +192,6 @@ class _RowWriter:
             found = self.spliced(content, number, values, cols, last, row_style)
             pieces = found or self.merged_cells(content, number, values, cols, row_style)
 
-        attrs = tag.group(1)
         if b"r" not in row_attrs:
             attrs = b' r="%d"' % number + attrs
         if b"spans" in row_attrs:  # a hint for Excel's loader (18.3.1.73): keep it true
