@@ -8,6 +8,7 @@ import re
 import shutil
 import sqlite3
 import threading
+import zlib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -170,7 +171,10 @@ def _everything_written(workdir: Path, outputs: list[str]) -> list[str]:
     if ledger.exists():
         db = sqlite3.connect(ledger)
         for table in ("submissions", "submission_rows", "messages"):
-            written.extend(json.dumps(list(r)) for r in db.execute(f"SELECT * FROM {table}"))
+            for r in db.execute(f"SELECT * FROM {table}"):
+                # Feed documents are kept deflated: what counts is what they hold.
+                values = [zlib.decompress(v).decode() if isinstance(v, bytes) else v for v in r]
+                written.append(json.dumps(values))
         db.close()
     ws = openpyxl.load_workbook(workdir / "samples" / "orders.xlsx")["Orders"]
     written.extend(str(c.value) for row in ws.iter_rows() for c in row if c.value)
