@@ -40,6 +40,10 @@ class FakeMarket:
     def calls(self) -> Counter[str]:
         return self._calls
 
+    @property
+    def answer_seconds(self) -> float:
+        return 0.0  # answers come from memory
+
     def look_up(
         self,
         order_ids: Sequence[str],
