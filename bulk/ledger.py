@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import zlib
@@ -125,10 +126,13 @@ def _unpacked(stored: bytes | str) -> str:
     return stored if isinstance(stored, str) else zlib.decompress(stored).decode("utf-8")
 
 
+# A submission's rows share a handful of times (sent at, purchased at): each is converted once.
+@functools.lru_cache(maxsize=4096)
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
+@functools.lru_cache(maxsize=4096)
 def _parse(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
