@@ -20,6 +20,7 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
+from bulk.amazon.feed import parse_report
 from bulk.cli import app
 from bulk.config import Config
 from bulk.lint import MAX_MESSAGE_CHARS, lint_message
@@ -287,3 +288,37 @@ def test_check_answers_a_1_mb_details_cell_on_its_row(
     )
     assert len(rows[0]["Details"]) == ONE_MB  # the cell itself is left as it was
     assert rows[1]["Status"] == "READY" and rows[1]["Customer Message"].startswith("Hello")
+
+
+def _report_with_errors(n: int) -> str:
+    """A processing report with an error on each of n messages, and one on the whole feed."""
+    results = "".join(
+        f"<Result><MessageID>{i}</MessageID><ResultCode>Error</ResultCode>"
+        f"<ResultMessageCode>18</ResultMessageCode><ResultDescription>cannot cancel"
+        f"</ResultDescription></Result>"
+        for i in range(1, n + 1)
+    )
+    return (
+        "<AmazonEnvelope><Header><DocumentVersion>1.02</DocumentVersion>"
+        "<MerchantIdentifier>S</MerchantIdentifier></Header>"
+        "<MessageType>ProcessingReport</MessageType><Message><MessageID>1</MessageID>"
+        "<ProcessingReport><DocumentTransactionID>1</DocumentTransactionID>"
+        "<StatusCode>Complete</StatusCode><ProcessingSummary>"
+        f"<MessagesProcessed>{n}</MessagesProcessed><MessagesSuccessful>0</MessagesSuccessful>"
+        f"<MessagesWithError>{n}</MessagesWithError><MessagesWithWarning>0</MessagesWithWarning>"
+        "</ProcessingSummary><Result><MessageID>0</MessageID><ResultCode>Warning</ResultCode>"
+        "<ResultMessageCode>1</ResultMessageCode><ResultDescription>feed</ResultDescription>"
+        f"</Result>{results}</ProcessingReport></Message></AmazonEnvelope>"
+    )
+
+
+def _every_message(text: str) -> None:
+    report = parse_report(text.encode())
+    for message_id in range(1, report.processed + 1):
+        found = report.for_message(message_id)
+        assert [r.message_id for r in found] == [0, message_id]
+
+
+def test_a_processing_report_is_mapped_back_in_linear_time() -> None:
+    ratio = growth(_every_message, _report_with_errors)
+    assert ratio < LINEAR_BOUND, f"4x the messages took {ratio:.1f}x the time"

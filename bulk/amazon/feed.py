@@ -6,6 +6,7 @@ import gzip
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
 
@@ -117,7 +118,20 @@ class ProcessingReport:
     results: tuple[ReportResult, ...]
 
     def for_message(self, message_id: int) -> list[ReportResult]:
-        return [r for r in self.results if r.message_id in (message_id, 0)]
+        """The results about one message and those about the whole document (message id 0),
+        in report order. Found through an index built once: a feed of 25,000 orders with an
+        error each would otherwise read all 25,000 results for each of its orders."""
+        own = self._positions.get(message_id, [])
+        whole = self._positions.get(0, [])
+        return [self.results[i] for i in (sorted(own + whole) if own and whole else own or whole)]
+
+    @cached_property
+    def _positions(self) -> dict[int, list[int]]:
+        """Message id -> positions of its results in `results`."""
+        found: dict[int, list[int]] = {}
+        for i, r in enumerate(self.results):
+            found.setdefault(r.message_id, []).append(i)
+        return found
 
 
 def _text(element: ET.Element | None, path: str) -> str:
