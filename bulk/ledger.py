@@ -180,7 +180,7 @@ class Submission:
         return self.state in ("planned", "uploaded", "created")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LedgerRow:
     submission_id: int
     message_id: int
@@ -556,16 +556,17 @@ def _submission(r: sqlite3.Row) -> Submission:
 
 
 def _row(r: sqlite3.Row) -> LedgerRow:
+    # Positional, in LedgerRow's field order: a submission reads back a row per order.
     return LedgerRow(
-        submission_id=int(r["submission_id"]),
-        message_id=int(r["message_id"]),
-        sheet_row=int(r["sheet_row"]),
-        order_id=r["order_id"],
-        items=tuple(json.loads(r["items"])),
-        reason_code=r["reason_code"],
-        counts=bool(r["counts"]),
-        outcome=r["outcome"],
-        result=r["result"],
-        updated_at=_parse(r["updated_at"]),
-        message=r["message"],
+        int(r["submission_id"]),
+        int(r["message_id"]),
+        int(r["sheet_row"]),
+        r["order_id"],
+        tuple(json.loads(r["items"])),
+        r["reason_code"],
+        bool(r["counts"]),
+        r["outcome"],
+        r["result"],
+        _parse(r["updated_at"]),
+        r["message"],
     )
