@@ -545,8 +545,8 @@ def submit(
     ready = [o for o in outcomes if o.status is Status.READY and o.decision is not None]
     report.sent_orders = len(ready)
     report.sent_items = sum(len(o.decision.items) for o in ready if o.decision)
-    messages = feed_messages(ready)
     if opts.save_feed is not None:
+        messages = feed_messages(ready)
         document = build_document(ctx.config.amazon.seller_id, messages) if messages else b""
         opts.save_feed.write_bytes(document)
     if opts.dry_run or not ready:
