@@ -63,6 +63,20 @@ def test_plan_adds_missing_result_columns_right_of_the_used_range() -> None:
     ]
 
 
+def test_a_blank_result_goes_only_where_a_column_existed() -> None:
+    # A column added by this write is blank below its header: a blank result there is no
+    # cell at all (100,000 of them on a first run), while an existing column is cleared.
+    header = Header(1, {"Order ID": 0, "Reason": 1, "Details": 2, "Result": 3})
+    update = RowUpdate(2, A, {"Status": "READY", "Result": "", "Scheduled For": ""})
+    plan = plan_write(header, {2: A}, 4, [update])
+    added = {name: col for col, name in plan.added.items()}
+    assert plan.cells[(2, added["Status"])] == "READY"
+    assert plan.cells[(2, 3)] == ""  # the existing Result is cleared
+    assert (2, added["Scheduled For"]) not in plan.cells
+    assert plan.cells[(1, added["Scheduled For"])] == "Scheduled For"
+    assert dict(plan.cells) == {(r, c): t for r, cols in plan.rows.items() for c, t in cols.items()}
+
+
 def test_plan_with_nothing_to_write_adds_no_header() -> None:
     header = Header(1, {"Order ID": 0, "Reason": 1, "Details": 2})
     assert plan_write(header, {2: A}, 3, []).empty
