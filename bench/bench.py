@@ -445,9 +445,11 @@ def main() -> None:
             f"{fixed.wall:.2f} s (start-up, imports, the self-check of every shipped template in "
             "every language, the performance report), which the time per row of a small sheet "
             f"carries: largest over smallest across sizes, {flat:.2f}×. The time each added row "
-            "costs (the check's time since the size before, over the rows added; the first size "
-            "against the one-row check) is flat across the measured sizes within "
-            f"{flat_marginal:.2f}×: the cost grows linearly.",
+            "costs (the check's time since the size before, over the rows added) is flat from "
+            f"each measured size to the next within {flat_marginal:.2f}×: the cost grows "
+            "linearly. The first figure, from the one-row check to the smallest size, is the "
+            "difference of two runs of under a second each, so it moves with the machine's "
+            "speed from run to run.",
             "",
             "## Sandbox order book",
             "",
