@@ -343,17 +343,23 @@ class Ledger:
     def rows_for_orders(self, order_ids: Sequence[str]) -> dict[str, list[LedgerRow]]:
         """Every ledger row of these orders, oldest first."""
         found: dict[str, list[LedgerRow]] = {}
-        ids = list(dict.fromkeys(order_ids))
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for r in self.db.execute(
-                f"SELECT * FROM submission_rows WHERE order_id IN ({marks})"
-                " ORDER BY submission_id, message_id",
-                chunk,
-            ):
-                found.setdefault(r["order_id"], []).append(_row(r))
+        for r in self._each_in(
+            "SELECT * FROM submission_rows WHERE order_id IN ({marks})"
+            " ORDER BY submission_id, message_id",
+            order_ids,
+        ):
+            found.setdefault(r["order_id"], []).append(_row(r))
         return found
+
+    def _each_in(self, sql: str, values: Sequence[str], *before: object) -> Iterator[sqlite3.Row]:
+        """The rows of `sql` for every one of `values`, which fill its `IN ({marks})`: 500 to a
+        query (older SQLite builds take at most 999 variables). `before` fills the `?` that
+        come before the list."""
+        unique = list(dict.fromkeys(values))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            yield from self.db.execute(sql.format(marks=marks), (*before, *chunk))
 
     def recorded_message(self, order_id: str) -> str | None:
         """The customer message recorded with the order's latest submission, if any."""
@@ -410,30 +416,28 @@ class Ledger:
         """
         wanted = sorted({sku.casefold() for sku in skus if sku})
         found: list[OrderLine] = []
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for r in self.db.execute(
-                "SELECT DISTINCT ol.* FROM submission_rows sr"
-                " JOIN submissions s ON s.id = sr.submission_id"
-                " JOIN json_each(sr.items) j"
-                " JOIN order_lines ol ON ol.order_id = sr.order_id AND ol.order_item_id = j.value"
-                " WHERE sr.outcome IN ('pending', 'cancelled') AND s.state != 'abandoned'"
-                " AND NOT (sr.reason_code = 'BuyerCanceled' AND ol.buyer_requested = 1)"
-                f" AND ol.purchased_at >= ? AND lower(ol.sku) IN ({marks})",
-                (_iso(purchased_since), *chunk),
-            ):
-                found.append(
-                    OrderLine(
-                        order_id=r["order_id"],
-                        order_item_id=r["order_item_id"],
-                        marketplace_id=r["marketplace_id"],
-                        sku=r["sku"],
-                        asin=r["asin"],
-                        purchased=datetime.fromisoformat(r["purchased_at"]),
-                        buyer_requested=bool(r["buyer_requested"]),
-                    )
+        for r in self._each_in(
+            "SELECT DISTINCT ol.* FROM submission_rows sr"
+            " JOIN submissions s ON s.id = sr.submission_id"
+            " JOIN json_each(sr.items) j"
+            " JOIN order_lines ol ON ol.order_id = sr.order_id AND ol.order_item_id = j.value"
+            " WHERE sr.outcome IN ('pending', 'cancelled') AND s.state != 'abandoned'"
+            " AND NOT (sr.reason_code = 'BuyerCanceled' AND ol.buyer_requested = 1)"
+            " AND ol.purchased_at >= ? AND lower(ol.sku) IN ({marks})",
+            wanted,
+            _iso(purchased_since),
+        ):
+            found.append(
+                OrderLine(
+                    order_id=r["order_id"],
+                    order_item_id=r["order_item_id"],
+                    marketplace_id=r["marketplace_id"],
+                    sku=r["sku"],
+                    asin=r["asin"],
+                    purchased=datetime.fromisoformat(r["purchased_at"]),
+                    buyer_requested=bool(r["buyer_requested"]),
                 )
+            )
         return found
 
     def record_warnings(self, warnings: Mapping[str, Sequence[str]]) -> None:
@@ -446,16 +450,12 @@ class Ledger:
             )
 
     def warnings_for(self, order_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
-        found: dict[str, tuple[str, ...]] = {}
-        ids = list(dict.fromkeys(order_ids))
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for r in self.db.execute(
-                f"SELECT * FROM row_warnings WHERE order_id IN ({marks})", chunk
-            ):
-                found[r["order_id"]] = tuple(json.loads(r["warnings"]))
-        return found
+        return {
+            r["order_id"]: tuple(json.loads(r["warnings"]))
+            for r in self._each_in(
+                "SELECT * FROM row_warnings WHERE order_id IN ({marks})", order_ids
+            )
+        }
 
     def history(self) -> Iterator[tuple[Submission, dict[str, int]]]:
         for sub in self.submissions():
@@ -485,24 +485,14 @@ class Ledger:
 
     # Messages ----------------------------------------------------------------
 
-    def message(self, order_id: str, kind: str) -> MessageRecord | None:
-        r = self.db.execute(
-            "SELECT * FROM messages WHERE order_id = ? AND kind = ?", (order_id, kind)
-        ).fetchone()
-        return None if r is None else _message(r)
-
     def messages(self, order_ids: Sequence[str], kind: str) -> dict[str, MessageRecord]:
-        """The message of this kind of each order that has one (a query per 500 orders)."""
-        found: dict[str, MessageRecord] = {}
-        ids = list(dict.fromkeys(order_ids))
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for r in self.db.execute(
-                f"SELECT * FROM messages WHERE kind = ? AND order_id IN ({marks})", [kind, *chunk]
-            ):
-                found[r["order_id"]] = _message(r)
-        return found
+        """The message of this kind of each order that has one."""
+        return {
+            r["order_id"]: _message(r)
+            for r in self._each_in(
+                "SELECT * FROM messages WHERE kind = ? AND order_id IN ({marks})", order_ids, kind
+            )
+        }
 
     def begin_message(self, order_id: str, kind: str, text: str, now: datetime) -> bool:
         """Claim the one message of this kind for the order; False when it was claimed before."""

@@ -75,14 +75,18 @@ def test_a_message_can_be_claimed_once(tmp_path: Path) -> None:
     with Ledger(tmp_path / "l.sqlite") as ledger:
         assert ledger.begin_message("112-0000001-0000001", "unexpectedProblem", "hi", NOW)
         assert not ledger.begin_message("112-0000001-0000001", "unexpectedProblem", "hi", NOW)
-        record = ledger.message("112-0000001-0000001", "unexpectedProblem")
+        record = ledger.messages(["112-0000001-0000001"], "unexpectedProblem").get(
+            "112-0000001-0000001"
+        )
         assert record is not None and record.state == "sending"
         ledger.finish_message(
             "112-0000001-0000001", "unexpectedProblem", MessageState.SENT, "", NOW
         )
-        record = ledger.message("112-0000001-0000001", "unexpectedProblem")
+        record = ledger.messages(["112-0000001-0000001"], "unexpectedProblem").get(
+            "112-0000001-0000001"
+        )
         assert record is not None and (record.state, record.sent_at) == ("sent", NOW)
-        assert ledger.message("112-0000002-0000002", "unexpectedProblem") is None
+        assert ledger.messages(["112-0000002-0000002"], "unexpectedProblem") == {}
 
 
 def test_the_messages_of_many_orders_are_read_together(tmp_path: Path) -> None:

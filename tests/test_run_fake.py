@@ -3,96 +3,21 @@
 from __future__ import annotations
 
 import csv
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from fake_market import FakeMarket
+
 from bulk import run
-from bulk.amazon.feed import ProcessingReport
-from bulk.amazon.protocol import FeedState, LookUp, Marketplace
+from bulk.amazon.protocol import Marketplace
 from bulk.config import parse_config
 from bulk.ledger import Ledger
 from bulk.messages import load_templates
 from bulk.models import Order, OrderItem, Status
-from bulk.rates import AccountFigures
 from bulk.sheets import open_sheet
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 DE, FR, UK = "A1PA6795UKMFR9", "A13V1IB3VIYZZH", "A1F83G8C2ARO7P"
-
-
-class FakeMarket:
-    """Answers from a dict; records what the pipeline asked. Sends nothing anywhere."""
-
-    def __init__(self, orders: Iterable[Order], marketplace_ids: Sequence[str]) -> None:
-        self.orders = {o.order_id: o for o in orders}
-        self._ids = tuple(marketplace_ids)
-        self._calls: Counter[str] = Counter()
-        self.asked: list[tuple[str, ...]] = []
-        self.locales_asked: list[str] = []
-
-    @property
-    def marketplace_ids(self) -> tuple[str, ...]:
-        return self._ids
-
-    @property
-    def calls(self) -> Counter[str]:
-        return self._calls
-
-    @property
-    def answer_seconds(self) -> float:
-        return 0.0  # answers come from memory
-
-    def look_up(
-        self,
-        order_ids: Sequence[str],
-        now: datetime,
-        since: datetime,
-        progress: Callable[[str], None],
-    ) -> LookUp:
-        self.asked.append(tuple(order_ids))
-        self._calls["getOrder"] += len(order_ids)
-        found = {i: self.orders[i] for i in order_ids if i in self.orders}
-        return LookUp(found, f"fake for {len(order_ids)} orders")
-
-    def get_orders(self, order_ids: Iterable[str], now: datetime) -> dict[str, Order]:
-        return {i: self.orders[i] for i in order_ids if i in self.orders}
-
-    def unshipped_orders(self, progress: Callable[[str], None]) -> dict[str, Order]:
-        return {}
-
-    def account_figures(self, progress: Callable[[str], None]) -> dict[str, AccountFigures]:
-        self._calls["createReport"] += 1
-        return {m: AccountFigures(1_000, 0, date(2026, 11, 29)) for m in self._ids}
-
-    def upload_document(self, document: bytes) -> str:
-        raise AssertionError("check sends nothing")
-
-    def create_feed(self, document_id: str, marketplace_id: str) -> str:
-        raise AssertionError("check sends nothing")
-
-    def wait_for_feed(
-        self, feed_id: str, limit_seconds: float, progress: Callable[[FeedState, float], None]
-    ) -> FeedState:
-        raise AssertionError("check sends nothing")
-
-    def feeds_since(self, since: datetime) -> list[FeedState]:
-        return []
-
-    def report(self, result_document_id: str) -> ProcessingReport:
-        raise AssertionError("check sends nothing")
-
-    def message_actions(self, order_id: str, marketplace_id: str) -> set[str]:
-        raise AssertionError("check sends nothing")
-
-    def buyer_locale(self, order_id: str, marketplace_id: str) -> str:
-        # A read: check writes each preview in the buyer's language, as it will be sent.
-        self.locales_asked.append(order_id)
-        return ""
-
-    def send_unexpected_problem(self, order_id: str, marketplace_id: str, text: str) -> None:
-        raise AssertionError("check sends nothing")
 
 
 def order(order_id: str, marketplace_id: str, hours: float = 2.0, **kw: object) -> Order:
@@ -120,7 +45,7 @@ def test_check_decides_every_row_through_the_protocol_alone(tmp_path: Path) -> N
         writer.writerow(["Order ID", "Reason", "Details"])
         for order_id in [*rows, "302-0000009-0000009"]:
             writer.writerow([order_id, "Out of stock", "Seasonal stock-out at the warehouse"])
-    fake = FakeMarket(rows.values(), [DE, FR])
+    fake = FakeMarket(rows, (DE, FR))
     market: Marketplace = fake  # the fake satisfies the Protocol (`mypy tests/test_run_fake.py`)
     config = parse_config({"amazon": {"marketplaces": ["DE", "FR"]}})
     with Ledger(tmp_path / "ledger.sqlite") as ledger:
@@ -140,6 +65,9 @@ def test_check_decides_every_row_through_the_protocol_alone(tmp_path: Path) -> N
     assert 'add "UK" to [amazon] marketplaces' in status["026-0000001-0000003"].result
     assert status["302-0000001-0000004"].status is Status.HELD  # no purchase date
     assert status["302-0000009-0000009"].status is Status.REJECTED  # Amazon has no such order
-    assert fake.asked == [(*rows, "302-0000009-0000009")]  # one look-up for the sheet
-    assert report.lookup_path == "fake for 5 orders"
-    assert dict(fake.calls) == {"getOrder": 5, "createReport": 1}
+    # One look-up for the sheet; the buyers' languages are read for the previews; nothing sent.
+    assert [args for op, *args in fake.log if op == "getOrder"] == [
+        [(*rows, "302-0000009-0000009")]
+    ]
+    assert report.lookup_path == "fake look-up"
+    assert dict(fake.calls) == {"getOrder": 5, "createReport": 1, "getAttributes": 2}

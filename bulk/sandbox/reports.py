@@ -392,7 +392,7 @@ def unshipped_report(
     each purchase time and the address of each locale are worked out once.
     """
     lines = ["\t".join(UNSHIPPED_COLUMNS)]
-    dates: dict[datetime, str] = {}  # purchase time -> its four date columns, tab-separated
+    dates: dict[datetime, str] = {}  # purchase time -> purchase-date to days-past-promise
     places: dict[tuple[str, str], str] = {}  # (locale, marketplace) -> the ship-to columns
     for order in market.book.orders:
         if marketplace_ids is not None and order.marketplace_id not in marketplace_ids:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from bulk.errors import SheetError
 
@@ -20,6 +21,24 @@ MAX_CELL_CHARS = 32767
 class LossyFallbackError(SheetError):
     """Only openpyxl can write this file, and it would lose what the message lists: the user
     has to agree (--allow-lossy, or yes when asked)."""
+
+
+_T = TypeVar("_T")
+
+# Texts up to this long are remembered by `per_short_text`; longer ones (Details, messages) are
+# seldom repeated.
+SHORT_TEXT = 100
+
+
+def per_short_text(fn: Callable[[str], _T]) -> Callable[[str], _T]:
+    """`fn`, computed once for each short text. A sheet repeats its dropdown values, statuses
+    and times on row after row: a 100,000-row run asks the same few questions 100,000 times."""
+    remembered = functools.lru_cache(maxsize=4096)(fn)
+
+    def call(text: str) -> _T:
+        return remembered(text) if len(text) <= SHORT_TEXT else fn(text)
+
+    return call
 
 
 class CellKind(StrEnum):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 import io
 import re
@@ -27,6 +26,7 @@ from bulk.sheets.base import (
     WriteReport,
     as_text,
     column_letter,
+    per_short_text,
 )
 from bulk.sheets.files import check_not_open, check_writable, replace_atomically, stamp
 from bulk.sheets.header import (
@@ -418,15 +418,9 @@ def _plan(grid: Grid, header: Header, updates: Sequence[RowUpdate]) -> WritePlan
     )
 
 
-@functools.lru_cache(maxsize=4096)
-def _short_cell_text(value: str) -> str:
-    return as_text(_ILLEGAL_CHARACTERS.sub("", value))
-
-
+@per_short_text
 def _cell_text(value: str) -> str:
-    """A result as a cell holds it. Statuses, times and most results repeat row after row."""
-    if len(value) <= 100:
-        return _short_cell_text(value)
+    """A result as a cell holds it."""
     return as_text(_ILLEGAL_CHARACTERS.sub("", value))
 
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import functools
-
 from bulk.errors import SheetError
-from bulk.sheets.base import CellKind, Grid, Header, SheetRow
+from bulk.sheets.base import CellKind, Grid, Header, SheetRow, per_short_text
 
 __all__ = [
     "INPUT_COLUMNS",
@@ -21,21 +19,13 @@ __all__ = [
 ]
 
 
+@per_short_text  # every row's Reason and Remedy go through here
 def header_key(text: str) -> str:
     """Headers (and reasons) match case-, space- and punctuation-insensitively.
 
     Letters of every script count: "在庫切れ" and "住所不明" must stay two labels.
     """
-    # Every row's Reason and Remedy go through here, and a sheet repeats a few values:
-    # short ones are remembered (a long one, which no label is, is not kept).
-    return _short_key(text) if len(text) <= 100 else _key(text)
-
-
-def _key(text: str) -> str:
     return "".join(c for c in text.casefold() if c.isalnum())
-
-
-_short_key = functools.lru_cache(maxsize=1024)(_key)
 
 
 INPUT_COLUMNS: tuple[str, ...] = ("Order ID", "Reason", "Details", "Items", "Remedy", "Notify")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 import tempfile
 import zipfile
@@ -16,6 +15,7 @@ from bulk.sheets.base import (
     MAX_CELL_CHARS,
     column_index,
     column_letter,
+    per_short_text,
 )
 
 if TYPE_CHECKING:
@@ -99,8 +99,7 @@ class _RowWriter:
         s = b' s="' + style + b'"' if style and style != b"0" else b""
         if not value:  # no value: an empty cell that keeps its format
             return b'<%bc r="%b%d"%b%b/>' % (self.pat.prefix, letters, row, s, others)
-        text = _escape_short(value) if len(value) <= 64 else _escape(value)
-        return self._template % (self.pat.prefix, letters, row, s, others, text)
+        return self._template % (self.pat.prefix, letters, row, s, others, _cell_xml(value))
 
     def note_arrays(self, row: bytes) -> None:
         """Remember array formulas spanning cells: none of their cells may be written alone."""
@@ -345,8 +344,7 @@ def _check_tables_and_pivots(
                 raise SheetError(f"{column_letter(c)}{r} in {where} {problem}; it was not written")
 
 
-# Statuses, times and short results repeat on row after row: each is escaped once.
-_escape_short = functools.lru_cache(maxsize=4096)(_escape)
+_cell_xml = per_short_text(_escape)
 
 
 def _by_row(cells: Mapping[tuple[int, int], str]) -> dict[int, dict[int, str]]:
