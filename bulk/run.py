@@ -592,6 +592,11 @@ def status(ctx: Context, sheet: Sheet) -> RunReport:
     outcomes = []
     warnings = list(grid.warnings)
     for row in rows:
+        if row.status in (Status.CANCELLED, Status.FAILED):
+            # Final on the sheet, as `evaluate` treats it: a duplicate row of the same order
+            # brings its history into `known`, and must not have the row written again.
+            outcomes.append(_unchanged(row))
+            continue
         history = known.get(row.order_id, [])
         submitted = row.status is Status.SUBMITTED
         state = _ledger_state(history, None if submitted else _updated_at(row))

@@ -174,3 +174,19 @@ def test_one_unshipped_orders_report_reads_back_every_finished_feed(tmp_path: Pa
         C: "CANCELLED",
         D: "CANCELLED",
     }
+
+
+def test_status_leaves_a_finished_sheet_alone_even_beside_a_duplicate(tmp_path: Path) -> None:
+    """A CANCELLED row is final: `bulk status` does not write it again because a rejected
+    duplicate row of the same order made the ledger's history of that order known."""
+    fake = market(A)
+    path = write_sheet(tmp_path / "orders.csv", [A, A])
+    submit(tmp_path, fake, path)
+    with open(path, newline="", encoding="utf-8") as f:
+        assert [r["Status"] for r in csv.DictReader(f)] == ["CANCELLED", "REJECTED"]
+    before = path.read_bytes()
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+        report = run.status(context(tmp_path, fake, ledger), sheet(path, tmp_path))
+    assert report.write is not None and report.write.written == 0
+    assert path.read_bytes() == before
+    assert [o for o, _m, _t in fake.sent] == [A]  # the buyer was messaged once
