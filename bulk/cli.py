@@ -35,14 +35,14 @@ from bulk.commands.common import (
     state_folder,
 )
 from bulk.errors import BulkError
-from bulk.masking import mask
+from bulk.infra.masking import mask
 
 if TYPE_CHECKING:
     from bulk.config import Config
-    from bulk.run import Context, RunReport
+    from bulk.infra.state import StateDir
+    from bulk.output.summary import Document
+    from bulk.pipeline.run import Context, RunReport
     from bulk.sheets import Sheet
-    from bulk.state import StateDir
-    from bulk.summary import Document
 
 INTERRUPTED = "interrupted; run the same command again to finish (nothing is sent twice)"
 
@@ -52,7 +52,7 @@ INTERRUPTED = "interrupted; run the same command again to finish (nothing is sen
 
 def _crash(exc: BaseException) -> int:
     """An unexpected error: the traceback goes to a log file, one line to the screen."""
-    from bulk.state import state_dir, write_crash_log
+    from bulk.infra.state import state_dir, write_crash_log
 
     text = "".join(traceback.format_exception(exc))
     header = f"bulk {__version__}, {datetime.now(UTC).isoformat()}\n{' '.join(sys.argv)}\n\n"
@@ -142,11 +142,11 @@ def _context(
 ) -> Iterator[tuple[Context, StateDir]]:
     """Config, state folder, lock, ledger, templates and the marketplace, opened for one run."""
     from bulk.config import load_from
-    from bulk.ledger import Ledger
-    from bulk.messages import load_templates
-    from bulk.progress import Progress
-    from bulk.run import Context
-    from bulk.state import run_lock
+    from bulk.infra.ledger import Ledger
+    from bulk.infra.progress import Progress
+    from bulk.infra.state import run_lock
+    from bulk.pipeline.run import Context
+    from bulk.rules.messages import load_templates
     from bulk.targets import describe_target, open_marketplace
 
     env = dict(os.environ)
@@ -203,11 +203,11 @@ def _on_sheet(
 ) -> _Run:
     """Open everything a run needs, hold the sheet against a second bulk run on it (same
     machine, any state folder), remember it for `bulk due`, and run."""
-    from bulk.due import GOOGLE_PREFIXES, sheet_key
-    from bulk.heap import long_lived
+    from bulk.commands.due import GOOGLE_PREFIXES, sheet_key
+    from bulk.infra.heap import long_lived
+    from bulk.infra.state import sheet_lock
+    from bulk.output.summary import build_summary
     from bulk.sheets import LossyFallbackError
-    from bulk.state import sheet_lock
-    from bulk.summary import build_summary
 
     key = sheet_key(target)
     with (
@@ -247,7 +247,7 @@ def _sheet(
 
 
 def _print_summary(summary: Document, verbose: bool, as_json: bool) -> None:
-    from bulk.summary import attention_lines, summary_lines
+    from bulk.output.summary import attention_lines, summary_lines
 
     out = human(as_json)
     for line in summary_lines(summary, verbose):
@@ -261,7 +261,7 @@ def _print_summary(summary: Document, verbose: bool, as_json: bool) -> None:
 
 def _post(config: Config, summaries: list[Document]) -> None:
     """The webhook, for the runs worth telling; a failure is one warning line, never an exit."""
-    from bulk.webhook import post, worth_posting
+    from bulk.output.webhook import post, worth_posting
 
     if not config.notify.webhook:
         return
@@ -298,8 +298,8 @@ def check(
     as_json: JsonOption = False,
 ) -> None:
     """Validate and preview: look orders up, write statuses and messages. Nothing is sent."""
-    from bulk.run import Options
-    from bulk.run import check as run_check
+    from bulk.pipeline.run import Options
+    from bulk.pipeline.run import check as run_check
 
     g = globals_of(ctx)
     verbose = verbose or g.verbose
@@ -348,14 +348,14 @@ def submit(
     as_json: JsonOption = False,
 ) -> None:
     """Check, then send what is READY (asks to confirm unless --yes)."""
-    from bulk.run import Options
-    from bulk.run import submit as run_submit
+    from bulk.pipeline.run import Options
+    from bulk.pipeline.run import submit as run_submit
 
     g = globals_of(ctx)
     verbose = verbose or g.verbose
 
     def confirm(report: RunReport) -> bool:
-        from bulk.report import summary_lines
+        from bulk.output.report import summary_lines
 
         if yes:
             return True
@@ -404,7 +404,7 @@ def status(
     as_json: JsonOption = False,
 ) -> None:
     """Poll pending submissions and write their results into the sheet."""
-    from bulk.run import status as run_status
+    from bulk.pipeline.run import status as run_status
 
     g = globals_of(ctx)
     verbose = verbose or g.verbose
@@ -426,10 +426,10 @@ def due(
 ) -> None:
     """Finish every sheet this folder's state knows: send DEFERRED rows whose day has come
     (with --yes) and collect pending submissions. Safe to run every hour (`bulk schedule`)."""
-    from bulk.due import run_due
+    from bulk.commands.due import run_due
     from bulk.errors import LockError
-    from bulk.state import sheet_lock
-    from bulk.summary import due_document
+    from bulk.infra.state import sheet_lock
+    from bulk.output.summary import due_document
 
     g = globals_of(ctx)
     verbose = verbose or g.verbose
@@ -468,7 +468,7 @@ def due(
 
 
 def _indented(summary: Document, verbose: bool) -> list[str]:
-    from bulk.summary import attention_lines, summary_lines
+    from bulk.output.summary import attention_lines, summary_lines
 
     lines = [f"  {line}" for line in summary_lines(summary, verbose)]
     changed = {**summary, "rows_to_fix": [r for r in summary["rows_to_fix"] if r["changed"]]}

@@ -18,10 +18,10 @@ from bulk.amazon.protocol import Marketplace
 from bulk.amazon.throttle import RateLimiter
 from bulk.config import V0_REMOVAL, Config
 from bulk.errors import ConfigError
-from bulk.masking import remember_secret
-from bulk.resources import demo_book
+from bulk.infra.masking import remember_secret
+from bulk.infra.resources import demo_book
+from bulk.infra.state import StateDir
 from bulk.sandbox import auth as sandbox_auth
-from bulk.state import StateDir
 
 # The fixed dummy credentials the sandbox accepts (bulk/sandbox/auth.py).
 SANDBOX_CREDENTIALS: dict[str, str] = {

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from bulk.amazon.feed import ProcessingReport, ReportResult
 from bulk.amazon.protocol import FeedState, LookUp, UncertainError
 from bulk.models import Order, OrderStatus
-from bulk.rates import AccountFigures
+from bulk.rules.rates import AccountFigures
 
 _MESSAGE_RE = re.compile(
     rb"<MessageID>(\d+)</MessageID>.*?<AmazonOrderID>([^<]+)</AmazonOrderID>", re.DOTALL

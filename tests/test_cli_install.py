@@ -28,7 +28,7 @@ from typer.testing import CliRunner
 from bulk import __version__
 from bulk.cli import INTERRUPTED, app
 from bulk.config import Config, parse_config
-from bulk.resources import demo_book
+from bulk.infra.resources import demo_book
 from bulk.sandbox import start_sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -391,7 +391,7 @@ def test_a_bug_is_exit_3_with_one_line_naming_the_log(
     def broken(*_args: object) -> None:
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr("bulk.run.parse_rows", broken)
+    monkeypatch.setattr("bulk.pipeline.run.parse_rows", broken)
     shutil.copy(SAMPLE, empty / "orders.xlsx")
     result = bulk("check", "orders.xlsx")
     assert result.exit_code == 3

@@ -212,7 +212,7 @@ def test_a_crash_is_finished_by_the_next_run(
 
 def test_two_runs_on_one_state_folder_do_not_interleave(workdir: Path) -> None:
     from bulk.errors import LockError
-    from bulk.state import StateDir, run_lock
+    from bulk.infra.state import StateDir, run_lock
 
     state = StateDir(workdir / ".bulk")
     with run_lock(state):
@@ -227,7 +227,7 @@ def test_two_runs_on_one_state_folder_do_not_interleave(workdir: Path) -> None:
 def test_two_runs_on_one_sheet_with_different_state_folders_do_not_interleave(
     workdir: Path,
 ) -> None:
-    from bulk.state import sheet_lock
+    from bulk.infra.state import sheet_lock
 
     with sheet_lock(str((workdir / "samples" / "orders.xlsx").resolve())):
         other = run_bulk(workdir, "check", "samples/orders.xlsx")

@@ -18,7 +18,7 @@ from test_webhook import Receiver
 from typer.testing import CliRunner
 
 from bulk.cli import app
-from bulk.state import sheet_lock
+from bulk.infra.state import sheet_lock
 
 pytest_plugins = ["conftest_google"]
 runner = CliRunner()

@@ -1,4 +1,4 @@
-"""bulk.heap: fewer collections while a run holds many objects, and the defaults after."""
+"""bulk.infra.heap: fewer collections while a run holds many objects, and the defaults after."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from bulk.heap import long_lived
+from bulk.infra.heap import long_lived
 
 
 @contextmanager

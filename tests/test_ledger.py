@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bulk.ledger import Ledger, PlannedRow
+from bulk.infra.ledger import Ledger, PlannedRow
 from bulk.models import MessageState
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

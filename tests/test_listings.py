@@ -1,4 +1,4 @@
-"""Listing risk: the pure count (bulk.listings), its ledger query, and the CLI end to end."""
+"""Listing risk: the pure count (bulk.rules.listings), its ledger query, and the CLI end to end."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from freezegun import freeze_time
 from typer.testing import CliRunner
 
 from bulk.cli import app
-from bulk.ledger import Ledger, OrderLine, PlannedRow
-from bulk.listings import (
+from bulk.infra.ledger import Ledger, OrderLine, PlannedRow
+from bulk.models import OrderItem, Reason
+from bulk.rules.listings import (
     ListingRisk,
     PastCancellation,
     PlannedCancellation,
@@ -25,7 +26,6 @@ from bulk.listings import (
     seller_lines,
     warning,
 )
-from bulk.models import OrderItem, Reason
 
 ROOT = Path(__file__).resolve().parents[1]
 US = "ATVPDKIKX0DER"
@@ -510,8 +510,8 @@ def test_warnings_survive_a_no_wait_submit_collected_by_status(workdir: Path) ->
 
 
 def test_the_summary_document_carries_the_listings_at_risk() -> None:
-    from bulk.context import RunReport
-    from bulk.summary import build_summary, summary_lines
+    from bulk.output.summary import build_summary, summary_lines
+    from bulk.pipeline.context import RunReport
 
     risk = ListingRisk(US, "MUG-RED", "B0MUG00001", 3, 1, (3, 4), (3, 4))
     doc = json.loads(json.dumps(build_summary(RunReport([], listings=(risk,)), command="submit")))
@@ -580,8 +580,8 @@ def test_india_two_windows_and_the_fee_line(workdir: Path) -> None:
 
 
 def test_a_large_run_lists_at_most_twenty_listings_and_ten_rows_each() -> None:
-    from bulk.context import RunReport
-    from bulk.summary import build_summary, summary_lines
+    from bulk.output.summary import build_summary, summary_lines
+    from bulk.pipeline.context import RunReport
 
     risks = tuple(
         ListingRisk(US, f"SKU-{k:03d}", "", 200 - k, 0, tuple(range(2, 202)), tuple(range(3, 202)))

@@ -11,16 +11,16 @@ from pathlib import Path
 import pytest
 
 from bulk.config import DEFAULT_REASONS
-from bulk.lint import lint_message
 from bulk.marketplaces import MARKETPLACES
-from bulk.messages import (
+from bulk.models import CANCEL_REASON_CODES, CancelRequest, ItemRef, Order, OrderItem, Remedy
+from bulk.rules.lint import lint_message
+from bulk.rules.messages import (
     Templates,
     _format_date,
     load_templates,
     render_message,
     render_support_case,
 )
-from bulk.models import CANCEL_REASON_CODES, CancelRequest, ItemRef, Order, OrderItem, Remedy
 
 SHIPPED = Path(__file__).resolve().parent.parent / "templates"
 NEW_LOCALES = ("fr_FR", "it_IT", "es_ES", "en_GB", "ja_JP")

@@ -21,7 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bulk.cli import app
-from bulk.masking import MASK, mask, remember_secret
+from bulk.infra.masking import MASK, mask, remember_secret
 from bulk.sandbox import start_sandbox
 from bulk.targets import SANDBOX_CREDENTIALS
 

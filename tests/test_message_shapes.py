@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from bulk.config import DEFAULT_REASONS
-from bulk.lint import MAX_MESSAGE_CHARS, lint_message
-from bulk.message_shapes import MessageShapes
-from bulk.messages import load_templates, render_message
 from bulk.models import CancelRequest, ItemRef, Order, OrderItem, Remedy
+from bulk.rules.lint import MAX_MESSAGE_CHARS, lint_message
+from bulk.rules.message_shapes import MessageShapes
+from bulk.rules.messages import load_templates, render_message
 
 SHIPPED = Path(__file__).resolve().parent.parent / "templates"
 SELLER = "Example Store"

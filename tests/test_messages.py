@@ -11,14 +11,6 @@ import pytest
 
 from bulk.config import DEFAULT_REASONS
 from bulk.errors import TemplateError
-from bulk.lint import lint_message
-from bulk.messages import (
-    Templates,
-    export_templates,
-    load_templates,
-    render_message,
-    render_support_case,
-)
 from bulk.models import (
     CANCEL_REASON_CODES,
     CancelRequest,
@@ -27,6 +19,14 @@ from bulk.models import (
     OrderItem,
     Reason,
     Remedy,
+)
+from bulk.rules.lint import lint_message
+from bulk.rules.messages import (
+    Templates,
+    export_templates,
+    load_templates,
+    render_message,
+    render_support_case,
 )
 
 SHIPPED = Path(__file__).resolve().parent.parent / "templates"

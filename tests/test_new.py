@@ -1,4 +1,4 @@
-"""bulk.new: `bulk new` creates a blank order workbook that `bulk check` reads."""
+"""bulk.commands.new: `bulk new` creates a blank order workbook that `bulk check` reads."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from typing import Any
 import openpyxl
 import pytest
 
+from bulk.commands.new import STATUS_COLOURS, create_order_sheet
 from bulk.config import Config, PolicyConfig
 from bulk.errors import SheetError
 from bulk.models import Reason, Status
-from bulk.new import STATUS_COLOURS, create_order_sheet
-from bulk.rows import parse_rows
+from bulk.rules.rows import parse_rows
 from bulk.sheets.base import RowUpdate
 from bulk.sheets.excel import ExcelSheet
 from bulk.sheets.header import INPUT_COLUMNS, RESULT_COLUMNS, find_header

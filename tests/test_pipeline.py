@@ -1,4 +1,4 @@
-"""Unit tests of the pipeline (bulk.run, bulk.submission, bulk.notify) against an in-memory
+"""Unit tests of the pipeline (bulk.pipeline.run, bulk.pipeline.submission, bulk.pipeline.notify) against an in-memory
 Marketplace, with a real SQLite ledger and a real CSV sheet; the clock is passed in."""
 
 from __future__ import annotations
@@ -9,15 +9,15 @@ from pathlib import Path
 
 from fake_market import FakeMarket
 
-from bulk import run
 from bulk.amazon.protocol import Marketplace
 from bulk.config import parse_config
-from bulk.context import Options
-from bulk.ledger import Ledger
-from bulk.messages import load_templates
+from bulk.infra.ledger import Ledger
 from bulk.models import Order, OrderItem, OrderStatus
+from bulk.output.summary import message_counts
+from bulk.pipeline import run
+from bulk.pipeline.context import Options
+from bulk.rules.messages import load_templates
 from bulk.sheets import Sheet, open_sheet
-from bulk.summary import message_counts
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 DE, FR = "A1PA6795UKMFR9", "A13V1IB3VIYZZH"

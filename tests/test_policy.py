@@ -1,4 +1,4 @@
-"""bulk.policy: per-order decisions, the rate budget, deferral and the run summary."""
+"""bulk.rules.policy: per-order decisions, the rate budget, deferral and the run summary."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from bulk import marketplaces
 from bulk.config import PolicyConfig
 from bulk.models import CancelRequest, Decision, ItemRef, Order, OrderItem, Reason, Status
-from bulk.policy import (
+from bulk.rules.policy import (
     HORIZON_DAYS,
     Budget,
     budget,
@@ -25,7 +25,7 @@ from bulk.policy import (
     projected_rate,
     summarize,
 )
-from bulk.rates import AccountFigures, Send, reporting_day
+from bulk.rules.rates import AccountFigures, Send, reporting_day
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 TODAY = NOW.date()

@@ -8,8 +8,8 @@ import threading
 
 from rich.console import Console
 
-from bulk.notify import MESSAGE_CALLS
-from bulk.progress import Progress, Step, duration
+from bulk.infra.progress import Progress, Step, duration
+from bulk.pipeline.notify import MESSAGE_CALLS
 
 
 def test_time_left_comes_from_the_rate_limits() -> None:

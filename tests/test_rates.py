@@ -1,4 +1,4 @@
-"""bulk.rates: each marketplace's target and rate windows, and the config's stricter cap."""
+"""bulk.rules.rates: each marketplace's target and rate windows, and the config's stricter cap."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from bulk import marketplaces
 from bulk.config import PolicyConfig
 from bulk.marketplaces import MarketplaceInfo
-from bulk.rates import AccountFigures, Send, Window, allowed, target_rate, windows_for
+from bulk.rules.rates import AccountFigures, Send, Window, allowed, target_rate, windows_for
 
 US = marketplaces.BY_CODE["US"]
 IN = marketplaces.BY_CODE["IN"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bulk.context import RowOutcome
 from bulk.models import CancelRequest, Decision, ItemRef, Order, OrderItem
-from bulk.rows import ParsedRow
+from bulk.pipeline.context import RowOutcome
+from bulk.rules.rows import ParsedRow
 from bulk.sheets.base import Cell, RowUpdate, SheetRow
 
 PER_ROW = [Cell, SheetRow, RowUpdate, ParsedRow, CancelRequest, ItemRef, Order, OrderItem]

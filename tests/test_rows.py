@@ -1,4 +1,4 @@
-"""bulk.rows: header matching, cell parsing and the per-row checks that need no Amazon call."""
+"""bulk.rules.rows: header matching, cell parsing and the per-row checks that need no Amazon call."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from bulk.config import DEFAULT_REASONS, Config, MessagesConfig, PolicyConfig
 from bulk.errors import SheetError
 from bulk.models import CancelRequest, ItemRef, Reason, Remedy, Status
-from bulk.rows import ParsedRow, parse_items, parse_rows, reason_lookup
+from bulk.rules.rows import ParsedRow, parse_items, parse_rows, reason_lookup
 from bulk.sheets.base import Cell, CellKind, Grid, SheetRow
 from bulk.sheets.header import Header, find_header, header_key, is_order_id_header
 

@@ -1,4 +1,4 @@
-"""bulk.run against a fake Marketplace: the pipeline needs only the Protocol, not Amazon."""
+"""bulk.pipeline.run against a fake Marketplace: the pipeline needs only the Protocol, not Amazon."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from pathlib import Path
 
 from fake_market import FakeMarket
 
-from bulk import run
 from bulk.amazon.protocol import Marketplace
 from bulk.config import parse_config
-from bulk.ledger import Ledger
-from bulk.messages import load_templates
+from bulk.infra.ledger import Ledger
 from bulk.models import Order, OrderItem, Status
+from bulk.pipeline import run
+from bulk.rules.messages import load_templates
 from bulk.sheets import open_sheet
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)

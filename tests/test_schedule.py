@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bulk.commands.schedule import KINDS, default_kind, schedule_text
 from bulk.errors import ConfigError
-from bulk.schedule import KINDS, default_kind, schedule_text
 
 FOLDER = Path("/srv/ops team/orders")
 PROGRAM = "/opt/bulk/.venv/bin/bulk"

@@ -10,7 +10,7 @@ import pytest
 
 from bulk.config import Config
 from bulk.errors import SheetError
-from bulk.rows import parse_rows
+from bulk.rules.rows import parse_rows
 from bulk.sheets.base import CellKind, RowUpdate
 from bulk.sheets.csvfile import CsvSheet
 from bulk.sheets.header import RESULT_COLUMNS, find_header

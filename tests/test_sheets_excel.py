@@ -38,7 +38,7 @@ from openpyxl.xml.functions import tostring
 from bulk.config import Config
 from bulk.errors import SheetError
 from bulk.models import Status
-from bulk.rows import parse_rows
+from bulk.rules.rows import parse_rows
 from bulk.sheets.base import Cell, CellKind, RowUpdate
 from bulk.sheets.excel import ExcelSheet, dropped_features
 from bulk.sheets.header import RESULT_COLUMNS, find_header

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 
-from bulk import marketplaces, policy, rates
+from bulk import marketplaces
 from bulk.config import PolicyConfig
-from bulk.context import RowOutcome, RunReport
 from bulk.models import MessageOutcome, Status
+from bulk.output.summary import SCHEMA, build_summary, sent_something, short_text, summary_lines
+from bulk.pipeline.context import RowOutcome, RunReport
+from bulk.rules import policy, rates
 from bulk.sheets.base import WriteReport
-from bulk.summary import SCHEMA, build_summary, sent_something, short_text, summary_lines
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from bulk.amazon.marketplace import AmazonMarketplace as Marketplace
 from bulk.cli import app
-from bulk.run import SHEET_WAIT_SECONDS
+from bulk.pipeline.run import SHEET_WAIT_SECONDS
 from bulk.sandbox import start_sandbox
 
 ROOT = Path(__file__).resolve().parents[1]

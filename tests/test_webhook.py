@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from bulk.context import RowOutcome, RunReport
-from bulk.masking import remember_secret
+from bulk.infra.masking import remember_secret
 from bulk.models import Status
-from bulk.summary import build_summary
-from bulk.webhook import ATTEMPTS, MAX_ROWS, post, worth_posting
+from bulk.output.summary import build_summary
+from bulk.output.webhook import ATTEMPTS, MAX_ROWS, post, worth_posting
+from bulk.pipeline.context import RowOutcome, RunReport
 
 
 class Receiver:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
+from bulk.commands.new import create_order_sheet
 from bulk.config import Config
-from bulk.new import create_order_sheet
 
 HERE = Path(__file__).resolve().parent.parent / "samples"
 

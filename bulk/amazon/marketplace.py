@@ -56,7 +56,7 @@ from bulk.amazon.protocol import FeedState, LookUp, UncertainError
 from bulk.amazon.throttle import USAGE_PLANS, RateLimiter, rate_limited_seconds
 from bulk.errors import AmazonError
 from bulk.models import Order, OrderItem, OrderStatus
-from bulk.rates import AccountFigures
+from bulk.rules.rates import AccountFigures
 
 T = TypeVar("T")
 

@@ -1,6 +1,6 @@
 """What the pipeline needs from Amazon: the `Marketplace` Protocol and the types it answers with.
 
-The pipeline (bulk.run, bulk.submission, bulk.notify) is written against this Protocol only,
+The pipeline (bulk.pipeline.run, bulk.pipeline.submission, bulk.pipeline.notify) is written against this Protocol only,
 so it runs the same against Amazon, the sandbox (both through `AmazonMarketplace`) or a fake
 in a unit test.
 """
@@ -15,7 +15,7 @@ from typing import Protocol
 from bulk.amazon.feed import ProcessingReport
 from bulk.errors import AmazonError
 from bulk.models import Order
-from bulk.rates import AccountFigures
+from bulk.rules.rates import AccountFigures
 
 
 class UncertainError(AmazonError):

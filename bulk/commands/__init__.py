@@ -1,1 +1,1 @@
-"""The commands that do not run the pipeline on a sheet, and what every command shares."""
+"""The commands beside the Typer app: set-up, new sheets, due work, schedules, and what they share."""

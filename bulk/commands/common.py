@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bulk.masking import mask
+from bulk.infra.masking import mask
 
 if TYPE_CHECKING:
     from bulk.config import Config, ConfigSource
-    from bulk.state import StateDir
+    from bulk.infra.state import StateDir
 
 
 def say(line: str = "") -> None:
@@ -125,7 +125,7 @@ def load_config(config_path: Path | None, verbose: bool = False) -> Config:
 
 
 def state_folder() -> StateDir:
-    from bulk.state import state_dir
+    from bulk.infra.state import state_dir
 
     return state_dir(os.environ).check()
 

@@ -27,7 +27,7 @@ def schedule(
     nothing."""
     import shutil
 
-    from bulk.schedule import default_kind, schedule_text
+    from bulk.commands.schedule import default_kind, schedule_text
 
     chosen = kind or default_kind(sys.platform, Path("/run/systemd/system").is_dir())
     program = shutil.which("bulk") or str(Path(sys.argv[0]).resolve())
@@ -42,7 +42,7 @@ def new(
     config: ConfigOption = None,
 ) -> None:
     """Create a blank order sheet with dropdowns, formatting and instructions."""
-    from bulk.new import create_order_sheet
+    from bulk.commands.new import create_order_sheet
 
     g = globals_of(ctx)
     create_order_sheet(file, load_config(config or g.config, g.verbose))
@@ -67,7 +67,7 @@ def templates_export(
 ) -> None:
     """Copy the templates that come with bulk into DIR to edit; point bulk.toml's
     messages.templates at DIR to use them (files missing there come from bulk's own)."""
-    from bulk.messages import export_templates
+    from bulk.rules.messages import export_templates
 
     written = export_templates(folder)
     say(
@@ -80,8 +80,8 @@ def history(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """What was sent, when, and how it ended (from the ledger)."""
-    from bulk.ledger import Ledger
-    from bulk.report import history_json, history_rows, history_text
+    from bulk.infra.ledger import Ledger
+    from bulk.output.report import history_json, history_rows, history_text
 
     state = state_folder()
     if not state.ledger.exists():

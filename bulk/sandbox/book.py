@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from bulk import marketplaces
 from bulk.errors import ConfigError, closest
-from bulk.heap import long_lived
+from bulk.infra.heap import long_lived
 from bulk.models import ORDER_ID_RE, ORDER_ITEM_ID_RE
 from bulk.sandbox import clock
 
@@ -671,7 +671,7 @@ def load_book(path: Path) -> Book:
         text = content.decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError(f"sandbox order book {path} is not UTF-8 text") from None
-    # A large book is a few objects per order, all of them kept: see bulk.heap.
+    # A large book is a few objects per order, all of them kept: see bulk.infra.heap.
     with long_lived():
         try:
             data = json.loads(text)

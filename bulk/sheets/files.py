@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bulk.errors import SheetError, SheetOpenError
-from bulk.state import crash_point
+from bulk.infra.state import crash_point
 
 
 def check_not_open(path: Path) -> None:

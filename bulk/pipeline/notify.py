@@ -7,13 +7,13 @@ from dataclasses import replace
 from datetime import datetime
 
 from bulk.amazon.protocol import UncertainError
-from bulk.context import Context, RowOutcome, stamp
 from bulk.errors import AmazonError
-from bulk.ledger import MessageRecord
-from bulk.lint import lint_message
-from bulk.messages import render_message
+from bulk.infra.ledger import MessageRecord
+from bulk.infra.state import crash_point
 from bulk.models import MessageOutcome, MessageState
-from bulk.state import crash_point
+from bulk.pipeline.context import Context, RowOutcome, stamp
+from bulk.rules.lint import lint_message
+from bulk.rules.messages import render_message
 
 MESSAGE_KIND = "unexpectedProblem"
 # What a message's state in the ledger means for the run's summary.

@@ -1,4 +1,4 @@
-"""What a run says at the end (rendered from bulk.summary), and the ledger's history."""
+"""What a run says at the end (rendered from bulk.output.summary), and the ledger's history."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import json
 from collections.abc import Iterable
 from datetime import UTC
 
-from bulk import summary
-from bulk.ledger import Ledger
-from bulk.run import RunReport
+from bulk.infra.ledger import Ledger
+from bulk.output import summary
+from bulk.pipeline.run import RunReport
 
 
 def summary_lines(report: RunReport, verbose: bool = False) -> list[str]:

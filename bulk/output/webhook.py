@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from bulk.masking import mask
-from bulk.summary import Document, rows_to_fix_changed, sent_something, short_text
+from bulk.infra.masking import mask
+from bulk.output.summary import Document, rows_to_fix_changed, sent_something, short_text
 
 TIMEOUT_SECONDS = 5.0
 ATTEMPTS = 3

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 
 from bulk.amazon.feed import FeedMessage, ProcessingReport, ReportResult, sha256
 from bulk.amazon.protocol import FeedState, UncertainError
-from bulk.context import Context, RowOutcome
 from bulk.errors import AmazonError
-from bulk.ledger import LedgerRow, PlannedRow, Submission
+from bulk.infra.ledger import LedgerRow, PlannedRow, Submission
+from bulk.infra.state import crash_point
 from bulk.models import Order, OrderStatus, Status
+from bulk.pipeline.context import Context, RowOutcome
 from bulk.sheets.base import Sheet
-from bulk.state import crash_point
 
 
 def by_marketplace(ready: Sequence[RowOutcome], main: str) -> list[tuple[str, list[RowOutcome]]]:

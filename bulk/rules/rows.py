@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from bulk.config import Config
-from bulk.lint import MAX_MESSAGE_CHARS
 from bulk.models import (
     ORDER_ID_RE,
     CancelRequest,
@@ -18,6 +17,7 @@ from bulk.models import (
     Remedy,
     Status,
 )
+from bulk.rules.lint import MAX_MESSAGE_CHARS
 from bulk.sheets.base import BLANK, Cell, CellKind, Grid, Header, SheetRow
 from bulk.sheets.header import INPUT_COLUMNS, RESULT_COLUMNS, header_key
 

@@ -25,6 +25,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from bulk.config import DEFAULT_REASONS
 from bulk.errors import TemplateError, closest
+from bulk.infra.resources import PACKAGED_TEMPLATES_LABEL, label, packaged_templates, walk
 from bulk.models import (
     CANCEL_REASON_CODES,
     ORDER_ITEM_ID_RE,
@@ -33,7 +34,6 @@ from bulk.models import (
     OrderItem,
     Remedy,
 )
-from bulk.resources import PACKAGED_TEMPLATES_LABEL, label, packaged_templates, walk
 
 CANCEL_FOLDER = "cancel"
 DEFAULT_TEMPLATE = "default"

@@ -23,9 +23,9 @@ from typing import Any
 
 from jinja2 import meta, nodes
 
-from bulk.lint import MAX_MESSAGE_CHARS, lint_message
-from bulk.messages import Templates, message_context, render_template
 from bulk.models import CancelRequest, Order
+from bulk.rules.lint import MAX_MESSAGE_CHARS, lint_message
+from bulk.rules.messages import Templates, message_context, render_template
 
 # The variables a shape leaves open. Both are made by bulk, never typed by staff: an order id
 # (digits and dashes, checked when the row is read) and a date written out for the buyer.

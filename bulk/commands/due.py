@@ -14,16 +14,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bulk.context import Context, Options, RunReport
 from bulk.errors import BulkError, LockError
-from bulk.ledger import KnownSheet
+from bulk.infra.ledger import KnownSheet
 from bulk.models import Status
-from bulk.rows import parse_rows
-from bulk.run import status as run_status
-from bulk.run import submit as run_submit
+from bulk.output.summary import Document, build_summary
+from bulk.pipeline.context import Context, Options, RunReport
+from bulk.pipeline.run import status as run_status
+from bulk.pipeline.run import submit as run_submit
+from bulk.rules.rows import parse_rows
 from bulk.sheets.base import Sheet
 from bulk.sheets.header import find_header
-from bulk.summary import Document, build_summary
 
 GOOGLE_PREFIXES = ("https://docs.google.com/spreadsheets/", "gsheet:")
 

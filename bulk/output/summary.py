@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from bulk import listings, marketplaces
+from bulk import marketplaces
 from bulk.amazon.throttle import rate_limited_seconds
-from bulk.context import RowOutcome, RunReport
 from bulk.models import MessageOutcome, Status
+from bulk.pipeline.context import RowOutcome, RunReport
+from bulk.rules import listings
 
 SCHEMA = "bulk.summary/1"
 
@@ -55,7 +56,7 @@ def message_counts(outcomes: Sequence[RowOutcome]) -> dict[str, int]:
 
 
 def listings_at_risk(at_risk: Sequence[listings.ListingRisk]) -> list[dict[str, Any]]:
-    """The listings this run cancels for the 2nd or later time in 30 days (bulk.listings)."""
+    """The listings this run cancels for the 2nd or later time in 30 days (bulk.rules.listings)."""
     found = []
     for risk in at_risk:
         market = marketplaces.by_id(risk.marketplace_id)

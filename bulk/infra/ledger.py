@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bulk.masking import mask
+from bulk.infra.masking import mask
 from bulk.models import MessageState
 
 SCHEMA = """

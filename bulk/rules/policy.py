@@ -18,7 +18,7 @@ from bulk import marketplaces
 from bulk.config import PolicyConfig
 from bulk.marketplaces import MarketplaceInfo
 from bulk.models import CancelRequest, Decision, ItemRef, Order, OrderItem, Status
-from bulk.rates import (
+from bulk.rules.rates import (
     WINDOW_DAYS,
     AccountFigures,
     Send,

@@ -1,7 +1,7 @@
 """The pipeline: read the sheet, check rows, look orders up, apply the policy, send, write results.
 
 The commands `check`, `submit` and `status` live here; sending and following feeds is in
-`bulk.submission`, customer messages in `bulk.notify`, the shared types in `bulk.context`.
+`bulk.pipeline.submission`, customer messages in `bulk.pipeline.notify`, the shared types in `bulk.pipeline.context`.
 """
 
 from __future__ import annotations
@@ -10,22 +10,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from bulk import listings, marketplaces, policy, rates
+from bulk import marketplaces
 from bulk.amazon.feed import build_document, feed_documents
 from bulk.amazon.lookup import REPORT_LATENCY_SECONDS, REPORT_POLL_SECONDS
-from bulk.context import Context, Options, RowOutcome, RunReport, stamp
 from bulk.errors import SheetOpenError
-from bulk.ledger import LedgerRow, OrderLine
-from bulk.masking import mask
-from bulk.message_shapes import MessageShapes
-from bulk.messages import render_support_case
+from bulk.infra.ledger import LedgerRow, OrderLine
+from bulk.infra.masking import mask
+from bulk.infra.state import crash_point
 from bulk.models import CancelRequest, Decision, Order, Status
-from bulk.notify import send_messages
-from bulk.rows import ParsedRow, parse_rows
+from bulk.pipeline.context import Context, Options, RowOutcome, RunReport, stamp
+from bulk.pipeline.notify import send_messages
+from bulk.pipeline.submission import by_marketplace, collect, feed_messages, resume, send_feed
+from bulk.rules import listings, policy, rates
+from bulk.rules.message_shapes import MessageShapes
+from bulk.rules.messages import render_support_case
+from bulk.rules.rows import ParsedRow, parse_rows
 from bulk.sheets.base import RowUpdate, Sheet
 from bulk.sheets.header import find_header
-from bulk.state import crash_point
-from bulk.submission import by_marketplace, collect, feed_messages, resume, send_feed
 
 # Re-exported for callers that build a run themselves.
 __all__ = [

@@ -2,7 +2,7 @@
 
 The rate is seller-cancelled orders over all seller-fulfilled orders in a trailing window; each
 marketplace's target and windows are in bulk.marketplaces (7 days under 2.5%; India 7 and 30
-days under 2%). Pure functions of their arguments; bulk.policy plans with them.
+days under 2%). Pure functions of their arguments; bulk.rules.policy plans with them.
 """
 
 from __future__ import annotations

@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bulk import listings, policy
 from bulk.amazon.protocol import Marketplace
 from bulk.config import Config
-from bulk.ledger import Ledger
-from bulk.messages import Templates
+from bulk.infra.ledger import Ledger
+from bulk.infra.progress import Progress
 from bulk.models import CancelRequest, Decision, MessageOutcome, Order, Status
-from bulk.progress import Progress
+from bulk.rules import listings, policy
+from bulk.rules.messages import Templates
 from bulk.sheets.base import Header, WriteReport
 
 
@@ -62,7 +62,9 @@ class RowOutcome:
     decision: Decision | None = None
     changed: bool = True  # False: leave the row's cells alone
     cancelled_now: bool = False  # this run learned that bulk's feed cancelled it: message the buyer
-    message: MessageOutcome | None = None  # what became of that message (set by bulk.notify)
+    message: MessageOutcome | None = (
+        None  # what became of that message (set by bulk.pipeline.notify)
+    )
 
 
 @dataclass
@@ -79,7 +81,7 @@ class RunReport:
     lookup_path: str = ""
     declined: bool = False
     header: Header | None = None  # where the sheet's header was found when it was read
-    # Listings this run cancels for the 2nd or later time in 30 days (bulk.listings).
+    # Listings this run cancels for the 2nd or later time in 30 days (bulk.rules.listings).
     listings: tuple[listings.ListingRisk, ...] = ()
     # Why the results could not be written to the sheet (they are in the ledger); empty: written.
     unwritten: str = ""

@@ -1,0 +1,1 @@
+"""Infrastructure under every layer: the ledger, the state folder, masking, progress, resources."""

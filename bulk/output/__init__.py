@@ -1,0 +1,1 @@
+"""What a run says: the summary, the history report and the webhook post."""
