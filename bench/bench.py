@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from hostile import HEADING as HOSTILE_HEADING  # noqa: E402  (bench/hostile.py, next to this)
 
-from bulk.amazon.throttle import rate_limited_seconds  # noqa: E402
+from bulk.marketplaces import rate_limited_seconds  # noqa: E402
 
 MEASURE = r"""
 import json, os, resource, sys, time
@@ -418,7 +418,7 @@ def main() -> None:
             'reports, processing feeds), as `bulk -v` reports it; "own" is the wall time '
             "without it. Rate-limited time: what the calls would need at Amazon's published rate "
             "limits (burst first, then the sustained rate, operations one after another), from "
-            "`bulk.amazon.throttle.USAGE_PLANS`.",
+            "`bulk.marketplaces.USAGE_PLANS`.",
             "",
             "| rows | what | wall | Amazon | own | CPU | wall per row | peak memory | API calls "
             "| at Amazon's rate limits |",

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bulk.amazon.lookup import REPORT_LATENCY_SECONDS, per_order_plan  # noqa: E402
-from bulk.amazon.throttle import rate_limited_seconds  # noqa: E402
+from bulk.marketplaces import rate_limited_seconds  # noqa: E402
 
 TARGETS = {300: 60.0, 10_000: 600.0}
 START = "<!-- lookups:start -->"
@@ -161,7 +161,7 @@ def table(results: list[Result]) -> list[str]:
         "`python bench/lookups.py`: `bulk check -v` with the production settings against a "
         "sandbox, on a sheet of N unshipped orders placed in the last 24 hours (the account "
         "taking N orders a day). Rate-limited time: what the calls the check made need at "
-        "Amazon's published limits (`bulk.amazon.throttle.USAGE_PLANS`), the look-up's own "
+        "Amazon's published limits (`bulk.marketplaces.USAGE_PLANS`), the look-up's own "
         "and the whole check's (with the performance report). The report path also waits "
         "while Amazon builds the report (a few minutes; the planner counts "
         f"{REPORT_LATENCY_SECONDS:.0f} s for it, the sandbox builds it at once).",

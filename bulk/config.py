@@ -12,9 +12,9 @@ from typing import Any
 import platformdirs
 
 from bulk import marketplaces as _mp
+from bulk.columns import header_key
 from bulk.errors import ConfigError, closest
 from bulk.models import CANCEL_REASON_CODES, Reason
-from bulk.sheets.header import header_key
 
 CONFIG_NAME = "bulk.toml"
 CONFIG_ENV = "BULK_CONFIG"

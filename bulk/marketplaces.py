@@ -89,3 +89,38 @@ def by_id(marketplace_id: str) -> MarketplaceInfo | None:
 def codes() -> list[str]:
     """Every code bulk.toml accepts, for "did you mean" hints."""
     return [*BY_CODE, *_ALIASES]
+
+
+# Published rate (requests per second) and burst per operation (docs/amazon.md, "Rate limits",
+# from each operation's "Usage Plan" in Amazon's API reference).
+USAGE_PLANS: dict[str, tuple[float, int]] = {
+    # Orders v2026-01-01 (orders_2026-01-01.json, each operation's "Usage Plan"); getOrder has
+    # the same plan in v0.
+    "searchOrders": (0.0056, 20),
+    "getOrder": (0.5, 30),
+    # Orders v0 (ordersV0.json), used only with orders_api = "v0".
+    "getOrders": (0.0167, 20),
+    "getOrderItems": (0.5, 30),
+    "createFeedDocument": (0.5, 15),
+    "createFeed": (0.0083, 15),
+    "getFeed": (2.0, 15),
+    "getFeeds": (0.0222, 10),
+    "cancelFeed": (2.0, 15),
+    "getFeedDocument": (0.0222, 10),
+    "createReport": (0.0167, 15),
+    "getReport": (2.0, 15),
+    "getReportDocument": (0.0167, 15),
+    "getMessagingActionsForOrder": (1.0, 5),
+    "createUnexpectedProblem": (1.0, 5),
+    "getAttributes": (1.0, 5),
+}
+
+
+def rate_limited_seconds(calls: dict[str, int]) -> float:
+    """How long these calls need at Amazon's published limits: the burst goes at once, the rest at
+    the sustained rate, one operation after another (as a run makes them)."""
+    total = 0.0
+    for operation, n in calls.items():
+        rate, burst = USAGE_PLANS.get(operation, (1.0, 5))
+        total += max(0, n - burst) / rate
+    return total

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 ORDER_ID_RE = re.compile(r"^[0-9]{3}-[0-9]{7}-[0-9]{7}$")
@@ -182,3 +182,39 @@ class Decision:
             self.scheduled_for,
             (*self.warnings, *warnings),
         )
+
+
+# The days Amazon's account health report covers (whole UTC days ending with its reportingDateTo).
+REPORT_DAYS = 7
+
+
+@dataclass(frozen=True)
+class AccountFigures:
+    """The account's 7-day pre-fulfillment cancellation figures.
+
+    From GET_V2_SELLER_PERFORMANCE_REPORT, performanceMetrics[].preFulfillmentCancellationRate
+    (accountHealthReport-2020-11-18.json): orderCount, cancellationCount and the end of
+    reportingDateRange (reportingDateTo, UTC).
+    """
+
+    order_count: int
+    cancellation_count: int
+    report_end: date
+
+    def __post_init__(self) -> None:
+        if self.order_count < 0 or self.cancellation_count < 0:
+            raise ValueError(
+                f"order and cancellation counts cannot be negative: {self.order_count}, "
+                f"{self.cancellation_count}"
+            )
+
+    @property
+    def rate(self) -> float:
+        """cancellationCount / orderCount; 0 when the report has no orders."""
+        if self.order_count == 0:
+            return 0.0
+        return self.cancellation_count / self.order_count
+
+    @property
+    def report_start(self) -> date:
+        return self.report_end - timedelta(days=REPORT_DAYS - 1)

@@ -12,8 +12,7 @@ from datetime import date, datetime
 
 from bulk.amazon.feed import ProcessingReport, ReportResult
 from bulk.amazon.protocol import FeedState, LookUp, UncertainError
-from bulk.models import Order, OrderStatus
-from bulk.rules.rates import AccountFigures
+from bulk.models import AccountFigures, Order, OrderStatus
 
 _MESSAGE_RE = re.compile(
     rb"<MessageID>(\d+)</MessageID>.*?<AmazonOrderID>([^<]+)</AmazonOrderID>", re.DOTALL

@@ -10,7 +10,7 @@ import pytest
 
 from bulk.amazon.health import parse_performance
 from bulk.errors import AmazonError
-from bulk.rules.rates import AccountFigures
+from bulk.models import AccountFigures
 
 DE = "A1PA6795UKMFR9"
 FR = "A13V1IB3VIYZZH"

@@ -13,9 +13,11 @@ import requests
 from fake_sheets import FakeSheets, FakeSpreadsheet, Formula, Shown, iter_cells
 from google.auth.credentials import AnonymousCredentials
 
+from bulk.columns import RESULT_COLUMNS, find_header
 from bulk.errors import ConfigError, SheetError
+from bulk.grid import CellKind
 from bulk.sheets import open_sheet
-from bulk.sheets.base import CellKind, RowUpdate
+from bulk.sheets.base import RowUpdate
 from bulk.sheets.google import (
     ATTEMPTS,
     GoogleSheet,
@@ -24,7 +26,6 @@ from bulk.sheets.google import (
     parse_range,
     parse_target,
 )
-from bulk.sheets.header import RESULT_COLUMNS, find_header
 
 pytest_plugins = ["conftest_google"]
 

@@ -22,13 +22,13 @@ from typer.testing import CliRunner
 
 from bulk.amazon.feed import parse_report
 from bulk.cli import app
+from bulk.columns import find_header
 from bulk.config import Config
+from bulk.grid import Cell, CellKind, Grid, SheetRow
 from bulk.infra.masking import mask
 from bulk.rules.lint import MAX_MESSAGE_CHARS, lint_message
 from bulk.rules.rows import MAX_DETAILS_CHARS, parse_items, parse_rows
-from bulk.sheets.base import Cell, CellKind, Grid, SheetRow
 from bulk.sheets.csvfile import _delimiter
-from bulk.sheets.header import find_header
 
 ROOT = Path(__file__).resolve().parents[1]
 N = 5_000

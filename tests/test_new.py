@@ -11,6 +11,7 @@ from typing import Any
 import openpyxl
 import pytest
 
+from bulk.columns import INPUT_COLUMNS, RESULT_COLUMNS, find_header
 from bulk.commands.new import STATUS_COLOURS, create_order_sheet
 from bulk.config import Config, PolicyConfig
 from bulk.errors import SheetError
@@ -18,7 +19,6 @@ from bulk.models import Reason, Status
 from bulk.rules.rows import parse_rows
 from bulk.sheets.base import RowUpdate
 from bulk.sheets.excel import ExcelSheet
-from bulk.sheets.header import INPUT_COLUMNS, RESULT_COLUMNS, find_header
 
 HEADERS = [*INPUT_COLUMNS, *RESULT_COLUMNS]
 REASONS = (Reason("Sold out", "NoInventory"), Reason("Buyer asked", "BuyerCanceled"))

@@ -15,7 +15,16 @@ from hypothesis import strategies as st
 
 from bulk import marketplaces
 from bulk.config import PolicyConfig
-from bulk.models import CancelRequest, Decision, ItemRef, Order, OrderItem, Reason, Status
+from bulk.models import (
+    AccountFigures,
+    CancelRequest,
+    Decision,
+    ItemRef,
+    Order,
+    OrderItem,
+    Reason,
+    Status,
+)
 from bulk.rules.policy import (
     HORIZON_DAYS,
     Budget,
@@ -25,7 +34,7 @@ from bulk.rules.policy import (
     projected_rate,
     summarize,
 )
-from bulk.rules.rates import AccountFigures, Send, reporting_day
+from bulk.rules.rates import Send, reporting_day
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 TODAY = NOW.date()

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from bulk import marketplaces
 from bulk.config import PolicyConfig
-from bulk.models import CancelRequest, Decision, Order, OrderItem, Reason, Status
+from bulk.models import AccountFigures, CancelRequest, Decision, Order, OrderItem, Reason, Status
 from bulk.rules.policy import decide, plan
-from bulk.rules.rates import AccountFigures, Send, target_rate
+from bulk.rules.rates import Send, target_rate
 
 US = marketplaces.BY_CODE["US"]
 START = date(2026, 11, 2)  # a Monday

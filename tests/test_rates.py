@@ -9,7 +9,8 @@ import pytest
 from bulk import marketplaces
 from bulk.config import PolicyConfig
 from bulk.marketplaces import MarketplaceInfo
-from bulk.rules.rates import AccountFigures, Send, Window, allowed, target_rate, windows_for
+from bulk.models import AccountFigures
+from bulk.rules.rates import Send, Window, allowed, target_rate, windows_for
 
 US = marketplaces.BY_CODE["US"]
 IN = marketplaces.BY_CODE["IN"]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from bulk.grid import Cell, SheetRow
 from bulk.models import CancelRequest, Decision, ItemRef, Order, OrderItem
 from bulk.pipeline.context import RowOutcome
 from bulk.rules.rows import ParsedRow
-from bulk.sheets.base import Cell, RowUpdate, SheetRow
+from bulk.sheets.base import RowUpdate
 
 PER_ROW = [Cell, SheetRow, RowUpdate, ParsedRow, CancelRequest, ItemRef, Order, OrderItem]
 PER_ROW += [Decision, RowOutcome]

@@ -7,12 +7,12 @@ from datetime import date
 
 import pytest
 
+from bulk.columns import Header, find_header, header_key, is_order_id_header
 from bulk.config import DEFAULT_REASONS, Config, MessagesConfig, PolicyConfig
 from bulk.errors import SheetError
+from bulk.grid import Cell, CellKind, Grid, SheetRow
 from bulk.models import CancelRequest, ItemRef, Reason, Remedy, Status
 from bulk.rules.rows import ParsedRow, parse_items, parse_rows, reason_lookup
-from bulk.sheets.base import Cell, CellKind, Grid, SheetRow
-from bulk.sheets.header import Header, find_header, header_key, is_order_id_header
 
 CONFIG = Config()
 ID1 = "112-1234567-1234567"

@@ -13,17 +13,9 @@ import pytest
 from openpyxl.utils import get_column_letter
 
 from bulk.errors import SheetError
+from bulk.grid import BLANK, Cell, CellKind, SheetRow
 from bulk.sheets import open_sheet
-from bulk.sheets.base import (
-    BLANK,
-    MAX_CELL_CHARS,
-    Cell,
-    CellKind,
-    RowUpdate,
-    SheetRow,
-    as_text,
-    column_letter,
-)
+from bulk.sheets.base import MAX_CELL_CHARS, RowUpdate, as_text, column_letter
 from bulk.sheets.csvfile import CsvSheet
 from bulk.sheets.excel import ExcelSheet
 from bulk.sheets.files import backup, check_not_open, replace_atomically, stamp

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from bulk.columns import RESULT_COLUMNS, find_header
 from bulk.config import Config
 from bulk.errors import SheetError
+from bulk.grid import CellKind
 from bulk.rules.rows import parse_rows
-from bulk.sheets.base import CellKind, RowUpdate
+from bulk.sheets.base import RowUpdate
 from bulk.sheets.csvfile import CsvSheet
-from bulk.sheets.header import RESULT_COLUMNS, find_header
 
 ID1 = "112-0000001-0000001"
 ID2 = "112-0000002-0000002"

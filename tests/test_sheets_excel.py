@@ -35,13 +35,14 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.xml.functions import tostring
 
+from bulk.columns import RESULT_COLUMNS, find_header
 from bulk.config import Config
 from bulk.errors import SheetError
+from bulk.grid import Cell, CellKind
 from bulk.models import Status
 from bulk.rules.rows import parse_rows
-from bulk.sheets.base import Cell, CellKind, RowUpdate
+from bulk.sheets.base import RowUpdate
 from bulk.sheets.excel import ExcelSheet, dropped_features
-from bulk.sheets.header import RESULT_COLUMNS, find_header
 
 ID1 = "112-0000001-0000001"
 ID2 = "112-0000002-0000002"

@@ -13,11 +13,12 @@ from fake_sheets import FakeSheets
 from typer.testing import CliRunner
 
 from bulk.cli import app
-from bulk.sheets.base import Cell, CellKind, Header, RowUpdate, Sheet, SheetRow
+from bulk.columns import RESULT_COLUMNS, find_header
+from bulk.grid import Cell, CellKind, Header, SheetRow
+from bulk.sheets.base import RowUpdate, Sheet
 from bulk.sheets.csvfile import CsvSheet
 from bulk.sheets.excel import ExcelSheet
 from bulk.sheets.google import open_google_sheet
-from bulk.sheets.header import RESULT_COLUMNS, find_header
 from bulk.sheets.plan import merged_warning, plan_write, used_width
 
 pytest_plugins = ["conftest_google"]

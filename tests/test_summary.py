@@ -5,19 +5,19 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 
-from bulk import marketplaces
+from bulk import marketplaces, models
 from bulk.config import PolicyConfig
 from bulk.models import MessageOutcome, Status
 from bulk.output.summary import SCHEMA, build_summary, sent_something, short_text, summary_lines
 from bulk.pipeline.context import RowOutcome, RunReport
-from bulk.rules import policy, rates
+from bulk.rules import policy
 from bulk.sheets.base import WriteReport
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
 
 def _report(feed: bool = True) -> RunReport:
-    figures = rates.AccountFigures(
+    figures = models.AccountFigures(
         order_count=400, cancellation_count=3, report_end=date(2026, 3, 1)
     )
     outcomes = [

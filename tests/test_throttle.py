@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bulk.amazon.throttle import USAGE_PLANS, RateLimiter, rate_limited_seconds
+from bulk.amazon.throttle import RateLimiter
+from bulk.marketplaces import USAGE_PLANS, rate_limited_seconds
 
 
 class FakeTime:

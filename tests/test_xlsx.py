@@ -24,7 +24,7 @@ from openpyxl.cell.text import InlineFont
 from openpyxl.worksheet.formula import ArrayFormula
 
 from bulk.errors import SheetError
-from bulk.sheets.base import CellKind, Grid
+from bulk.grid import CellKind, Grid
 from bulk.sheets.xlsx import read_grid, sheet_names, write_cells
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "workbooks"

@@ -9,7 +9,7 @@ from typing import Any
 
 from bulk.amazon.orders import parse_time
 from bulk.errors import AmazonError
-from bulk.rules.rates import AccountFigures
+from bulk.models import AccountFigures
 
 PERFORMANCE_REPORT = "GET_V2_SELLER_PERFORMANCE_REPORT"
 

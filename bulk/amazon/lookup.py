@@ -20,7 +20,7 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bulk.amazon.throttle import USAGE_PLANS, rate_limited_seconds
+from bulk.marketplaces import USAGE_PLANS, rate_limited_seconds
 
 # searchOrders answers at most 100 orders a page (orders_2026-01-01.json, maxResultsPerPage).
 SEARCH_PAGE = 100

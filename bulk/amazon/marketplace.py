@@ -53,10 +53,10 @@ from bulk.amazon.orders import (
     parse_unshipped_report,
 )
 from bulk.amazon.protocol import FeedState, LookUp, UncertainError
-from bulk.amazon.throttle import USAGE_PLANS, RateLimiter, rate_limited_seconds
+from bulk.amazon.throttle import RateLimiter
 from bulk.errors import AmazonError
-from bulk.models import Order, OrderItem, OrderStatus
-from bulk.rules.rates import AccountFigures
+from bulk.marketplaces import USAGE_PLANS, rate_limited_seconds
+from bulk.models import AccountFigures, Order, OrderItem, OrderStatus
 
 T = TypeVar("T")
 

@@ -14,8 +14,7 @@ from typing import Protocol
 
 from bulk.amazon.feed import ProcessingReport
 from bulk.errors import AmazonError
-from bulk.models import Order
-from bulk.rules.rates import AccountFigures
+from bulk.models import AccountFigures, Order
 
 
 class UncertainError(AmazonError):

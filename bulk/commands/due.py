@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bulk.columns import find_header
 from bulk.errors import BulkError, LockError
 from bulk.infra.ledger import KnownSheet
 from bulk.models import Status
@@ -23,7 +24,6 @@ from bulk.pipeline.run import status as run_status
 from bulk.pipeline.run import submit as run_submit
 from bulk.rules.rows import parse_rows
 from bulk.sheets.base import Sheet
-from bulk.sheets.header import find_header
 
 GOOGLE_PREFIXES = ("https://docs.google.com/spreadsheets/", "gsheet:")
 

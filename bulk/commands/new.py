@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bulk.columns import INPUT_COLUMNS, RESULT_COLUMNS
 from bulk.config import Config
 from bulk.errors import SheetError
 from bulk.sheets.base import column_letter
 from bulk.sheets.files import replace_atomically
-from bulk.sheets.header import INPUT_COLUMNS, RESULT_COLUMNS
 
 # Fill colours of the Status column, one per status (light tints that print well).
 STATUS_COLOURS: dict[str, str] = {

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from bulk.amazon.throttle import rate_limited_seconds
+from bulk.marketplaces import rate_limited_seconds
 
 # Steps shorter than this at Amazon's rates get no plain lines: a log should not fill up with
 # the progress of a ten-row sheet.

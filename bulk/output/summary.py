@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bulk import marketplaces
-from bulk.amazon.throttle import rate_limited_seconds
+from bulk.marketplaces import rate_limited_seconds
 from bulk.models import MessageOutcome, Status
 from bulk.pipeline.context import RowOutcome, RunReport
 from bulk.rules import listings

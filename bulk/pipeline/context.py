@@ -11,12 +11,13 @@ from pathlib import Path
 
 from bulk.amazon.protocol import Marketplace
 from bulk.config import Config
+from bulk.grid import Header
 from bulk.infra.ledger import Ledger
 from bulk.infra.progress import Progress
 from bulk.models import CancelRequest, Decision, MessageOutcome, Order, Status
 from bulk.rules import listings, policy
 from bulk.rules.messages import Templates
-from bulk.sheets.base import Header, WriteReport
+from bulk.sheets.base import WriteReport
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from bulk import marketplaces
 from bulk.amazon.feed import build_document, feed_documents
 from bulk.amazon.lookup import REPORT_LATENCY_SECONDS, REPORT_POLL_SECONDS
+from bulk.columns import find_header
 from bulk.errors import SheetOpenError
 from bulk.infra.ledger import LedgerRow, OrderLine
 from bulk.infra.masking import mask
@@ -26,7 +27,6 @@ from bulk.rules.message_shapes import MessageShapes
 from bulk.rules.messages import render_support_case
 from bulk.rules.rows import ParsedRow, parse_rows
 from bulk.sheets.base import RowUpdate, Sheet
-from bulk.sheets.header import find_header
 
 # Re-exported for callers that build a run themselves.
 __all__ = [

@@ -17,10 +17,17 @@ from decimal import Decimal
 from bulk import marketplaces
 from bulk.config import PolicyConfig
 from bulk.marketplaces import MarketplaceInfo
-from bulk.models import CancelRequest, Decision, ItemRef, Order, OrderItem, Status
-from bulk.rules.rates import (
-    WINDOW_DAYS,
+from bulk.models import (
+    REPORT_DAYS,
     AccountFigures,
+    CancelRequest,
+    Decision,
+    ItemRef,
+    Order,
+    OrderItem,
+    Status,
+)
+from bulk.rules.rates import (
     Send,
     Window,
     allowed,
@@ -406,14 +413,14 @@ def _room_on(
     leaves the window on its own day, not on an average one); and every row planned for a day
     in the window. The daily share cap applies to the day itself.
     """
-    report_days = [figures.report_start + timedelta(days=k) for k in range(WINDOW_DAYS)]
+    report_days = [figures.report_start + timedelta(days=k) for k in range(REPORT_DAYS)]
     own = sum(1 for d in known if figures.report_start <= d <= figures.report_end)
     others = max(0, figures.cancellation_count - own)
     rooms = []
     for w in windows:
         start = day - timedelta(days=lag + w.days - 1)
         overlap = sum(1 for d in report_days if start <= d <= day)
-        from_report = -(-others * overlap // WINDOW_DAYS)  # ceiling
+        from_report = -(-others * overlap // REPORT_DAYS)  # ceiling
         in_window = sum(1 for d in known if start <= d <= day)
         in_window += sum(n for d, n in planned.items() if start <= d <= day)
         rooms.append(w.budget - from_report - in_window)
@@ -528,7 +535,7 @@ def _why_deferred(
         used = account.counted_today + served
         return f"over today's cancellation budget ({used} of {account.daily_cap} used)"
     w = min(account.windows, key=lambda w: w.left)  # the window that leaves least room
-    about = "" if w.days == WINDOW_DAYS else "about "
+    about = "" if w.days == REPORT_DAYS else "about "
     return (
         f"over the {w.days}-day cancellation budget ({w.used + served} of {w.budget} used; "
         f"target {_pct(target_rate(config, market))} of {about}{w.orders} orders)"

@@ -15,13 +15,13 @@ from decimal import Decimal
 
 from bulk.config import PolicyConfig
 from bulk.marketplaces import MarketplaceInfo
+from bulk.models import REPORT_DAYS, AccountFigures
 
 # Amazon's Cancellation Rate is seller-cancelled orders / all orders over 7 days (India: 7 and
 # 30 days), and each marketplace's target and windows are in bulk.marketplaces. The account's
 # figures come from a 7-day report; its windows are whole UTC days
 # (accountHealthReport-2020-11-18.json, ReportingDateRange "2020-11-12T00:00Z" to
 # "2020-11-18T23:59Z"), so every day in this module is a UTC calendar day.
-WINDOW_DAYS = 7  # the report's window
 
 
 def _utc(moment: datetime) -> datetime:
@@ -33,38 +33,6 @@ def reporting_day(moment: datetime) -> date:
     if moment.tzinfo is None:
         return moment.date()
     return moment.astimezone(UTC).date()
-
-
-@dataclass(frozen=True)
-class AccountFigures:
-    """The account's 7-day pre-fulfillment cancellation figures.
-
-    From GET_V2_SELLER_PERFORMANCE_REPORT, performanceMetrics[].preFulfillmentCancellationRate
-    (accountHealthReport-2020-11-18.json): orderCount, cancellationCount and the end of
-    reportingDateRange (reportingDateTo, UTC).
-    """
-
-    order_count: int
-    cancellation_count: int
-    report_end: date
-
-    def __post_init__(self) -> None:
-        if self.order_count < 0 or self.cancellation_count < 0:
-            raise ValueError(
-                f"order and cancellation counts cannot be negative: {self.order_count}, "
-                f"{self.cancellation_count}"
-            )
-
-    @property
-    def rate(self) -> float:
-        """cancellationCount / orderCount; 0 when the report has no orders."""
-        if self.order_count == 0:
-            return 0.0
-        return self.cancellation_count / self.order_count
-
-    @property
-    def report_start(self) -> date:
-        return self.report_end - timedelta(days=WINDOW_DAYS - 1)
 
 
 @dataclass(frozen=True)
@@ -113,7 +81,7 @@ def allowed(orders: int, config: PolicyConfig, market: MarketplaceInfo) -> int:
 
 def window_orders(figures: AccountFigures, days: int) -> int:
     # The report counts 7 days; a longer window is taken to have the same daily volume.
-    return figures.order_count * days // WINDOW_DAYS
+    return figures.order_count * days // REPORT_DAYS
 
 
 def outside_report(
@@ -125,7 +93,7 @@ def outside_report(
     also sends before the report's first day that fall inside the window.
     """
     after = counted_days(figures, sends, today)
-    if days <= WINDOW_DAYS:
+    if days <= REPORT_DAYS:
         return after
     start = today - timedelta(days=days - 1)
     sent = (reporting_day(s.sent_at) for s in sends if s.counts)

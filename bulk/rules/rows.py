@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from bulk.columns import INPUT_COLUMNS, RESULT_COLUMNS, header_key
 from bulk.config import Config
+from bulk.grid import BLANK, Cell, CellKind, Grid, Header, SheetRow
 from bulk.models import (
     ORDER_ID_RE,
     CancelRequest,
@@ -18,8 +20,6 @@ from bulk.models import (
     Status,
 )
 from bulk.rules.lint import MAX_MESSAGE_CHARS
-from bulk.sheets.base import BLANK, Cell, CellKind, Grid, Header, SheetRow
-from bulk.sheets.header import INPUT_COLUMNS, RESULT_COLUMNS, header_key
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bulk.columns import RESULT_COLUMNS
 from bulk.errors import SheetError
-from bulk.sheets.base import Grid, LossyFallbackError, RowUpdate, Sheet, WriteReport
-from bulk.sheets.header import RESULT_COLUMNS
+from bulk.grid import Grid
+from bulk.sheets.base import LossyFallbackError, RowUpdate, Sheet, WriteReport
 
 __all__ = [
     "RESULT_COLUMNS",

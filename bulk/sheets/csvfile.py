@@ -11,10 +11,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bulk.columns import current_header, header_of, is_order_id_header
 from bulk.errors import SheetError
-from bulk.sheets.base import Cell, CellKind, Grid, Header, RowUpdate, SheetRow, WriteReport
+from bulk.grid import Cell, CellKind, Grid, Header, SheetRow
+from bulk.sheets.base import RowUpdate, WriteReport
 from bulk.sheets.files import check_not_open, check_writable, replace_atomically
-from bulk.sheets.header import current_header, header_of, is_order_id_header
 from bulk.sheets.plan import plan_write, used_width
 
 

@@ -14,27 +14,11 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from bulk.columns import HEADER_SEARCH_ROWS, current_header, has_order_id_header, is_order_id_header
 from bulk.errors import SheetError
-from bulk.sheets.base import (
-    Cell,
-    CellKind,
-    Grid,
-    Header,
-    LossyFallbackError,
-    RowUpdate,
-    SheetRow,
-    WriteReport,
-    as_text,
-    column_letter,
-    per_short_text,
-)
+from bulk.grid import Cell, CellKind, Grid, Header, SheetRow, per_short_text
+from bulk.sheets.base import LossyFallbackError, RowUpdate, WriteReport, as_text, column_letter
 from bulk.sheets.files import check_not_open, check_writable, replace_atomically, stamp
-from bulk.sheets.header import (
-    HEADER_SEARCH_ROWS,
-    current_header,
-    has_order_id_header,
-    is_order_id_header,
-)
 from bulk.sheets.plan import WritePlan, merged_cells, plan_write, used_width
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")

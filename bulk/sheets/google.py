@@ -20,20 +20,10 @@ from gspread.http_client import FileType, HTTPClient, ParamsType
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
+from bulk.columns import current_header
 from bulk.errors import BulkError, ConfigError, SheetError
-from bulk.sheets.base import (
-    BLANK,
-    Cell,
-    CellKind,
-    Grid,
-    Header,
-    RowUpdate,
-    SheetRow,
-    WriteReport,
-    column_index,
-    column_letter,
-)
-from bulk.sheets.header import current_header
+from bulk.grid import BLANK, Cell, CellKind, Grid, Header, SheetRow
+from bulk.sheets.base import RowUpdate, WriteReport, column_index, column_letter
 from bulk.sheets.plan import plan_write, used_width
 
 # Read and write cells; Drive is never called (bulk opens sheets by key, never by title).

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from bulk.sheets.base import Header, RowUpdate, SheetRow, WriteReport, as_text, column_letter
-from bulk.sheets.header import RESULT_COLUMNS
+from bulk.columns import RESULT_COLUMNS
+from bulk.grid import Header, SheetRow
+from bulk.sheets.base import RowUpdate, WriteReport, as_text, column_letter
 
 
 class Cells(Mapping[tuple[int, int], str]):

@@ -11,15 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bulk.errors import SheetError
-from bulk.sheets.base import (
-    BLANK,
-    Cell,
-    CellKind,
-    Grid,
-    SheetRow,
-    column_index,
-    column_letter,
-)
+from bulk.grid import BLANK, Cell, CellKind, Grid, SheetRow
+from bulk.sheets.base import column_index, column_letter
 
 if TYPE_CHECKING:
     from openpyxl.formula.translate import Translator

@@ -11,12 +11,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from bulk.errors import SheetError
-from bulk.sheets.base import (
-    MAX_CELL_CHARS,
-    column_index,
-    column_letter,
-    per_short_text,
-)
+from bulk.grid import per_short_text
+from bulk.sheets.base import MAX_CELL_CHARS, column_index, column_letter
 
 if TYPE_CHECKING:
     pass

@@ -9,10 +9,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 from bulk.errors import SheetError
-from bulk.sheets.base import (
-    column_index,
-    column_letter,
-)
+from bulk.sheets.base import column_index, column_letter
 
 if TYPE_CHECKING:
     pass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bulk.errors import SheetError
-from bulk.sheets.base import CellKind, Grid, Header, SheetRow, per_short_text
+from bulk.grid import CellKind, Grid, Header, SheetRow, per_short_text
 
 __all__ = [
     "INPUT_COLUMNS",
