@@ -53,6 +53,35 @@ def test_purchased_offsets_and_timestamps(value: str, expected: datetime | None)
     assert resolve_purchased(value, NOW) == expected
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("+2d", NOW + timedelta(days=2)),
+        ("+90m", NOW + timedelta(minutes=90)),
+        ("-1h", NOW - timedelta(hours=1)),
+        ("2026-03-04T09:30:00Z", datetime(2026, 3, 4, 9, 30, tzinfo=UTC)),
+    ],
+)
+def test_ship_by_takes_the_forms_of_purchased_and_offsets_ahead(
+    tmp_path: Path, value: str, expected: datetime
+) -> None:
+    path = _write(tmp_path, {"orders": [_order(ship_by=value)]})
+    with freeze_time(NOW):
+        order = load_book(path).orders[0]
+    assert order.ship_by == expected
+    assert order.latest_ship == expected
+    # A purchase time is never ahead of now.
+    assert resolve_purchased("+2d", NOW) is None
+
+
+def test_ship_by_defaults_to_two_days_after_purchase(tmp_path: Path) -> None:
+    path = _write(tmp_path, {"orders": [_order()]})
+    with freeze_time(NOW):
+        order = load_book(path).orders[0]
+    assert order.ship_by is None
+    assert order.latest_ship == NOW - timedelta(hours=3) + timedelta(days=2)
+
+
 def test_sample_book_loads_with_every_state() -> None:
     with freeze_time(NOW):
         book = load_book(ROOT / "samples" / "marketplace.json")
@@ -134,6 +163,15 @@ def test_fingerprint_changes_only_with_the_order_entry(tmp_path: Path) -> None:
             "'purchased' 'yesterday' is neither an offset",
         ),
         ({"orders": [_order(locale="german")]}, "'locale' must look like en_US"),
+        (
+            {"orders": [_order(ship_by="soon")]},
+            "'ship_by' 'soon' is not a time after the purchase: an offset like +2d",
+        ),
+        (
+            {"orders": [_order(ship_by="-4h")]},
+            "'ship_by' '-4h' is not a time after the purchase",
+        ),
+        ({"orders": [_order(ship_by=2)]}, "'ship_by' must be a string"),
         ({"orders": [_order(items=[])]}, "'items' must be a non-empty list"),
         (
             {"orders": [_order(items=[{"id": "101", "sku": "A", "title": "A", "qty": 1}])]},
@@ -280,6 +318,8 @@ def test_quick_reading_builds_the_same_orders_as_the_field_reader() -> None:
         ],
         _order(status="Shipped"),
         _order(channel="AFN", locale="de_DE", purchased="2026-11-30T08:00:00Z"),
+        _order(ship_by="+1d"),
+        _order(ship_by="2026-12-03T10:00:00Z"),
     ]
     quick = _QuickOrders(now, home)
     taken = 0
@@ -296,3 +336,5 @@ def test_quick_reading_builds_the_same_orders_as_the_field_reader() -> None:
     no_units = _order(items=[{"id": "00000000000101", "sku": "MUG", "title": "Mug", "qty": 0}])
     assert quick.order(no_units) is None
     assert quick.order({**_order(), "status": "Lost"}) is None
+    assert quick.order(_order(ship_by="-4h")) is None  # before the purchase
+    assert quick.order(_order(ship_by=None)) is None

@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
@@ -58,9 +58,9 @@ FAULT_ANSWERS: tuple[str, ...] = ("429", "429-empty", "500", "503", "slow", *LOS
 FAULT_TARGETS: tuple[str, ...] = ("token", "upload", "download")
 
 DEFAULT_PRICE = Decimal("19.99")
-_OFFSET_RE = re.compile(r"^-(\d+(?:\.\d+)?)([mhd])$")
+# Amazon's default handling time: an order is due to ship within two days of purchase.
+DEFAULT_HANDLING = timedelta(days=2)
 _LOCALE_RE = re.compile(r"^[a-z]{2,3}[_-][A-Z]{2}$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,9 @@ class BookOrder:
     # The marketplace the order was placed in: the book's unless the entry names another of
     # the same region.
     marketplace_id: str = ""
+    # The latest ship date (v0 LatestShipDate, v2026 fulfillment.shipByWindow.latestDateTime);
+    # None: the default, purchase + DEFAULT_HANDLING.
+    ship_by: datetime | None = None
     # The order's JSON entry, kept to compute `fingerprint` only when a cancellation needs it.
     raw: Any = field(default=None, compare=False, repr=False)
 
@@ -101,6 +104,11 @@ class BookOrder:
         return hashlib.sha256(
             json.dumps(self.raw, sort_keys=True, separators=(",", ":")).encode("utf-8")
         ).hexdigest()
+
+    @property
+    def latest_ship(self) -> datetime:
+        """The latest ship date Amazon gives the order."""
+        return self.ship_by if self.ship_by is not None else self.purchased + DEFAULT_HANDLING
 
     def item(self, item_id: str) -> BookItem | None:
         return next((item for item in self.items if item.id == item_id), None)
@@ -191,6 +199,7 @@ _ORDER_KEYS = (
     "items",
     "messaging",
     "marketplace_id",
+    "ship_by",
 )
 _ITEM_KEYS = (
     "id",
@@ -275,11 +284,20 @@ class _Reader:
 
 def resolve_purchased(value: str, now: datetime) -> datetime | None:
     """`-3h`, `-2d`, `-90m` from `now`, or an ISO-8601 timestamp with an offset."""
-    match = _OFFSET_RE.match(value.strip())
-    if match:
-        amount, unit = float(match.group(1)), _UNITS[match.group(2)]
-        return now - timedelta(**{unit: amount})
-    return clock.parse_iso(value)
+    return clock.resolve(value, now)
+
+
+def _ship_by(r: _Reader, now: datetime, purchased: datetime) -> datetime | None:
+    if "ship_by" not in r.raw:
+        return None
+    ship_by = clock.resolve(raw := r.text("ship_by"), now, ahead=True)
+    if ship_by is None or ship_by < purchased:
+        raise r.fail(
+            "ship_by",
+            f"{raw!r} is not a time after the purchase: an offset like +2d, -3h, +90m or an "
+            "ISO-8601 time with a UTC offset (e.g. 2026-03-03T09:30:00Z)",
+        )
+    return ship_by
 
 
 def _asin(sku: str) -> str:
@@ -378,7 +396,7 @@ def _order(raw: Any, where: str, now: datetime, home: str) -> BookOrder:
     if status == "Shipped":
         # A shipped order shipped every unit unless the book says otherwise.
         items = tuple(
-            item if "shipped" in raw_items[i] else _with_shipped(item, item.qty)
+            item if "shipped" in raw_items[i] else replace(item, shipped=item.qty)
             for i, item in enumerate(items)
         )
     return BookOrder(
@@ -391,21 +409,8 @@ def _order(raw: Any, where: str, now: datetime, home: str) -> BookOrder:
         messaging=r.strings("messaging", MESSAGE_KINDS, MESSAGE_KINDS),
         # Most entries name no marketplace: skip the call for them.
         marketplace_id=_marketplace(r, home) if "marketplace_id" in r.raw else home,
+        ship_by=_ship_by(r, now, purchased),
         raw=raw,
-    )
-
-
-def _with_shipped(item: BookItem, shipped: int) -> BookItem:
-    return BookItem(
-        item.id,
-        item.sku,
-        item.title,
-        item.qty,
-        shipped,
-        item.buyer_requested_cancel,
-        item.buyer_cancel_reason,
-        item.price,
-        item.asin,
     )
 
 
@@ -509,6 +514,7 @@ class _QuickOrders:
             m.marketplace_id for m in marketplaces.MARKETPLACES if m.region == region.region
         )
         self.purchased: dict[str, datetime | None] = {}
+        self.ship_by: dict[str, datetime | None] = {}
         self.locales: set[str] = set()
         self.asins: dict[str, str] = {}
         self.prices: dict[tuple[type, Any], Decimal | None] = {}
@@ -552,6 +558,16 @@ class _QuickOrders:
         purchased = self.purchased[purchased_raw]
         if purchased is None:
             return None
+        ship_by: datetime | None = None
+        if "ship_by" in raw:
+            ship_by_raw = raw["ship_by"]
+            if type(ship_by_raw) is not str:
+                return None
+            if ship_by_raw not in self.ship_by:
+                self.ship_by[ship_by_raw] = clock.resolve(ship_by_raw, self.now, True)
+            ship_by = self.ship_by[ship_by_raw]
+            if ship_by is None or ship_by < purchased:
+                return None
         items = []
         any_shipped = False
         for raw_item in raw_items:
@@ -574,6 +590,7 @@ class _QuickOrders:
             "items": tuple(items),
             "messaging": kinds,
             "marketplace_id": marketplace_id,
+            "ship_by": ship_by,
             "raw": raw,
         }
         return _built(BookOrder, fields)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
+
+_OFFSET_RE = re.compile(r"^([-+])(\d+(?:\.\d+)?)([mhd])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
 
 def now() -> datetime:
@@ -24,3 +28,13 @@ def parse_iso(text: str) -> datetime | None:
     if moment.tzinfo is None:
         return None
     return moment.astimezone(UTC)
+
+
+def resolve(value: str, now: datetime, ahead: bool = False) -> datetime | None:
+    """`-3h`, `-2d`, `-90m` from `now` (and `+2d` when `ahead`), or an ISO-8601 timestamp with
+    an offset; None when it is neither."""
+    match = _OFFSET_RE.match(value.strip())
+    if match and (ahead or match.group(1) == "-"):
+        offset = timedelta(**{_UNITS[match.group(3)]: float(match.group(2))})
+        return now + offset if match.group(1) == "+" else now - offset
+    return parse_iso(value)

@@ -77,6 +77,19 @@ def buyer_alias(order: BookOrder) -> str:
     return hashlib.sha256(order.id.encode()).hexdigest()[:16]
 
 
+def ship_window(order: BookOrder) -> tuple[datetime, datetime]:
+    """The order's earliest and latest ship dates: from a day after purchase (never after the
+    latest) to the book's `ship_by`."""
+    latest = order.latest_ship
+    return min(order.purchased + timedelta(days=1), latest), latest
+
+
+def delivery_window(order: BookOrder) -> tuple[datetime, datetime]:
+    """The earliest and latest delivery dates: one to five days after the latest ship date."""
+    latest = order.latest_ship
+    return latest + timedelta(days=1), latest + timedelta(days=5)
+
+
 def _money(currency: str, amount: Decimal) -> dict[str, str]:
     return {"CurrencyCode": currency, "Amount": str(amount.quantize(Decimal("0.01")))}
 
@@ -102,6 +115,7 @@ def order_json(market: SandboxMarket, order: BookOrder, now: datetime) -> dict[s
     live = [item for item in order.items if item.id not in cancelled]
     currency, sales_channel, _ = market_of(order.marketplace_id)
     gone = status == "Canceled"
+    earliest, latest = ship_window(order)
     data: dict[str, Any] = {
         "AmazonOrderId": order.id,
         "SellerOrderId": order.id,
@@ -116,8 +130,8 @@ def order_json(market: SandboxMarket, order: BookOrder, now: datetime) -> dict[s
         "MarketplaceId": order.marketplace_id,
         "ShipmentServiceLevelCategory": "Standard",
         "OrderType": "StandardOrder",
-        "EarliestShipDate": clock.iso(order.purchased + timedelta(days=1)),
-        "LatestShipDate": clock.iso(order.purchased + timedelta(days=2)),
+        "EarliestShipDate": clock.iso(earliest),
+        "LatestShipDate": clock.iso(latest),
         "IsBusinessOrder": False,
         "IsPrime": False,
         "IsPremiumOrder": False,
@@ -129,8 +143,9 @@ def order_json(market: SandboxMarket, order: BookOrder, now: datetime) -> dict[s
         "HasRegulatedItems": False,
     }
     if order.channel == "MFN":
-        data["EarliestDeliveryDate"] = clock.iso(order.purchased + timedelta(days=3))
-        data["LatestDeliveryDate"] = clock.iso(order.purchased + timedelta(days=7))
+        first, last = delivery_window(order)
+        data["EarliestDeliveryDate"] = clock.iso(first)
+        data["LatestDeliveryDate"] = clock.iso(last)
     # Amazon leaves out the money and the address while an order is Pending, and the total
     # once it is Canceled.
     if status != "Pending":

@@ -23,7 +23,15 @@ from bulk.sandbox import clock
 from bulk.sandbox.book import BookItem, BookOrder
 from bulk.sandbox.limits import GET_ORDER_V2026, SEARCH_ORDERS
 from bulk.sandbox.market import SandboxMarket
-from bulk.sandbox.orders import buyer_alias, last_update, market_of, ship_to, updated_at
+from bulk.sandbox.orders import (
+    buyer_alias,
+    delivery_window,
+    last_update,
+    market_of,
+    ship_to,
+    ship_window,
+    updated_at,
+)
 from bulk.sandbox.state import Cancellation
 from bulk.sandbox.wire import Reply, Request, invalid_input, json_reply, not_found
 
@@ -202,14 +210,10 @@ def order_json(
             "fulfillmentStatus": status,
             "fulfilledBy": FULFILLED_BY[order.channel],
             "fulfillmentServiceLevel": "STANDARD",
-            "shipByWindow": _window(
-                order.purchased + timedelta(days=1), order.purchased + timedelta(days=2)
-            ),
+            "shipByWindow": _window(*ship_window(order)),
         }
         if order.channel == "MFN":
-            fulfillment["deliverByWindow"] = _window(
-                order.purchased + timedelta(days=3), order.purchased + timedelta(days=7)
-            )
+            fulfillment["deliverByWindow"] = _window(*delivery_window(order))
         data["fulfillment"] = fulfillment
     data["orderItems"] = [item_json(order, item, cancelled, included) for item in order.items]
     return data

@@ -392,7 +392,8 @@ def unshipped_report(
     each purchase time and the address of each locale are worked out once.
     """
     lines = ["\t".join(UNSHIPPED_COLUMNS)]
-    dates: dict[datetime, str] = {}  # purchase time -> purchase-date to days-past-promise
+    # (purchase time, ship-by) -> purchase-date to days-past-promise
+    dates: dict[tuple[datetime, datetime], str] = {}
     places: dict[tuple[str, str], str] = {}  # (locale, marketplace) -> the ship-to columns
     for order in market.book.orders:
         if marketplace_ids is not None and order.marketplace_id not in marketplace_ids:
@@ -403,12 +404,13 @@ def unshipped_report(
             "PartiallyShipped",
         ):
             continue
-        when = dates.get(order.purchased)
+        # promise-date is the latest ship date (v0 LatestShipDate).
+        promise = order.latest_ship
+        when = dates.get((order.purchased, promise))
         if when is None:
-            promise = order.purchased + timedelta(days=2)
             purchased = _stamp(order.purchased)
             reported = _stamp(min(order.purchased + timedelta(minutes=5), now))
-            when = dates[order.purchased] = "\t".join(
+            when = dates[(order.purchased, promise)] = "\t".join(
                 (purchased, purchased, reported, _stamp(promise), str((now - promise).days))
             )
         place = places.get((order.locale, order.marketplace_id))
