@@ -155,6 +155,9 @@ class Order:
     marketplace_id: str = ""
     items: tuple[OrderItem, ...] = ()
     locale: str = ""  # buyer's locale where known (Messaging getAttributes), e.g. en_US
+    # The latest ship date (v2026 fulfillment.shipByWindow.latestDateTime, v0 LatestShipDate,
+    # the unshipped-orders report's promise-date); None where the answer gave none.
+    ship_by: datetime | None = None
 
     @property
     def buyer_requested_cancel(self) -> bool:

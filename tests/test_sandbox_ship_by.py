@@ -16,7 +16,8 @@ from test_sandbox_orders_v2026 import MODEL, _recorded
 from test_sandbox_schema import MODELS, Model, _record
 
 from bulk.amazon.clients import Clients, connect
-from bulk.sandbox import start_sandbox
+from bulk.amazon.marketplace import AmazonMarketplace
+from bulk.sandbox import Sandbox, start_sandbox
 from bulk.targets import SANDBOX_CREDENTIALS
 
 NOW = datetime.fromisoformat(SANDBOX_NOW)
@@ -81,18 +82,42 @@ def _at(text: str) -> datetime:
 
 
 @pytest.fixture
-def ship_by_clients(
+def ship_by_sandbox(
     tmp_path: Path, sandbox_clock: FrozenDateTimeFactory, sandbox_state: Path
-) -> Iterator[tuple[Clients, Any]]:
+) -> Iterator[Sandbox]:
     path = tmp_path / "book.json"
     book = json.loads(json.dumps(BOOK))
     book["orders"][0]["ship_by"] = "+30h"
     path.write_text(json.dumps(book), encoding="utf-8")
     with start_sandbox(path, sandbox_state) as running:
-        clients = connect(running.url, running.url, SANDBOX_CREDENTIALS, US)
-        v2026 = orders_v2026_client(running.url)
-        yield clients, v2026
-        v2026.close()
+        yield running
+
+
+@pytest.fixture
+def ship_by_clients(ship_by_sandbox: Sandbox) -> Iterator[tuple[Clients, Any]]:
+    clients = connect(ship_by_sandbox.url, ship_by_sandbox.url, SANDBOX_CREDENTIALS, US)
+    v2026 = orders_v2026_client(ship_by_sandbox.url)
+    yield clients, v2026
+    v2026.close()
+    clients.close()
+
+
+@pytest.mark.parametrize("orders_api", ["2026-01-01", "v0"])
+def test_each_look_up_reads_the_latest_ship_date_into_the_order(
+    ship_by_sandbox: Sandbox, orders_api: str
+) -> None:
+    clients = connect(ship_by_sandbox.url, ship_by_sandbox.url, SANDBOX_CREDENTIALS, US)
+    market = AmazonMarketplace(clients, [US], orders_api=orders_api, poll_sleep=lambda _s: None)
+    try:
+        found = market.get_orders(list(LATEST), NOW)
+        assert {order_id: order.ship_by for order_id, order in found.items()} == LATEST
+        if orders_api == "v0":
+            report = market.unshipped_orders(lambda _line: None)
+            assert {order_id: order.ship_by for order_id, order in report.items()} == LATEST
+        else:
+            searched = market.search_orders(NOW - timedelta(days=1), lambda _line: None)
+            assert {order_id: order.ship_by for order_id, order in searched.items()} == LATEST
+    finally:
         clients.close()
 
 

@@ -79,6 +79,7 @@ def order_from_v2026(raw: dict[str, Any]) -> Order:
         marketplace_id=marketplace_id,
         items=tuple(_item_from_v2026(item) for item in raw.get("orderItems") or ()),
         locale=market_locale(marketplace_id),
+        ship_by=parse_time((fulfillment.get("shipByWindow") or {}).get("latestDateTime")),
     )
 
 
@@ -113,6 +114,7 @@ def order_from_v0(raw: dict[str, Any], items: tuple[OrderItem, ...] = ()) -> Ord
         marketplace_id=marketplace_id,
         items=items,
         locale=market_locale(marketplace_id),
+        ship_by=parse_time(raw.get("LatestShipDate")),
     )
 
 
@@ -166,12 +168,14 @@ def parse_unshipped_report(text: str, marketplace_id: str = "") -> dict[str, Ord
         "is-buyer-requested-cancellation",
         "buyer-requested-cancel-reason",
         "purchase-date",
+        "promise-date",
     )
     at = [col.get(name, -1) for name in names]
     width = len(head)
     times: dict[str, datetime | None] = {}
     seen: dict[str, str] = {}
-    orders: dict[str, tuple[datetime | None, list[OrderItem]]] = {}
+    # order id -> (purchase-date, promise-date: the latest ship date, its items)
+    orders: dict[str, tuple[datetime | None, datetime | None, list[OrderItem]]] = {}
     for line in lines[1:]:
         if not line.strip():
             continue
@@ -179,7 +183,7 @@ def parse_unshipped_report(text: str, marketplace_id: str = "") -> dict[str, Ord
         if len(cells) < width:
             cells += [""] * (width - len(cells))  # a short line: its missing cells are blank
         cells.append("")
-        order_id, item_id, sku, title, asin, bought, shipped, requested, why, when = (
+        order_id, item_id, sku, title, asin, bought, shipped, requested, why, when, due = (
             cells[i].strip() for i in at
         )
         # Positional (a report has a line per order line); a listing's SKU, title and ASIN
@@ -194,9 +198,10 @@ def parse_unshipped_report(text: str, marketplace_id: str = "") -> dict[str, Ord
             seen.setdefault(asin, asin),
             why,
         )
-        if when not in times:
-            times[when] = parse_time(when)
-        orders.setdefault(order_id, (times[when], []))[1].append(item)
+        for moment in (when, due):
+            if moment not in times:
+                times[moment] = parse_time(moment)
+        orders.setdefault(order_id, (times[when], times[due], []))[2].append(item)
     locale = market_locale(marketplace_id)
     return {
         order_id: Order(
@@ -209,6 +214,7 @@ def parse_unshipped_report(text: str, marketplace_id: str = "") -> dict[str, Ord
             marketplace_id,
             tuple(items),
             locale,
+            ship_by,
         )
-        for order_id, (purchased, items) in orders.items()
+        for order_id, (purchased, ship_by, items) in orders.items()
     }
