@@ -203,11 +203,12 @@ def _on_sheet(
 ) -> _Run:
     """Open everything a run needs, hold the sheet against a second bulk run on it (same
     machine, any state folder), remember it for `bulk due`, and run."""
-    from bulk.commands.due import GOOGLE_PREFIXES, sheet_key
+    from bulk.commands.due import sheet_key
     from bulk.infra.heap import long_lived
     from bulk.infra.state import sheet_lock
     from bulk.output.summary import build_summary
     from bulk.sheets import LossyFallbackError
+    from bulk.sheets.base import is_google_target
 
     key = sheet_key(target)
     with (
@@ -216,7 +217,7 @@ def _on_sheet(
         long_lived(),
     ):
         sheet = _sheet(target, worksheet, ctx, state, allow_lossy)
-        if key.startswith(GOOGLE_PREFIXES) or Path(key).is_file():
+        if is_google_target(key) or Path(key).is_file():
             ctx.ledger.remember_sheet(key, worksheet or "", ctx.now())
         try:
             report = run(ctx, sheet)

@@ -1,6 +1,7 @@
 """The choice of target: the local sandbox or Amazon, with its credentials, endpoint and pacing.
 
-The only module that knows both: the adapter (bulk.amazon) never imports the sandbox, and the
+The only module that knows both (and it loads the sandbox only when the target is the sandbox):
+the adapter (bulk.amazon) never imports the sandbox, and the
 sandbox never imports the adapter.
 """
 
@@ -11,6 +12,7 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bulk.amazon.clients import amazon_endpoint, connect
 from bulk.amazon.marketplace import ORDERS_V0, AmazonMarketplace
@@ -21,14 +23,29 @@ from bulk.errors import ConfigError
 from bulk.infra.masking import remember_secret
 from bulk.infra.resources import demo_book
 from bulk.infra.state import StateDir
-from bulk.sandbox import auth as sandbox_auth
 
-# The fixed dummy credentials the sandbox accepts (bulk/sandbox/auth.py).
-SANDBOX_CREDENTIALS: dict[str, str] = {
-    "refresh_token": sandbox_auth.REFRESH_TOKEN,
-    "lwa_app_id": sandbox_auth.CLIENT_ID,
-    "lwa_client_secret": sandbox_auth.CLIENT_SECRET,
-}
+if TYPE_CHECKING:
+    # The fixed dummy credentials the sandbox accepts, as python-amazon-sp-api names them.
+    SANDBOX_CREDENTIALS: dict[str, str]
+
+
+def sandbox_credentials() -> dict[str, str]:
+    """The sandbox's dummy credentials (bulk/sandbox/__init__.py), imported only when asked for:
+    a production run loads nothing of the sandbox."""
+    from bulk.sandbox import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN
+
+    return {
+        "refresh_token": REFRESH_TOKEN,
+        "lwa_app_id": CLIENT_ID,
+        "lwa_client_secret": CLIENT_SECRET,
+    }
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SANDBOX_CREDENTIALS":
+        return sandbox_credentials()
+    raise AttributeError(f"module 'bulk.targets' has no attribute {name!r}")
+
 
 _CREDENTIAL_VARS = ("LWA_APP_ID", "LWA_CLIENT_SECRET", "SP_API_REFRESH_TOKEN")
 
@@ -167,7 +184,7 @@ def open_marketplace(
             clients = connect(
                 sandbox.url,
                 sandbox.url,
-                dict(SANDBOX_CREDENTIALS),
+                sandbox_credentials(),
                 ids[0],
                 ids,
                 timeout=config.amazon.timeout_seconds,

@@ -10,8 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from bulk.amazon.feed import ProcessingReport, ReportResult
-from bulk.amazon.protocol import FeedState, LookUp, UncertainError
+from bulk.amazon.protocol import FeedState, LookUp, ProcessingReport, ReportResult, UncertainError
 from bulk.models import AccountFigures, Order, OrderStatus
 
 _MESSAGE_RE = re.compile(

@@ -1,9 +1,13 @@
-"""Tests for the shape of the package: imports run one way, the Amazon adapter stands without its
-test double, the command line starts without the heavy libraries, no module grows past 700 lines."""
+"""Tests for the shape of the package: imports run one way, down the layers, and into an adapter
+only through its face; the command line starts without the heavy libraries; a production run
+never loads the sandbox; no module grows past 700 lines; few modules sit at the top."""
 
 from __future__ import annotations
 
 import ast
+import json
+import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Collection
@@ -118,14 +122,157 @@ def test_no_module_imports_a_module_that_imports_it_back() -> None:
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
 
 
-def test_the_amazon_adapter_does_not_import_the_sandbox() -> None:
-    graph = import_graph()
-    offending = {
-        name: sorted(t for t in targets if t == "bulk.sandbox" or t.startswith("bulk.sandbox."))
-        for name, targets in graph.items()
-        if name.startswith("bulk.amazon")
+# The layers, top to bottom. A module may import from its own unit (module or package) and from
+# the layers below; units of one layer stay apart (the Amazon adapter, the sheets and the
+# sandbox never import one another), except in the open layers, whose units may share.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("bulk.__main__", "bulk.cli"),
+    ("bulk.commands",),
+    ("bulk.output",),
+    ("bulk.pipeline",),
+    ("bulk.targets",),
+    ("bulk.amazon", "bulk.sheets", "bulk.sandbox"),
+    ("bulk.rules",),
+    ("bulk.infra",),
+    ("bulk.config", "bulk.models", "bulk.marketplaces", "bulk.errors", "bulk.grid", "bulk.columns"),
+)
+OPEN_LAYERS = {0, len(LAYERS) - 1}
+# What the layers above an adapter may import of it: its face. The wiring (bulk.targets) builds
+# the Amazon adapter and may reach all of it.
+FACES = {
+    "bulk.amazon": {"bulk.amazon.protocol"},
+    "bulk.sheets": {"bulk.sheets", "bulk.sheets.base"},
+    "bulk.sandbox": {"bulk.sandbox"},
+}
+WIRING = {"bulk.targets": {"bulk.amazon"}}
+
+
+def unit_of(name: str) -> tuple[int, str]:
+    for level, units in enumerate(LAYERS):
+        for unit in units:
+            if name == unit or name.startswith(unit + "."):
+                return level, unit
+    raise AssertionError(f"{name} is in no layer: add it to LAYERS")
+
+
+def _inside(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+def wrong_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Every import that goes up a layer, sideways between units, past an adapter's face, or
+    into a private module (`_name`) from outside its package, as "importer -> imported: why"."""
+    wrong = []
+    for name, targets in sorted(graph.items()):
+        if name == "bulk":
+            continue
+        level, unit = unit_of(name)
+        for target in sorted(targets):
+            if target == "bulk":
+                continue
+            their_level, their_unit = unit_of(target)
+            leaf = target.rpartition(".")[2]
+            if their_level < level:
+                wrong.append(f"{name} -> {target}: imports upward")
+            elif their_level == level and their_unit != unit and level not in OPEN_LAYERS:
+                wrong.append(f"{name} -> {target}: imports sideways")
+            elif (
+                their_unit != unit
+                and their_unit in FACES
+                and target not in FACES[their_unit]
+                and their_unit not in WIRING.get(name, set())
+            ):
+                wrong.append(f"{name} -> {target}: past the face of {their_unit}")
+            elif leaf.startswith("_") and not _inside(name, target.rpartition(".")[0]):
+                wrong.append(f"{name} -> {target}: a private module of another package")
+    return wrong
+
+
+def test_imports_run_down_the_layers_and_into_adapters_through_their_faces() -> None:
+    assert wrong_imports(import_graph()) == []
+
+
+def test_the_layer_check_sees_each_kind_of_wrong_import() -> None:
+    graph = {
+        "bulk.config": {"bulk.sheets.base"},  # core reaching up to an adapter
+        "bulk.amazon.feed": {"bulk.sandbox.book"},  # an adapter reaching its test double
+        "bulk.pipeline.run": {"bulk.amazon.feed", "bulk.amazon.protocol"},  # past the face
+        "bulk.sheets.excel": {"bulk.sheets.xlsx._read", "bulk.sheets.xlsx"},  # private module
+        "bulk.sheets.xlsx": {"bulk.sheets.xlsx._read"},
+        "bulk.targets": {"bulk.amazon.clients", "bulk.sandbox"},
+        "bulk.rules.rows": {"bulk.grid", "bulk.columns", "bulk.rules.rates"},
     }
-    assert {name: found for name, found in offending.items() if found} == {}
+    assert wrong_imports(graph) == [
+        "bulk.amazon.feed -> bulk.sandbox.book: imports sideways",
+        "bulk.config -> bulk.sheets.base: imports upward",
+        "bulk.pipeline.run -> bulk.amazon.feed: past the face of bulk.amazon",
+        "bulk.sheets.excel -> bulk.sheets.xlsx._read: a private module of another package",
+    ]
+    # and the real graph, with one import upward added, fails
+    graph = import_graph()
+    graph["bulk.rules.rows"].add("bulk.pipeline.context")
+    assert wrong_imports(graph) == ["bulk.rules.rows -> bulk.pipeline.context: imports upward"]
+
+
+def test_few_modules_sit_at_the_top_of_the_package() -> None:
+    top = sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem not in ("__init__", "__main__"))
+    assert len(top) <= 12, f"{len(top)} modules in bulk/: {top}; move some into a layer's package"
+
+
+def test_a_production_run_imports_no_sandbox_module(tmp_path: Path) -> None:
+    """`bulk check` with production settings, pointed at a sandbox this test runs, goes the whole
+    way (look-ups, report, sheet write); Python's own import log (-X importtime) and the modules
+    loaded at exit name nothing of bulk.sandbox."""
+    from bulk.sandbox import start_sandbox
+    from bulk.targets import sandbox_credentials
+
+    root = PACKAGE.parent
+    shutil.copytree(root / "samples", tmp_path / "samples")
+    shutil.copytree(root / "templates", tmp_path / "templates")
+    (tmp_path / "bulk.toml").write_text(
+        '[amazon]\ntarget = "production"\nseller_id = "A1SANDBOXSELLER"\n', encoding="utf-8"
+    )
+    book = json.loads((root / "samples" / "marketplace.json").read_text(encoding="utf-8"))
+    book["report_polls"] = 0  # production polls in real time: the report is ready at once
+    (tmp_path / "book.json").write_text(json.dumps(book), encoding="utf-8")
+    loaded = tmp_path / "loaded.txt"
+    code = (
+        "import atexit, sys\n"
+        "def _loaded():\n"
+        f"    with open({str(loaded)!r}, 'w') as f:\n"
+        "        f.write('\\n'.join(sorted(sys.modules)))\n"
+        "atexit.register(_loaded)\n"
+        "sys.argv = ['bulk', 'check', 'samples/orders.xlsx']\n"
+        "from bulk.cli import main\n"
+        "main()\n"
+    )
+    credentials = sandbox_credentials()
+    with start_sandbox(tmp_path / "book.json", tmp_path / "sandbox-state") as sb:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("BULK_", "SP_API", "LWA"))},
+            "HOME": str(tmp_path),
+            "BULK_SP_API_ENDPOINT": sb.url,
+            "BULK_LWA_ENDPOINT": sb.url,
+            "LWA_APP_ID": credentials["lwa_app_id"],
+            "LWA_CLIENT_SECRET": credentials["lwa_client_secret"],
+            "SP_API_REFRESH_TOKEN": credentials["refresh_token"],
+        }
+        run = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", code],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    assert run.stdout.startswith("target: PRODUCTION Amazon"), run.stdout + run.stderr
+    assert "Traceback" not in run.stderr, run.stderr
+    imported = [line.rpartition("|")[2].strip() for line in run.stderr.splitlines()]
+    assert "bulk.pipeline.run" in imported and "sp_api" in imported  # the log is complete
+    at_exit = loaded.read_text(encoding="utf-8").split()
+    assert "bulk.amazon.marketplace" in at_exit
+    for names in (imported, at_exit):
+        assert [n for n in names if n.split(".")[:2] == ["bulk", "sandbox"]] == []
 
 
 def test_the_command_line_does_not_name_the_heavy_libraries() -> None:

@@ -17,14 +17,13 @@ from bulk.columns import RESULT_COLUMNS, find_header
 from bulk.errors import ConfigError, SheetError
 from bulk.grid import CellKind
 from bulk.sheets import open_sheet
-from bulk.sheets.base import RowUpdate
+from bulk.sheets.base import RowUpdate, parse_target
 from bulk.sheets.google import (
     ATTEMPTS,
     GoogleSheet,
     SheetsHTTPClient,
     open_google_sheet,
     parse_range,
-    parse_target,
 )
 
 pytest_plugins = ["conftest_google"]

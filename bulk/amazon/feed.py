@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -94,10 +93,6 @@ def feed_documents(
         groups[-1][1].append(xml)
         size += len(xml)
     return [(group, head + b"".join(parts) + _TAIL) for group, parts in groups]
-
-
-def sha256(document: bytes) -> str:
-    return hashlib.sha256(document).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,11 @@
 """What the pipeline needs from Amazon: the `Marketplace` Protocol and the types it answers with.
 
-The pipeline (bulk.pipeline.run, bulk.pipeline.submission, bulk.pipeline.notify) is written against this Protocol only,
-so it runs the same against Amazon, the sandbox (both through `AmazonMarketplace`) or a fake
-in a unit test.
+The pipeline (bulk.pipeline.run, bulk.pipeline.submission, bulk.pipeline.notify) is written
+against this Protocol only, so it runs the same against Amazon, the sandbox (both through
+`AmazonMarketplace`) or a fake in a unit test. This module is the adapter's only door for the
+layers above it: besides the Protocol it names the feed document `upload_document` takes (built
+by `feed_documents`), the processing report `report` answers with, and how long Amazon takes
+to build the account's performance report.
 """
 
 from __future__ import annotations
@@ -12,9 +15,30 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from bulk.amazon.feed import ProcessingReport
+from bulk.amazon.feed import (
+    FeedMessage,
+    ProcessingReport,
+    ReportResult,
+    build_document,
+    feed_documents,
+)
+from bulk.amazon.lookup import REPORT_LATENCY_SECONDS, REPORT_POLL_SECONDS
 from bulk.errors import AmazonError
 from bulk.models import AccountFigures, Order
+
+__all__ = [
+    "REPORT_LATENCY_SECONDS",
+    "REPORT_POLL_SECONDS",
+    "FeedMessage",
+    "FeedState",
+    "LookUp",
+    "Marketplace",
+    "ProcessingReport",
+    "ReportResult",
+    "UncertainError",
+    "build_document",
+    "feed_documents",
+]
 
 
 class UncertainError(AmazonError):

@@ -23,9 +23,7 @@ from bulk.pipeline.context import Context, Options, RunReport
 from bulk.pipeline.run import status as run_status
 from bulk.pipeline.run import submit as run_submit
 from bulk.rules.rows import parse_rows
-from bulk.sheets.base import Sheet
-
-GOOGLE_PREFIXES = ("https://docs.google.com/spreadsheets/", "gsheet:")
+from bulk.sheets.base import Sheet, is_google_target, parse_target
 
 OpenSheet = Callable[[str, str | None], Sheet]
 SheetLock = Callable[[str], contextlib.AbstractContextManager[None]]
@@ -34,9 +32,7 @@ SheetLock = Callable[[str], contextlib.AbstractContextManager[None]]
 def sheet_key(target: str) -> str:
     """How a sheet is known: a workbook by its absolute path, a Google Sheet by its key (and
     tab, when the URL names one)."""
-    if target.startswith(GOOGLE_PREFIXES):
-        from bulk.sheets.google import parse_target
-
+    if is_google_target(target):
         key, gid = parse_target(target)
         if gid is None:
             return f"gsheet:{key}"
@@ -126,7 +122,7 @@ def _one(
     ctx: Context, known: KnownSheet, open_sheet: OpenSheet, lock: SheetLock, send: bool
 ) -> SheetRun:
     name = known.target + (f" [{known.worksheet}]" if known.worksheet else "")
-    if not known.target.startswith(GOOGLE_PREFIXES) and not Path(known.target).exists():
+    if not is_google_target(known.target) and not Path(known.target).exists():
         return SheetRun(
             known,
             "skipped",

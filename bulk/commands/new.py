@@ -7,8 +7,8 @@ from pathlib import Path
 from bulk.columns import INPUT_COLUMNS, RESULT_COLUMNS
 from bulk.config import Config
 from bulk.errors import SheetError
+from bulk.sheets import replace_atomically
 from bulk.sheets.base import column_letter
-from bulk.sheets.files import replace_atomically
 
 # Fill colours of the Status column, one per status (light tints that print well).
 STATUS_COLOURS: dict[str, str] = {

@@ -11,8 +11,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bulk import marketplaces
-from bulk.amazon.feed import build_document, feed_documents
-from bulk.amazon.lookup import REPORT_LATENCY_SECONDS, REPORT_POLL_SECONDS
+from bulk.amazon.protocol import (
+    REPORT_LATENCY_SECONDS,
+    REPORT_POLL_SECONDS,
+    build_document,
+    feed_documents,
+)
 from bulk.columns import find_header
 from bulk.errors import SheetOpenError
 from bulk.infra.ledger import LedgerRow, OrderLine

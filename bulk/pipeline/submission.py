@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from bulk.amazon.feed import FeedMessage, ProcessingReport, ReportResult, sha256
-from bulk.amazon.protocol import FeedState, UncertainError
+from bulk.amazon.protocol import (
+    FeedMessage,
+    FeedState,
+    ProcessingReport,
+    ReportResult,
+    UncertainError,
+)
 from bulk.errors import AmazonError
 from bulk.infra.ledger import LedgerRow, PlannedRow, Submission
 from bulk.infra.state import crash_point
@@ -61,7 +67,12 @@ def send_feed(
             PlannedRow(m.message_id, o.row, m.order_id, m.item_ids, m.reason_code, counts, message)
         )
     sid = ctx.ledger.plan_submission(
-        sheet.label, ctx.target, document.decode("utf-8"), sha256(document), planned, ctx.now()
+        sheet.label,
+        ctx.target,
+        document.decode("utf-8"),
+        hashlib.sha256(document).hexdigest(),
+        planned,
+        ctx.now(),
     )
     crash_point("after-ledger-write")
     ctx.progress(f"uploading the cancellation feed ({len(messages)} orders)")

@@ -5,13 +5,9 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import parse_qs
 
+from bulk.sandbox.credentials import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN
 from bulk.sandbox.market import SandboxMarket
 from bulk.sandbox.wire import ApiError, Reply, Request, json_reply
-
-# The only credentials the sandbox accepts (bulk.amazon.clients.SANDBOX_CREDENTIALS).
-REFRESH_TOKEN = "sandbox-refresh-token"
-CLIENT_ID = "sandbox-app"
-CLIENT_SECRET = "sandbox-secret"
 
 TOKEN_LIFETIME_SECONDS = 3600
 

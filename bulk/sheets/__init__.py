@@ -7,7 +7,8 @@ from pathlib import Path
 from bulk.columns import RESULT_COLUMNS
 from bulk.errors import SheetError
 from bulk.grid import Grid
-from bulk.sheets.base import LossyFallbackError, RowUpdate, Sheet, WriteReport
+from bulk.sheets.base import LossyFallbackError, RowUpdate, Sheet, WriteReport, is_google_target
+from bulk.sheets.files import replace_atomically
 
 __all__ = [
     "RESULT_COLUMNS",
@@ -17,6 +18,7 @@ __all__ = [
     "Sheet",
     "WriteReport",
     "open_sheet",
+    "replace_atomically",
 ]
 
 
@@ -28,7 +30,7 @@ def open_sheet(
     allow_lossy: bool = False,
 ) -> Sheet:
     """A path (.xlsx, .xlsm, .csv) or a Google Sheets URL / `gsheet:KEY`."""
-    if target.startswith(("https://docs.google.com/spreadsheets/", "gsheet:")):
+    if is_google_target(target):
         from bulk.sheets.google import open_google_sheet
 
         return open_google_sheet(target, worksheet, google_credentials)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -79,3 +80,36 @@ def column_index(letters: str) -> int:
     for ch in letters.upper():
         index = index * 26 + ord(ch) - 64
     return index - 1
+
+
+# What names a Google Sheet rather than a file: its URL or `gsheet:KEY`.
+GOOGLE_PREFIXES = ("https://docs.google.com/spreadsheets/", "gsheet:")
+_URL_RE = re.compile(r"^https://docs\.google\.com/spreadsheets/(?:u/\d+/)?d/([A-Za-z0-9_-]+)")
+_GID_RE = re.compile(r"[#?&]gid=(\d+)")
+_KEY_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def is_google_target(target: str) -> bool:
+    return target.startswith(GOOGLE_PREFIXES)
+
+
+def parse_target(target: str) -> tuple[str, int | None]:
+    """`https://docs.google.com/spreadsheets/d/KEY/edit#gid=N` or `gsheet:KEY` -> (KEY, gid)."""
+    text = target.strip()
+    gid_match = _GID_RE.search(text)
+    gid = int(gid_match.group(1)) if gid_match else None
+    if text.startswith("gsheet:"):
+        key = re.split(r"[#?]", text[len("gsheet:") :], maxsplit=1)[0]
+        if _KEY_RE.match(key):
+            return key, gid
+        raise SheetError(
+            f"{target} is not a Google Sheet reference; write gsheet:KEY with the key from the "
+            "sheet's URL (the part after /d/)"
+        )
+    match = _URL_RE.match(text)
+    if match is None:
+        raise SheetError(
+            f"{target} is not a Google Sheets URL; copy it from the browser's address bar "
+            "(https://docs.google.com/spreadsheets/d/KEY/edit#gid=N) or write gsheet:KEY"
+        )
+    return match.group(1), gid

@@ -23,7 +23,7 @@ from tenacity.wait import wait_random_exponential
 from bulk.columns import current_header
 from bulk.errors import BulkError, ConfigError, SheetError
 from bulk.grid import BLANK, Cell, CellKind, Grid, Header, SheetRow
-from bulk.sheets.base import RowUpdate, WriteReport, column_index, column_letter
+from bulk.sheets.base import RowUpdate, WriteReport, column_index, column_letter, parse_target
 from bulk.sheets.plan import plan_write, used_width
 
 # Read and write cells; Drive is never called (bulk opens sheets by key, never by title).
@@ -61,34 +61,9 @@ _ERROR_VALUES = frozenset(
     {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#ERROR!", "#SPILL!"}
 )
 
-_URL_RE = re.compile(r"^https://docs\.google\.com/spreadsheets/(?:u/\d+/)?d/([A-Za-z0-9_-]+)")
-_GID_RE = re.compile(r"[#?&]gid=(\d+)")
-_KEY_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 _A1_RE = re.compile(r"^([A-Z]*)(\d*)(?::([A-Z]*)(\d*))?$")
 
 T = TypeVar("T")
-
-
-def parse_target(target: str) -> tuple[str, int | None]:
-    """`https://docs.google.com/spreadsheets/d/KEY/edit#gid=N` or `gsheet:KEY` -> (KEY, gid)."""
-    text = target.strip()
-    gid_match = _GID_RE.search(text)
-    gid = int(gid_match.group(1)) if gid_match else None
-    if text.startswith("gsheet:"):
-        key = re.split(r"[#?]", text[len("gsheet:") :], maxsplit=1)[0]
-        if _KEY_RE.match(key):
-            return key, gid
-        raise SheetError(
-            f"{target} is not a Google Sheet reference; write gsheet:KEY with the key from the "
-            "sheet's URL (the part after /d/)"
-        )
-    match = _URL_RE.match(text)
-    if match is None:
-        raise SheetError(
-            f"{target} is not a Google Sheets URL; copy it from the browser's address bar "
-            "(https://docs.google.com/spreadsheets/d/KEY/edit#gid=N) or write gsheet:KEY"
-        )
-    return match.group(1), gid
 
 
 def quote_title(title: str) -> str:
