@@ -16,8 +16,8 @@ from bulk.sheets.base import column_index, column_letter
 
 if TYPE_CHECKING:
     from openpyxl.formula.translate import Translator
-from bulk.sheets.xlsx.parts import _load_book, _open_zip, _xml
-from bulk.sheets.xlsx.scan import (
+from bulk.sheets.xlsx._parts import _load_book, _open_zip, _xml
+from bulk.sheets.xlsx._scan import (
     _CELL_COL,
     _attrs,
     _parse_range,

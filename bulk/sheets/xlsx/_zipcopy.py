@@ -13,7 +13,7 @@ from bulk.errors import SheetError
 
 if TYPE_CHECKING:
     pass
-from bulk.sheets.xlsx.parts import _CHUNK, _DEFLATE_LEVEL
+from bulk.sheets.xlsx._parts import _CHUNK, _DEFLATE_LEVEL
 
 # ----------------------------------------------------------------------------------------------
 # The zip container: members copied as their compressed bytes, never recompressed.

@@ -13,7 +13,7 @@ from bulk.sheets.base import column_index, column_letter
 
 if TYPE_CHECKING:
     pass
-from bulk.sheets.xlsx.parts import _CHUNK, _MAIN_NS, _MAX_ROW
+from bulk.sheets.xlsx._parts import _CHUNK, _MAIN_NS, _MAX_ROW
 
 # ----------------------------------------------------------------------------------------------
 # Text and cell references as Excel writes them.

@@ -16,7 +16,7 @@ from bulk.sheets.base import MAX_CELL_CHARS, column_index, column_letter
 
 if TYPE_CHECKING:
     pass
-from bulk.sheets.xlsx.parts import (
+from bulk.sheets.xlsx._parts import (
     _CHUNK,
     _MAX_COL,
     _MAX_ROW,
@@ -27,8 +27,8 @@ from bulk.sheets.xlsx.parts import (
     _SheetPart,
     _xml,
 )
-from bulk.sheets.xlsx.read import _EXCEL_CELL
-from bulk.sheets.xlsx.scan import (
+from bulk.sheets.xlsx._read import _EXCEL_CELL
+from bulk.sheets.xlsx._scan import (
     _CELL_COL,
     _attrs,
     _attrs_text,
@@ -42,7 +42,7 @@ from bulk.sheets.xlsx.scan import (
     _SheetStream,
     _without_cdata,
 )
-from bulk.sheets.xlsx.zipcopy import _deflate, _Deflated, _ZipOut
+from bulk.sheets.xlsx._zipcopy import _deflate, _Deflated, _ZipOut
 
 # ----------------------------------------------------------------------------------------------
 # Writing the worksheet part.
