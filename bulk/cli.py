@@ -21,6 +21,7 @@ from bulk.commands import setup
 from bulk.commands.common import (
     AllowLossyOption,
     ConfigOption,
+    ExitZeroOption,
     Globals,
     IncludeHiddenOption,
     JsonOption,
@@ -273,12 +274,14 @@ def _post(config: Config, summaries: list[Document]) -> None:
                 note(warning)
 
 
-def _finish(run: _Run, verbose: bool, as_json: bool) -> int:
+def _finish(run: _Run, verbose: bool, as_json: bool, exit_zero: bool = False) -> int:
     _print_summary(run.summary, verbose, as_json)
     if as_json:
         say(json.dumps(run.summary, indent=2))
     _post(run.config, [run.summary])
-    return run.report.exit_code
+    code = run.report.exit_code
+    # Rows to fix are the sheet's news, not the command's failure, for whoever asks so.
+    return 0 if exit_zero and code == 1 else code
 
 
 # --- commands ----------------------------------------------------------------------------
@@ -297,6 +300,7 @@ def check(
     allow_lossy: AllowLossyOption = False,
     verbose: VerboseOption = False,
     as_json: JsonOption = False,
+    exit_zero: ExitZeroOption = False,
 ) -> None:
     """Validate and preview: look orders up, write statuses and messages. Nothing is sent."""
     from bulk.pipeline.run import Options
@@ -314,7 +318,7 @@ def check(
         as_json,
         allow_lossy,
     )
-    raise typer.Exit(_finish(run, verbose, as_json))
+    raise typer.Exit(_finish(run, verbose, as_json, exit_zero))
 
 
 @app.command(cls=_Command)
@@ -347,6 +351,7 @@ def submit(
     allow_lossy: AllowLossyOption = False,
     verbose: VerboseOption = False,
     as_json: JsonOption = False,
+    exit_zero: ExitZeroOption = False,
 ) -> None:
     """Check, then send what is READY (asks to confirm unless --yes)."""
     from bulk.pipeline.run import Options
@@ -391,7 +396,7 @@ def submit(
         human(as_json)("dry run: nothing was sent")
     elif run.report.declined:
         human(as_json)("nothing was sent; statuses were written so you can review them")
-    raise typer.Exit(_finish(run, verbose, as_json))
+    raise typer.Exit(_finish(run, verbose, as_json, exit_zero))
 
 
 @app.command(cls=_Command)
@@ -403,6 +408,7 @@ def status(
     allow_lossy: AllowLossyOption = False,
     verbose: VerboseOption = False,
     as_json: JsonOption = False,
+    exit_zero: ExitZeroOption = False,
 ) -> None:
     """Poll pending submissions and write their results into the sheet."""
     from bulk.pipeline.run import status as run_status
@@ -412,7 +418,7 @@ def status(
     run = _on_sheet(
         config or g.config, verbose, sheet, worksheet, run_status, "status", as_json, allow_lossy
     )
-    raise typer.Exit(_finish(run, verbose, as_json))
+    raise typer.Exit(_finish(run, verbose, as_json, exit_zero))
 
 
 @app.command(cls=_Command)

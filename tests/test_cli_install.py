@@ -109,7 +109,9 @@ def sent_messages(state: Path) -> list[dict[str, Any]]:
 def test_a_new_user_runs_everything_from_an_empty_folder(tmp_path: Path) -> None:
     work = tmp_path / "anywhere"
     work.mkdir()
-    shutil.copy(SAMPLE, work / "orders.xlsx")
+    copied = run(work, "new", "--sample", "orders.xlsx")
+    assert copied.returncode == 0, copied.stderr
+    assert (work / "orders.xlsx").read_bytes() == SAMPLE.read_bytes()
 
     made = run(work, "new", "blank.xlsx")
     assert made.returncode == 0, made.stderr
@@ -239,8 +241,10 @@ def test_the_advice_in_samples_bulk_toml_works(
     shutil.copytree(ROOT / "templates", tmp_path / "templates")
     monkeypatch.chdir(tmp_path)
     advice = (ROOT / "samples" / "bulk.toml").read_text(encoding="utf-8").splitlines()[1]
-    assert "`bulk --config samples/bulk.toml check samples/orders.xlsx`" in advice
-    result = bulk("--config", "samples/bulk.toml", "check", "samples/orders.xlsx")
+    assert "`bulk new --sample orders.xlsx`" in advice
+    assert "`bulk --config samples/bulk.toml check orders.xlsx`" in advice
+    assert bulk("new", "--sample", "orders.xlsx").exit_code == 0
+    result = bulk("--config", "samples/bulk.toml", "check", "orders.xlsx")
     assert result.exit_code == 1, result.output  # rows to fix, as in the sample
     book = tmp_path / "samples" / "marketplace.json"
     assert lines(result.output)[0] == (
@@ -248,7 +252,7 @@ def test_the_advice_in_samples_bulk_toml_works(
     )
     assert book.is_file()
     assert "Northwind Home Goods" in " ".join(
-        r["Customer Message"] for r in sheet(tmp_path / "samples" / "orders.xlsx")
+        r["Customer Message"] for r in sheet(tmp_path / "orders.xlsx")
     )
 
 

@@ -85,6 +85,14 @@ JsonOption = Annotated[
         help="Print one JSON summary on stdout (schema in the README); the rest on stderr.",
     ),
 ]
+ExitZeroOption = Annotated[
+    bool,
+    typer.Option(
+        "--exit-zero",
+        help="Exit 0 when the run found rows to fix (REJECTED, FAILED) instead of 1; "
+        "2, 3 and 130 still mean it could not finish.",
+    ),
+]
 SheetArg = Annotated[
     str,
     typer.Argument(

@@ -7,6 +7,7 @@ from pathlib import Path
 from bulk.columns import INPUT_COLUMNS, RESULT_COLUMNS
 from bulk.config import Config
 from bulk.errors import SheetError
+from bulk.infra.resources import copy_sample
 from bulk.sheets import replace_atomically
 from bulk.sheets.base import column_letter
 
@@ -63,6 +64,21 @@ FAILED     Amazon refused it: Result holds Amazon's words
 """
 
 
+def _check_new(path: Path) -> None:
+    if path.suffix.lower() != ".xlsx":
+        raise SheetError(f"{path}: `bulk new` writes .xlsx workbooks; name the file *.xlsx")
+    if path.exists():
+        raise SheetError(f"{path} already exists; choose another name or delete it first")
+    if not path.parent.exists():
+        raise SheetError(f"folder {path.parent} does not exist")
+
+
+def create_sample_sheet(path: Path) -> None:
+    """Write a copy of the sample sheet that comes with bulk; refuses to overwrite."""
+    _check_new(path)
+    replace_atomically(path, copy_sample, None)
+
+
 def create_order_sheet(path: Path, config: Config, rows: int = 1000) -> None:
     """Write a new order workbook; refuses to overwrite an existing file."""
     from openpyxl import Workbook
@@ -70,12 +86,7 @@ def create_order_sheet(path: Path, config: Config, rows: int = 1000) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    if path.suffix.lower() != ".xlsx":
-        raise SheetError(f"{path}: `bulk new` writes .xlsx workbooks; name the file *.xlsx")
-    if path.exists():
-        raise SheetError(f"{path} already exists; choose another name or delete it first")
-    if not path.parent.exists():
-        raise SheetError(f"folder {path.parent} does not exist")
+    _check_new(path)
 
     wb = Workbook()
     ws = wb.active

@@ -40,11 +40,26 @@ def new(
         Path, typer.Argument(metavar="FILE", help="The .xlsx file to create.", show_default=False)
     ],
     config: ConfigOption = None,
+    sample: Annotated[
+        bool,
+        typer.Option(
+            "--sample",
+            help="Write a copy of the sample sheet (the demo orders, one row per outcome) "
+            "instead of a blank one.",
+        ),
+    ] = False,
 ) -> None:
     """Create a blank order sheet with dropdowns, formatting and instructions."""
-    from bulk.commands.new import create_order_sheet
+    from bulk.commands.new import create_order_sheet, create_sample_sheet
 
     g = globals_of(ctx)
+    if sample:
+        create_sample_sheet(file)
+        say(
+            f"created {file}: the sample's orders are in the sandbox's demo book; "
+            f"run `bulk submit {file}` to try them"
+        )
+        return
     create_order_sheet(file, load_config(config or g.config, g.verbose))
     say(f"created {file}: add orders on the Orders sheet, then run `bulk check {file}`")
 

@@ -15,6 +15,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 DEMO_BOOK_NAME = "marketplace.json"
+SAMPLE_SHEET_NAME = "orders.xlsx"
 # What a packaged file is called in messages when it has no path on disk (a zipped install).
 PACKAGED_TEMPLATES_LABEL = "bulk/templates"
 
@@ -34,6 +35,23 @@ def demo_book() -> Iterator[Path]:
     """The demo order book (the sample sheet's orders) as a file on disk while in use."""
     with resources.as_file(resources.files("bulk.samples") / DEMO_BOOK_NAME) as path:
         yield path
+
+
+def copy_sample(dest: Path) -> None:
+    """Write a copy of the sample sheet (the demo book's orders, one row per outcome) to `dest`."""
+    dest.write_bytes((resources.files("bulk.samples") / SAMPLE_SHEET_NAME).read_bytes())
+
+
+def is_packaged_sample(path: Path) -> bool:
+    """Whether `path` is one of bulk's own sample files: runs work on a copy, so the sample
+    (and every test that starts from it) stays as shipped."""
+    folder = resources.files("bulk.samples")
+    if not isinstance(folder, Path):
+        return False
+    try:
+        return path.resolve().parent == folder.resolve() and path.name != "__init__.py"
+    except OSError:
+        return False
 
 
 def walk(folder: Traversable, prefix: str = "") -> Iterator[tuple[str, Traversable]]:

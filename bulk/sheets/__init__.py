@@ -7,6 +7,7 @@ from pathlib import Path
 from bulk.columns import RESULT_COLUMNS
 from bulk.errors import SheetError
 from bulk.grid import Grid
+from bulk.infra.resources import is_packaged_sample
 from bulk.sheets.base import LossyFallbackError, RowUpdate, Sheet, WriteReport, is_google_target
 from bulk.sheets.files import replace_atomically
 
@@ -35,6 +36,11 @@ def open_sheet(
 
         return open_google_sheet(target, worksheet, google_credentials)
     path = Path(target).expanduser()
+    if is_packaged_sample(path):
+        raise SheetError(
+            f"{target} is bulk's own sample and stays as shipped; work on a copy: "
+            f"`bulk new --sample {path.name}`, then `bulk check {path.name}`"
+        )
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".xls"):
         from bulk.sheets.excel import ExcelSheet
