@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
@@ -122,6 +125,36 @@ class NotifyConfig:
 
 
 @dataclass(frozen=True)
+class SheetConfig:
+    # The team's time zone, an IANA name ("Europe/Berlin"); empty: the machine's own zone.
+    # Updated At is written in it, and Scheduled For is a day in it.
+    timezone: str = ""
+
+
+def local_zone() -> tzinfo:
+    """The machine's time zone: TZ, else the zone /etc/localtime names, else the offset the
+    system reports now (Windows without a name for it)."""
+    for name in (os.environ.get("TZ", "").lstrip(":"), _localtime_name()):
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError, OSError):
+                continue
+    found = datetime.now().astimezone().tzinfo
+    assert found is not None  # astimezone() always sets one
+    return found
+
+
+def _localtime_name() -> str:
+    try:
+        target = os.path.realpath("/etc/localtime")
+    except OSError:
+        return ""
+    _, sep, name = target.partition("/zoneinfo/")
+    return name if sep else ""
+
+
+@dataclass(frozen=True)
 class Config:
     amazon: AmazonConfig = field(default_factory=AmazonConfig)
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
@@ -129,6 +162,7 @@ class Config:
     messages: MessagesConfig = field(default_factory=MessagesConfig)
     google: GoogleConfig = field(default_factory=GoogleConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
+    sheet: SheetConfig = field(default_factory=SheetConfig)
     reasons: tuple[Reason, ...] = DEFAULT_REASONS
     path: Path | None = None  # the file it came from; None for the built-in defaults
 
@@ -136,6 +170,11 @@ class Config:
     def base_dir(self) -> Path:
         """Relative paths in the config are relative to the config file's folder."""
         return self.path.parent if self.path else Path.cwd()
+
+    @property
+    def zone(self) -> tzinfo:
+        """The team's time zone ([sheet] timezone, else the machine's)."""
+        return ZoneInfo(self.sheet.timezone) if self.sheet.timezone else local_zone()
 
     def resolve(self, relative: str) -> Path:
         p = Path(relative).expanduser()
@@ -149,6 +188,7 @@ _SECTIONS: dict[str, type] = {
     "messages": MessagesConfig,
     "google": GoogleConfig,
     "notify": NotifyConfig,
+    "sheet": SheetConfig,
 }
 
 
@@ -245,6 +285,7 @@ def _validate(config: Config, where: str, raw_amazon: object = None) -> None:
             "Central (Settings > Account Info > Your Merchant Token)"
         )
     _validate_marketplaces(config.amazon, where, _marketplace_key(raw_amazon, where))
+    _validate_zone(config.sheet.timezone, where)
     if config.amazon.orders_api not in ORDERS_APIS:
         raise ConfigError(
             f'{where}: [amazon] orders_api must be "2026-01-01" or "v0" (until Amazon '
@@ -287,6 +328,18 @@ def _validate(config: Config, where: str, raw_amazon: object = None) -> None:
         raise ConfigError(
             f"{where}: [notify] webhook must be an https:// URL (your incoming webhook's address)"
         )
+
+
+def _validate_zone(name: str, where: str) -> None:
+    if not name:
+        return
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ConfigError(
+            f"{where}: [sheet] timezone {name!r} is not a time zone name; use an IANA name "
+            'such as "Europe/Berlin" or "America/Los_Angeles"'
+        ) from None
 
 
 def _validate_marketplaces(amazon: AmazonConfig, where: str, key: str) -> None:
@@ -460,6 +513,15 @@ def init_text() -> str:
                 (
                     '# webhook = "https://hooks..."',
                     "post each run that sent something or has rows to fix",
+                )
+            ],
+        ),
+        (
+            "sheet",
+            [
+                (
+                    '# timezone = "Europe/Berlin"',
+                    "default: this machine's; Updated At and Scheduled For use it",
                 )
             ],
         ),

@@ -32,28 +32,31 @@ class MarketplaceInfo:
     target_rate: float = 0.025  # Amazon's published target: the rate stays under this
     windows_days: tuple[int, ...] = (7,)  # the trailing windows the rate is measured over
     cancellation_fee: bool = False  # True: each seller cancellation is charged a fee
+    # The marketplace's own time zone (an IANA name): the day a buyer there calls the order
+    # date. For a marketplace spanning zones, the one its Seller Central reports use.
+    timezone: str = "UTC"
 
 
 MARKETPLACES: tuple[MarketplaceInfo, ...] = (
-    MarketplaceInfo("US", "ATVPDKIKX0DER", Region.NA, "en_US"),
-    MarketplaceInfo("CA", "A2EUQ1WTGCTBG2", Region.NA, "en_CA"),
-    MarketplaceInfo("MX", "A1AM78C64UM0Y8", Region.NA, "es_MX"),
-    MarketplaceInfo("BR", "A2Q3Y263D00KWC", Region.NA, "pt_BR"),
-    MarketplaceInfo("UK", "A1F83G8C2ARO7P", Region.EU, "en_GB"),
-    MarketplaceInfo("IE", "A28R8C7NBKEWEA", Region.EU, "en_IE"),
-    MarketplaceInfo("DE", "A1PA6795UKMFR9", Region.EU, "de_DE"),
-    MarketplaceInfo("FR", "A13V1IB3VIYZZH", Region.EU, "fr_FR"),
-    MarketplaceInfo("IT", "APJ6JRA9NG5V4", Region.EU, "it_IT"),
-    MarketplaceInfo("ES", "A1RKKUPIHCS9HS", Region.EU, "es_ES"),
-    MarketplaceInfo("NL", "A1805IZSGTT6HS", Region.EU, "nl_NL"),
-    MarketplaceInfo("SE", "A2NODRKZP88ZB9", Region.EU, "sv_SE"),
-    MarketplaceInfo("PL", "A1C3SOZRARQ6R3", Region.EU, "pl_PL"),
-    MarketplaceInfo("BE", "AMEN7PMS3EDWL", Region.EU, "fr_BE"),
-    MarketplaceInfo("TR", "A33AVAJ2PDY3EV", Region.EU, "tr_TR"),
-    MarketplaceInfo("AE", "A2VIGQ35RCS4UG", Region.EU, "en_AE"),
-    MarketplaceInfo("SA", "A17E79C6D8DWNP", Region.EU, "ar_SA"),
-    MarketplaceInfo("EG", "ARBP9OOSHTCHU", Region.EU, "ar_EG"),
-    MarketplaceInfo("ZA", "AE08WJ6YKNBMC", Region.EU, "en_ZA"),
+    MarketplaceInfo("US", "ATVPDKIKX0DER", Region.NA, "en_US", timezone="America/Los_Angeles"),
+    MarketplaceInfo("CA", "A2EUQ1WTGCTBG2", Region.NA, "en_CA", timezone="America/Los_Angeles"),
+    MarketplaceInfo("MX", "A1AM78C64UM0Y8", Region.NA, "es_MX", timezone="America/Mexico_City"),
+    MarketplaceInfo("BR", "A2Q3Y263D00KWC", Region.NA, "pt_BR", timezone="America/Sao_Paulo"),
+    MarketplaceInfo("UK", "A1F83G8C2ARO7P", Region.EU, "en_GB", timezone="Europe/London"),
+    MarketplaceInfo("IE", "A28R8C7NBKEWEA", Region.EU, "en_IE", timezone="Europe/Dublin"),
+    MarketplaceInfo("DE", "A1PA6795UKMFR9", Region.EU, "de_DE", timezone="Europe/Berlin"),
+    MarketplaceInfo("FR", "A13V1IB3VIYZZH", Region.EU, "fr_FR", timezone="Europe/Paris"),
+    MarketplaceInfo("IT", "APJ6JRA9NG5V4", Region.EU, "it_IT", timezone="Europe/Rome"),
+    MarketplaceInfo("ES", "A1RKKUPIHCS9HS", Region.EU, "es_ES", timezone="Europe/Madrid"),
+    MarketplaceInfo("NL", "A1805IZSGTT6HS", Region.EU, "nl_NL", timezone="Europe/Amsterdam"),
+    MarketplaceInfo("SE", "A2NODRKZP88ZB9", Region.EU, "sv_SE", timezone="Europe/Stockholm"),
+    MarketplaceInfo("PL", "A1C3SOZRARQ6R3", Region.EU, "pl_PL", timezone="Europe/Warsaw"),
+    MarketplaceInfo("BE", "AMEN7PMS3EDWL", Region.EU, "fr_BE", timezone="Europe/Brussels"),
+    MarketplaceInfo("TR", "A33AVAJ2PDY3EV", Region.EU, "tr_TR", timezone="Europe/Istanbul"),
+    MarketplaceInfo("AE", "A2VIGQ35RCS4UG", Region.EU, "en_AE", timezone="Asia/Dubai"),
+    MarketplaceInfo("SA", "A17E79C6D8DWNP", Region.EU, "ar_SA", timezone="Asia/Riyadh"),
+    MarketplaceInfo("EG", "ARBP9OOSHTCHU", Region.EU, "ar_EG", timezone="Africa/Cairo"),
+    MarketplaceInfo("ZA", "AE08WJ6YKNBMC", Region.EU, "en_ZA", timezone="Africa/Johannesburg"),
     MarketplaceInfo(
         "IN",
         "A21TJRUUN4KGV",
@@ -62,10 +65,11 @@ MARKETPLACES: tuple[MarketplaceInfo, ...] = (
         target_rate=0.02,
         windows_days=(7, 30),
         cancellation_fee=True,
+        timezone="Asia/Kolkata",
     ),
-    MarketplaceInfo("JP", "A1VC38T7YXB528", Region.FE, "ja_JP"),
-    MarketplaceInfo("AU", "A39IBJ37TRP1C6", Region.FE, "en_AU"),
-    MarketplaceInfo("SG", "A19VAU5U5O7RUS", Region.FE, "en_SG"),
+    MarketplaceInfo("JP", "A1VC38T7YXB528", Region.FE, "ja_JP", timezone="Asia/Tokyo"),
+    MarketplaceInfo("AU", "A39IBJ37TRP1C6", Region.FE, "en_AU", timezone="Australia/Sydney"),
+    MarketplaceInfo("SG", "A19VAU5U5O7RUS", Region.FE, "en_SG", timezone="Asia/Singapore"),
 )
 
 # "GB" is accepted as another name for the UK marketplace.

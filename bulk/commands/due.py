@@ -94,7 +94,8 @@ class Due:
 def due_work(ctx: Context, sheet: Sheet) -> Due:
     grid = sheet.read()
     rows = parse_rows(grid, find_header(grid), ctx.config)
-    today = ctx.now().date()
+    # Scheduled For is a day in the team's zone ([sheet] timezone).
+    today = ctx.now().astimezone(ctx.config.zone).date()
     deferred = sum(
         1
         for r in rows

@@ -51,6 +51,8 @@ How to use this sheet
 5. Run `bulk check FILE` to validate and preview, then `bulk submit FILE` to send.
 6. bulk fills the columns from Status onwards. Do not edit them, except to clear a FAILED status
    when you want a row tried again.
+7. Times are the team's ({zone}; [sheet] timezone in bulk.toml): Updated At carries its offset
+   (2026-12-06 11:03 -08:00), and Scheduled For is a day in that zone: the row is sent that day.
 
 Statuses
 READY      passed every check; `bulk submit` will send it
@@ -141,7 +143,7 @@ def create_order_sheet(path: Path, config: Config, rows: int = 1000) -> None:
 
     info = wb.create_sheet("Instructions")
     info.column_dimensions["A"].width = 110
-    text = INSTRUCTIONS.format(min_details=config.policy.min_details_chars)
+    text = INSTRUCTIONS.format(min_details=config.policy.min_details_chars, zone=str(config.zone))
     for r, line in enumerate(text.splitlines(), start=1):
         info.cell(r, 1, line)
     info["A1"].font = Font(bold=True, size=14)

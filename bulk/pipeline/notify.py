@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from bulk.amazon.protocol import UncertainError
 from bulk.errors import AmazonError
@@ -49,7 +49,9 @@ def _send_one(ctx: Context, o: RowOutcome, record: MessageRecord | None) -> None
         # and this run's summary does not count it again.
         if record.text:
             o.values["Customer Message"] = record.text
-        o.values["Message Status"] = message_status(record.state, record.detail, record.sent_at)
+        o.values["Message Status"] = message_status(
+            record.state, record.detail, record.sent_at, ctx.config.zone
+        )
         return
     if not request.notify:
         o.values["Message Status"] = "not requested (Notify is No)"
@@ -101,7 +103,7 @@ def _finish(ctx: Context, o: RowOutcome, state: MessageState, detail: str) -> No
     now = ctx.now()
     ctx.ledger.finish_message(o.order_id, MESSAGE_KIND, state, detail, now)
     o.values["Message Status"] = message_status(
-        state, detail, now if state is MessageState.SENT else None
+        state, detail, now if state is MessageState.SENT else None, ctx.config.zone
     )
     o.message = _OUTCOME[state]
 
@@ -119,10 +121,13 @@ def _marketplace_of(ctx: Context, o: RowOutcome) -> str:
     return ids[0]
 
 
-def message_status(state: MessageState, detail: str, sent_at: datetime | None) -> str:
-    """The Message Status cell's words for a message's state in the ledger."""
+def message_status(
+    state: MessageState, detail: str, sent_at: datetime | None, zone: tzinfo = UTC
+) -> str:
+    """The Message Status cell's words for a message's state in the ledger (times in `zone`,
+    the team's)."""
     if state is MessageState.SENT:
-        return f"sent {stamp(sent_at)}" if sent_at else "sent"
+        return f"sent {stamp(sent_at, zone)}" if sent_at else "sent"
     if state is MessageState.NOT_ALLOWED:
         return "not allowed by Amazon for this order"
     if state is MessageState.FAILED:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from bulk import marketplaces
 from bulk.amazon.protocol import (
@@ -23,7 +23,7 @@ from bulk.infra.ledger import LedgerRow, OrderLine
 from bulk.infra.masking import mask
 from bulk.infra.state import crash_point
 from bulk.models import CancelRequest, Decision, Order, Status
-from bulk.pipeline.context import Context, Options, RowOutcome, RunReport, stamp
+from bulk.pipeline.context import Context, Options, RowOutcome, RunReport, parse_stamp, stamp
 from bulk.pipeline.notify import send_messages
 from bulk.pipeline.submission import by_marketplace, collect, feed_messages, resume, send_feed
 from bulk.rules import listings, policy, rates
@@ -69,13 +69,8 @@ def _ledger_state(rows: list[LedgerRow], sheet_updated: datetime | None) -> Ledg
 
 
 def _updated_at(row: ParsedRow) -> datetime | None:
-    text = row.previous.get("Updated At", "").strip()
-    if not text:  # a row no run has written yet
-        return None
-    try:
-        return datetime.strptime(text, "%Y-%m-%d %H:%M UTC").replace(tzinfo=UTC)
-    except ValueError:
-        return None
+    # Blank on a row no run has written yet.
+    return parse_stamp(row.previous.get("Updated At", ""))
 
 
 def _unchanged(row: ParsedRow) -> RowOutcome:
@@ -203,7 +198,8 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
         orders, lookup_path = found.orders, found.path
 
     decided: list[tuple[CancelRequest, Order | None, Decision]] = []
-    today = now.astimezone(UTC).date()
+    # Scheduled For is a day in the team's zone: a deferred row's day comes at their midnight.
+    today = now.astimezone(ctx.config.zone).date()
     for row, request in fresh:
         order = orders.get(request.order_id)
         deferred = row.status is Status.DEFERRED
@@ -469,9 +465,9 @@ def keep_warnings(ctx: Context, outcomes: Sequence[RowOutcome]) -> None:
         o.result = _with(o.result, warnings)
 
 
-def _updates(outcomes: Sequence[RowOutcome], now: datetime) -> list[RowUpdate]:
+def _updates(outcomes: Sequence[RowOutcome], now: datetime, zone: tzinfo) -> list[RowUpdate]:
     updates = []
-    at = stamp(now)
+    at = stamp(now, zone)
     for o in outcomes:
         if not o.changed:
             continue
@@ -496,7 +492,7 @@ def _write(ctx: Context, sheet: Sheet, report: RunReport) -> None:
     the run says what it did, and the next run writes it.
     """
     crash_point("before-sheet-write")
-    updates = _updates(report.outcomes, ctx.now())
+    updates = _updates(report.outcomes, ctx.now(), ctx.config.zone)
     deadline = ctx.now() + timedelta(seconds=SHEET_WAIT_SECONDS)
     while True:
         try:

@@ -7,10 +7,11 @@ import re
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import (
     BaseLoader,
@@ -23,6 +24,7 @@ from jinja2 import (
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from bulk import marketplaces
 from bulk.config import DEFAULT_REASONS
 from bulk.errors import TemplateError, closest
 from bulk.infra.resources import PACKAGED_TEMPLATES_LABEL, label, packaged_templates, walk
@@ -301,7 +303,7 @@ def message_context(
     items, whole_order = _items(request, order)
     return {
         "order_id": request.order_id,
-        "purchase_date": _format_date(order.purchased.date(), locale)
+        "purchase_date": _format_date(order_day(order.purchased, order.marketplace_id), locale)
         if order and order.purchased
         else "",
         "items": items,
@@ -313,6 +315,15 @@ def message_context(
         "seller_name": seller_name,
         "buyer_locale": order.locale if order else "",
     }
+
+
+def order_day(purchased: datetime, marketplace_id: str) -> date:
+    """The order date as the buyer knows it: the purchase's day in the marketplace's zone (an
+    order placed at 00:30 in Tokyo is that day's, though it is the day before in UTC)."""
+    market = marketplaces.by_id(marketplace_id)
+    zone = ZoneInfo(market.timezone) if market else UTC
+    moment = purchased if purchased.tzinfo else purchased.replace(tzinfo=UTC)
+    return moment.astimezone(zone).date()
 
 
 def _format_date(day: date, locale: str) -> str:
