@@ -12,7 +12,6 @@ PRODUCT = [
     *sorted((ROOT / "templates").rglob("*.md")),
     ROOT / "README.md",
     ROOT / "pyproject.toml",
-    ROOT / "setup.py",
 ]
 OUTSIDE = re.compile(r"reference/|FIELD-NOTES|DESIGN\.md|shared/|field notes")
 CITATION = re.compile(r'docs/(\w+\.md),\s+"([^"]+)"')

@@ -1,7 +1,7 @@
 """Package data: the shipped message templates and the sandbox's demo order book.
 
 In the repository they live at the top level (`templates/`, `samples/marketplace.json`);
-the wheel carries them inside the package as `bulk.templates` and `bulk.samples` (setup.py).
+the wheel carries them inside the package as `bulk.templates` and `bulk.samples` (pyproject.toml's package-dir).
 They are read through importlib.resources, so an installed `bulk` works from any folder.
 """
 
