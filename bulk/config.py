@@ -44,9 +44,13 @@ DEFAULT_REASONS: tuple[Reason, ...] = (
     Reason("Merchandise not received", "MerchandiseNotReceived"),
 )
 
-# Marketplace codes and ids live in one table (bulk/marketplaces.py).
-MARKETPLACE_IDS: dict[str, str] = {code: m.marketplace_id for code, m in _mp.BY_CODE.items()}
-MARKETPLACE_IDS["GB"] = MARKETPLACE_IDS["UK"]
+
+def _marketplace(code: str) -> _mp.MarketplaceInfo:
+    """The marketplace of a code bulk.toml names ("GB" is the UK), once validated."""
+    found = _mp.by_code(code)
+    if found is None:
+        raise ConfigError(f"marketplace {code!r} is unknown")
+    return found
 
 
 # Orders API versions bulk can read orders with; Amazon removes v0 on 2027-03-27.
@@ -78,7 +82,7 @@ class AmazonConfig:
 
     @property
     def marketplace_ids(self) -> tuple[str, ...]:
-        return tuple(MARKETPLACE_IDS[code] for code in self.marketplace_codes)
+        return tuple(_marketplace(code).marketplace_id for code in self.marketplace_codes)
 
     @property
     def marketplace_id(self) -> str:
@@ -297,10 +301,17 @@ def _validate(config: Config, where: str, raw_amazon: object = None) -> None:
             f"not {config.amazon.timeout_seconds}"
         )
     p = config.policy
-    if p.target_rate is not None and not 0 < p.target_rate < 0.025:
+    strictest = min(
+        (_marketplace(code) for code in config.amazon.marketplace_codes),
+        key=lambda m: m.target_rate,
+        default=_mp.BY_CODE["US"],
+    )
+    if p.target_rate is not None and not 0 < p.target_rate < strictest.target_rate:
         raise ConfigError(
-            f"{where}: [policy] target_rate must be above 0 and below Amazon's 0.025 "
-            f"(2.5%), not {p.target_rate}"
+            f"{where}: [policy] target_rate must be above 0 and below Amazon's "
+            f"{strictest.target_rate} ({strictest.target_rate * 100:g}%"
+            + (f" in {strictest.code}" if strictest.target_rate < _mp.TARGET_RATE else "")
+            + f"), not {p.target_rate}"
         )
     # Written as `not ... ` so that TOML's nan fails every bound.
     if not 0 < p.max_daily_share <= 1:
@@ -344,17 +355,17 @@ def _validate_zone(name: str, where: str) -> None:
 
 def _validate_marketplaces(amazon: AmazonConfig, where: str, key: str) -> None:
     for code in amazon.marketplace_codes:
-        if code not in MARKETPLACE_IDS:
+        if code not in _mp.codes():
             raise ConfigError(
                 f"{where}: [amazon] {key} {code!r} is unknown; "
-                f"{_hint(code, list(MARKETPLACE_IDS), 'marketplaces')}"
+                f"{_hint(code, _mp.codes(), 'marketplaces')}"
             )
     codes = amazon.marketplace_codes
     if len(set(amazon.marketplace_ids)) != len(codes):
         raise ConfigError(f"{where}: [amazon] marketplaces names a marketplace twice: {codes}")
     regions = {_mp.BY_ID[m].region for m in amazon.marketplace_ids}
     if len(regions) > 1:
-        listing = ", ".join(f"{c} ({_mp.BY_ID[MARKETPLACE_IDS[c]].region})" for c in codes)
+        listing = ", ".join(f"{c} ({_marketplace(c).region})" for c in codes)
         raise ConfigError(
             f"{where}: [amazon] marketplaces must all be in one region (one account, one "
             f"endpoint), not {listing}; use one bulk.toml per region"

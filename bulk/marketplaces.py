@@ -21,6 +21,10 @@ class Region(StrEnum):
     FE = "FE"  # Far East
 
 
+# Amazon's published cancellation-rate target: the rate stays under 2.5% (India: 2%, below).
+TARGET_RATE = 0.025
+
+
 @dataclass(frozen=True)
 class MarketplaceInfo:
     """One Amazon marketplace and the cancellation rules that apply in it."""
@@ -29,7 +33,10 @@ class MarketplaceInfo:
     marketplace_id: str
     region: Region
     locale: str  # the buyer language a message falls back to when Amazon names none
-    target_rate: float = 0.025  # Amazon's published target: the rate stays under this
+    currency: str  # the currency of its prices (ordersV0.json, Money.CurrencyCode)
+    sales_channel: str  # its site (ordersV0.json, Order.SalesChannel)
+    country: str  # ISO 3166 country of its buyers: "GB" for the marketplace staff call "UK"
+    target_rate: float = TARGET_RATE  # Amazon's published target: the rate stays under this
     windows_days: tuple[int, ...] = (7,)  # the trailing windows the rate is measured over
     cancellation_fee: bool = False  # True: each seller cancellation is charged a fee
     # The marketplace's own time zone (an IANA name): the day a buyer there calls the order
@@ -38,38 +45,211 @@ class MarketplaceInfo:
 
 
 MARKETPLACES: tuple[MarketplaceInfo, ...] = (
-    MarketplaceInfo("US", "ATVPDKIKX0DER", Region.NA, "en_US", timezone="America/Los_Angeles"),
-    MarketplaceInfo("CA", "A2EUQ1WTGCTBG2", Region.NA, "en_CA", timezone="America/Los_Angeles"),
-    MarketplaceInfo("MX", "A1AM78C64UM0Y8", Region.NA, "es_MX", timezone="America/Mexico_City"),
-    MarketplaceInfo("BR", "A2Q3Y263D00KWC", Region.NA, "pt_BR", timezone="America/Sao_Paulo"),
-    MarketplaceInfo("UK", "A1F83G8C2ARO7P", Region.EU, "en_GB", timezone="Europe/London"),
-    MarketplaceInfo("IE", "A28R8C7NBKEWEA", Region.EU, "en_IE", timezone="Europe/Dublin"),
-    MarketplaceInfo("DE", "A1PA6795UKMFR9", Region.EU, "de_DE", timezone="Europe/Berlin"),
-    MarketplaceInfo("FR", "A13V1IB3VIYZZH", Region.EU, "fr_FR", timezone="Europe/Paris"),
-    MarketplaceInfo("IT", "APJ6JRA9NG5V4", Region.EU, "it_IT", timezone="Europe/Rome"),
-    MarketplaceInfo("ES", "A1RKKUPIHCS9HS", Region.EU, "es_ES", timezone="Europe/Madrid"),
-    MarketplaceInfo("NL", "A1805IZSGTT6HS", Region.EU, "nl_NL", timezone="Europe/Amsterdam"),
-    MarketplaceInfo("SE", "A2NODRKZP88ZB9", Region.EU, "sv_SE", timezone="Europe/Stockholm"),
-    MarketplaceInfo("PL", "A1C3SOZRARQ6R3", Region.EU, "pl_PL", timezone="Europe/Warsaw"),
-    MarketplaceInfo("BE", "AMEN7PMS3EDWL", Region.EU, "fr_BE", timezone="Europe/Brussels"),
-    MarketplaceInfo("TR", "A33AVAJ2PDY3EV", Region.EU, "tr_TR", timezone="Europe/Istanbul"),
-    MarketplaceInfo("AE", "A2VIGQ35RCS4UG", Region.EU, "en_AE", timezone="Asia/Dubai"),
-    MarketplaceInfo("SA", "A17E79C6D8DWNP", Region.EU, "ar_SA", timezone="Asia/Riyadh"),
-    MarketplaceInfo("EG", "ARBP9OOSHTCHU", Region.EU, "ar_EG", timezone="Africa/Cairo"),
-    MarketplaceInfo("ZA", "AE08WJ6YKNBMC", Region.EU, "en_ZA", timezone="Africa/Johannesburg"),
+    MarketplaceInfo(
+        "US",
+        "ATVPDKIKX0DER",
+        Region.NA,
+        "en_US",
+        "USD",
+        "Amazon.com",
+        "US",
+        timezone="America/Los_Angeles",
+    ),
+    MarketplaceInfo(
+        "CA",
+        "A2EUQ1WTGCTBG2",
+        Region.NA,
+        "en_CA",
+        "CAD",
+        "Amazon.ca",
+        "CA",
+        timezone="America/Los_Angeles",
+    ),
+    MarketplaceInfo(
+        "MX",
+        "A1AM78C64UM0Y8",
+        Region.NA,
+        "es_MX",
+        "MXN",
+        "Amazon.com.mx",
+        "MX",
+        timezone="America/Mexico_City",
+    ),
+    MarketplaceInfo(
+        "BR",
+        "A2Q3Y263D00KWC",
+        Region.NA,
+        "pt_BR",
+        "BRL",
+        "Amazon.com.br",
+        "BR",
+        timezone="America/Sao_Paulo",
+    ),
+    MarketplaceInfo(
+        "UK",
+        "A1F83G8C2ARO7P",
+        Region.EU,
+        "en_GB",
+        "GBP",
+        "Amazon.co.uk",
+        "GB",
+        timezone="Europe/London",
+    ),
+    MarketplaceInfo(
+        "IE",
+        "A28R8C7NBKEWEA",
+        Region.EU,
+        "en_IE",
+        "EUR",
+        "Amazon.ie",
+        "IE",
+        timezone="Europe/Dublin",
+    ),
+    MarketplaceInfo(
+        "DE",
+        "A1PA6795UKMFR9",
+        Region.EU,
+        "de_DE",
+        "EUR",
+        "Amazon.de",
+        "DE",
+        timezone="Europe/Berlin",
+    ),
+    MarketplaceInfo(
+        "FR",
+        "A13V1IB3VIYZZH",
+        Region.EU,
+        "fr_FR",
+        "EUR",
+        "Amazon.fr",
+        "FR",
+        timezone="Europe/Paris",
+    ),
+    MarketplaceInfo(
+        "IT", "APJ6JRA9NG5V4", Region.EU, "it_IT", "EUR", "Amazon.it", "IT", timezone="Europe/Rome"
+    ),
+    MarketplaceInfo(
+        "ES",
+        "A1RKKUPIHCS9HS",
+        Region.EU,
+        "es_ES",
+        "EUR",
+        "Amazon.es",
+        "ES",
+        timezone="Europe/Madrid",
+    ),
+    MarketplaceInfo(
+        "NL",
+        "A1805IZSGTT6HS",
+        Region.EU,
+        "nl_NL",
+        "EUR",
+        "Amazon.nl",
+        "NL",
+        timezone="Europe/Amsterdam",
+    ),
+    MarketplaceInfo(
+        "SE",
+        "A2NODRKZP88ZB9",
+        Region.EU,
+        "sv_SE",
+        "SEK",
+        "Amazon.se",
+        "SE",
+        timezone="Europe/Stockholm",
+    ),
+    MarketplaceInfo(
+        "PL",
+        "A1C3SOZRARQ6R3",
+        Region.EU,
+        "pl_PL",
+        "PLN",
+        "Amazon.pl",
+        "PL",
+        timezone="Europe/Warsaw",
+    ),
+    MarketplaceInfo(
+        "BE",
+        "AMEN7PMS3EDWL",
+        Region.EU,
+        "fr_BE",
+        "EUR",
+        "Amazon.com.be",
+        "BE",
+        timezone="Europe/Brussels",
+    ),
+    MarketplaceInfo(
+        "TR",
+        "A33AVAJ2PDY3EV",
+        Region.EU,
+        "tr_TR",
+        "TRY",
+        "Amazon.com.tr",
+        "TR",
+        timezone="Europe/Istanbul",
+    ),
+    MarketplaceInfo(
+        "AE", "A2VIGQ35RCS4UG", Region.EU, "en_AE", "AED", "Amazon.ae", "AE", timezone="Asia/Dubai"
+    ),
+    MarketplaceInfo(
+        "SA", "A17E79C6D8DWNP", Region.EU, "ar_SA", "SAR", "Amazon.sa", "SA", timezone="Asia/Riyadh"
+    ),
+    MarketplaceInfo(
+        "EG", "ARBP9OOSHTCHU", Region.EU, "ar_EG", "EGP", "Amazon.eg", "EG", timezone="Africa/Cairo"
+    ),
+    MarketplaceInfo(
+        "ZA",
+        "AE08WJ6YKNBMC",
+        Region.EU,
+        "en_ZA",
+        "ZAR",
+        "Amazon.co.za",
+        "ZA",
+        timezone="Africa/Johannesburg",
+    ),
     MarketplaceInfo(
         "IN",
         "A21TJRUUN4KGV",
         Region.EU,
         "en_IN",
+        "INR",
+        "Amazon.in",
+        "IN",
         target_rate=0.02,
         windows_days=(7, 30),
         cancellation_fee=True,
         timezone="Asia/Kolkata",
     ),
-    MarketplaceInfo("JP", "A1VC38T7YXB528", Region.FE, "ja_JP", timezone="Asia/Tokyo"),
-    MarketplaceInfo("AU", "A39IBJ37TRP1C6", Region.FE, "en_AU", timezone="Australia/Sydney"),
-    MarketplaceInfo("SG", "A19VAU5U5O7RUS", Region.FE, "en_SG", timezone="Asia/Singapore"),
+    MarketplaceInfo(
+        "JP",
+        "A1VC38T7YXB528",
+        Region.FE,
+        "ja_JP",
+        "JPY",
+        "Amazon.co.jp",
+        "JP",
+        timezone="Asia/Tokyo",
+    ),
+    MarketplaceInfo(
+        "AU",
+        "A39IBJ37TRP1C6",
+        Region.FE,
+        "en_AU",
+        "AUD",
+        "Amazon.com.au",
+        "AU",
+        timezone="Australia/Sydney",
+    ),
+    MarketplaceInfo(
+        "SG",
+        "A19VAU5U5O7RUS",
+        Region.FE,
+        "en_SG",
+        "SGD",
+        "Amazon.sg",
+        "SG",
+        timezone="Asia/Singapore",
+    ),
 )
 
 # "GB" is accepted as another name for the UK marketplace.

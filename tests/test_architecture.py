@@ -134,7 +134,15 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("bulk.amazon", "bulk.sheets", "bulk.sandbox"),
     ("bulk.rules",),
     ("bulk.infra",),
-    ("bulk.config", "bulk.models", "bulk.marketplaces", "bulk.errors", "bulk.grid", "bulk.columns"),
+    (
+        "bulk.config",
+        "bulk.models",
+        "bulk.marketplaces",
+        "bulk.errors",
+        "bulk.grid",
+        "bulk.columns",
+        "bulk.formats",
+    ),
 )
 OPEN_LAYERS = {0, len(LAYERS) - 1}
 # What the layers above an adapter may import of it: its face. The wiring (bulk.targets) builds

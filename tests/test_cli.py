@@ -291,7 +291,7 @@ def test_submit_asks_before_sending(
     result = runner.invoke(app, ["submit", "samples/orders.xlsx"], input=answer)
     assert "Cancel 5 orders (5 items) on Amazon? [y/N]" in result.output
     assert (
-        "cancellation rate: 0.83% now, 1.94% after this run (target under 2.50%; Amazon's limit 2.5%)"
+        "cancellation rate: 0.83% now, 1.94% after this run (target under 2.5%; Amazon's limit 2.5%)"
         in result.output
     )
     assert len(sandbox_record(workdir, "feeds")) == feeds

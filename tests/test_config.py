@@ -217,6 +217,14 @@ def test_target_rate_out_of_bounds(rate: float) -> None:
     assert "target_rate must be above 0 and below Amazon's 0.025" in message
 
 
+def test_target_rate_is_bounded_by_the_strictest_marketplace() -> None:
+    # India's own target is 2%: a cap of 2.2% would let the rate pass India's target.
+    message = config_error({"amazon": {"marketplaces": ["IN"]}, "policy": {"target_rate": 0.022}})
+    assert "below Amazon's 0.02 (2% in IN), not 0.022" in message
+    india = parse_config({"amazon": {"marketplaces": ["IN"]}, "policy": {"target_rate": 0.019}})
+    assert india.policy.target_rate == 0.019
+
+
 @pytest.mark.parametrize(
     ("key", "value", "expected"),
     [

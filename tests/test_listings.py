@@ -560,7 +560,7 @@ def test_india_two_windows_and_the_fee_line(workdir: Path) -> None:
     assert result.exit_code == 0, result.output
     out = result.output
     # India's target is under 2%: 13 of 700 orders; its 30-day window is measured too.
-    assert "(target under 2.00%; Amazon's limit 2%)" in out
+    assert "(target under 2%; Amazon's limit 2%)" in out
     assert "budget: 8 of 13 counted cancellations used this week" in out
     assert (
         "30-day budget: 5 of 59 counted cancellations used (about 3000 orders at this week's "

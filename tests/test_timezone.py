@@ -16,7 +16,8 @@ from test_messages import make_order, make_request
 
 from bulk.config import parse_config
 from bulk.errors import ConfigError
-from bulk.pipeline.context import parse_stamp, stamp
+from bulk.formats import format_updated_at as stamp
+from bulk.formats import parse_updated_at as parse_stamp
 from bulk.rules.messages import message_context
 
 LOS_ANGELES = '[sheet]\ntimezone = "America/Los_Angeles"\n'

@@ -16,10 +16,6 @@ def summary_lines(report: RunReport, verbose: bool = False) -> list[str]:
     return summary.summary_lines(summary.build_summary(report, command=""), verbose)
 
 
-def rows_needing_attention(report: RunReport, limit: int = 20) -> list[str]:
-    return summary.attention_lines(summary.build_summary(report, command=""), limit)
-
-
 def history_rows(ledger: Ledger) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for sub, counts in ledger.history():

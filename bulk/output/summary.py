@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bulk import marketplaces
+from bulk.formats import percent
 from bulk.marketplaces import rate_limited_seconds
 from bulk.models import MessageOutcome, Status
 from bulk.pipeline.context import RowOutcome, RunReport
@@ -165,10 +166,6 @@ def sent_something(doc: Document) -> bool:
 # Human lines ----------------------------------------------------------------------------------
 
 
-def _pct(rate: float) -> str:
-    return f"{rate * 100:.2f}%"
-
-
 def status_line(doc: Document) -> str:
     counts = doc["rows"]["by_status"]
     if not counts:
@@ -182,8 +179,8 @@ def summary_lines(doc: Document, verbose: bool = False) -> list[str]:
     rate, budget = doc["rate"], doc["budget"]
     if rate is not None and budget is not None:
         lines.append(
-            f"cancellation rate: {_pct(rate['now'])} now, {_pct(rate['after'])} after this run "
-            f"(target under {_pct(rate['target'])}; Amazon's limit {rate['amazon_limit'] * 100:g}%)"
+            f"cancellation rate: {percent(rate['now'])} now, {percent(rate['after'])} after this run "
+            f"(target under {percent(rate['target'])}; Amazon's limit {percent(rate['amazon_limit'])})"
         )
         for w in budget["windows"]:
             if w["days"] != 7:
@@ -314,7 +311,7 @@ def short_text(doc: Document) -> str:
         parts.append(f"{fix} rows to fix")
     rate = doc["rate"]
     if rate is not None:
-        parts.append(f"cancellation rate {_pct(rate['after'])} after this run")
+        parts.append(f"cancellation rate {percent(rate['after'])} after this run")
     return "; ".join(parts)
 
 

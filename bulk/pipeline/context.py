@@ -6,7 +6,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bulk.amazon.protocol import Marketplace
@@ -100,22 +100,3 @@ class RunReport:
         if self.unwritten:
             return 2  # the sheet does not show what was done: the run did not finish its job
         return 0 if all(o.status.in_good_standing for o in self.outcomes) else 1
-
-
-def stamp(moment: datetime, zone: tzinfo = UTC) -> str:
-    """How a time is written in the sheet: to the minute in the team's zone, with its offset
-    ("2026-12-06 11:03 -08:00"), so a reader anywhere knows the moment."""
-    local = moment.astimezone(zone)
-    offset = local.strftime("%z")  # "-0800"
-    return f"{local:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:5]}"
-
-
-def parse_stamp(text: str) -> datetime | None:
-    """The moment `stamp` wrote (or an older run's "2026-12-06 19:03 UTC"); None if neither."""
-    text = text.strip()
-    try:
-        if text.endswith(" UTC"):
-            return datetime.strptime(text, "%Y-%m-%d %H:%M UTC").replace(tzinfo=UTC)
-        return datetime.strptime(text, "%Y-%m-%d %H:%M %z")
-    except ValueError:
-        return None

@@ -8,10 +8,11 @@ from datetime import UTC, datetime, tzinfo
 
 from bulk.amazon.protocol import UncertainError
 from bulk.errors import AmazonError
+from bulk.formats import format_updated_at
 from bulk.infra.ledger import MessageRecord
 from bulk.infra.state import crash_point
 from bulk.models import MessageOutcome, MessageState
-from bulk.pipeline.context import Context, RowOutcome, stamp
+from bulk.pipeline.context import Context, RowOutcome
 from bulk.rules.lint import lint_message
 from bulk.rules.messages import render_message
 
@@ -127,7 +128,7 @@ def message_status(
     """The Message Status cell's words for a message's state in the ledger (times in `zone`,
     the team's)."""
     if state is MessageState.SENT:
-        return f"sent {stamp(sent_at, zone)}" if sent_at else "sent"
+        return f"sent {format_updated_at(sent_at, zone)}" if sent_at else "sent"
     if state is MessageState.NOT_ALLOWED:
         return "not allowed by Amazon for this order"
     if state is MessageState.FAILED:

@@ -19,11 +19,12 @@ from bulk.amazon.protocol import (
 )
 from bulk.columns import find_header
 from bulk.errors import SheetOpenError
+from bulk.formats import format_updated_at, parse_updated_at
 from bulk.infra.ledger import LedgerRow, OrderLine
 from bulk.infra.masking import mask
 from bulk.infra.state import crash_point
 from bulk.models import CancelRequest, Decision, Order, Status
-from bulk.pipeline.context import Context, Options, RowOutcome, RunReport, parse_stamp, stamp
+from bulk.pipeline.context import Context, Options, RowOutcome, RunReport
 from bulk.pipeline.notify import send_messages
 from bulk.pipeline.submission import by_marketplace, collect, feed_messages, resume, send_feed
 from bulk.rules import listings, policy, rates
@@ -69,8 +70,8 @@ def _ledger_state(rows: list[LedgerRow], sheet_updated: datetime | None) -> Ledg
 
 
 def _updated_at(row: ParsedRow) -> datetime | None:
-    # Blank on a row no run has written yet.
-    return parse_stamp(row.previous.get("Updated At", ""))
+    """When a run last wrote the row (None for a row no run has written yet)."""
+    return parse_updated_at(row.previous.get("Updated At", ""))
 
 
 def _unchanged(row: ParsedRow) -> RowOutcome:
@@ -467,7 +468,7 @@ def keep_warnings(ctx: Context, outcomes: Sequence[RowOutcome]) -> None:
 
 def _updates(outcomes: Sequence[RowOutcome], now: datetime, zone: tzinfo) -> list[RowUpdate]:
     updates = []
-    at = stamp(now, zone)
+    at = format_updated_at(now, zone)
     for o in outcomes:
         if not o.changed:
             continue

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
+from bulk.formats import utc
 from bulk.models import OrderItem, Reason
 
 # "for orders placed in the last 30 days": the order's purchase date decides, not the day
@@ -100,10 +101,6 @@ def warning(sku: str, count: int) -> str:
     return f"{ordinal(count)} seller cancellation of {sku} in {WINDOW_DAYS} days: the offer may be removed"
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def assess(
     past: Sequence[PastCancellation],
     planned: Sequence[PlannedCancellation],
@@ -115,11 +112,11 @@ def assess(
     offer). Orders count once per listing, however many of its lines carry the SKU. Rows are
     taken in the order they are sent (day, then sheet row), after the ledger's cancellations.
     """
-    since = _utc(now) - timedelta(days=WINDOW_DAYS)
+    since = utc(now) - timedelta(days=WINDOW_DAYS)
     orders: dict[tuple[str, str], set[str]] = {}
     asins: dict[tuple[str, str], str] = {}
     for p in past:
-        if _utc(p.purchased) < since:
+        if utc(p.purchased) < since:
             continue
         key = (p.marketplace_id, p.sku.casefold())
         orders.setdefault(key, set()).add(p.order_id)
@@ -131,7 +128,7 @@ def assess(
     warned: dict[tuple[str, str], list[int]] = {}
     warnings: dict[int, list[str]] = {}
     for plan in sorted(planned, key=lambda p: (p.day, p.row)):
-        if _utc(plan.purchased) < since:
+        if utc(plan.purchased) < since:
             continue  # an order placed over 30 days ago is outside the listing rule
         for line in seller_lines(plan.reason, plan.lines):
             if not line.sku:

@@ -11,11 +11,12 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from bulk import marketplaces
 from bulk.config import PolicyConfig
+from bulk.formats import percent, utc
 from bulk.marketplaces import MarketplaceInfo
 from bulk.models import (
     REPORT_DAYS,
@@ -42,18 +43,8 @@ HORIZON_DAYS = 30
 
 # Orders v0 OrderStatus values (ordersV0.json, Order.OrderStatus).
 _SHIPPED = ("Shipped", "InvoiceUnconfirmed")  # both mean every item has shipped
-_NOT_YET_PAID = ("Pending", "PendingAvailability")
 
 _SUPPORT_CASE = "the Support Case column holds a case to paste into Seller Support"
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _pct(rate: float) -> str:
-    """0.02 -> "2%", 0.015 -> "1.5%", 0.02375 -> "2.38%"."""
-    return f"{rate * 100:.2f}".rstrip("0").rstrip(".") + "%"
 
 
 def _plural(n: int, word: str) -> str:
@@ -203,7 +194,7 @@ def decide(
             counts_toward_rate=counts,
             warnings=warnings,
         )
-    age = _utc(now) - _utc(order.purchased)
+    age = utc(now) - utc(order.purchased)
     if age > timedelta(hours=config.window_hours):
         late = f"purchased {_age_text(age)} ago, outside the {config.window_hours:g}-hour window"
         if not allow_late:
@@ -520,12 +511,12 @@ def _why_replanned(
         f"re-planned: the cancellation budget was still full on {promised.isoformat()} "
         f"(Amazon now reports {figures.cancellation_count} cancellations of "
         f"{figures.order_count} orders in the 7 days to {figures.report_end.isoformat()}; "
-        f"target {_pct(target_rate(config, market))}); scheduled for {day.isoformat()}"
+        f"target {percent(target_rate(config, market))}); scheduled for {day.isoformat()}"
     )
 
 
 def _purchased(order: Order | None, now: datetime) -> datetime:
-    return _utc(order.purchased if order is not None and order.purchased else now)
+    return utc(order.purchased if order is not None and order.purchased else now)
 
 
 def _why_deferred(
@@ -538,12 +529,12 @@ def _why_deferred(
     about = "" if w.days == REPORT_DAYS else "about "
     return (
         f"over the {w.days}-day cancellation budget ({w.used + served} of {w.budget} used; "
-        f"target {_pct(target_rate(config, market))} of {about}{w.orders} orders)"
+        f"target {percent(target_rate(config, market))} of {about}{w.orders} orders)"
     )
 
 
 def _why_held(figures: AccountFigures, config: PolicyConfig, market: MarketplaceInfo) -> str:
-    target = _pct(target_rate(config, market))
+    target = percent(target_rate(config, market))
     if figures.order_count == 0:
         return (
             "Amazon's report shows no orders in the last 7 days, so any counted cancellation "
@@ -557,7 +548,7 @@ def _why_held(figures: AccountFigures, config: PolicyConfig, market: Marketplace
         )
     return (
         f"no room in the cancellation budget within {HORIZON_DAYS} days (7-day rate "
-        f"{_pct(figures.rate)}, target {target}); cancel fewer orders, or cancel this one by "
+        f"{percent(figures.rate)}, target {target}); cancel fewer orders, or cancel this one by "
         "hand knowing it counts toward the rate"
     )
 
@@ -595,7 +586,7 @@ class Summary:
     next_scheduled: date | None  # the earliest day a DEFERRED row is scheduled for
     counts: tuple[tuple[Status, int], ...]  # statuses present, in Status order
     marketplace: str = ""  # the marketplace's code: "US", "IN", ...
-    amazon_target: float = 0.025  # the marketplace's own target (bulk.marketplaces)
+    amazon_target: float = marketplaces.TARGET_RATE  # the marketplace's own target
     windows: tuple[Window, ...] = ()  # each rate window's budget, before this run
     fee: bool = False  # the marketplace charges a fee for each seller cancellation
     charged_today: int = 0  # counted cancellations sent today that the fee applies to

@@ -24,10 +24,6 @@ from bulk.models import REPORT_DAYS, AccountFigures
 # "2020-11-18T23:59Z"), so every day in this module is a UTC calendar day.
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def reporting_day(moment: datetime) -> date:
     """The UTC calendar day of `moment`, as Amazon's reports count days (naive means UTC)."""
     if moment.tzinfo is None:

@@ -8,39 +8,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from bulk import marketplaces
 from bulk.models import ORDER_ID_RE
 from bulk.sandbox import clock
 from bulk.sandbox.book import CHANNELS, ORDER_STATUSES, BookItem, BookOrder
 from bulk.sandbox.market import SandboxMarket
 from bulk.sandbox.state import Cancellation
 from bulk.sandbox.wire import Reply, Request, invalid_input, json_reply, not_found
-
-# Currency and sales channel per marketplace (Amazon's marketplace ids; ordersV0.json SalesChannel).
-MARKETS: dict[str, tuple[str, str, str]] = {
-    "ATVPDKIKX0DER": ("USD", "Amazon.com", "US"),
-    "A2EUQ1WTGCTBG2": ("CAD", "Amazon.ca", "CA"),
-    "A1AM78C64UM0Y8": ("MXN", "Amazon.com.mx", "MX"),
-    "A2Q3Y263D00KWC": ("BRL", "Amazon.com.br", "BR"),
-    "A1F83G8C2ARO7P": ("GBP", "Amazon.co.uk", "GB"),
-    "A28R8C7NBKEWEA": ("EUR", "Amazon.ie", "IE"),
-    "A1PA6795UKMFR9": ("EUR", "Amazon.de", "DE"),
-    "A13V1IB3VIYZZH": ("EUR", "Amazon.fr", "FR"),
-    "APJ6JRA9NG5V4": ("EUR", "Amazon.it", "IT"),
-    "A1RKKUPIHCS9HS": ("EUR", "Amazon.es", "ES"),
-    "A1805IZSGTT6HS": ("EUR", "Amazon.nl", "NL"),
-    "A2NODRKZP88ZB9": ("SEK", "Amazon.se", "SE"),
-    "A1C3SOZRARQ6R3": ("PLN", "Amazon.pl", "PL"),
-    "AMEN7PMS3EDWL": ("EUR", "Amazon.com.be", "BE"),
-    "A33AVAJ2PDY3EV": ("TRY", "Amazon.com.tr", "TR"),
-    "A21TJRUUN4KGV": ("INR", "Amazon.in", "IN"),
-    "A1VC38T7YXB528": ("JPY", "Amazon.co.jp", "JP"),
-    "A39IBJ37TRP1C6": ("AUD", "Amazon.com.au", "AU"),
-    "A19VAU5U5O7RUS": ("SGD", "Amazon.sg", "SG"),
-    "A2VIGQ35RCS4UG": ("AED", "Amazon.ae", "AE"),
-    "A17E79C6D8DWNP": ("SAR", "Amazon.sa", "SA"),
-    "ARBP9OOSHTCHU": ("EGP", "Amazon.eg", "EG"),
-    "AE08WJ6YKNBMC": ("ZAR", "Amazon.co.za", "ZA"),
-}
 
 # Placeholder shipping addresses (no real person): city, state or region, postal code.
 ADDRESSES: dict[str, tuple[str, str, str]] = {
@@ -61,7 +35,10 @@ MAX_ORDER_IDS = 50
 
 
 def market_of(marketplace_id: str) -> tuple[str, str, str]:
-    return MARKETS.get(marketplace_id, ("USD", "Amazon.com", "US"))
+    """Currency, sales channel and country of a marketplace (bulk.marketplaces), the US's for
+    an id the table does not know."""
+    m = marketplaces.by_id(marketplace_id) or marketplaces.BY_CODE["US"]
+    return m.currency, m.sales_channel, m.country
 
 
 def ship_to(order: BookOrder, marketplace_id: str) -> tuple[str, str, str, str]:

@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from bulk import marketplaces
 from bulk.sandbox import clock
 from bulk.sandbox.market import FINAL_STATUSES, SandboxMarket, progress
 from bulk.sandbox.orders import buyer_alias, ship_to
@@ -19,9 +20,6 @@ from bulk.sandbox.wire import Reply, Request, invalid_input, json_reply, not_fou
 PERFORMANCE = "GET_V2_SELLER_PERFORMANCE_REPORT"
 UNSHIPPED = "GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING"
 REPORT_TYPES = (PERFORMANCE, UNSHIPPED)
-
-# Amazon's target for the cancellation rate: under 2.5% (docs/amazon.md, "Cancellation rate").
-CANCELLATION_TARGET = 0.025
 
 # Columns of the unshipped orders report, in Amazon's order (Seller Central help "Unshipped
 # Orders Report"; the buyer-requested-cancellation columns were added in 2022).
@@ -274,6 +272,12 @@ def performance_report(
     }
 
 
+def _target(marketplace_id: str) -> float:
+    """The marketplace's cancellation-rate target (bulk.marketplaces): 2.5%, India 2%."""
+    known = marketplaces.by_id(marketplace_id)
+    return known.target_rate if known else marketplaces.TARGET_RATE
+
+
 def _performance(
     market: SandboxMarket, now: datetime, marketplace_id: str, per_marketplace: bool
 ) -> tuple[dict[str, Any], str]:
@@ -285,7 +289,8 @@ def _performance(
     half_year = _range(last - timedelta(days=179), last)
     orders, cancels = cancellation_figures(market, now, marketplace_id if per_marketplace else None)
     rate = round(cancels / orders, 4) if orders else 0.0
-    good = rate < CANCELLATION_TARGET
+    target = _target(marketplace_id)
+    good = rate < target
     metrics: dict[str, Any] = {
         "marketplaceId": marketplace_id,
         "invoiceDefectRate": {
@@ -345,7 +350,7 @@ def _performance(
             "cancellationCount": cancels,
             "status": "GOOD" if good else "BAD",
             "rate": rate,
-            "targetValue": CANCELLATION_TARGET,
+            "targetValue": target,
             "targetCondition": "LESS_THAN",
         },
         "warningStates": [],

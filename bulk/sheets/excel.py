@@ -21,8 +21,6 @@ from bulk.sheets.base import LossyFallbackError, RowUpdate, WriteReport, as_text
 from bulk.sheets.files import check_not_open, check_writable, replace_atomically, stamp
 from bulk.sheets.plan import WritePlan, merged_cells, plan_write, used_width
 
-EXCEL_SUFFIXES = (".xlsx", ".xlsm")
-
 
 def dropped_features(path: Path) -> list[str]:
     """What openpyxl would lose on save, found by reading the file's XML parts.

@@ -1,0 +1,42 @@
+"""How bulk writes and reads its own small values: moments in UTC, the Updated At cell,
+percentages. One format each, so what one run writes the next reads back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, tzinfo
+
+# How earlier versions wrote a time in the sheet's Updated At column; still read back.
+UTC_FORMAT = "%Y-%m-%d %H:%M UTC"
+
+
+def utc(moment: datetime) -> datetime:
+    """`moment` in UTC; a naive moment is taken to be UTC already."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def format_updated_at(moment: datetime, zone: tzinfo = UTC) -> str:
+    """How a time is written in the sheet (Updated At, Message Status): to the minute in the
+    team's zone, with its offset ("2026-12-06 11:03 -08:00"), so a reader anywhere knows the
+    moment."""
+    local = moment.astimezone(zone)
+    offset = local.strftime("%z")  # "-0800"
+    return f"{local:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:5]}"
+
+
+def parse_updated_at(text: str) -> datetime | None:
+    """The moment `format_updated_at` wrote (or an older run's "2026-12-06 19:03 UTC"); None
+    for a blank cell or a text in another form (typed by hand)."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        if text.endswith(" UTC"):
+            return datetime.strptime(text, UTC_FORMAT).replace(tzinfo=UTC)
+        return datetime.strptime(text, "%Y-%m-%d %H:%M %z")
+    except ValueError:
+        return None
+
+
+def percent(rate: float) -> str:
+    """0.02 -> "2%", 0.015 -> "1.5%", 0.02375 -> "2.38%": two decimals at most, no trailing 0."""
+    return f"{rate * 100:.2f}".rstrip("0").rstrip(".") + "%"
