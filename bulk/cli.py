@@ -178,7 +178,11 @@ def _context(
             target=config.amazon.target,
             now=lambda: datetime.now(UTC),
             progress=note if verbose or sys.stderr.isatty() else (lambda _line: None),
-            steps=Progress(terminal=sys.stderr.isatty(), write=note),
+            steps=Progress(
+                terminal=sys.stderr.isatty(),
+                write=note,
+                sandbox=config.amazon.target == "sandbox",
+            ),
         )
         yield ctx, state
 

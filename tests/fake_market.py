@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
@@ -62,7 +62,10 @@ class FakeMarket:
         now: datetime,
         since: datetime,
         progress: Callable[[str], None],
+        one_by_one: Callable[[int, Mapping[str, int]], None] | None = None,
     ) -> LookUp:
+        if one_by_one is not None:
+            one_by_one(len(order_ids), {"getOrder": 1})
         self._record("getOrder", tuple(order_ids), count=len(order_ids))
         return LookUp({i: self.orders[i] for i in order_ids if i in self.orders}, "fake look-up")
 

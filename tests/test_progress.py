@@ -4,11 +4,12 @@ rate limits."""
 from __future__ import annotations
 
 import io
+import re
 import threading
 
 from rich.console import Console
 
-from bulk.infra.progress import Progress, Step, duration
+from bulk.infra.progress import Progress, Step, duration, print_above
 from bulk.pipeline.notify import MESSAGE_CALLS
 
 
@@ -20,7 +21,6 @@ def test_time_left_comes_from_the_rate_limits() -> None:
     assert step.text() == "customer messages: 0/400, about 20m left at Amazon's rates"
     step.update(200)
     assert step.text() == "customer messages: 200/400, about 10m left at Amazon's rates"
-    assert Step("feed 1", 1800, {}, lambda _s: None).left() == "up to about 30m more"
 
 
 def test_durations_read_naturally() -> None:
@@ -66,3 +66,55 @@ def test_watch_follows_a_counter_moved_elsewhere() -> None:
             moved.wait(0.1)
         assert step.done == 60
     assert any(line.startswith("looking up orders: 60/100") for line in lines)
+
+
+def test_against_the_sandbox_a_step_shows_real_time_only() -> None:
+    lines: list[str] = []
+    progress = Progress(write=lines.append, sandbox=True)
+    with progress.step("customer messages", 100, MESSAGE_CALLS) as step:
+        step.advance(100)
+    assert lines[0] == "customer messages: 0/100, 0s so far"
+    assert not any("Amazon's rates" in line or "left" in line for line in lines)
+
+
+def test_a_wait_says_each_status_with_real_time_and_what_is_usual_once() -> None:
+    lines: list[str] = []
+    usual = "usually a few minutes, gives up after 30 min"
+    with Progress(write=lines.append).wait("feed 5 with Amazon", usual) as waiting:
+        for status in ("IN_QUEUE", "IN_QUEUE", "IN_PROGRESS", "DONE"):
+            waiting.update(status)
+    assert lines == [
+        f"feed 5 with Amazon: IN_QUEUE after 0s ({usual})",
+        "feed 5 with Amazon: IN_PROGRESS after 0s",
+        "feed 5 with Amazon: DONE after 0s",
+    ]
+    # The sandbox answers in fast time: no usual minutes are promised.
+    lines.clear()
+    with Progress(write=lines.append, sandbox=True).wait("feed 5 with Amazon", usual) as waiting:
+        waiting.update("DONE")
+    assert lines == ["feed 5 with Amazon: DONE after 0s"]
+
+
+def _screen(raw: str) -> list[str]:
+    """What a terminal shows of `raw`, roughly: escape sequences out, carriage returns honoured."""
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", raw)
+    return [part.rsplit("\r", 1)[-1] for part in text.split("\n")]
+
+
+def test_a_log_line_printed_while_a_bar_shows_is_a_line_of_its_own() -> None:
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=120)
+    progress = Progress(terminal=True, write=lambda _l: None, console=console)
+    with progress.wait("feed 5 with Amazon", "usually a few minutes") as waiting:
+        waiting.update("IN_QUEUE")
+        console.file.flush()
+        assert print_above("feed 5 created")
+    with progress.step("customer messages", 40, MESSAGE_CALLS) as step:
+        step.advance(10)
+        assert print_above("reading the language of 6 buyers")
+    assert not print_above("no bar now")  # the caller prints it itself
+    screen = _screen(out.getvalue())
+    for line in ("feed 5 created", "reading the language of 6 buyers"):
+        assert line in screen, screen
+    # The bars are gone once done (transient): nothing of them is left on the last line.
+    assert "━" not in screen[-1]

@@ -32,6 +32,8 @@ REPORT_LATENCY_SECONDS = 120.0
 # getReport polls a report takes while Amazon builds it (one every 15 s over the latency).
 REPORT_POLLS = 8
 REPORT_POLL_SECONDS = 15
+# How long bulk waits for a report before it gives up and says to run again later.
+REPORT_GIVE_UP_SECONDS = 1800
 
 
 class Path(StrEnum):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -36,6 +36,7 @@ from bulk.amazon.clients import Clients
 from bulk.amazon.feed import CONTENT_TYPE, FEED_TYPE, ProcessingReport, parse_report
 from bulk.amazon.health import PERFORMANCE_REPORT, parse_performance
 from bulk.amazon.lookup import (
+    REPORT_GIVE_UP_SECONDS,
     REPORT_POLL_SECONDS,
     SEARCH_PAGE,
     V0_IDS_PER_CALL,
@@ -260,6 +261,7 @@ class AmazonMarketplace:
         now: datetime,
         since: datetime,
         progress: Callable[[str], None],
+        one_by_one: Callable[[int, Mapping[str, int]], None] | None = None,
     ) -> LookUp:
         """Orders by id, by the path `plan_lookup` prices cheapest; says which and its cost.
 
@@ -278,7 +280,12 @@ class AmazonMarketplace:
         plan = plan_lookup(
             len(ids), recent_orders=recent, marketplaces=len(self.marketplace_ids), v0=self.v0
         )
+        # What reading one order takes: getOrder (v2026), or getOrderItems after a batched
+        # getOrders (v0).
+        each = {"getOrderItems": 1} if self.v0 else {"getOrder": 1}
         if plan.path in (Path.GET_ORDER, Path.V0):
+            if one_by_one is not None:
+                one_by_one(len(ids), each)
             found = self.get_orders(ids, now)
             words = plan.describe(len(ids))
         else:
@@ -289,6 +296,8 @@ class AmazonMarketplace:
             found = {i: bulk[i] for i in ids if i in bulk}
             rest = [i for i in ids if i not in bulk]
             if rest:
+                if one_by_one is not None:
+                    one_by_one(len(rest), each)
                 found.update(self.get_orders(rest, now))
             other = "getOrders" if self.v0 else "getOrder"
             words = f"{plan.describe(len(ids))} for {len(ids) - len(rest)} orders"
@@ -513,9 +522,10 @@ class AmazonMarketplace:
                     f"Amazon could not produce report {report_type} ({status}); "
                     "try again later or check Seller Central's Account Health page"
                 )
-            if waited > 1800:
+            if waited > REPORT_GIVE_UP_SECONDS:
                 raise AmazonError(
-                    f"report {report_type} was not ready after 30 minutes; run again later"
+                    f"report {report_type} was not ready after "
+                    f"{REPORT_GIVE_UP_SECONDS // 60} minutes; run again later"
                 )
             self.poll_sleep(interval)
             waited += interval

@@ -22,11 +22,16 @@ from bulk.amazon.feed import (
     build_document,
     feed_documents,
 )
-from bulk.amazon.lookup import REPORT_LATENCY_SECONDS, REPORT_POLL_SECONDS
+from bulk.amazon.lookup import (
+    REPORT_GIVE_UP_SECONDS,
+    REPORT_LATENCY_SECONDS,
+    REPORT_POLL_SECONDS,
+)
 from bulk.errors import AmazonError
 from bulk.models import AccountFigures, Order
 
 __all__ = [
+    "REPORT_GIVE_UP_SECONDS",
     "REPORT_LATENCY_SECONDS",
     "REPORT_POLL_SECONDS",
     "FeedMessage",
@@ -92,9 +97,11 @@ class Marketplace(Protocol):
         now: datetime,
         since: datetime,
         progress: Callable[[str], None],
+        one_by_one: Callable[[int, Mapping[str, int]], None] | None = None,
     ) -> LookUp:
         """Orders by id (with items and marketplace), by the cheapest path; `since` is the
-        oldest purchase a row can have under the policy."""
+        oldest purchase a row can have under the policy. `one_by_one(n, calls_each)` is told
+        before n orders are read one by one, with the calls each takes."""
         ...
 
     def get_orders(self, order_ids: Iterable[str], now: datetime) -> dict[str, Order]:

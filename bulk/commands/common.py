@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bulk.infra.masking import mask
+from bulk.infra.progress import print_above
 
 if TYPE_CHECKING:
     from bulk.config import Config, ConfigSource
@@ -22,15 +23,19 @@ if TYPE_CHECKING:
 
 def say(line: str = "") -> None:
     try:
-        typer.echo(mask(line))
+        # A bar shows on the terminal: the line goes above it, through the bar's console.
+        if not (sys.stdout.isatty() and print_above(mask(line))):
+            typer.echo(mask(line))
     except BrokenPipeError:
         _reader_gone()
 
 
 def note(line: str) -> None:
     # Server text reaches these lines (errors, progress): credentials are masked here, once.
+    # While a progress bar shows, the line goes through its console, above the bar.
     try:
-        typer.echo(mask(line), err=True)
+        if not print_above(mask(line)):
+            typer.echo(mask(line), err=True)
     except BrokenPipeError:
         _reader_gone()
 

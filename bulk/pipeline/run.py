@@ -6,14 +6,14 @@ The commands `check`, `submit` and `status` live here; sending and following fee
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from bulk import marketplaces
 from bulk.amazon.protocol import (
-    REPORT_LATENCY_SECONDS,
-    REPORT_POLL_SECONDS,
+    REPORT_GIVE_UP_SECONDS,
     build_document,
     feed_documents,
 )
@@ -187,15 +187,20 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
         # older orders are read one by one.
         since = now - timedelta(hours=ctx.config.policy.window_hours)
         calls = ctx.marketplace.calls
-        base = calls["getOrder"] + calls["getOrderItems"]
-        # One getOrder per order (getOrderItems with Orders v0) until a bulk path is cheaper.
-        with ctx.steps.step("looking up orders", len(fresh), {"getOrder": 1}) as step:
-            with step.watch(lambda: calls["getOrder"] + calls["getOrderItems"] - base):
-                found = ctx.marketplace.look_up(
-                    [r.order_id for _, r in fresh], now, since, ctx.progress
+        with contextlib.ExitStack() as shown:
+
+            def one_by_one(count: int, calls_each: Mapping[str, int]) -> None:
+                # Only orders read one by one get a bar and an estimate: a search or a report
+                # reads them all at once, and says its pages or statuses as lines.
+                step = shown.enter_context(ctx.steps.step("looking up orders", count, calls_each))
+                base = calls["getOrder"] + calls["getOrderItems"]
+                shown.enter_context(
+                    step.watch(lambda: calls["getOrder"] + calls["getOrderItems"] - base)
                 )
-            # Every order is known now, whichever path (search, report) read it.
-            step.update(len(fresh))
+
+            found = ctx.marketplace.look_up(
+                [r.order_id for _, r in fresh], now, since, ctx.progress, one_by_one
+            )
         orders, lookup_path = found.orders, found.path
 
     decided: list[tuple[CancelRequest, Order | None, Decision]] = []
@@ -315,17 +320,13 @@ def _plan(ctx: Context, decided: Decided, now: datetime) -> tuple[Decided, polic
 
     The summary is the main marketplace's (the first in bulk.toml with rows here).
     """
-    # Amazon gives no estimate for a report either: the bar runs over the usual build time,
-    # one getReport poll every REPORT_POLL_SECONDS.
-    with ctx.steps.step("seller performance report", int(REPORT_LATENCY_SECONDS), {}) as step:
-        polls = [0]
-
-        def polled(status: str) -> None:
-            ctx.progress(status)
-            polls[0] += 1
-            step.update(polls[0] * REPORT_POLL_SECONDS)
-
-        figures = ctx.marketplace.account_figures(polled)
+    # Amazon gives no estimate for a report either: the wait shows the real time so far.
+    usual = f"usually a few minutes, gives up after {REPORT_GIVE_UP_SECONDS // 60} min"
+    with ctx.steps.wait("seller performance report", usual) as waiting:
+        # The status comes worded ("reading the account's cancellation rate: IN_PROGRESS").
+        figures = ctx.marketplace.account_figures(
+            lambda status: waiting.update(status.rpartition(": ")[2])
+        )
     main = ctx.marketplace.marketplace_ids[0]
     home = _market(ctx, None)
     rules = {m: marketplaces.by_id(m) or home for m in figures}

@@ -15,6 +15,7 @@ from bulk.amazon.protocol import (
 )
 from bulk.errors import AmazonError
 from bulk.infra.ledger import LedgerRow, PlannedRow, Submission
+from bulk.infra.progress import Wait
 from bulk.infra.state import crash_point
 from bulk.models import Order, OrderStatus, Status
 from bulk.pipeline.context import Context, RowOutcome
@@ -168,14 +169,14 @@ def collect(ctx: Context, outcomes: Sequence[RowOutcome], wait: bool) -> None:
         if sub.feed_id is None:
             continue
 
-        # Amazon gives no estimate of a feed's processing time: the bar runs to the longest
-        # wait (feed_wait_minutes), and the time left is that wait's rest.
+        # Amazon gives no estimate of a feed's processing time: the wait shows the real time
+        # so far, what is usual, and when bulk stops waiting (feed_wait_minutes).
         label = f"feed {sub.feed_id} with Amazon"
-        with ctx.steps.step(label, int(limit), {}) as step:
+        usual = f"usually a few minutes, gives up after {limit / 60:g} min"
+        with ctx.steps.wait(label, usual if limit else "") as feed_wait:
 
-            def show(state: FeedState, waited: float, feed_id: str = sub.feed_id) -> None:
-                ctx.progress(f"feed {feed_id}: {state.processing_status} ({waited:.0f}s)")
-                step.update(int(waited))
+            def show(state: FeedState, _waited: float, shown: Wait = feed_wait) -> None:
+                shown.update(state.processing_status)
 
             state = ctx.marketplace.wait_for_feed(sub.feed_id, limit, show)
         crash_point("while-polling")
