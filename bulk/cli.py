@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 import traceback
@@ -29,6 +28,7 @@ from bulk.commands.common import (
     VerboseOption,
     WorksheetOption,
     config_source,
+    emit,
     globals_of,
     human,
     note,
@@ -51,7 +51,18 @@ INTERRUPTED = "interrupted; run the same command again to finish (nothing is sen
 # --- the error boundary ------------------------------------------------------------------
 
 
-def _crash(exc: BaseException) -> int:
+@dataclass(frozen=True)
+class _Failure:
+    """How a command ended when it could not finish: its exit code, its one line, and (for
+    --json) what kind of failure it was and the crash log."""
+
+    code: int
+    line: str
+    kind: str
+    log: Path | None = None
+
+
+def _crash(exc: BaseException) -> _Failure:
     """An unexpected error: the traceback goes to a log file, one line to the screen."""
     from bulk.infra.state import state_dir, write_crash_log
 
@@ -61,13 +72,29 @@ def _crash(exc: BaseException) -> int:
         # Exception texts can quote a server's answer: credentials are masked in the file too.
         log = write_crash_log(state_dir(os.environ), mask(header + text), datetime.now(UTC))
     except OSError:
-        note(f"error: internal error ({type(exc).__name__}); no log file could be written")
-        return 3
-    note(
-        f"error: internal error ({type(exc).__name__}), a bug in bulk; the details are in "
-        f"{log}; please report it with that file"
+        return _Failure(
+            3, f"internal error ({type(exc).__name__}); no log file could be written", "internal"
+        )
+    return _Failure(
+        3,
+        f"internal error ({type(exc).__name__}), a bug in bulk; the details are in "
+        f"{log}; please report it with that file",
+        "internal",
+        log,
     )
-    return 3
+
+
+def _kind(error: BulkError) -> str:
+    from bulk.errors import AmazonError, ConfigError, LockError, SheetError, TemplateError
+
+    kinds: tuple[tuple[type[BulkError], str], ...] = (
+        (LockError, "lock"),
+        (ConfigError, "config"),
+        (SheetError, "sheet"),
+        (AmazonError, "amazon"),
+        (TemplateError, "template"),
+    )
+    return next((kind for cls, kind in kinds if isinstance(error, cls)), "error")
 
 
 def _flags_without_type(params: list[Any]) -> list[Any]:
@@ -78,30 +105,75 @@ def _flags_without_type(params: list[Any]) -> list[Any]:
     return params
 
 
+def _wants_json(ctx: Any) -> bool:
+    """`--json` among the command's own arguments (before a `--`)."""
+    args = [*getattr(ctx, "protected_args", []), *ctx.args]
+    if "--" in args:
+        args = args[: args.index("--")]
+    return "--json" in args
+
+
+def _json_error(ctx: Any, failure: _Failure) -> None:
+    """The error document, unless the command already printed its one document."""
+    from bulk.commands.common import emit, emitted
+    from bulk.output.documents import error_document
+
+    if emitted():
+        return
+    command = ctx.invoked_subcommand or next(iter([*getattr(ctx, "protected_args", [])]), None)
+    if ctx.parent is not None:  # a nested group (`bulk templates export`)
+        command = f"{ctx.info_name} {command}"
+    emit(
+        error_document(
+            command,
+            failure.code,
+            failure.line,
+            kind=failure.kind,
+            now=datetime.now(UTC),
+            log=failure.log,
+        )
+    )
+
+
 class _Group(TyperGroup):
     """Runs every command inside the one error boundary: a BulkError is one line and exit 2,
-    Ctrl-C or end of input is 130, anything else is a bug: exit 3 and a log file."""
+    Ctrl-C or end of input is 130, anything else is a bug: exit 3 and a log file. With
+    `--json`, each of these also prints an error document on stdout (bulk.error/1)."""
 
     def get_params(self, ctx: Any) -> list[Any]:
         return _flags_without_type(super().get_params(ctx))
 
     def invoke(self, ctx: Any) -> Any:
+        from bulk.commands.common import reset_emitted
+
+        if ctx.parent is None:
+            reset_emitted()
+        as_json = _wants_json(ctx)
         try:
             return super().invoke(ctx)
-        except (typer.Exit, typer.TyperException):
-            raise  # exit codes and usage errors, already worded by Typer
+        except typer.Exit as e:
+            if as_json and e.exit_code not in (0, 1):
+                # A command that stopped itself has said why on stderr already.
+                _json_error(ctx, _Failure(e.exit_code, "stopped; see the lines above", "error"))
+            raise
+        except typer.TyperException as e:
+            # Usage errors, worded by Typer on stderr as it prints them.
+            if as_json:
+                _json_error(ctx, _Failure(2, e.format_message(), "usage"))
+            raise
         except BulkError as e:
-            note(f"error: {e}")
-            raise typer.Exit(2) from None
+            failure = _Failure(2, str(e), _kind(e))
         except typer.Abort:
             say()  # the prompt's line was left open
-            note(INTERRUPTED)
-            raise typer.Exit(130) from None
+            failure = _Failure(130, INTERRUPTED, "interrupted")
         except (KeyboardInterrupt, EOFError):
-            note(INTERRUPTED)
-            raise typer.Exit(130) from None
+            failure = _Failure(130, INTERRUPTED, "interrupted")
         except Exception as e:
-            raise typer.Exit(_crash(e)) from None
+            failure = _crash(e)
+        note(f"error: {failure.line}" if failure.code == 2 or failure.code == 3 else failure.line)
+        if as_json:
+            _json_error(ctx, failure)
+        raise typer.Exit(failure.code) from None
 
 
 class _Command(TyperCommand):
@@ -281,7 +353,7 @@ def _post(config: Config, summaries: list[Document]) -> None:
 def _finish(run: _Run, verbose: bool, as_json: bool, exit_zero: bool = False) -> int:
     _print_summary(run.summary, verbose, as_json)
     if as_json:
-        say(json.dumps(run.summary, indent=2))
+        emit(run.summary)
     _post(run.config, [run.summary])
     code = run.report.exit_code
     # Rows to fix are the sheet's news, not the command's failure, for whoever asks so.
@@ -455,7 +527,7 @@ def due(
         # hour's run has nothing it may do, and the next one picks the work up.
         out(f"nothing done: {e}")
         if as_json:
-            say(json.dumps(due_document([], 0, now=datetime.now(UTC), note=str(e)), indent=2))
+            emit(due_document([], 0, now=datetime.now(UTC), note=str(e)))
         raise typer.Exit(0) from None
     if not found.runs:
         out("no sheets known yet: run `bulk check` or `bulk submit` on a sheet first")
@@ -473,7 +545,7 @@ def due(
             found.exit_code,
             now=now,
         )
-        say(json.dumps(document, indent=2))
+        emit(document)
     _post(settings, summaries)
     raise typer.Exit(found.exit_code)
 

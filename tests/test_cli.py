@@ -106,7 +106,7 @@ def test_quick_start_submit_cancels_once_and_writes_every_row(workdir: Path) -> 
     } == EXPECTED
 
     history = bulk("history", "--json")
-    submissions = json.loads(history.output)
+    submissions = json.loads(history.output)["submissions"]
     assert len(submissions) == 1 and submissions[0]["outcomes"] == {"cancelled": 5}
     backups = list((workdir / ".bulk" / "backups").iterdir())
     assert len(backups) == 2

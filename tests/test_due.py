@@ -134,14 +134,14 @@ def test_json_is_one_document_on_stdout(workdir: Path, command: str) -> None:
     args = [command, "samples/orders.xlsx", "--json"] + (["--yes"] if command == "submit" else [])
     result = bulk(DAY1, *args)
     doc = json.loads(result.stdout)
-    assert doc["schema"] == "bulk.summary/1" and doc["command"] == command
+    assert doc["schema"] == "bulk.summary/2" and doc["command"] == command
     assert doc["exit_code"] == result.exit_code
     assert doc["sheet"].endswith("orders.xlsx") and doc["target"] == "sandbox"
     assert "target: sandbox" in result.stderr and "rows:" in result.stderr
     if command != "status":
         assert doc["rows"]["by_status"]["REJECTED"] == 5
         assert doc["rate"]["now"] == round(3 / 360, 6) and doc["budget"]["week"] == 8
-        assert doc["lookup_path"].startswith("getOrder for")
+        assert doc["lookup"]["method"] == "getOrder" and doc["lookup"]["orders"] == {"getOrder": 13}
         assert doc["api"]["calls"]["getOrder"] >= 1
         assert [r["row"] for r in doc["rows_to_fix"]] == [6, 14, 15, 16, 17]
     if command == "submit":

@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime
 from bulk import marketplaces, models
 from bulk.config import PolicyConfig
 from bulk.models import MessageOutcome, Status
-from bulk.output.summary import SCHEMA, build_summary, sent_something, short_text, summary_lines
+from bulk.output.documents import SUMMARY as SCHEMA
+from bulk.output.summary import build_summary, sent_something, short_text, summary_lines
 from bulk.pipeline.context import RowOutcome, RunReport
 from bulk.rules import policy
 from bulk.sheets.base import WriteReport

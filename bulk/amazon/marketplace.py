@@ -283,6 +283,7 @@ class AmazonMarketplace:
         # What reading one order takes: getOrder (v2026), or getOrderItems after a batched
         # getOrders (v0).
         each = {"getOrderItems": 1} if self.v0 else {"getOrder": 1}
+        read = {plan.path.value: len(ids)}
         if plan.path in (Path.GET_ORDER, Path.V0):
             if one_by_one is not None:
                 one_by_one(len(ids), each)
@@ -301,16 +302,19 @@ class AmazonMarketplace:
                 found.update(self.get_orders(rest, now))
             other = "getOrders" if self.v0 else "getOrder"
             words = f"{plan.describe(len(ids))} for {len(ids) - len(rest)} orders"
+            read = {plan.path.value: len(ids) - len(rest)}
             if rest:
                 words += f", {other} for the other {len(rest)}"
+                read[other] = len(rest)
         made = Counter(self._calls)
         made.subtract(before)
         seconds = rate_limited_seconds({op: n for op, n in made.items() if n > 0})
         words += f"; {seconds:.0f}s of Amazon rate-limited time"
+        alone_seconds = None
         if plan.path not in (Path.GET_ORDER, Path.V0):
-            alone = per_order_plan(len(ids), self.v0)
-            words += f" (order by order: {alone.seconds:.0f}s)"
-        return LookUp(found, words, seconds)
+            alone_seconds = per_order_plan(len(ids), self.v0).seconds
+            words += f" (order by order: {alone_seconds:.0f}s)"
+        return LookUp(found, words, seconds, plan.path.value, read, alone_seconds)
 
     def get_orders(self, order_ids: Iterable[str], now: datetime) -> dict[str, Order]:
         """Orders by id with their items: getOrder each (v2026), or getOrders + getOrderItems."""

@@ -69,6 +69,9 @@ class LookUp:
     orders: dict[str, Order]
     path: str  # in words, for the summary and -v
     seconds: float = 0.0  # Amazon rate-limited time of the calls the path made
+    method: str = ""  # the path: getOrder, getOrders, searchOrders or report
+    read: dict[str, int] | None = None  # orders read by each method (the path, then getOrder)
+    order_by_order_seconds: float | None = None  # what per-order calls would have taken
 
 
 class Marketplace(Protocol):

@@ -30,6 +30,29 @@ def say(line: str = "") -> None:
         _reader_gone()
 
 
+class _Emitted:
+    """Whether this command has printed its JSON document (the boundary prints an error
+    document only when it has not: exactly one document on stdout)."""
+
+    document = False
+
+
+def emit(document: dict[str, object]) -> None:
+    """Print the command's one JSON document on stdout (masked like every line)."""
+    import json
+
+    say(json.dumps(document, indent=2))
+    _Emitted.document = True
+
+
+def emitted() -> bool:
+    return _Emitted.document
+
+
+def reset_emitted() -> None:
+    _Emitted.document = False
+
+
 def note(line: str) -> None:
     # Server text reaches these lines (errors, progress): credentials are masked here, once.
     # While a progress bar shows, the line goes through its console, above the bar.
@@ -87,7 +110,8 @@ JsonOption = Annotated[
     bool,
     typer.Option(
         "--json",
-        help="Print one JSON summary on stdout (schema in the README); the rest on stderr.",
+        help="Print one JSON document on stdout, errors included (docs/json.md); "
+        "the lines for people go to stderr.",
     ),
 ]
 ExitZeroOption = Annotated[

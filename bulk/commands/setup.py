@@ -10,7 +10,15 @@ from typing import Annotated
 
 import typer
 
-from bulk.commands.common import ConfigOption, globals_of, load_config, say, state_folder
+from bulk.commands.common import (
+    ConfigOption,
+    JsonOption,
+    emit,
+    globals_of,
+    load_config,
+    say,
+    state_folder,
+)
 
 
 def schedule(
@@ -92,11 +100,14 @@ def templates_export(
 
 
 def history(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """What was sent, when, and how it ended (from the ledger)."""
+    from datetime import UTC, datetime
+
     from bulk.infra.ledger import Ledger
-    from bulk.output.report import history_json, history_rows, history_text
+    from bulk.output.documents import history_document
+    from bulk.output.report import history_rows, history_text
 
     state = state_folder()
     if not state.ledger.exists():
@@ -105,7 +116,7 @@ def history(
         with Ledger(state.ledger) as ledger:
             rows = history_rows(ledger)
     if as_json:
-        say(history_json(rows))
+        emit(history_document(rows, datetime.now(UTC)))
     else:
         for line in history_text(rows):
             say(line)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import UTC
 
@@ -46,7 +45,3 @@ def history_text(rows: Iterable[dict[str, object]]) -> list[str]:
             f"{r['state']}  {r['orders']} orders ({counted})  {r['sheet']}"
         )
     return lines or ["no submissions yet"]
-
-
-def history_json(rows: list[dict[str, object]]) -> str:
-    return json.dumps(rows, indent=2)

@@ -1,8 +1,8 @@
 """The one summary of a run: a JSON-ready document built from the run report.
 
 `--json` prints it, the webhook posts it, and the human printout is rendered from it, so the
-three never disagree. The schema is documented in README.md ("Machine-readable output"); a
-change to it bumps SCHEMA.
+three never disagree. Every field is described in docs/json.md, and docs/schemas/ holds its
+JSON Schema; a change of meaning bumps the schema id (bulk.output.documents).
 """
 
 from __future__ import annotations
@@ -15,12 +15,10 @@ from bulk import marketplaces
 from bulk.formats import percent
 from bulk.marketplaces import rate_limited_seconds
 from bulk.models import MessageOutcome, Status
+from bulk.output.documents import DUE, SUMMARY
+from bulk.output.documents import Document as Document
 from bulk.pipeline.context import RowOutcome, RunReport
 from bulk.rules import listings
-
-SCHEMA = "bulk.summary/1"
-
-Document = dict[str, Any]
 
 
 def _status_name(status: Status) -> str:
@@ -76,6 +74,24 @@ def listings_at_risk(at_risk: Sequence[listings.ListingRisk]) -> list[dict[str, 
     return found
 
 
+def _lookup(report: RunReport) -> dict[str, Any] | None:
+    """How this run looked its orders up, as data; `description` is the line people read."""
+    found = report.lookup
+    if found is None and not report.lookup_path:
+        return None
+    return {
+        "method": (found.method or None) if found else None,
+        "orders": dict(found.read or {}) if found else {},
+        "rate_limited_seconds": round(found.seconds, 1) if found else 0.0,
+        "order_by_order_seconds": (
+            round(found.order_by_order_seconds, 1)
+            if found and found.order_by_order_seconds is not None
+            else None
+        ),
+        "description": report.lookup_path,
+    }
+
+
 def build_summary(
     report: RunReport,
     *,
@@ -122,7 +138,7 @@ def build_summary(
         }
     by_status = {_status_name(status): n for status, n in report.counts.items()}
     return {
-        "schema": SCHEMA,
+        "schema": SUMMARY,
         "command": command,
         "sheet": sheet,
         "target": target,
@@ -132,7 +148,7 @@ def build_summary(
         "rate": rate,
         "budget": budget,
         "fee": fee,
-        "lookup_path": report.lookup_path or None,
+        "lookup": _lookup(report),
         "api": {
             "calls": dict(sorted(report.calls.items())),
             "total": sum(report.calls.values()),
@@ -209,8 +225,8 @@ def summary_lines(doc: Document, verbose: bool = False) -> list[str]:
             f"{fee['charged_today']} of this run's cancellations will be charged"
             + (f", {later} more when the deferred rows are sent" if later else "")
         )
-    if doc["lookup_path"]:
-        lines.append(f"look-up: {doc['lookup_path']}")
+    if doc["lookup"]:
+        lines.append(f"look-up: {doc['lookup']['description']}")
     sent = doc["sent"]
     if sent["feeds"]:
         lines.append(
@@ -324,7 +340,7 @@ def due_document(
 ) -> Document:
     """`bulk due --json`: one entry per known sheet, with that sheet's run summary when it ran."""
     return {
-        "schema": SCHEMA,
+        "schema": DUE,
         "command": "due",
         "at": now.astimezone(UTC).isoformat(timespec="seconds"),
         "exit_code": exit_code,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bulk.amazon.protocol import Marketplace
+from bulk.amazon.protocol import LookUp, Marketplace
 from bulk.config import Config
 from bulk.grid import Header
 from bulk.infra.ledger import Ledger
@@ -79,7 +79,8 @@ class RunReport:
     warnings: list[str] = field(default_factory=list)
     sent_orders: int = 0
     sent_items: int = 0
-    lookup_path: str = ""
+    lookup_path: str = ""  # in words, as the summary prints it
+    lookup: LookUp | None = None  # the same, as data (--json)
     declined: bool = False
     header: Header | None = None  # where the sheet's header was found when it was read
     # Listings this run cancels for the 2nd or later time in 30 days (bulk.rules.listings).

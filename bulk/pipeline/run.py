@@ -181,6 +181,7 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
 
     orders: dict[str, Order] = {}
     lookup_path = ""
+    lookup = None
     if fresh:
         ctx.progress(f"looking up {len(fresh)} orders on Amazon")
         # The oldest purchase a row can have under the policy starts the windowed search;
@@ -201,7 +202,7 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
             found = ctx.marketplace.look_up(
                 [r.order_id for _, r in fresh], now, since, ctx.progress, one_by_one
             )
-        orders, lookup_path = found.orders, found.path
+        orders, lookup_path, lookup = found.orders, found.path, found
 
     decided: list[tuple[CancelRequest, Order | None, Decision]] = []
     # Scheduled For is a day in the team's zone: a deferred row's day comes at their midnight.
@@ -246,6 +247,7 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
         summary=summary,
         warnings=warnings,
         lookup_path=lookup_path,
+        lookup=lookup,
         header=header,
         listings=at_risk,
     )
