@@ -215,12 +215,11 @@ def _context(
 ) -> Iterator[tuple[Context, StateDir]]:
     """Config, state folder, lock, ledger, templates and the marketplace, opened for one run."""
     from bulk.config import load_from
-    from bulk.infra.ledger import Ledger
     from bulk.infra.progress import Progress
     from bulk.infra.state import run_lock
     from bulk.pipeline.run import Context
     from bulk.rules.messages import load_templates
-    from bulk.targets import describe_target, open_marketplace
+    from bulk.targets import describe_target, open_ledger, open_marketplace
 
     env = dict(os.environ)
     source = config_source(config_path)
@@ -239,7 +238,7 @@ def _context(
     state = state_folder().ensure()
     with (
         run_lock(state),
-        Ledger(state.ledger) as ledger,
+        open_ledger(config, state) as ledger,
         open_marketplace(config, state, env) as marketplace,
     ):
         ctx = Context(

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bulk import marketplaces
 from bulk.amazon.clients import amazon_endpoint, connect
 from bulk.amazon.marketplace import ORDERS_V0, AmazonMarketplace
 from bulk.amazon.protocol import Marketplace
 from bulk.amazon.throttle import RateLimiter
 from bulk.config import V0_REMOVAL, Config
 from bulk.errors import ConfigError
+from bulk.infra.ledger import SANDBOX, Ledger, TargetKey
 from bulk.infra.masking import remember_secret
 from bulk.infra.resources import demo_book
 from bulk.infra.state import StateDir
@@ -55,6 +57,21 @@ class Target:
     name: str  # "sandbox" or "production"
     description: str  # the first line every command prints
     warnings: tuple[str, ...] = ()  # printed after it
+
+
+def target_key(config: Config) -> TargetKey:
+    """What the ledger scopes this run's records to: the sandbox, or production for the
+    configured seller in its region (one config names marketplaces of one region)."""
+    a = config.amazon
+    if a.target == "sandbox":
+        return SANDBOX
+    # Config validation accepts only the table's marketplaces, all of one region.
+    return TargetKey("production", a.seller_id, str(marketplaces.BY_ID[a.marketplace_id].region))
+
+
+def open_ledger(config: Config, state: StateDir) -> Ledger:
+    """The ledger of this config's target, in the state folder."""
+    return Ledger(state.ledger, target_key(config))
 
 
 def _warnings(config: Config) -> tuple[str, ...]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bulk.infra.ledger import Ledger, PlannedRow
+from bulk.infra.ledger import SANDBOX, Ledger, OrderLine, PlannedRow, TargetKey
+from bulk.infra.ledger_schema import SCHEMA_VERSION
 from bulk.models import MessageState
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -149,7 +150,7 @@ def test_a_ledger_from_the_first_release_opens_and_keeps_its_rows(tmp_path: Path
         ledger.plan_submission("orders.xlsx", "sandbox", "<xml/>", "def", planned, NOW)
         assert ledger.recorded_message("112-0000002-0000002") == "Hallo"
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     db.close()
     with Ledger(path) as ledger:  # opening it again migrates nothing twice
         assert len(ledger.submissions()) == 2
@@ -168,3 +169,115 @@ def test_the_recorded_message_is_the_latest_submissions(tmp_path: Path) -> None:
         ]
         ledger.plan_submission("s", "sandbox", "<xml/>", "b", again, NOW)
         assert ledger.recorded_message("112-0000001-0000001") == "new"
+
+
+PRODUCTION_US = TargetKey("production", "A1SELLER", "NA")
+PRODUCTION_EU = TargetKey("production", "A1SELLER", "EU")
+ORDER = "112-0000001-0000001"
+
+
+def _send_everything(ledger: Ledger) -> None:
+    """A submission, its order line, warnings, message and sheet: one of every record."""
+    sid = ledger.plan_submission("orders.xlsx", ledger.target.name, "<x/>", "h", ROWS[:1], NOW)
+    ledger.record_feed(sid, f"feed-{ledger.key}")
+    ledger.record_order_lines(
+        [OrderLine(ORDER, "00000000000101", "ATVPDKIKX0DER", "MUG", "B0", NOW, False)]
+    )
+    ledger.record_warnings({ORDER: [f"warned in {ledger.key}"]})
+    assert ledger.begin_message(ORDER, "unexpectedProblem", f"hello from {ledger.key}", NOW)
+    ledger.remember_sheet("/sheets/orders.xlsx", "", NOW)
+
+
+def test_each_target_sees_only_its_own_records(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    with Ledger(path, SANDBOX) as rehearsal:
+        _send_everything(rehearsal)
+    with Ledger(path, PRODUCTION_US) as production:
+        # A rehearsal is not production: no look-up, count or record of it shows here.
+        assert production.rows_for_orders([ORDER]) == {}
+        assert production.counted_sends(NOW - timedelta(days=1)) == []
+        assert production.submissions() == []
+        assert list(production.history()) == []
+        assert production.messages([ORDER], "unexpectedProblem") == {}
+        assert production.recorded_message(ORDER) is None
+        assert production.seller_cancelled_lines(["MUG"], NOW - timedelta(days=1)) == []
+        assert production.warnings_for([ORDER]) == {}
+        assert production.known_sheets() == []
+        # Production records the same order, message and sheet as its own.
+        _send_everything(production)
+        [sub] = production.submissions()
+        assert (sub.feed_id, sub.target_key) == ("feed-production/A1SELLER/NA", PRODUCTION_US.key)
+        assert production.warnings_for([ORDER]) == {ORDER: ("warned in production/A1SELLER/NA",)}
+        assert len(production.seller_cancelled_lines(["MUG"], NOW - timedelta(days=1))) == 1
+        assert len(production.counted_sends(NOW - timedelta(days=1))) == 1
+    with Ledger(path, PRODUCTION_EU) as europe:  # the same seller in another region
+        assert europe.rows_for_orders([ORDER]) == {}
+        assert europe.counted_sends(NOW - timedelta(days=1)) == []
+    with Ledger(path) as rehearsal:  # the sandbox is the default, and kept its own
+        [sub] = rehearsal.submissions()
+        assert sub.feed_id == "feed-sandbox"
+        [message] = rehearsal.messages([ORDER], "unexpectedProblem").values()
+        assert message.text == "hello from sandbox"
+        assert len(rehearsal.known_sheets()) == 1
+        assert len(rehearsal.counted_sends(NOW - timedelta(days=1))) == 1
+
+
+# A version-1 ledger with a rehearsal and a production run of one seller (targets not kept).
+VERSION_1_SCHEMA = (
+    FIRST_RELEASE_SCHEMA.replace(
+        "updated_at TEXT, PRIMARY", "updated_at TEXT, message TEXT, PRIMARY"
+    ).replace("'2026-11-26T12:00:00+00:00');", "'2026-11-26T12:00:00+00:00', NULL);")
+    + """
+INSERT INTO submissions VALUES
+    (2, '2026-11-26T13:00:00+00:00', 'orders.xlsx', 'production', 'def',
+     '<AmazonEnvelope><Header><MerchantIdentifier>A1SELLER</MerchantIdentifier></Header>',
+     'doc-2', '60002', 'done', 'DONE', NULL);
+INSERT INTO submission_rows VALUES
+    (2, 1, 3, '112-0000002-0000002', '["00000000000201"]', 'NoInventory', 1, 'cancelled', '',
+     '2026-11-26T13:00:00+00:00', NULL);
+INSERT INTO messages VALUES
+    ('112-0000001-0000001', 'unexpectedProblem', 'sent', 'to one', '', '2026-11-26', NULL),
+    ('112-0000002-0000002', 'unexpectedProblem', 'sent', 'to two', '', '2026-11-26', NULL),
+    ('112-0000003-0000003', 'unexpectedProblem', 'sent', 'to three', '', '2026-11-26', NULL);
+CREATE TABLE sheets (
+    target TEXT NOT NULL, worksheet TEXT NOT NULL, last_used TEXT NOT NULL,
+    PRIMARY KEY (target, worksheet)
+);
+INSERT INTO sheets VALUES ('/sheets/orders.xlsx', '', '2026-11-26T13:00:00+00:00');
+PRAGMA user_version = 1;
+"""
+)
+
+
+def test_an_older_ledger_gives_each_record_the_target_it_was_made_against(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    path = tmp_path / "ledger.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(VERSION_1_SCHEMA)
+    old.close()
+    since = datetime(2026, 11, 1, tzinfo=UTC)
+    with Ledger(path) as rehearsal:
+        assert [s.feed_id for s in rehearsal.submissions()] == ["50001"]
+        assert list(rehearsal.rows_for_orders([ORDER, "112-0000002-0000002"])) == [ORDER]
+        # A message follows its order's submission; one with none is the sandbox's.
+        messages = rehearsal.messages(
+            [ORDER, "112-0000002-0000002", "112-0000003-0000003"], "unexpectedProblem"
+        )
+        assert sorted(m.text for m in messages.values()) == ["to one", "to three"]
+        assert [s.target for s in rehearsal.known_sheets()] == ["/sheets/orders.xlsx"]
+    with Ledger(path, TargetKey("production", "A2OTHER", "NA")) as other:
+        assert other.submissions() == []  # another seller's production adopts nothing
+    with Ledger(path, PRODUCTION_US) as production:
+        # The production submission named its seller: the first production run for that seller
+        # takes it (and what followed its order) as its own.
+        [sub] = production.submissions()
+        assert (sub.feed_id, sub.target_key) == ("60002", PRODUCTION_US.key)
+        assert [s[0] for s in production.counted_sends(since)] == ["112-0000002-0000002"]
+        [message] = production.messages(["112-0000002-0000002"], "unexpectedProblem").values()
+        assert message.text == "to two"
+        assert [s.target for s in production.known_sheets()] == ["/sheets/orders.xlsx"]
+    with Ledger(path, PRODUCTION_EU) as europe:  # taken once, by the first
+        assert europe.submissions() == []

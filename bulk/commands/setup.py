@@ -100,20 +100,24 @@ def templates_export(
 
 
 def history(
+    ctx: typer.Context,
     as_json: JsonOption = False,
+    config: ConfigOption = None,
 ) -> None:
-    """What was sent, when, and how it ended (from the ledger)."""
+    """What was sent to the configured target, when, and how it ended (from the ledger)."""
     from datetime import UTC, datetime
 
-    from bulk.infra.ledger import Ledger
     from bulk.output.documents import history_document
     from bulk.output.report import history_rows, history_text
+    from bulk.targets import open_ledger
 
+    g = globals_of(ctx)
+    cfg = load_config(config or g.config, g.verbose)
     state = state_folder()
     if not state.ledger.exists():
         rows: list[dict[str, object]] = []
     else:
-        with Ledger(state.ledger) as ledger:
+        with open_ledger(cfg, state) as ledger:
             rows = history_rows(ledger)
     if as_json:
         emit(history_document(rows, datetime.now(UTC)))

@@ -1,91 +1,35 @@
-"""The SQLite journal: every submission before it is sent, its feed, each row's outcome, each message."""
+"""The journal: every submission before it is sent, its feed, each row's outcome, each message.
+
+SQLite in the state folder, or a team's PostgreSQL (`bulk.infra.database`). A ledger is opened
+for one target (`TargetKey`): every look-up, count and record is that target's alone.
+"""
 
 from __future__ import annotations
 
 import functools
 import json
-import sqlite3
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bulk.infra.database import Database, Row, SQLiteDatabase
+from bulk.infra.ledger_schema import SANDBOX, TargetKey, adoptable_key, prepare
 from bulk.infra.masking import mask
 from bulk.models import MessageState
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS submissions (
-    id INTEGER PRIMARY KEY,
-    created_at TEXT NOT NULL,
-    sheet TEXT NOT NULL,
-    target TEXT NOT NULL,
-    document_sha256 TEXT NOT NULL,
-    document TEXT NOT NULL,
-    document_id TEXT,            -- recorded before createFeed
-    feed_id TEXT,                -- recorded right after createFeed
-    state TEXT NOT NULL,         -- planned, uploaded, created, done, fatal, cancelled
-    processing_status TEXT,      -- Amazon's processingStatus, last seen
-    finished_at TEXT
-);
-CREATE TABLE IF NOT EXISTS submission_rows (
-    submission_id INTEGER NOT NULL REFERENCES submissions(id),
-    message_id INTEGER NOT NULL,
-    sheet_row INTEGER NOT NULL,
-    order_id TEXT NOT NULL,
-    items TEXT NOT NULL,          -- JSON list of order item ids in the feed
-    reason_code TEXT NOT NULL,
-    counts INTEGER NOT NULL,      -- 1 when it counts toward the cancellation rate
-    outcome TEXT NOT NULL,        -- pending, cancelled, failed
-    result TEXT NOT NULL DEFAULT '',
-    updated_at TEXT,
-    message TEXT,                 -- the customer message previewed and to be sent (NULL: none)
-    PRIMARY KEY (submission_id, message_id)
-);
-CREATE INDEX IF NOT EXISTS submission_rows_order ON submission_rows(order_id);
-CREATE TABLE IF NOT EXISTS messages (
-    order_id TEXT NOT NULL,
-    kind TEXT NOT NULL,           -- unexpectedProblem
-    state TEXT NOT NULL,          -- sending, sent, failed, not_allowed
-    text TEXT NOT NULL,
-    detail TEXT NOT NULL DEFAULT '',
-    created_at TEXT NOT NULL,
-    sent_at TEXT,
-    PRIMARY KEY (order_id, kind)
-);
-"""
-
-
-# What each cancelled order line was (its listing and its order's purchase date), for the
-# per-listing count, and the warnings each sent row carries until Amazon confirms it. Kept
-# apart from the submission tables: facts about orders, written before the feed is planned.
-LISTINGS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS order_lines (
-    order_id TEXT NOT NULL,
-    order_item_id TEXT NOT NULL,
-    marketplace_id TEXT NOT NULL,
-    sku TEXT NOT NULL,
-    asin TEXT NOT NULL DEFAULT '',
-    purchased_at TEXT NOT NULL,   -- the order's purchase date, UTC ISO-8601
-    buyer_requested INTEGER NOT NULL,
-    PRIMARY KEY (order_id, order_item_id)
-);
-CREATE INDEX IF NOT EXISTS order_lines_sku ON order_lines(sku);
-CREATE TABLE IF NOT EXISTS row_warnings (
-    order_id TEXT PRIMARY KEY,
-    warnings TEXT NOT NULL        -- JSON list of the texts the row's Result keeps
-);
-"""
-
-# The sheets this state folder has worked on, so that `bulk due` can finish them unattended.
-SHEETS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS sheets (
-    target TEXT NOT NULL,         -- a workbook's absolute path, or a Google Sheet by key
-    worksheet TEXT NOT NULL,      -- the --worksheet given, or ''
-    last_used TEXT NOT NULL,
-    PRIMARY KEY (target, worksheet)
-);
-"""
+__all__ = [
+    "SANDBOX",
+    "KnownSheet",
+    "Ledger",
+    "LedgerRow",
+    "MessageRecord",
+    "OrderLine",
+    "PlannedRow",
+    "Submission",
+    "TargetKey",
+]
 
 
 @dataclass(frozen=True)
@@ -95,25 +39,6 @@ class KnownSheet:
     last_used: datetime
 
 
-# PRAGMA user_version: 0 is the first release's ledger, migrated in place when opened.
-SCHEMA_VERSION = 1
-
-
-def _migrate(db: sqlite3.Connection) -> None:
-    """Bring a ledger written by an earlier version up to SCHEMA_VERSION, keeping every row."""
-    version = int(db.execute("PRAGMA user_version").fetchone()[0])
-    if version >= SCHEMA_VERSION:
-        return
-    with db:
-        db.execute("BEGIN IMMEDIATE")
-        columns = {r[1] for r in db.execute("PRAGMA table_info(submission_rows)")}
-        if "message" not in columns:
-            # Version 1: the exact customer message is recorded with the submission, so a later
-            # run (`bulk status`, a re-run after a crash) sends what staff previewed.
-            db.execute("ALTER TABLE submission_rows ADD COLUMN message TEXT")
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-
 def _packed(document: str) -> bytes:
     """A feed document as the ledger keeps it: deflated. A submission's row is written again at
     each step (uploaded, created, processed, finished), and a 25,000-order feed is megabytes of
@@ -121,7 +46,7 @@ def _packed(document: str) -> bytes:
     return zlib.compress(document.encode("utf-8"), 6)
 
 
-def _unpacked(stored: bytes | str) -> str:
+def _unpacked(stored: bytes | memoryview | str) -> str:
     """A stored feed document; ledgers written before documents were deflated hold text."""
     return stored if isinstance(stored, str) else zlib.decompress(stored).decode("utf-8")
 
@@ -174,6 +99,7 @@ class Submission:
     state: str
     processing_status: str | None
     finished_at: datetime | None
+    target_key: str = SANDBOX.key
 
     @property
     def open(self) -> bool:
@@ -206,19 +132,49 @@ class MessageRecord:
 
 
 class Ledger:
-    """A SQLite file; every write commits before the caller goes on to talk to Amazon."""
+    """The ledger of one target; every write commits before the caller talks to Amazon.
 
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
-        self.db.executescript(LISTINGS_SCHEMA)
-        self.db.executescript(SHEETS_SCHEMA)
-        _migrate(self.db)
+    `Ledger(path)` opens a SQLite file; `Ledger(database)` an open `Database` (PostgreSQL for
+    a team). `target` scopes every query and record (the sandbox unless said).
+    """
+
+    def __init__(self, where: Path | Database, target: TargetKey = SANDBOX):
+        self.db: Database = SQLiteDatabase(where) if isinstance(where, Path) else where
+        self.target = target
+        self.key = target.key
+        prepare(self.db)
+        if target.name != SANDBOX.name:
+            self._adopt()
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file, or None for a server's database."""
+        return self.db.path if isinstance(self.db, SQLiteDatabase) else None
+
+    @property
+    def where(self) -> str:
+        """The ledger as messages name it: its file, or the server's URL (password masked)."""
+        return self.db.where
+
+    @property
+    def place(self) -> str:
+        """Who holds the records, as a sentence names it: this state folder, or the team's."""
+        path = self.path
+        if path is not None:
+            return f"this state folder ({path.parent})"
+        return f"the team ledger ({self.where})"
+
+    def _adopt(self) -> None:
+        """Production records from before targets were kept (`ledger_schema`) become this
+        target's when they name its seller."""
+        old = adoptable_key(self.target.seller_id)
+        if old == self.key:
+            return
+        with self.db.transaction():
+            for table in ("submissions", "messages", "order_lines", "row_warnings", "sheets"):
+                self.db.execute(
+                    f"UPDATE {table} SET target_key = ? WHERE target_key = ?", (self.key, old)
+                )
 
     def close(self) -> None:
         self.db.close()
@@ -242,14 +198,13 @@ class Ledger:
     ) -> int:
         """Record what will be sent, before any call to Amazon."""
         at = _iso(now)
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
+        with self.db.transaction():
             cur = self.db.execute(
-                "INSERT INTO submissions (created_at, sheet, target, document_sha256, document, state)"
-                " VALUES (?, ?, ?, ?, ?, 'planned')",
-                (at, sheet, target, sha256, _packed(document)),
+                "INSERT INTO submissions (target_key, created_at, sheet, target, document_sha256,"
+                " document, state) VALUES (?, ?, ?, ?, ?, ?, 'planned') RETURNING id",
+                (self.key, at, sheet, target, sha256, _packed(document)),
             )
-            sid = int(cur.lastrowid or 0)
+            sid = int(cur.fetchone()["id"])
             self.db.executemany(
                 "INSERT INTO submission_rows (submission_id, message_id, sheet_row, order_id, items,"
                 " reason_code, counts, outcome, updated_at, message)"
@@ -299,8 +254,7 @@ class Ledger:
 
     def abandon_submission(self, sid: int, now: datetime) -> None:
         """A planned submission that never reached createFeed: its rows go back to the sheet."""
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
+        with self.db.transaction():
             self.db.execute(
                 "UPDATE submissions SET state = 'abandoned', finished_at = ? WHERE id = ?",
                 (_iso(now), sid),
@@ -314,8 +268,7 @@ class Ledger:
         self, sid: int, outcomes: Sequence[tuple[int, str, str]], now: datetime
     ) -> None:
         """(message id, outcome, result) for many rows, in one transaction."""
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
+        with self.db.transaction():
             self.db.executemany(
                 "UPDATE submission_rows SET outcome = ?, result = ?, updated_at = ?"
                 " WHERE submission_id = ? AND message_id = ?",
@@ -327,10 +280,11 @@ class Ledger:
         return _submission(row)
 
     def submissions(self, open_only: bool = False) -> list[Submission]:
-        sql = "SELECT * FROM submissions"
+        """This target's submissions, oldest first."""
+        sql = "SELECT * FROM submissions WHERE target_key = ?"
         if open_only:
-            sql += " WHERE state IN ('planned', 'uploaded', 'created')"
-        return [_submission(r) for r in self.db.execute(sql + " ORDER BY id")]
+            sql += " AND state IN ('planned', 'uploaded', 'created')"
+        return [_submission(r) for r in self.db.execute(sql + " ORDER BY id", (self.key,))]
 
     def rows(self, sid: int) -> list[LedgerRow]:
         return [
@@ -341,17 +295,19 @@ class Ledger:
         ]
 
     def rows_for_orders(self, order_ids: Sequence[str]) -> dict[str, list[LedgerRow]]:
-        """Every ledger row of these orders, oldest first."""
+        """Every ledger row of these orders for this target, oldest first."""
         found: dict[str, list[LedgerRow]] = {}
         for r in self._each_in(
-            "SELECT * FROM submission_rows WHERE order_id IN ({marks})"
-            " ORDER BY submission_id, message_id",
+            "SELECT sr.* FROM submission_rows sr JOIN submissions s ON s.id = sr.submission_id"
+            " WHERE s.target_key = ? AND sr.order_id IN ({marks})"
+            " ORDER BY sr.submission_id, sr.message_id",
             order_ids,
+            self.key,
         ):
             found.setdefault(r["order_id"], []).append(_row(r))
         return found
 
-    def _each_in(self, sql: str, values: Sequence[str], *before: object) -> Iterator[sqlite3.Row]:
+    def _each_in(self, sql: str, values: Sequence[str], *before: object) -> Iterator[Row]:
         """The rows of `sql` for every one of `values`, which fill its `IN ({marks})`: 500 to a
         query (older SQLite builds take at most 999 variables). `before` fills the `?` that
         come before the list."""
@@ -364,22 +320,25 @@ class Ledger:
     def recorded_message(self, order_id: str) -> str | None:
         """The customer message recorded with the order's latest submission, if any."""
         r = self.db.execute(
-            "SELECT message FROM submission_rows WHERE order_id = ? AND message IS NOT NULL"
-            " AND outcome != 'abandoned' ORDER BY submission_id DESC, message_id DESC LIMIT 1",
-            (order_id,),
+            "SELECT sr.message FROM submission_rows sr JOIN submissions s"
+            " ON s.id = sr.submission_id WHERE s.target_key = ? AND sr.order_id = ?"
+            " AND sr.message IS NOT NULL AND sr.outcome != 'abandoned'"
+            " ORDER BY sr.submission_id DESC, sr.message_id DESC LIMIT 1",
+            (self.key, order_id),
         ).fetchone()
         return None if r is None else str(r["message"])
 
     def counted_sends(self, since: datetime) -> list[tuple[str, datetime, bool]]:
-        """Cancellations sent since `since` that Amazon did not refuse: (order, sent at, counts)."""
+        """Cancellations sent to this target since `since` that Amazon did not refuse:
+        (order, sent at, counts)."""
         return [
             (r["order_id"], datetime.fromisoformat(r["created_at"]), bool(r["counts"]))
             for r in self.db.execute(
                 "SELECT sr.order_id, s.created_at, sr.counts FROM submission_rows sr"
                 " JOIN submissions s ON s.id = sr.submission_id"
-                " WHERE s.created_at >= ? AND sr.outcome IN ('pending', 'cancelled')"
-                " AND s.state != 'abandoned'",
-                (_iso(since),),
+                " WHERE s.target_key = ? AND s.created_at >= ?"
+                " AND sr.outcome IN ('pending', 'cancelled') AND s.state != 'abandoned'",
+                (self.key, _iso(since)),
             )
         ]
 
@@ -387,13 +346,17 @@ class Ledger:
 
     def record_order_lines(self, lines: Sequence[OrderLine]) -> None:
         """Remember what each order line about to be sent is; before the submission is planned."""
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
+        with self.db.transaction():
             self.db.executemany(
-                "INSERT OR REPLACE INTO order_lines (order_id, order_item_id, marketplace_id, sku,"
-                " asin, purchased_at, buyer_requested) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO order_lines (target_key, order_id, order_item_id, marketplace_id,"
+                " sku, asin, purchased_at, buyer_requested) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (target_key, order_id, order_item_id) DO UPDATE SET"
+                " marketplace_id = excluded.marketplace_id, sku = excluded.sku,"
+                " asin = excluded.asin, purchased_at = excluded.purchased_at,"
+                " buyer_requested = excluded.buyer_requested",
                 [
                     (
+                        self.key,
                         line.order_id,
                         line.order_item_id,
                         line.marketplace_id,
@@ -409,7 +372,8 @@ class Ledger:
     def seller_cancelled_lines(
         self, skus: Sequence[str], purchased_since: datetime
     ) -> list[OrderLine]:
-        """Lines of these SKUs that bulk sent as seller cancellations, of orders placed since then.
+        """Lines of these SKUs that bulk sent to this target as seller cancellations, of orders
+        placed since then.
 
         Sent means not refused and not abandoned (pending or cancelled); a line the buyer asked
         Amazon to cancel, sent with BuyerCanceled, is the buyer's cancellation and left out.
@@ -417,14 +381,18 @@ class Ledger:
         wanted = sorted({sku.casefold() for sku in skus if sku})
         found: list[OrderLine] = []
         for r in self._each_in(
-            "SELECT DISTINCT ol.* FROM submission_rows sr"
+            "SELECT DISTINCT ol.order_id, ol.order_item_id, ol.marketplace_id, ol.sku, ol.asin,"
+            " ol.purchased_at, ol.buyer_requested FROM submission_rows sr"
             " JOIN submissions s ON s.id = sr.submission_id"
-            " JOIN json_each(sr.items) j"
-            " JOIN order_lines ol ON ol.order_id = sr.order_id AND ol.order_item_id = j.value"
-            " WHERE sr.outcome IN ('pending', 'cancelled') AND s.state != 'abandoned'"
+            f" CROSS JOIN {self.db.json_items('sr.items')}"
+            " JOIN order_lines ol ON ol.target_key = s.target_key"
+            " AND ol.order_id = sr.order_id AND ol.order_item_id = j.value"
+            " WHERE s.target_key = ? AND sr.outcome IN ('pending', 'cancelled')"
+            " AND s.state != 'abandoned'"
             " AND NOT (sr.reason_code = 'BuyerCanceled' AND ol.buyer_requested = 1)"
             " AND ol.purchased_at >= ? AND lower(ol.sku) IN ({marks})",
             wanted,
+            self.key,
             _iso(purchased_since),
         ):
             found.append(
@@ -442,22 +410,29 @@ class Ledger:
 
     def record_warnings(self, warnings: Mapping[str, Sequence[str]]) -> None:
         """The warnings each order's row keeps in Result after Amazon confirms it (by order)."""
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
+        with self.db.transaction():
             self.db.executemany(
-                "INSERT OR REPLACE INTO row_warnings (order_id, warnings) VALUES (?, ?)",
-                [(order_id, json.dumps(list(texts))) for order_id, texts in warnings.items()],
+                "INSERT INTO row_warnings (target_key, order_id, warnings) VALUES (?, ?, ?)"
+                " ON CONFLICT (target_key, order_id) DO UPDATE SET warnings = excluded.warnings",
+                [
+                    (self.key, order_id, json.dumps(list(texts)))
+                    for order_id, texts in warnings.items()
+                ],
             )
 
     def warnings_for(self, order_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
         return {
             r["order_id"]: tuple(json.loads(r["warnings"]))
             for r in self._each_in(
-                "SELECT * FROM row_warnings WHERE order_id IN ({marks})", order_ids
+                "SELECT order_id, warnings FROM row_warnings WHERE target_key = ?"
+                " AND order_id IN ({marks})",
+                order_ids,
+                self.key,
             )
         }
 
     def history(self) -> Iterator[tuple[Submission, dict[str, int]]]:
+        """This target's submissions with how many rows ended each way."""
         for sub in self.submissions():
             counts: dict[str, int] = {}
             for r in self.db.execute(
@@ -472,34 +447,44 @@ class Ledger:
 
     def remember_sheet(self, target: str, worksheet: str, now: datetime) -> None:
         self.db.execute(
-            "INSERT INTO sheets (target, worksheet, last_used) VALUES (?, ?, ?)"
-            " ON CONFLICT (target, worksheet) DO UPDATE SET last_used = excluded.last_used",
-            (target, worksheet, _iso(now)),
+            "INSERT INTO sheets (target_key, target, worksheet, last_used) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (target_key, target, worksheet) DO UPDATE"
+            " SET last_used = excluded.last_used",
+            (self.key, target, worksheet, _iso(now)),
         )
 
     def known_sheets(self) -> list[KnownSheet]:
+        """The sheets runs for this target worked on."""
         return [
             KnownSheet(r["target"], r["worksheet"], datetime.fromisoformat(r["last_used"]))
-            for r in self.db.execute("SELECT * FROM sheets ORDER BY target, worksheet")
+            for r in self.db.execute(
+                "SELECT target, worksheet, last_used FROM sheets WHERE target_key = ?"
+                " ORDER BY target, worksheet",
+                (self.key,),
+            )
         ]
 
     # Messages ----------------------------------------------------------------
 
     def messages(self, order_ids: Sequence[str], kind: str) -> dict[str, MessageRecord]:
-        """The message of this kind of each order that has one."""
+        """The message of this kind of each order that has one (this target's)."""
         return {
             r["order_id"]: _message(r)
             for r in self._each_in(
-                "SELECT * FROM messages WHERE kind = ? AND order_id IN ({marks})", order_ids, kind
+                "SELECT * FROM messages WHERE target_key = ? AND kind = ?"
+                " AND order_id IN ({marks})",
+                order_ids,
+                self.key,
+                kind,
             )
         }
 
     def begin_message(self, order_id: str, kind: str, text: str, now: datetime) -> bool:
         """Claim the one message of this kind for the order; False when it was claimed before."""
         cur = self.db.execute(
-            "INSERT OR IGNORE INTO messages (order_id, kind, state, text, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (order_id, kind, MessageState.SENDING, text, _iso(now)),
+            "INSERT INTO messages (target_key, order_id, kind, state, text, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (self.key, order_id, kind, MessageState.SENDING.value, text, _iso(now)),
         )
         return cur.rowcount == 1
 
@@ -507,18 +492,20 @@ class Ledger:
         self, order_id: str, kind: str, state: MessageState, detail: str, now: datetime
     ) -> None:
         self.db.execute(
-            "UPDATE messages SET state = ?, detail = ?, sent_at = ? WHERE order_id = ? AND kind = ?",
+            "UPDATE messages SET state = ?, detail = ?, sent_at = ?"
+            " WHERE target_key = ? AND order_id = ? AND kind = ?",
             (
-                state,
+                state.value,
                 mask(detail),
                 _iso(now) if state is MessageState.SENT else None,
+                self.key,
                 order_id,
                 kind,
             ),
         )
 
 
-def _message(r: sqlite3.Row) -> MessageRecord:
+def _message(r: Row) -> MessageRecord:
     return MessageRecord(
         r["order_id"],
         r["kind"],
@@ -529,7 +516,7 @@ def _message(r: sqlite3.Row) -> MessageRecord:
     )
 
 
-def _submission(r: sqlite3.Row) -> Submission:
+def _submission(r: Row) -> Submission:
     return Submission(
         id=int(r["id"]),
         created_at=datetime.fromisoformat(r["created_at"]),
@@ -542,10 +529,11 @@ def _submission(r: sqlite3.Row) -> Submission:
         state=r["state"],
         processing_status=r["processing_status"],
         finished_at=_parse(r["finished_at"]),
+        target_key=r["target_key"],
     )
 
 
-def _row(r: sqlite3.Row) -> LedgerRow:
+def _row(r: Row) -> LedgerRow:
     # Positional, in LedgerRow's field order: a submission reads back a row per order.
     return LedgerRow(
         int(r["submission_id"]),

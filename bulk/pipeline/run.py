@@ -117,12 +117,12 @@ HIDDEN_ROW = (
 
 
 def _no_record(ctx: Context, row: ParsedRow, warnings: list[str]) -> RowOutcome:
-    """A SUBMITTED row this state folder never sent: say so on the row and in the summary."""
-    folder = ctx.ledger.path.parent
+    """A SUBMITTED row this ledger never sent: say so on the row and in the summary."""
+    place = ctx.ledger.place
     feed = row.previous.get("Feed ID", "").strip()
-    warnings.append(f"this state folder ({folder}) has no record of the feed for row {row.row}")
+    warnings.append(f"{place} has no record of the feed for row {row.row}")
     text = (
-        f"this state folder ({folder}) has no record of the feed"
+        f"{place} has no record of the feed"
         + (f" {feed}" if feed else "")
         + " for this row: it was sent from another folder or machine, or its Order ID was "
         "edited; run `bulk status` where it was sent (or with BULK_HOME set to that folder), "
@@ -507,7 +507,7 @@ def _write(ctx: Context, sheet: Sheet, report: RunReport) -> None:
             if left <= 0:
                 report.unwritten = (
                     f"the results were not written: {e}. What was sent is recorded in "
-                    f"{ctx.ledger.path}; once the file is closed, `bulk status` writes the sent "
+                    f"{ctx.ledger.where}; once the file is closed, `bulk status` writes the sent "
                     "rows and `bulk submit` every row (nothing is sent twice)"
                 )
                 report.warnings.append(report.unwritten)
