@@ -93,9 +93,9 @@ def test_a_rehearsal_then_production_in_the_same_folder_sends_the_production_fee
     assert all(f"<AmazonOrderID>{o}</AmazonOrderID>" in feeds[0]["document"] for o in cancelled)
     assert messages, "the buyers hear from the real run, not only from the rehearsal"
     # Each target's history is its own.
-    history = json.loads(bulk("history", "--json").output)
+    history = json.loads(bulk("history", "--json").output)["submissions"]
     assert [h["target"] for h in history] == ["production"]
     monkeypatch.chdir(workdir / "samples")  # no bulk.toml here: the sandbox
     monkeypatch.setenv("BULK_HOME", str(workdir / ".bulk"))
-    history = json.loads(bulk("history", "--json").output)
+    history = json.loads(bulk("history", "--json").output)["submissions"]
     assert [h["target"] for h in history] == ["sandbox"]
