@@ -33,6 +33,9 @@ def _book(orders: int, cancels: int) -> dict[str, Any]:
                 "status": "Unshipped",
                 "channel": "MFN",
                 "purchased": f"-{60 + k}m",
+                # Far enough ahead that the ship-by date never bounds these deferrals
+                # (tests/test_ship_by_cli.py covers that).
+                "ship_by": "+20d",
                 "locale": "en_US",
                 "items": [{"id": f"{k:014d}", "sku": f"SKU-{k}", "title": "A thing", "qty": 1}],
             }

@@ -148,7 +148,12 @@ def test_json_is_one_document_on_stdout(workdir: Path, command: str) -> None:
         assert doc["sent"]["orders"] == 5 and len(doc["sent"]["feeds"]) == 1
         assert doc["messages"]["sent"] >= 1
         assert doc["deferred"] == [
-            {"row": 4, "order_id": "112-0000001-0000003", "scheduled_for": "2026-03-03"}
+            {
+                "row": 4,
+                "order_id": "112-0000001-0000003",
+                "scheduled_for": "2026-03-03",
+                "wait_days": 1,
+            }
         ]
 
 

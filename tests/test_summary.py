@@ -45,7 +45,10 @@ def _report(feed: bool = True) -> RunReport:
             "112-0000001-0000003",
             Status.DEFERRED,
             "over today's budget",
-            {"Scheduled For": "2026-03-03"},
+            {"Scheduled For": "2026-03-04"},
+            decision=models.Decision(
+                Status.DEFERRED, "over today's budget", scheduled_for=date(2026, 3, 4)
+            ),
         ),
         RowOutcome(5, "112-0000001-0000005", Status.REJECTED, "the order has shipped"),
         RowOutcome(6, "112-0000001-0000006", Status.FAILED, "Amazon error 25: bad"),
@@ -96,7 +99,12 @@ def test_the_document_holds_every_figure_as_plain_json() -> None:
     assert doc["sent"] == {"orders": 2, "items": 3, "feeds": ["50001"]}
     assert doc["messages"] == {"sent": 1, "not_allowed": 1, "not_requested": 0, "not_sent": 0}
     assert doc["deferred"] == [
-        {"row": 4, "order_id": "112-0000001-0000003", "scheduled_for": "2026-03-03"}
+        {
+            "row": 4,
+            "order_id": "112-0000001-0000003",
+            "scheduled_for": "2026-03-04",
+            "wait_days": 2,
+        }
     ]
     assert [r["row"] for r in doc["rows_to_fix"]] == [5, 6]
     assert doc["written"]["moved"] == [
@@ -122,6 +130,10 @@ def test_the_printout_and_the_chat_text_come_from_the_document() -> None:
     assert "cancellation rate: 0.75% now, 0.75% after this run" in lines[1]
     assert "sent: 2 orders (3 items) in feed 50001" in lines
     assert "customer messages: 1 sent, 1 not allowed by Amazon" in lines
+    assert (
+        "deferred: buyers of 1 row wait 2 more days for their cancellation (never past an "
+        "order's ship-by date)" in lines
+    )
     assert any(line.startswith("API calls: 2 (createFeed 1, getOrders 1)") for line in lines)
     assert lines.count("a warning") == 1
     text = short_text(doc)

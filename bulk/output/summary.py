@@ -8,7 +8,7 @@ JSON Schema; a change of meaning bumps the schema id (bulk.output.documents).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from bulk import marketplaces
@@ -163,7 +163,12 @@ def build_summary(
         "declined": report.declined,
         "messages": message_counts(report.outcomes),
         "deferred": [
-            {"row": o.row, "order_id": o.order_id, "scheduled_for": o.values["Scheduled For"]}
+            {
+                "row": o.row,
+                "order_id": o.order_id,
+                "scheduled_for": o.values["Scheduled For"],
+                "wait_days": _wait_days(o, s.day if s is not None else None),
+            }
             for o in report.outcomes
             if o.status is Status.DEFERRED and o.values.get("Scheduled For")
         ],
@@ -172,6 +177,14 @@ def build_summary(
         "written": write,
         "warnings": list(dict.fromkeys(report.warnings)),
     }
+
+
+def _wait_days(o: RowOutcome, today: date | None) -> int | None:
+    """How many more days the buyer of a DEFERRED row waits for its cancellation."""
+    day = o.decision.scheduled_for if o.decision is not None else None
+    if day is None or today is None:
+        return None
+    return max(0, (day - today).days)
 
 
 def sent_something(doc: Document) -> bool:
@@ -214,6 +227,15 @@ def summary_lines(doc: Document, verbose: bool = False) -> list[str]:
                 if budget["next_scheduled"]
                 else ""
             )
+        )
+    waits = [d["wait_days"] for d in doc["deferred"] if d["wait_days"] is not None]
+    if waits:
+        shortest, longest = min(waits), max(waits)
+        span = f"{shortest} to {longest}" if shortest != longest else f"{longest}"
+        lines.append(
+            f"deferred: buyers of {len(waits)} {'row' if len(waits) == 1 else 'rows'} wait "
+            f"{span} more {'day' if longest == 1 else 'days'} for their cancellation "
+            "(never past an order's ship-by date)"
         )
     lines.extend(_listing_lines(doc["listings_at_risk"]))
     fee = doc["fee"]

@@ -216,7 +216,15 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
             request, order, now, ctx.config.policy, opts.allow_late or deferred
         )
         day = row.scheduled_for
-        if deferred and day is not None and day > today and decision.status is Status.READY:
+        last = policy.deadline(order)
+        if (
+            deferred
+            and day is not None
+            and day > today
+            and decision.status is Status.READY
+            and decision.counts_toward_rate
+            and (last is None or day <= last)
+        ):
             # Not its day yet: it keeps its place in that day's budget.
             decision = replace(
                 decision,
@@ -225,9 +233,10 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
                 result=row.previous.get("Result", "") or f"scheduled for {day.isoformat()}",
             )
         elif deferred and day is not None and decision.status is Status.READY:
-            # Its day has come: it carries the day it was promised, so the plan serves it
-            # first and says so if the budget is still full.
-            decision = replace(decision, scheduled_for=day)
+            # Its day has come (or its ship-by date comes first, or the buyer asked Amazon to
+            # cancel and it waits for nothing): it carries the day it was promised, so the
+            # plan serves it first and says so if the budget is still full.
+            decision = replace(decision, scheduled_for=min(day, today))
         decided.append((request, order, decision))
 
     summary: policy.Summary | None = None

@@ -419,6 +419,14 @@ def _room_on(
     return max(0, min(*rooms, cap - on_day))
 
 
+def deadline(order: Order | None) -> date | None:
+    """The last day a cancellation of `order` may wait for: the UTC day of its latest ship date
+    (None when Amazon gave none). Past it the buyer waits on an order that should have shipped."""
+    if order is None or order.ship_by is None:
+        return None
+    return reporting_day(order.ship_by)
+
+
 def plan(
     items: Sequence[tuple[CancelRequest, Order | None, Decision]],
     figures: AccountFigures,
@@ -430,34 +438,40 @@ def plan(
     """Fit counted READY rows into today's budget; defer or hold the rest. One decision per item.
 
     Counted READY rows are served up to today's allowance: first those promised for today or
-    earlier (a READY decision that carries the day it was DEFERRED to), then the others, oldest
-    purchase first. The rest become DEFERRED to the first day with projected room in every rate
-    window of `market` (see `_room_on`), filled day by day in purchase order, or HELD when no
-    room appears within HORIZON_DAYS. A DEFERRED row already scheduled for a later day keeps its
-    day and takes its place in that day's room. When a promised day came and the budget is
-    still full (the account's figures changed), the row is re-planned to the next day with room
-    and its result says why. READY rows that do not count toward the rate, and rows in any
-    other status, come back unchanged.
+    earlier (a READY decision that carries the day it was DEFERRED to), then the others, the
+    earliest ship-by date first, then the oldest purchase. The rest become DEFERRED to the first
+    day with projected room in every rate window of `market` (see `_room_on`), filled day by day
+    in the same order, but never to a day after the order's ship-by date (`deadline`): a row the
+    budget cannot fit by then is HELD with both choices and their cost (cancel today over the
+    target, or ship it). A row with no room within HORIZON_DAYS is HELD too. A DEFERRED row
+    already scheduled for a later day keeps its day and takes its place in that day's room. When
+    a promised day came and the budget is still full (the account's figures changed), the row is
+    re-planned to the next day with room and its result says why. READY rows that do not count
+    toward the rate (the buyer asked Amazon to cancel) are never deferred: they come back
+    unchanged, as do rows in any other status.
     """
     today = reporting_day(now)
     result = [decision for _, _, decision in items]
+    deadlines = [deadline(order) for _, order, _ in items]
 
-    def by_purchase(i: int) -> tuple[datetime, int, int]:
-        return (_purchased(items[i][1], now), items[i][0].row, i)
+    def by_urgency(i: int) -> tuple[date, datetime, int, int]:
+        return (deadlines[i] or date.max, _purchased(items[i][1], now), items[i][0].row, i)
 
     counted_ready = [
         i for i, d in enumerate(result) if d.status is Status.READY and d.counts_toward_rate
     ]
-    promised = sorted((i for i in counted_ready if result[i].scheduled_for), key=by_purchase)
-    fresh = sorted((i for i in counted_ready if not result[i].scheduled_for), key=by_purchase)
+    promised = sorted((i for i in counted_ready if result[i].scheduled_for), key=by_urgency)
+    fresh = sorted((i for i in counted_ready if not result[i].scheduled_for), key=by_urgency)
     waiting = promised + fresh
     account = budget(figures, sends, now, config, market)
     served = min(account.today_allowance, len(waiting))
     for i in waiting[:served]:
         if result[i].scheduled_for is not None:
             result[i] = replace(result[i], scheduled_for=None)
-    over = waiting[served:]
-    if not over:
+    # The earliest ship-by date first: the order that fits the most rows before their dates.
+    first = set(promised)
+    pending = sorted(waiting[served:], key=lambda i: (by_urgency(i)[0], i not in first))
+    if not pending:
         return result
 
     planned: Counter[date] = Counter(
@@ -472,16 +486,19 @@ def plan(
     why = _why_deferred(account, config, market, served)
     known = [reporting_day(s.sent_at) for s in sends if s.counts]
     lag = max(0, (today - figures.report_end).days)
-    queue = iter(over)
-    left = len(over)
+    out_of_time: list[int] = []
     # With a week budget of 0 no day can ever have room: hold at once.
     horizon = HORIZON_DAYS if account.week_budget > 0 else 0
     for ahead in range(1, horizon + 1):
         day = today + timedelta(days=ahead)
+        # A row whose ship-by date comes before `day` can wait no longer.
+        while pending and (deadlines[pending[0]] or date.max) < day:
+            out_of_time.append(pending.pop(0))
+        if not pending:
+            break
         room = _room_on(day, figures, known, planned, account.windows, account.daily_cap, lag)
-        room = min(left, room)
-        for _ in range(room):
-            i = next(queue)
+        room = min(len(pending), room)
+        for i in pending[:room]:
             before = result[i].scheduled_for
             text = (
                 _why_replanned(before, figures, config, market, day)
@@ -489,14 +506,44 @@ def plan(
                 else f"{why}; scheduled for {day.isoformat()}"
             )
             result[i] = replace(result[i], status=Status.DEFERRED, result=text, scheduled_for=day)
+        del pending[:room]
         planned[day] += room
-        left -= room
-        if not left:
-            return result
+    # Cancelling one more today: the rate it would bring, beside this run's counted rows.
+    rate_today = projected_rate(figures, sends, served + 1, now)
     held = _why_held(figures, config, market)
-    for i in queue:
-        result[i] = replace(result[i], status=Status.HELD, result=held, scheduled_for=None)
+    for i in out_of_time + pending:
+        last = deadlines[i]
+        text = (
+            _why_held_by_ship(last, today, rate_today, config, market)
+            if last is not None
+            and last <= today + timedelta(days=horizon)
+            and figures.order_count > 0
+            else held
+        )
+        result[i] = replace(result[i], status=Status.HELD, result=text, scheduled_for=None)
     return result
+
+
+def _why_held_by_ship(
+    last: date, today: date, rate: float, config: PolicyConfig, market: MarketplaceInfo
+) -> str:
+    """Both choices for a row the budget cannot fit by its ship-by date, and what each costs."""
+    target = target_rate(config, market)
+    where = "over" if rate > target else "within"
+    cancel = f"cancel today: rate {_pct(rate)}, {where} the {_pct(target)} target"
+    if rate <= target:
+        cancel += ", over today's share of the budget"
+    if last < today:
+        return (
+            f"the order's ship-by date {last.isoformat()} has passed and the cancellation "
+            f"budget has no room today; a person decides: {cancel} (by hand in Seller "
+            "Central); or ship it now"
+        )
+    return (
+        "the cancellation budget has no room by the order's ship-by date "
+        f"{last.isoformat()}, and a buyer must not wait past it; a person decides: {cancel} "
+        f"(by hand in Seller Central); or ship by {last.isoformat()}"
+    )
 
 
 def _why_replanned(
