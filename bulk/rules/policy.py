@@ -530,7 +530,7 @@ def _why_held_by_ship(
     """Both choices for a row the budget cannot fit by its ship-by date, and what each costs."""
     target = target_rate(config, market)
     where = "over" if rate > target else "within"
-    cancel = f"cancel today: rate {_pct(rate)}, {where} the {_pct(target)} target"
+    cancel = f"cancel today: rate {percent(rate)}, {where} the {percent(target)} target"
     if rate <= target:
         cancel += ", over today's share of the budget"
     if last < today:
