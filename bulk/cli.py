@@ -344,7 +344,7 @@ def _post(config: Config, summaries: list[Document]) -> None:
         return
     for summary in summaries:
         if worth_posting(summary):
-            warning = post(config.notify.webhook, summary)
+            warning = post(config.notify.webhook, summary, format=config.notify.format)
             if warning:
                 note(warning)
 

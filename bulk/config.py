@@ -126,6 +126,12 @@ class NotifyConfig:
     # An incoming-webhook URL (Slack, Teams, any HTTP receiver): each run that sent something
     # or found rows to fix posts its summary there. Empty: no post.
     webhook: str = ""
+    # The receiver's own message shape: "json" (the summary document plus `text`), "slack"
+    # (Slack's `text`) or "teams" (a message with an Adaptive Card, as Teams Workflows take).
+    format: str = "json"
+
+
+WEBHOOK_FORMATS = ("json", "slack", "teams")
 
 
 @dataclass(frozen=True)
@@ -333,6 +339,11 @@ def _validate(config: Config, where: str, raw_amazon: object = None) -> None:
         )
     if p.report_threshold < 0:
         raise ConfigError(f"{where}: [policy] report_threshold must not be negative")
+    if config.notify.format not in WEBHOOK_FORMATS:
+        raise ConfigError(
+            f"{where}: [notify] format must be one of {', '.join(WEBHOOK_FORMATS)}, "
+            f"not {config.notify.format!r}"
+        )
     hook = config.notify.webhook
     if hook and not (hook.startswith(("https://", "http://")) and len(hook.split("/")[2]) > 0):
         # Never echo the URL: a webhook URL usually carries its secret token.
@@ -524,7 +535,8 @@ def init_text() -> str:
                 (
                     '# webhook = "https://hooks..."',
                     "post each run that sent something or has rows to fix",
-                )
+                ),
+                ('format = "json"', '"slack", "teams" (Adaptive Card) or "json" (the summary)'),
             ],
         ),
         (

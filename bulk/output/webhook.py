@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -18,6 +19,8 @@ ATTEMPTS = 3
 # full list is in the sheet and in `--json`.
 MAX_ROWS = 50
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
+# Adaptive Card schema version: 1.4 is what Teams renders on every client (RichTextBlock is 1.2).
+CARD_VERSION = "1.4"
 
 
 def worth_posting(doc: Document) -> bool:
@@ -26,7 +29,7 @@ def worth_posting(doc: Document) -> bool:
 
 
 def payload(doc: Document) -> dict[str, Any]:
-    """The summary document plus `text`, which Slack and Teams incoming webhooks show as is."""
+    """The `json` format: the summary document plus `text`, one line for people."""
     body = dict(doc)
     rows = list(doc["rows_to_fix"])
     if len(rows) > MAX_ROWS:
@@ -36,36 +39,118 @@ def payload(doc: Document) -> dict[str, Any]:
     return body
 
 
+def _fix_lines(doc: Document) -> list[str]:
+    rows = list(doc["rows_to_fix"])
+    lines = [f"row {r['row']}: {r['status']}: {r['result']}" for r in rows[:MAX_ROWS]]
+    if len(rows) > MAX_ROWS:
+        lines.append(f"... and {len(rows) - MAX_ROWS} more rows to fix (all of them in the sheet)")
+    return lines
+
+
+def slack_escape(text: str) -> str:
+    """Slack's control characters as the entities Slack asks for (&, <, > only: the rest of
+    the text is left as it is, and `mrkdwn: false` keeps *, _, ~ and ` literal)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_payload(doc: Document) -> dict[str, Any]:
+    """Slack's incoming-webhook message: `text`, with Slack's markup switched off so that a
+    row's `*` or `_` shows as typed (docs/webhooks.md)."""
+    lines = [short_text(doc), *_fix_lines(doc)]
+    return {"text": slack_escape("\n".join(lines)), "mrkdwn": False}
+
+
+def _run(text: str, **style: Any) -> dict[str, Any]:
+    # A TextRun is never read as Markdown (unlike a TextBlock): cell text shows as typed.
+    return {"type": "TextRun", "text": text, **style}
+
+
+def teams_payload(doc: Document) -> dict[str, Any]:
+    """A Teams (Workflows) message carrying one Adaptive Card (docs/webhooks.md)."""
+    where = doc["sheet"] or "a sheet"
+    body: list[dict[str, Any]] = [
+        {
+            "type": "RichTextBlock",
+            "inlines": [_run(f"bulk {doc['command']} on {where}", weight="Bolder", size="Medium")],
+        },
+        {"type": "RichTextBlock", "inlines": [_run(short_text(doc))]},
+    ]
+    fixes = _fix_lines(doc)
+    if fixes:
+        body.append({"type": "RichTextBlock", "inlines": [_run("Rows to fix", weight="Bolder")]})
+        body.extend({"type": "RichTextBlock", "inlines": [_run(line)]} for line in fixes)
+    card = {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": CARD_VERSION,
+        "body": body,
+    }
+    return {
+        "type": "message",
+        "attachments": [
+            {
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": None,
+                "content": card,
+            }
+        ],
+    }
+
+
+FORMATS: dict[str, Callable[[Document], dict[str, Any]]] = {
+    "json": payload,
+    "slack": slack_payload,
+    "teams": teams_payload,
+}
+
+
+def _attempt(url: str, content: bytes, timeout: float) -> httpx.Response:
+    """One POST that ends within `timeout` seconds, however slowly the receiver answers: the
+    clock bounds the whole attempt (connect, send, headers, body), not each read."""
+
+    async def send() -> httpx.Response:
+        async with httpx.AsyncClient(timeout=timeout) as client:
+            return await client.post(url, content=content, headers=_JSON)
+
+    async def bounded() -> httpx.Response:
+        return await asyncio.wait_for(send(), timeout)
+
+    return asyncio.run(bounded())
+
+
 def post(
     url: str,
     doc: Document,
     *,
+    format: str = "json",
     timeout: float = TIMEOUT_SECONDS,
     sleep: Callable[[float], None] = time.sleep,
 ) -> str | None:
-    """Post the document; returns None when delivered, else one warning line.
+    """Post the document in the receiver's format; returns None when delivered, else one
+    warning line.
 
     A timeout, a refused connection or a 5xx/429 answer is tried again (ATTEMPTS in all, one
     and two seconds apart); any other answer is final. Nothing here raises: a webhook that is
-    down never fails or holds up the run for more than ATTEMPTS x TIMEOUT_SECONDS.
+    down never fails or holds up the run for more than ATTEMPTS x TIMEOUT_SECONDS plus the
+    pauses.
     """
     # Masked like every text bulk prints: Amazon's words in a row's Result pass through here.
-    content = mask(json.dumps(payload(doc))).encode("utf-8")
+    content = mask(json.dumps(FORMATS[format](doc))).encode("utf-8")
     problem = ""
-    with httpx.Client(timeout=timeout) as client:
-        for attempt in range(ATTEMPTS):
-            if attempt:
-                sleep(float(attempt))
-            try:
-                res = client.post(url, content=content, headers=_JSON)
-            except httpx.HTTPError as e:
-                problem = type(e).__name__
-                continue
-            if res.is_success:
-                return None
-            problem = f"HTTP {res.status_code}"
-            if res.status_code != 429 and res.status_code < 500:
-                break
+    for attempt in range(ATTEMPTS):
+        if attempt:
+            sleep(float(attempt))
+        try:
+            res = _attempt(url, content, timeout)
+        except (httpx.HTTPError, TimeoutError) as e:
+            late = isinstance(e, (TimeoutError, httpx.TimeoutException))
+            problem = f"no answer within {timeout:g}s" if late else type(e).__name__
+            continue
+        if res.is_success:
+            return None
+        problem = f"HTTP {res.status_code}"
+        if res.status_code != 429 and res.status_code < 500:
+            break
     # The URL itself may hold a secret token (Slack's and Teams' do): name only its host.
     host = httpx.URL(url).host or "the webhook"
     return mask(
