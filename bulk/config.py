@@ -17,7 +17,7 @@ import platformdirs
 from bulk import marketplaces as _mp
 from bulk.columns import header_key
 from bulk.errors import ConfigError, closest
-from bulk.models import CANCEL_REASON_CODES, Reason
+from bulk.models import CANCEL_REASON_CODES, Reason, TargetName
 
 CONFIG_NAME = "bulk.toml"
 CONFIG_ENV = "BULK_CONFIG"
@@ -286,7 +286,7 @@ def _marketplace_key(raw: object, where: str) -> str:
 
 
 def _validate(config: Config, where: str, raw_amazon: object = None) -> None:
-    if config.amazon.target not in ("sandbox", "production"):
+    if config.amazon.target not in tuple(TargetName):
         raise ConfigError(f"{where}: [amazon] target must be 'sandbox' or 'production'")
     if not config.amazon.seller_id.strip():
         # Feeds carry it as MerchantIdentifier: Amazon refuses every row of a feed without it.
@@ -397,7 +397,7 @@ def parse_config(data: Mapping[str, Any], path: Path | None = None) -> Config:
     config = Config(**kwargs)
     _validate(config, where, data.get("amazon"))
     amazon = data.get("amazon")
-    if config.amazon.target == "production" and not (
+    if config.amazon.target == TargetName.PRODUCTION and not (
         isinstance(amazon, Mapping) and "seller_id" in amazon
     ):
         # The default is the sandbox's seller: every feed sent with it to Amazon would fail.

@@ -12,6 +12,71 @@ ORDER_ID_RE = re.compile(r"^[0-9]{3}-[0-9]{7}-[0-9]{7}$")
 ORDER_ITEM_ID_RE = re.compile(r"^[0-9]{14}$")
 
 
+class TargetName(StrEnum):
+    """Where a run sends: the local sandbox or Amazon ([amazon] target)."""
+
+    SANDBOX = "sandbox"
+    PRODUCTION = "production"
+
+
+class Channel(StrEnum):
+    """Who fulfils an order (ordersV0.json FulfillmentChannel; v2026 fulfilledBy maps to it)."""
+
+    MFN = "MFN"  # the seller: bulk may cancel it
+    AFN = "AFN"  # Amazon: only Amazon cancels it
+
+
+class FeedStatus(StrEnum):
+    """A feed's processingStatus (feeds_2021-06-30.json), and UNKNOWN for a feed bulk could not
+    find again (the ledger's mark for a recovered submission)."""
+
+    IN_QUEUE = "IN_QUEUE"
+    IN_PROGRESS = "IN_PROGRESS"
+    DONE = "DONE"
+    CANCELLED = "CANCELLED"
+    FATAL = "FATAL"
+    UNKNOWN = "UNKNOWN"
+
+    @property
+    def finished(self) -> bool:
+        return self in (FeedStatus.DONE, FeedStatus.CANCELLED, FeedStatus.FATAL)
+
+    @classmethod
+    def of(cls, text: str) -> FeedStatus:
+        """Amazon's words as a status; a status Amazon adds later reads as IN_PROGRESS (not
+        finished: the feed is polled again)."""
+        try:
+            return cls(text)
+        except ValueError:
+            return cls.IN_PROGRESS
+
+
+class SubmissionState(StrEnum):
+    """A submission's step in the ledger: each is recorded before the next call is made."""
+
+    PLANNED = "planned"  # in the ledger, not uploaded
+    UPLOADED = "uploaded"  # the document is at Amazon, no feed yet
+    CREATED = "created"  # the feed exists: Amazon processes it
+    DONE = "done"  # its processing report is read and every row has its outcome
+    CANCELLED = "cancelled"  # Amazon ended the feed CANCELLED
+    FATAL = "fatal"  # Amazon ended the feed FATAL
+    RECOVERED = "recovered"  # the feed was never confirmed; each order was read again
+    ABANDONED = "abandoned"  # never uploaded, and given up
+
+    @property
+    def open(self) -> bool:
+        return self in (SubmissionState.PLANNED, SubmissionState.UPLOADED, SubmissionState.CREATED)
+
+
+class LedgerOutcome(StrEnum):
+    """What became of one order of a submission, as the ledger knows it."""
+
+    PENDING = "pending"  # sent (or about to be); Amazon's answer not read yet
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    ABANDONED = "abandoned"  # its submission never reached Amazon
+
+
 class MessageState(StrEnum):
     """A customer message's state in the ledger: claimed before it is sent, then finished."""
 
@@ -141,6 +206,12 @@ class OrderStatus(StrEnum):
     INVOICE_UNCONFIRMED = "InvoiceUnconfirmed"
     CANCELED = "Canceled"
     UNFULFILLABLE = "Unfulfillable"
+
+
+# Open: something is still to ship, and the seller may cancel it.
+OPEN_STATUSES = frozenset({OrderStatus.UNSHIPPED, OrderStatus.PARTIALLY_SHIPPED})
+# Every item has shipped: nothing is left to cancel.
+SHIPPED_STATUSES = frozenset({OrderStatus.SHIPPED, OrderStatus.INVOICE_UNCONFIRMED})
 
 
 @dataclass(frozen=True, slots=True)

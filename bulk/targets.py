@@ -25,6 +25,7 @@ from bulk.infra.ledger import SANDBOX, Ledger, TargetKey
 from bulk.infra.masking import remember_secret
 from bulk.infra.resources import demo_book
 from bulk.infra.state import StateDir
+from bulk.models import TargetName
 
 if TYPE_CHECKING:
     # The fixed dummy credentials the sandbox accepts, as python-amazon-sp-api names them.
@@ -54,7 +55,7 @@ _CREDENTIAL_VARS = ("LWA_APP_ID", "LWA_CLIENT_SECRET", "SP_API_REFRESH_TOKEN")
 
 @dataclass(frozen=True)
 class Target:
-    name: str  # "sandbox" or "production"
+    name: TargetName
     description: str  # the first line every command prints
     warnings: tuple[str, ...] = ()  # printed after it
 
@@ -104,11 +105,11 @@ def sandbox_orders(config: Config, env: Mapping[str, str]) -> Iterator[Path]:
 
 def describe_target(config: Config, env: Mapping[str, str]) -> Target:
     a = config.amazon
-    if a.target == "sandbox":
+    if a.target == TargetName.SANDBOX:
         orders = env.get("BULK_SANDBOX_ORDERS") or config.sandbox.orders
         book = orders or "the demo order book that comes with bulk"
         return Target(
-            "sandbox",
+            TargetName.SANDBOX,
             f"target: sandbox (local marketplace from {book}; nothing reaches Amazon)",
             _warnings(config),
         )
@@ -117,7 +118,7 @@ def describe_target(config: Config, env: Mapping[str, str]) -> Target:
     markets = ", ".join(a.marketplace_codes)
     noun = "marketplaces" if len(a.marketplace_codes) > 1 else "marketplace"
     return Target(
-        "production",
+        TargetName.PRODUCTION,
         f"target: PRODUCTION Amazon, seller {a.seller_id}, {noun} {markets}{where}",
         _warnings(config),
     )
@@ -191,7 +192,7 @@ def open_marketplace(
     """The sandbox is started in-process for the run and stopped after it."""
     ids = config.amazon.marketplace_ids
     orders_api = config.amazon.orders_api
-    if config.amazon.target == "sandbox":
+    if config.amazon.target == TargetName.SANDBOX:
         from bulk.sandbox import start_sandbox
 
         with (

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from bulk.amazon.protocol import FeedState, LookUp, ProcessingReport, ReportResult, UncertainError
-from bulk.models import AccountFigures, Order, OrderStatus
+from bulk.models import AccountFigures, FeedStatus, Order, OrderStatus
 
 _MESSAGE_RE = re.compile(
     rb"<MessageID>(\d+)</MessageID>.*?<AmazonOrderID>([^<]+)</AmazonOrderID>", re.DOTALL
@@ -105,19 +105,19 @@ class FakeMarket:
         self._record("getFeed", feed_id, limit_seconds)
         feed = self.feeds[feed_id]
         if self.hold_feeds:
-            return FeedState(feed_id, "IN_PROGRESS", None, None)
+            return FeedState(feed_id, FeedStatus.IN_PROGRESS, None, None)
         if not feed.done:
             feed.done = True
             for order_id in feed.order_ids.values():
                 if order_id not in self.errors:
                     order = self.orders[order_id]
                     self.orders[order_id] = replace(order, status=OrderStatus.CANCELED)
-        return FeedState(feed_id, "DONE", None, f"report-{feed_id}")
+        return FeedState(feed_id, FeedStatus.DONE, None, f"report-{feed_id}")
 
     def feeds_since(self, since: datetime) -> list[FeedState]:
         self._record("getFeeds", since)
         return [
-            FeedState(i, "DONE" if f.done else "IN_PROGRESS", None, None)
+            FeedState(i, FeedStatus.DONE if f.done else FeedStatus.IN_PROGRESS, None, None)
             for i, f in self.feeds.items()
         ]
 

@@ -57,7 +57,14 @@ from bulk.amazon.protocol import FeedState, LookUp, UncertainError
 from bulk.amazon.throttle import RateLimiter
 from bulk.errors import AmazonError
 from bulk.marketplaces import USAGE_PLANS, rate_limited_seconds
-from bulk.models import AccountFigures, Order, OrderItem, OrderStatus
+from bulk.models import (
+    OPEN_STATUSES,
+    AccountFigures,
+    Channel,
+    FeedStatus,
+    Order,
+    OrderItem,
+)
 
 T = TypeVar("T")
 
@@ -70,8 +77,7 @@ _TRANSIENT_STATUS = (429, 500, 502, 503, 504)
 REPORT_UNSHIPPED = "GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING"
 # The orders a windowed search reads: those bulk may still cancel or must hold
 # (orders_2026-01-01.json, FulfillmentStatus).
-OPEN_STATUSES = ("PENDING_AVAILABILITY", "PENDING", "UNSHIPPED", "PARTIALLY_SHIPPED")
-OPEN = (OrderStatus.UNSHIPPED, OrderStatus.PARTIALLY_SHIPPED)
+SEARCHED_STATUSES = ("PENDING_AVAILABILITY", "PENDING", "UNSHIPPED", "PARTIALLY_SHIPPED")
 
 
 def _iso(moment: datetime) -> str:
@@ -346,7 +352,7 @@ class AmazonMarketplace:
         """The open orders created since `since` in every marketplace of the run (searchOrders)."""
         params: dict[str, Any] = {
             "createdAfter": _iso(since),
-            "fulfillmentStatuses": list(OPEN_STATUSES),
+            "fulfillmentStatuses": list(SEARCHED_STATUSES),
             "marketplaceIds": list(self.marketplace_ids),
             "maxResultsPerPage": SEARCH_PAGE,
             "includedData": list(INCLUDED_DATA),
@@ -392,7 +398,7 @@ class AmazonMarketplace:
                 params = {"NextToken": token, "MarketplaceIds": list(self.marketplace_ids)}
         for order_id, order in list(found.items()):
             # Items cost one call per order: only for orders bulk may send.
-            if order.status in OPEN and order.channel == "MFN":
+            if order.status in OPEN_STATUSES and order.channel == Channel.MFN:
                 found[order_id] = replace(order, items=self._v0_items(order_id))
         return found
 
@@ -443,7 +449,7 @@ class AmazonMarketplace:
         p = res.payload
         return FeedState(
             feed_id=str(p.get("feedId", feed_id)),
-            processing_status=str(p.get("processingStatus", "")),
+            processing_status=FeedStatus.of(str(p.get("processingStatus", ""))),
             created=parse_time(p.get("createdTime")),
             result_document_id=p.get("resultFeedDocumentId"),
         )
@@ -480,7 +486,7 @@ class AmazonMarketplace:
                 found.append(
                     FeedState(
                         str(p["feedId"]),
-                        str(p.get("processingStatus", "")),
+                        FeedStatus.of(str(p.get("processingStatus", ""))),
                         parse_time(p.get("createdTime")),
                         p.get("resultFeedDocumentId"),
                     )

@@ -28,7 +28,7 @@ from bulk.amazon.lookup import (
     REPORT_POLL_SECONDS,
 )
 from bulk.errors import AmazonError
-from bulk.models import AccountFigures, Order
+from bulk.models import AccountFigures, FeedStatus, Order
 
 __all__ = [
     "REPORT_GIVE_UP_SECONDS",
@@ -53,13 +53,13 @@ class UncertainError(AmazonError):
 @dataclass(frozen=True)
 class FeedState:
     feed_id: str
-    processing_status: str  # IN_QUEUE, IN_PROGRESS, DONE, CANCELLED, FATAL
+    processing_status: FeedStatus
     created: datetime | None
     result_document_id: str | None
 
     @property
     def finished(self) -> bool:
-        return self.processing_status in ("DONE", "CANCELLED", "FATAL")
+        return self.processing_status.finished
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 from bulk.infra.database import Database, Row, SQLiteDatabase
 from bulk.infra.ledger_schema import SANDBOX, TargetKey, adoptable_key, prepare
 from bulk.infra.masking import mask
-from bulk.models import MessageState
+from bulk.models import FeedStatus, LedgerOutcome, MessageState, SubmissionState
 
 __all__ = [
     "SANDBOX",
@@ -96,14 +96,14 @@ class Submission:
     document: str
     document_id: str | None
     feed_id: str | None
-    state: str
-    processing_status: str | None
+    state: SubmissionState
+    processing_status: FeedStatus | None
     finished_at: datetime | None
     target_key: str = SANDBOX.key
 
     @property
     def open(self) -> bool:
-        return self.state in ("planned", "uploaded", "created")
+        return self.state.open
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +115,7 @@ class LedgerRow:
     items: tuple[str, ...]
     reason_code: str
     counts: bool
-    outcome: str
+    outcome: LedgerOutcome
     result: str
     updated_at: datetime | None
     message: str | None = None
@@ -239,13 +239,13 @@ class Ledger:
             (feed_id, sid),
         )
 
-    def record_processing(self, sid: int, processing_status: str) -> None:
+    def record_processing(self, sid: int, processing_status: FeedStatus) -> None:
         self.db.execute(
             "UPDATE submissions SET processing_status = ? WHERE id = ?", (processing_status, sid)
         )
 
     def finish_submission(
-        self, sid: int, state: str, processing_status: str, now: datetime
+        self, sid: int, state: SubmissionState, processing_status: FeedStatus, now: datetime
     ) -> None:
         self.db.execute(
             "UPDATE submissions SET state = ?, processing_status = ?, finished_at = ? WHERE id = ?",
@@ -265,7 +265,7 @@ class Ledger:
             )
 
     def record_outcomes(
-        self, sid: int, outcomes: Sequence[tuple[int, str, str]], now: datetime
+        self, sid: int, outcomes: Sequence[tuple[int, LedgerOutcome, str]], now: datetime
     ) -> None:
         """(message id, outcome, result) for many rows, in one transaction."""
         with self.db.transaction():
@@ -526,8 +526,8 @@ def _submission(r: Row) -> Submission:
         document=_unpacked(r["document"]),
         document_id=r["document_id"],
         feed_id=r["feed_id"],
-        state=r["state"],
-        processing_status=r["processing_status"],
+        state=SubmissionState(r["state"]),
+        processing_status=FeedStatus(r["processing_status"]) if r["processing_status"] else None,
         finished_at=_parse(r["finished_at"]),
         target_key=r["target_key"],
     )
@@ -543,7 +543,7 @@ def _row(r: Row) -> LedgerRow:
         tuple(json.loads(r["items"])),
         r["reason_code"],
         bool(r["counts"]),
-        r["outcome"],
+        LedgerOutcome(r["outcome"]),
         r["result"],
         _parse(r["updated_at"]),
         r["message"],

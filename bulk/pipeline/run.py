@@ -23,7 +23,7 @@ from bulk.formats import format_updated_at, parse_updated_at
 from bulk.infra.ledger import LedgerRow, OrderLine
 from bulk.infra.masking import mask
 from bulk.infra.state import crash_point
-from bulk.models import CancelRequest, Decision, Order, Status
+from bulk.models import CancelRequest, Decision, LedgerOutcome, Order, Status
 from bulk.pipeline.context import Context, Options, RowOutcome, RunReport
 from bulk.pipeline.notify import send_messages
 from bulk.pipeline.submission import by_marketplace, collect, feed_messages, resume, send_feed
@@ -56,13 +56,13 @@ def _ledger_state(rows: list[LedgerRow], sheet_updated: datetime | None) -> Ledg
     never heard of it (its Updated At is older than the failure): when staff cleared a FAILED
     status, the row is theirs to try again.
     """
-    rows = [r for r in rows if r.outcome != "abandoned"]
+    rows = [r for r in rows if r.outcome != LedgerOutcome.ABANDONED]
     if not rows:
         return None
     latest = rows[-1]
-    if latest.outcome in ("pending", "cancelled"):
+    if latest.outcome in (LedgerOutcome.PENDING, LedgerOutcome.CANCELLED):
         return latest
-    if latest.outcome == "failed" and latest.updated_at is not None:
+    if latest.outcome == LedgerOutcome.FAILED and latest.updated_at is not None:
         failed_at = latest.updated_at.astimezone(UTC).replace(second=0, microsecond=0)
         if sheet_updated is None or sheet_updated < failed_at:
             return latest
@@ -91,10 +91,10 @@ def _from_ledger(
     """What the ledger says of an order the sheet has not caught up with."""
     sub = ctx.ledger.submission(state.submission_id)
     feed = {"Feed ID": sub.feed_id or ""}
-    if state.outcome == "pending":
+    if state.outcome == LedgerOutcome.PENDING:
         text = f"sent in feed {sub.feed_id or '(being created)'}; waiting for Amazon"
         return RowOutcome(row.row, row.order_id, Status.SUBMITTED, text, feed, request=request)
-    if state.outcome == "failed":
+    if state.outcome == LedgerOutcome.FAILED:
         return RowOutcome(row.row, row.order_id, Status.FAILED, state.result, feed, request=request)
     # Cancelled by an earlier run whose sheet write never happened: finish the job,
     # including the customer message if it was not sent (the ledger says).
@@ -167,7 +167,7 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
         state = _ledger_state(known.get(row.order_id, []), None)
         if state is None:
             outcomes.append(_no_record(ctx, row, warnings))
-        elif state.outcome == "pending":
+        elif state.outcome == LedgerOutcome.PENDING:
             outcomes.append(_unchanged(row))  # polled by `collect`, never sent again
         else:
             outcomes.append(_from_ledger(ctx, row, row.request, state))
@@ -616,7 +616,11 @@ def status(ctx: Context, sheet: Sheet) -> RunReport:
         state = _ledger_state(history, None if submitted else _updated_at(row))
         # A rejected duplicate row has no request: the result belongs to the row that asked.
         settled = submitted or row.request is not None
-        if state is not None and settled and (state.outcome != "pending" or not submitted):
+        if (
+            state is not None
+            and settled
+            and (state.outcome != LedgerOutcome.PENDING or not submitted)
+        ):
             outcomes.append(_from_ledger(ctx, row, row.request, state))
         elif submitted and state is None:
             outcomes.append(_no_record(ctx, row, warnings))

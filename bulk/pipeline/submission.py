@@ -17,7 +17,15 @@ from bulk.errors import AmazonError
 from bulk.infra.ledger import LedgerRow, PlannedRow, Submission
 from bulk.infra.progress import Wait
 from bulk.infra.state import crash_point
-from bulk.models import Order, OrderStatus, Status
+from bulk.models import (
+    OPEN_STATUSES,
+    FeedStatus,
+    LedgerOutcome,
+    Order,
+    OrderStatus,
+    Status,
+    SubmissionState,
+)
 from bulk.pipeline.context import Context, RowOutcome
 from bulk.sheets.base import Sheet
 
@@ -87,7 +95,7 @@ def send_feed(
         _recover_unknown_feed(ctx, ctx.ledger.submission(sid))
         for r in ctx.ledger.rows(sid):
             o = rows_by_order[r.order_id]
-            if r.outcome == "cancelled":
+            if r.outcome == LedgerOutcome.CANCELLED:
                 o.status, o.result, o.cancelled_now = Status.CANCELLED, r.result, True
             else:
                 o.result = (
@@ -109,11 +117,11 @@ def send_feed(
 def resume(ctx: Context) -> None:
     """Finish submissions an earlier run left open (crash, Ctrl-C, --no-wait)."""
     for sub in ctx.ledger.submissions(open_only=True):
-        if sub.state == "planned":
+        if sub.state == SubmissionState.PLANNED:
             # Nothing reached createFeed: no feed exists for it. Its rows go back to the sheet
             # and are checked again like any row.
             ctx.ledger.abandon_submission(sub.id, ctx.now())
-        elif sub.state == "uploaded":
+        elif sub.state == SubmissionState.UPLOADED:
             _recover_unknown_feed(ctx, sub)
 
 
@@ -146,15 +154,17 @@ def _recover_unknown_feed(ctx: Context, sub: Submission) -> None:
     rows = ctx.ledger.rows(sub.id)
     orders = ctx.marketplace.get_orders([r.order_id for r in rows], ctx.now())
     now = ctx.now()
-    recorded: list[tuple[int, str, str]] = []
+    recorded: list[tuple[int, LedgerOutcome, str]] = []
     for r in rows:
         order = orders.get(r.order_id)
-        if order is not None and (order.status == "Canceled" or _items_closed(order, r.items)):
-            recorded.append((r.message_id, "cancelled", "Amazon shows it cancelled"))
+        if order is not None and (
+            order.status == OrderStatus.CANCELED or _items_closed(order, r.items)
+        ):
+            recorded.append((r.message_id, LedgerOutcome.CANCELLED, "Amazon shows it cancelled"))
         else:
-            recorded.append((r.message_id, "abandoned", ""))
+            recorded.append((r.message_id, LedgerOutcome.ABANDONED, ""))
     ctx.ledger.record_outcomes(sub.id, recorded, now)
-    ctx.ledger.finish_submission(sub.id, "recovered", "UNKNOWN", now)
+    ctx.ledger.finish_submission(sub.id, SubmissionState.RECOVERED, FeedStatus.UNKNOWN, now)
 
 
 def collect(ctx: Context, outcomes: Sequence[RowOutcome], wait: bool) -> None:
@@ -201,7 +211,9 @@ def collect(ctx: Context, outcomes: Sequence[RowOutcome], wait: bool) -> None:
     # Amazon's state of every order the finished feeds sent, read once for all of them: one
     # unshipped-orders report serves a run's every feed (4 feeds of 25,000 orders: 1 report).
     done = [
-        (rows, report) for _, state, rows, report in finished if state.processing_status == "DONE"
+        (rows, report)
+        for _, state, rows, report in finished
+        if state.processing_status is FeedStatus.DONE
     ]
     orders = _read_again(ctx, done, ctx.now()) if done else {}
     for sub, state, rows, report in finished:
@@ -226,7 +238,7 @@ def _finish(
 ) -> None:
     now = ctx.now()
     feed_id = sub.feed_id or ""
-    if state.processing_status != "DONE":
+    if state.processing_status is not FeedStatus.DONE:
         words = ""
         if report is not None:
             words = "; ".join(
@@ -235,33 +247,43 @@ def _finish(
         text = f"Amazon ended feed {feed_id} {state.processing_status}" + (
             f": {words}" if words else ""
         )
-        ctx.ledger.record_outcomes(sub.id, [(r.message_id, "failed", text) for r in rows], now)
+        ctx.ledger.record_outcomes(
+            sub.id, [(r.message_id, LedgerOutcome.FAILED, text) for r in rows], now
+        )
         for r in rows:
             _set(by_order, r, Status.FAILED, text, feed_id)
         ctx.ledger.finish_submission(
-            sub.id, state.processing_status.lower(), state.processing_status, now
+            sub.id, SubmissionState(state.processing_status.lower()), state.processing_status, now
         )
         return
     # The orders were read again (`_read_again`): the report has no public list of codes for
     # "already shipped" or "already cancelled", so Amazon's order state is what the row says
     # (docs/amazon.md, "Processing reports").
-    recorded: list[tuple[int, str, str]] = []
+    recorded: list[tuple[int, LedgerOutcome, str]] = []
     for r in rows:
         errors = _errors(report, r)
         order = orders.get(r.order_id)
         amazon_state = order.status if order else "unknown"
-        if order is not None and order.status == "Canceled":
-            outcome, status_, text = "cancelled", Status.CANCELLED, "Amazon cancelled the order"
+        if order is not None and order.status == OrderStatus.CANCELED:
+            outcome, status_, text = (
+                LedgerOutcome.CANCELLED,
+                Status.CANCELLED,
+                "Amazon cancelled the order",
+            )
             if errors:
                 text += f" (the feed said {errors[0].message_code}: {errors[0].description})"
         elif errors:
             words = "; ".join(f"Amazon error {e.message_code}: {e.description}" for e in errors)
-            outcome, status_, text = "failed", Status.FAILED, f"{words} (order is {amazon_state})"
+            outcome, status_, text = (
+                LedgerOutcome.FAILED,
+                Status.FAILED,
+                f"{words} (order is {amazon_state})",
+            )
         elif order is not None and _items_closed(order, r.items):
-            outcome, status_ = "cancelled", Status.CANCELLED
+            outcome, status_ = LedgerOutcome.CANCELLED, Status.CANCELLED
             text = f"Amazon cancelled {len(r.items)} item(s); the rest of the order stays open"
         else:
-            outcome, status_ = "failed", Status.FAILED
+            outcome, status_ = LedgerOutcome.FAILED, Status.FAILED
             text = (
                 f"feed {feed_id} finished without an error, but Amazon shows the order "
                 f"{amazon_state}; check it in Seller Central"
@@ -269,7 +291,7 @@ def _finish(
         recorded.append((r.message_id, outcome, text))
         _set(by_order, r, status_, text, feed_id)
     ctx.ledger.record_outcomes(sub.id, recorded, now)
-    ctx.ledger.finish_submission(sub.id, "done", "DONE", now)
+    ctx.ledger.finish_submission(sub.id, SubmissionState.DONE, FeedStatus.DONE, now)
 
 
 def _read_again(
@@ -299,7 +321,7 @@ def _read_again(
 
 def _items_closed(order: Order, item_ids: tuple[str, ...]) -> bool:
     """True when the order is still open but none of these lines has units left to ship."""
-    if order.status not in ("Unshipped", "PartiallyShipped"):
+    if order.status not in OPEN_STATUSES:
         return False
     lines = order.items
     if not lines:

@@ -20,12 +20,15 @@ from bulk.formats import percent, utc
 from bulk.marketplaces import MarketplaceInfo
 from bulk.models import (
     REPORT_DAYS,
+    SHIPPED_STATUSES,
     AccountFigures,
     CancelRequest,
+    Channel,
     Decision,
     ItemRef,
     Order,
     OrderItem,
+    OrderStatus,
     Status,
 )
 from bulk.rules.rates import (
@@ -41,8 +44,6 @@ from bulk.rules.rates import (
 # How far ahead `plan` looks for room before it holds a row for a person to decide.
 HORIZON_DAYS = 30
 
-# Orders v0 OrderStatus values (ordersV0.json, Order.OrderStatus).
-_SHIPPED = ("Shipped", "InvoiceUnconfirmed")  # both mean every item has shipped
 
 _SUPPORT_CASE = "the Support Case column holds a case to paste into Seller Support"
 
@@ -77,20 +78,20 @@ def decide(
             Status.REJECTED,
             f"Amazon has no order {request.order_id} in this marketplace; check the id",
         )
-    if order.status == "Canceled":
+    if order.status == OrderStatus.CANCELED:
         return Decision(
             Status.CANCELLED,
             "already cancelled on Amazon; nothing was sent",
             items=order.items,
             counts_toward_rate=False,
         )
-    if order.status in _SHIPPED:
+    if order.status in SHIPPED_STATUSES:
         return Decision(
             Status.REJECTED,
             f"the order has shipped (Amazon status {order.status}) and can no longer be "
             "cancelled; refund the buyer or accept a return in Seller Central instead",
         )
-    if order.status == "Unfulfillable":
+    if order.status == OrderStatus.UNFULFILLABLE:
         # ordersV0.json: "applies only to Amazon-fulfilled orders that were not placed on
         # Amazon's retail web site" (Multi-Channel Fulfillment); the order feed cannot touch it.
         return Decision(
@@ -103,7 +104,7 @@ def decide(
     shown = lines if problem is None else order.items
     counts, warnings = _counting(request, lines)
 
-    if order.status == "PartiallyShipped":
+    if order.status == OrderStatus.PARTIALLY_SHIPPED:
         # docs/amazon.md, "Feed rules": never send Failure for an order with any item shipped; Amazon's guide
         # says it refunds the whole order.
         return Decision(
@@ -113,7 +114,7 @@ def decide(
             items=shown,
             counts_toward_rate=counts,
         )
-    if order.channel == "AFN":
+    if order.channel == Channel.AFN:
         # docs/amazon.md, "Feed rules": FBA orders are fulfilled by Amazon; the seller cannot cancel them
         # with the Order Acknowledgement feed. That is a case for Seller Support.
         return Decision(
@@ -123,7 +124,7 @@ def decide(
             items=shown,
             counts_toward_rate=counts,
         )
-    if order.status == "Pending":
+    if order.status == OrderStatus.PENDING:
         # ordersV0.json: Pending = "placed but payment has not been authorized".
         return Decision(
             Status.HELD,
@@ -132,7 +133,7 @@ def decide(
             items=shown,
             counts_toward_rate=counts,
         )
-    if order.status == "PendingAvailability":
+    if order.status == OrderStatus.PENDING_AVAILABILITY:
         # ordersV0.json: a pre-order whose release date is in the future, payment not authorised.
         return Decision(
             Status.HELD,
@@ -141,13 +142,13 @@ def decide(
             items=shown,
             counts_toward_rate=counts,
         )
-    if order.status != "Unshipped":
+    if order.status != OrderStatus.UNSHIPPED:
         return Decision(
             Status.HELD,
             f"Amazon reports order status {order.status!r}, which bulk cannot cancel; "
             "check the order in Seller Central",
         )
-    if order.channel != "MFN":
+    if order.channel != Channel.MFN:
         return Decision(
             Status.HELD,
             f"Amazon reports fulfilment channel {order.channel!r}, neither seller (MFN) nor "
