@@ -4,7 +4,6 @@ the run lock."""
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import os
 import signal
@@ -16,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bulk.errors import ConfigError, LockError
+from bulk.infra.locks import try_lock, user_tag
 
 HOME_ENV = "BULK_HOME"
 DEFAULT_HOME = ".bulk"
@@ -130,7 +130,7 @@ def sheet_lock(label: str) -> Iterator[None]:
     path or URL, so nothing is added beside the team's file.
     """
     key = hashlib.sha256(label.encode("utf-8")).hexdigest()[:24]
-    folder = Path(tempfile.gettempdir()) / f"bulk-locks-{os.getuid()}"
+    folder = Path(tempfile.gettempdir()) / f"bulk-locks-{user_tag()}"
     folder.mkdir(mode=0o700, exist_ok=True)
     with _flock(folder / f"{key}.lock", f"is working on {label}"):
         yield
@@ -138,17 +138,21 @@ def sheet_lock(label: str) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _flock(path: Path, doing: str) -> Iterator[None]:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
+    """Hold the lock file `path`; its holder's pid is kept beside it for the refusal."""
+    holder = path.with_name(path.name + ".pid")
+    lock = try_lock(path)
+    if lock is None:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
-            raise LockError(
-                f"another bulk run (pid {holder}) {doing}; wait for it to finish and run again"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+            pid = holder.read_text(encoding="utf-8").strip()
+        except OSError:
+            pid = ""
+        raise LockError(
+            f"another bulk run (pid {pid or 'unknown'}) {doing}; wait for it to finish and run "
+            "again"
+        )
+    try:
+        with contextlib.suppress(OSError):
+            holder.write_text(str(os.getpid()), encoding="utf-8")
         yield
     finally:
-        os.close(fd)
+        lock.release()

@@ -15,13 +15,13 @@ import hashlib
 import json
 import os
 import secrets
-import sys
 import tempfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import Any, TypeVar
 
 from bulk.errors import ConfigError, LockError
+from bulk.infra.locks import try_lock
 from bulk.sandbox import clock
 from bulk.sandbox.book import Book
 
@@ -143,7 +143,7 @@ class State:
         # The UTC day this state began: the book's past cancellations are placed in the 7 days
         # before it and leave the report's window day by day from then on.
         self.started = clock.now().date().isoformat()
-        self._lock: IO[bytes] | None = None
+        self._lock: Any | None = None  # the folder's file lock (bulk.infra.locks)
         self._json_cache: dict[int, tuple[Any, Any]] = {}
         self._cancel_json: tuple[int, list[dict[str, Any]]] | None = None
         self._saved: tuple[Any, ...] | None = None
@@ -288,8 +288,7 @@ class State:
 
     def release(self) -> None:
         if self._lock is not None:
-            _unlock(self._lock)
-            self._lock.close()
+            self._lock.release()
             self._lock = None
 
 
@@ -297,11 +296,10 @@ def open_state(folder: Path, book: Book) -> State:
     """Lock `folder` for this server and load its state (or start one) for `book`."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        lock = open(folder / LOCK_FILE, "a+b")  # noqa: SIM115 (held open until release())
+        lock = try_lock(folder / LOCK_FILE)
     except OSError as e:
         raise ConfigError(f"cannot use sandbox state folder {folder}: {e.strerror or e}") from None
-    if not _try_lock(lock):
-        lock.close()
+    if lock is None:
         raise LockError(
             f"another sandbox is running on state folder {folder}; stop it (Ctrl-C in its "
             "terminal) or point BULK_HOME at another folder"
@@ -319,32 +317,3 @@ def open_state(folder: Path, book: Book) -> State:
         state.book_sha256 = book.sha256
     state.save()
     return state
-
-
-if sys.platform == "win32":
-    import msvcrt
-
-    def _try_lock(handle: IO[bytes]) -> bool:
-        handle.seek(0)
-        try:
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-
-    def _unlock(handle: IO[bytes]) -> None:
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
-
-else:
-    import fcntl
-
-    def _try_lock(handle: IO[bytes]) -> bool:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return False
-        return True
-
-    def _unlock(handle: IO[bytes]) -> None:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
