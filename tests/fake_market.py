@@ -33,6 +33,8 @@ class FakeMarket:
     orders: dict[str, Order]
     marketplace_ids: tuple[str, ...]
     errors: dict[str, tuple[str, str]] = field(default_factory=dict)  # order -> (code, words)
+    # order -> (code, words) of a Warning result: Amazon still processes (cancels) the order
+    warnings: dict[str, tuple[str, str]] = field(default_factory=dict)
     not_allowed: set[str] = field(default_factory=set)  # no unexpectedProblem action
     uncertain: set[str] = field(default_factory=set)  # the send's answer is lost
     locales: dict[str, str] = field(default_factory=dict)
@@ -125,12 +127,15 @@ class FakeMarket:
         self._record("getFeedDocument", result_document_id)
         feed = self.feeds[result_document_id.removeprefix("report-")]
         results = tuple(
-            ReportResult(message_id, "Error", *self.errors[order_id], order_id=order_id)
+            ReportResult(message_id, code, *words[order_id], order_id=order_id)
             for message_id, order_id in feed.order_ids.items()
-            if order_id in self.errors
+            for code, words in (("Error", self.errors), ("Warning", self.warnings))
+            if order_id in words
         )
         n = len(feed.order_ids)
-        return ProcessingReport(n, n - len(results), len(results), 0, results)
+        errors = sum(1 for r in results if r.code == "Error")
+        warned = sum(1 for r in results if r.code == "Warning")
+        return ProcessingReport(n, n - errors, errors, warned, results)
 
     # Messaging
     def message_actions(self, order_id: str, marketplace_id: str) -> set[str]:
@@ -139,6 +144,10 @@ class FakeMarket:
 
     def buyer_locale(self, order_id: str, marketplace_id: str) -> str:
         self._record("getAttributes", order_id, marketplace_id)
+        order = self.orders.get(order_id)
+        if order is not None and order.marketplace_id != marketplace_id:
+            # Amazon refuses an order asked of another marketplace; the adapter answers "".
+            return ""
         return self.locales.get(order_id, "")
 
     def send_unexpected_problem(self, order_id: str, marketplace_id: str, text: str) -> None:

@@ -184,7 +184,15 @@ def test_a_broken_template_stops_the_run_before_anything_is_sent(workdir: Path) 
     errors = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(errors) == 1
     assert "NoInventory.j2 line 1" in errors[0] and "order_number" in errors[0]
-    assert not (workdir / ".bulk" / "ledger.sqlite").exists() or "feed" not in result.output
+    assert "feed" not in result.output
+    # Nothing reached the marketplace: the sandbox's own record of what it received is empty.
+    from bulk.sandbox import start_sandbox
+
+    with start_sandbox(
+        workdir / "samples" / "marketplace.json", workdir / ".bulk" / "sandbox"
+    ) as sb:
+        assert requests.get(f"{sb.url}/_sandbox/feeds", timeout=10).json() == []
+        assert requests.get(f"{sb.url}/_sandbox/messages", timeout=10).json() == []
 
 
 def test_a_google_sheet_is_checked_and_submitted_like_a_workbook(
