@@ -105,12 +105,28 @@ def _flags_without_type(params: list[Any]) -> list[Any]:
     return params
 
 
+def _command_args(ctx: Any) -> list[str]:
+    """The command's name as typed, before its own arguments are parsed (`ctx.args`)."""
+    return list(getattr(ctx, "_protected_args", None) or getattr(ctx, "protected_args", []))
+
+
 def _wants_json(ctx: Any) -> bool:
     """`--json` among the command's own arguments (before a `--`)."""
-    args = [*getattr(ctx, "protected_args", []), *ctx.args]
+    args = [*_command_args(ctx), *ctx.args]
     if "--" in args:
         args = args[: args.index("--")]
     return "--json" in args
+
+
+def _log_file(ctx: Any) -> Path | None:
+    """`bulk due --log FILE`: the boundary sends all output there, its own lines included."""
+    args = [*_command_args(ctx), *ctx.args]
+    for n, arg in enumerate(args):
+        if arg == "--log" and n + 1 < len(args):
+            return Path(args[n + 1])
+        if arg.startswith("--log="):
+            return Path(arg.split("=", 1)[1])
+    return None
 
 
 def _json_error(ctx: Any, failure: _Failure) -> None:
@@ -120,7 +136,7 @@ def _json_error(ctx: Any, failure: _Failure) -> None:
 
     if emitted():
         return
-    command = ctx.invoked_subcommand or next(iter([*getattr(ctx, "protected_args", [])]), None)
+    command = ctx.invoked_subcommand or next(iter([*_command_args(ctx)]), None)
     if ctx.parent is not None:  # a nested group (`bulk templates export`)
         command = f"{ctx.info_name} {command}"
     emit(
@@ -146,8 +162,23 @@ class _Group(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         from bulk.commands.common import reset_emitted
 
+        log = None
         if ctx.parent is None:
             reset_emitted()
+            log = _log_file(ctx)
+        with contextlib.ExitStack() as logged:
+            if log is not None:
+                from bulk.infra.logfile import logging_to
+
+                try:
+                    logged.enter_context(
+                        logging_to(log, " ".join([*_command_args(ctx), *ctx.args]))
+                    )
+                except OSError as e:
+                    note(f"warning: cannot write the log {log} ({e.strerror or e}); printing here")
+            return self._invoke(ctx)
+
+    def _invoke(self, ctx: Any) -> Any:
         as_json = _wants_json(ctx)
         try:
             return super().invoke(ctx)
@@ -505,6 +536,15 @@ def due(
     config: ConfigOption = None,
     verbose: VerboseOption = False,
     as_json: JsonOption = False,
+    log: Annotated[
+        Path | None,
+        typer.Option(
+            "--log",
+            metavar="FILE",
+            help="Append everything it prints to FILE (its folder is created; at most 4 "
+            "files of 1 MB are kept), for a scheduler.",
+        ),
+    ] = None,
 ) -> None:
     """Finish every sheet this folder's state knows: send DEFERRED rows whose day has come
     (with --yes) and collect pending submissions. Safe to run every hour (`bulk schedule`)."""

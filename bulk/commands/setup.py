@@ -27,9 +27,16 @@ def schedule(
         typer.Option(
             "--kind",
             metavar="KIND",
-            help="cron, systemd or windows (default: this machine's usual scheduler).",
+            help="cron, systemd, launchd or windows (default: this machine's usual scheduler).",
         ),
     ] = None,
+    logged_off: Annotated[
+        bool,
+        typer.Option(
+            "--logged-off",
+            help="(windows) Run whether or not you are logged on; schtasks asks for your password.",
+        ),
+    ] = False,
 ) -> None:
     """Print what to install so `bulk due --yes` runs every hour from this folder; installs
     nothing."""
@@ -39,7 +46,7 @@ def schedule(
 
     chosen = kind or default_kind(sys.platform, Path("/run/systemd/system").is_dir())
     program = shutil.which("bulk") or str(Path(sys.argv[0]).resolve())
-    say(schedule_text(chosen, Path.cwd(), program, dict(os.environ)))
+    say(schedule_text(chosen, Path.cwd(), program, dict(os.environ), logged_off=logged_off))
 
 
 def new(
