@@ -227,3 +227,41 @@ def test_windows_can_run_whether_or_not_the_user_is_logged_on() -> None:
 def test_windows_warns_when_the_command_is_too_long_for_schtasks() -> None:
     text = schedule_text("windows", Path("C:/" + "x" * 200), "C:/bulk.exe", {})
     assert f"schtasks takes at most {SCHTASKS_TR_MAX}" in text.splitlines()[0]
+
+
+def test_the_log_is_capped_in_size(tmp_path: Path) -> None:
+    from bulk.infra.logfile import LOG_KEEP, rotate
+
+    log = tmp_path / "due.log"
+    for n in range(LOG_KEEP + 3):
+        log.write_text(f"run {n}\n" * 10, encoding="utf-8")
+        rotate(log, max_bytes=50)
+    assert not log.exists()  # just moved to due.log.1; the next run starts it again
+    kept = sorted(p.name for p in tmp_path.iterdir())
+    assert kept == [f"due.log.{n}" for n in range(1, LOG_KEEP + 1)]
+    assert (tmp_path / "due.log.1").read_text(encoding="utf-8").startswith(f"run {LOG_KEEP + 2}")
+    small = tmp_path / "small.log"
+    small.write_text("x", encoding="utf-8")
+    rotate(small, max_bytes=50)
+    assert small.exists()
+
+
+def test_due_log_creates_its_folder_and_holds_errors_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from bulk.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for name in ("BULK_HOME", "BULK_CONFIG", "BULK_SANDBOX_ORDERS"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "bulk.toml").write_text("[amazon]\ntarget = 'nowhere'\n", encoding="utf-8")
+    log = tmp_path / "new folder" / "due.log"
+    result = CliRunner().invoke(app, ["due", "--yes", "--log", str(log)])
+    assert result.exit_code == 2
+    assert result.output == ""
+    text = log.read_text(encoding="utf-8")
+    assert text.startswith("--- ") and "bulk due --yes --log" in text
+    assert "error:" in text and "target" in text

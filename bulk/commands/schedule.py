@@ -22,8 +22,8 @@ UNIT = "bulk-due"
 TASK = "bulk due"
 AGENT = "io.github.bulk-cancel.due"
 LOG_NAME = "due.log"
-# schtasks /TR takes at most 261 characters (Microsoft's schtasks create reference).
-SCHTASKS_TR_MAX = 261
+# schtasks /TR takes at most 262 characters (Microsoft's schtasks create reference).
+SCHTASKS_TR_MAX = 262
 
 _CREDENTIALS_NOTE = (
     "production: the job needs the Amazon credentials too (LWA_APP_ID, LWA_CLIENT_SECRET, "
