@@ -351,7 +351,10 @@ def _sheet(
 
     google = ctx.config.google.credentials
     credentials = str(ctx.config.resolve(google)) if google else None
-    return open_sheet(target, worksheet, state.backups, credentials, allow_lossy)
+    where = f" in {ctx.config.path}" if ctx.config.path else ""
+    return open_sheet(
+        target, worksheet, state.backups, credentials, allow_lossy, f"[google] credentials{where}"
+    )
 
 
 def _print_summary(summary: Document, verbose: bool, as_json: bool) -> None:

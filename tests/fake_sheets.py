@@ -118,6 +118,26 @@ class ApiError(Exception):
         }
 
 
+def _service_disabled(project: str) -> ApiError:
+    """Google's answer when the Sheets API is not enabled in the caller's project."""
+    return ApiError(
+        403,
+        "PERMISSION_DENIED",
+        f"Google Sheets API has not been used in project {project} before or it is disabled. "
+        "Enable it by visiting https://console.developers.google.com/apis/api/"
+        f"sheets.googleapis.com/overview?project={project} then retry. If you enabled this API "
+        "recently, wait a few minutes for the action to propagate to our systems and retry.",
+        details=[
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "SERVICE_DISABLED",
+                "domain": "googleapis.com",
+                "metadata": {"service": "sheets.googleapis.com", "consumer": f"projects/{project}"},
+            }
+        ],
+    )
+
+
 def _bad(message: str) -> ApiError:
     return ApiError(400, "INVALID_ARGUMENT", message)
 
@@ -522,6 +542,9 @@ class FakeSheets:
         self.counts: Counter[str] = Counter()
         self.log: list[Logged] = []
         self.tokens: dict[str, str] = {}  # access token -> service account email
+        # The caller's Google Cloud project has the Sheets API switched off: every request
+        # gets Google's 403 that says so (SERVICE_DISABLED), whatever the sheet's sharing.
+        self.api_disabled_in_project: str | None = None
         self._failures: list[tuple[int, str | None]] = []
         self._hooks: dict[str, list[Callable[[], None]]] = {}
         self._lock = threading.RLock()
@@ -626,6 +649,8 @@ class FakeSheets:
             )
             extra = {"Retry-After": retry_after} if retry_after else {}
             return status, extra, error.body()
+        if self.api_disabled_in_project is not None:
+            return 403, {}, _service_disabled(self.api_disabled_in_project).body()
         try:
             with self._lock:
                 book = self._book(key, authorization)

@@ -164,6 +164,54 @@ def test_sheet_not_shared_names_the_service_account(
     assert fake_sheets.counts["token"] == 1  # google-auth got a token from the fake
 
 
+def test_sheets_api_not_enabled_is_not_a_sharing_problem(
+    fake_sheets: FakeSheets, service_account_file: Path
+) -> None:
+    orders_sheet(fake_sheets).shared_with = frozenset()
+    fake_sheets.api_disabled_in_project = "123456789012"
+    with pytest.raises(ConfigError) as caught:
+        open_google_sheet(URL, None, credentials=str(service_account_file))
+    message = str(caught.value)
+    assert message.startswith(
+        "the Google Sheets API is not enabled in Google Cloud project 123456789012"
+    )
+    assert "sheets.googleapis.com?project=123456789012" in message
+    assert "share" not in message and "\n" not in message
+
+
+def test_a_publish_to_the_web_link_says_what_it_is(fake_sheets: FakeSheets) -> None:
+    for link in (
+        "https://docs.google.com/spreadsheets/d/e/2PACX-1vQabcdefghijk/pubhtml",
+        "https://docs.google.com/spreadsheets/d/e/2PACX-1vQabcdefghijk/pub?output=csv",
+    ):
+        with pytest.raises(SheetError) as caught:
+            open_sheet(link)
+        assert "'Publish to the web' link" in str(caught.value)
+        assert "address bar" in str(caught.value)
+    assert sum(fake_sheets.counts.values()) == 0  # refused before any request
+
+
+def test_a_bad_key_file_in_bulk_toml_names_bulk_toml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_sheets: FakeSheets
+) -> None:
+    from typer.testing import CliRunner
+
+    from bulk.cli import app
+
+    orders_sheet(fake_sheets)
+    (tmp_path / "key.json").write_text('{"installed": {"client_id": "x"}}', encoding="utf-8")
+    (tmp_path / "bulk.toml").write_text('[google]\ncredentials = "key.json"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for name in ("BULK_HOME", "BULK_CONFIG", "BULK_SANDBOX_ORDERS"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(app, ["check", URL])
+    assert result.exit_code == 2
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith(f"error: {tmp_path / 'key.json'} ([google] credentials in ")
+    assert "bulk.toml" in last and "not a service account's key file" in last
+
+
 def test_service_account_reads_a_sheet_shared_with_it(
     fake_sheets: FakeSheets, service_account_file: Path
 ) -> None:

@@ -29,12 +29,14 @@ def open_sheet(
     backup_dir: Path | None = None,
     google_credentials: str | None = None,
     allow_lossy: bool = False,
+    google_source: str = "the credentials argument",
 ) -> Sheet:
-    """A path (.xlsx, .xlsm, .csv) or a Google Sheets URL / `gsheet:KEY`."""
+    """A path (.xlsx, .xlsm, .csv) or a Google Sheets URL / `gsheet:KEY`; `google_source` says
+    where `google_credentials` came from, for its errors (`[google] credentials in FILE`)."""
     if is_google_target(target):
         from bulk.sheets.google import open_google_sheet
 
-        return open_google_sheet(target, worksheet, google_credentials)
+        return open_google_sheet(target, worksheet, google_credentials, google_source)
     path = Path(target).expanduser()
     if is_packaged_sample(path):
         raise SheetError(

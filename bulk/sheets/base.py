@@ -87,6 +87,8 @@ GOOGLE_PREFIXES = ("https://docs.google.com/spreadsheets/", "gsheet:")
 _URL_RE = re.compile(r"^https://docs\.google\.com/spreadsheets/(?:u/\d+/)?d/([A-Za-z0-9_-]+)")
 _GID_RE = re.compile(r"[#?&]gid=(\d+)")
 _KEY_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+# File > Share > Publish to the web gives /spreadsheets/d/e/2PACX-.../pubhtml (or /pub?output=...).
+_PUBLISHED_RE = re.compile(r"^https://docs\.google\.com/spreadsheets/(?:u/\d+/)?d/e/")
 
 
 def is_google_target(target: str) -> bool:
@@ -105,6 +107,12 @@ def parse_target(target: str) -> tuple[str, int | None]:
         raise SheetError(
             f"{target} is not a Google Sheet reference; write gsheet:KEY with the key from the "
             "sheet's URL (the part after /d/)"
+        )
+    if _PUBLISHED_RE.match(text):
+        raise SheetError(
+            f"{target} is a 'Publish to the web' link, a read-only copy that bulk cannot write "
+            "to; open the sheet itself and copy the URL from the browser's address bar "
+            "(https://docs.google.com/spreadsheets/d/KEY/edit#gid=N)"
         )
     match = _URL_RE.match(text)
     if match is None:

@@ -342,6 +342,15 @@ def _api_error(error: APIError, key: str, account: _Account, label: str) -> Bulk
     status = _status(error)
     message = str(error.error.get("message", "")).strip() or str(error.response.reason)
     if status == 403:
+        project = _api_disabled(error.error, message)
+        if project is not None:
+            where = f" in Google Cloud project {project}" if project else ""
+            return ConfigError(
+                f"the Google Sheets API is not enabled{where} (the project of the credentials "
+                f"from {account.source}); enable it at "
+                f"https://console.cloud.google.com/apis/library/sheets.googleapis.com"
+                f"{f'?project={project}' if project else ''}, wait a few minutes, and run again"
+            )
         return SheetError(_no_access_message(key, account))
     if status == 404:
         return SheetError(
@@ -361,6 +370,23 @@ def _api_error(error: APIError, key: str, account: _Account, label: str) -> Bulk
     if status >= 500:
         return SheetError(f"Google Sheets failed ({status}: {message}); run again in a few minutes")
     return SheetError(f"Google Sheets refused a request for {label} ({status}: {message})")
+
+
+def _api_disabled(error: Mapping[str, Any], message: str) -> str | None:
+    """A 403 that says the Sheets API is off in the caller's project (not a sharing problem):
+    the project's number ("" when Google does not name it), else None. Google marks it with the
+    reason SERVICE_DISABLED (v2 error details) or accessNotConfigured (v1 errors)."""
+    reasons = {
+        str(d.get("reason", ""))
+        for d in [*error.get("details", []), *error.get("errors", [])]
+        if isinstance(d, Mapping)
+    }
+    if not reasons & {"SERVICE_DISABLED", "accessNotConfigured"} and (
+        "has not been used in project" not in message
+    ):
+        return None
+    found = re.search(r"project[= ](\d+)", message)
+    return found.group(1) if found else ""
 
 
 def _no_access_message(key: str, account: _Account) -> str:
@@ -495,7 +521,9 @@ def _oauth_client(config_dir: Path) -> SheetsHTTPClient:
     return http
 
 
-def _connect(credentials: str | None) -> tuple[SheetsHTTPClient, _Account]:
+def _connect(
+    credentials: str | None, source: str = "the credentials argument"
+) -> tuple[SheetsHTTPClient, _Account]:
     """Credentials, in order: the argument, GOOGLE_APPLICATION_CREDENTIALS, gspread's OAuth files.
 
     With SHEETS_EMULATOR_HOST set, requests go to that host over plain HTTP, anonymously
@@ -505,7 +533,7 @@ def _connect(credentials: str | None) -> tuple[SheetsHTTPClient, _Account]:
     emulator = re.sub(r"^https?://", "", emulator).rstrip("/")
     if emulator:
         if credentials:
-            creds, account = _service_account_file(credentials, "the credentials argument")
+            creds, account = _service_account_file(credentials, source)
         else:
             creds = AnonymousCredentials()  # type: ignore[no-untyped-call]
             account = _Account(None, f"{EMULATOR_VARIABLE}={emulator}")
@@ -513,7 +541,7 @@ def _connect(credentials: str | None) -> tuple[SheetsHTTPClient, _Account]:
         client.emulator = emulator
         client.session.trust_env = False  # a local emulator is never behind a proxy
     elif credentials:
-        creds, account = _service_account_file(credentials, "the credentials argument")
+        creds, account = _service_account_file(credentials, source)
         client = SheetsHTTPClient(creds)
     elif os.environ.get("GOOGLE_APPLICATION_CREDENTIALS", "").strip():
         path = os.environ["GOOGLE_APPLICATION_CREDENTIALS"].strip()
@@ -537,11 +565,14 @@ def _connect(credentials: str | None) -> tuple[SheetsHTTPClient, _Account]:
 
 
 def open_google_sheet(
-    target: str, worksheet: str | None, credentials: str | None = None
+    target: str,
+    worksheet: str | None,
+    credentials: str | None = None,
+    source: str = "the credentials argument",
 ) -> GoogleSheet:
     """Open one worksheet of a Google spreadsheet: one metadata request."""
     key, gid = parse_target(target)
-    client, account = _connect(credentials)
+    client, account = _connect(credentials, source)
     metadata: Mapping[str, Any] = _guarded(
         lambda: client.fetch_sheet_metadata(key, params=dict(_METADATA_PARAMS)), key, account, key
     )
