@@ -592,6 +592,44 @@ def due(
     raise typer.Exit(found.exit_code)
 
 
+@app.command(cls=_Command)
+def pull(
+    ctx: typer.Context,
+    sheet: SheetArg,
+    config: ConfigOption = None,
+    worksheet: WorksheetOption = None,
+    days: Annotated[
+        int,
+        typer.Option("--days", min=1, help="Look at orders purchased in the last DAYS days."),
+    ] = 7,
+    allow_lossy: AllowLossyOption = False,
+    verbose: VerboseOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Append a row for each unshipped order whose buyer asked Amazon to cancel and that the
+    sheet does not hold yet. Nothing is sent; `bulk submit` sends them."""
+    from bulk.commands.due import sheet_key
+    from bulk.commands.pull import pull_document, pull_lines
+    from bulk.infra.state import sheet_lock
+    from bulk.pipeline.pull import pull as run_pull
+    from bulk.sheets.base import is_google_target
+
+    g = globals_of(ctx)
+    verbose = verbose or g.verbose
+    key = sheet_key(sheet)
+    with _context(config or g.config, verbose, as_json) as (c, state), sheet_lock(key):
+        target = _sheet(sheet, worksheet, c, state, allow_lossy)
+        if is_google_target(key) or Path(key).is_file():
+            c.ledger.remember_sheet(key, worksheet or "", c.now())
+        report = run_pull(c, target, days)
+        document = pull_document(report, sheet=target.label, target=c.target, now=c.now())
+    for line in pull_lines(document, verbose):
+        human(as_json)(line)
+    if as_json:
+        emit(document)
+    raise typer.Exit(0)
+
+
 def _indented(summary: Document, verbose: bool) -> list[str]:
     from bulk.output.summary import attention_lines, summary_lines
 

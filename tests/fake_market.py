@@ -81,6 +81,19 @@ class FakeMarket:
         open_ = (OrderStatus.UNSHIPPED, OrderStatus.PARTIALLY_SHIPPED)
         return {i: o for i, o in self.orders.items() if o.status in open_}
 
+    def buyer_requests(self, since: datetime, progress: Callable[[str], None]) -> list[Order]:
+        self._record("searchOrders", since)
+        open_ = (OrderStatus.UNSHIPPED, OrderStatus.PARTIALLY_SHIPPED)
+        return [
+            o
+            for o in self.orders.values()
+            if o.status in open_
+            and o.channel == "MFN"
+            and o.purchased is not None
+            and o.purchased >= since
+            and any(i.buyer_requested_cancel for i in o.items)
+        ]
+
     # Account
     def account_figures(self, progress: Callable[[str], None]) -> dict[str, AccountFigures]:
         self._record("createReport")

@@ -40,6 +40,7 @@ BY_ID = {
     documents.SUMMARY: "summary",
     documents.DUE: "due",
     documents.HISTORY: "history",
+    documents.PULL: "pull",
     documents.ERROR: "error",
 }
 
@@ -82,7 +83,7 @@ def run(folder: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[s
 
 
 def test_every_document_type_has_its_own_id_and_schema_file() -> None:
-    ids = [documents.SUMMARY, documents.DUE, documents.HISTORY, documents.ERROR]
+    ids = [documents.SUMMARY, documents.DUE, documents.HISTORY, documents.PULL, documents.ERROR]
     assert len(set(ids)) == len(ids)
     assert sorted(BY_ID.values()) == sorted(SCHEMA_FILES)
     for name, schema in SCHEMA_FILES.items():
@@ -121,6 +122,14 @@ def test_a_run_prints_its_summary(work: Path, command: str) -> None:
     if command != "status":
         assert doc["lookup"]["method"] == "getOrder"
         assert doc["lookup"]["orders"] == {"getOrder": 13}
+
+
+def test_pull_prints_its_own_document(work: Path) -> None:
+    result = bulk("pull", "orders.xlsx", "--json")
+    doc = one_document(result.stdout)
+    assert doc["schema"] == "bulk.pull/1" and doc["exit_code"] == result.exit_code == 0
+    assert doc["api"]["calls"] == {"searchOrders": 1}
+    assert "target: sandbox" in result.stderr
 
 
 def test_due_and_history_print_their_own_documents(work: Path) -> None:

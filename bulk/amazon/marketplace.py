@@ -78,6 +78,8 @@ REPORT_UNSHIPPED = "GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING"
 # The orders a windowed search reads: those bulk may still cancel or must hold
 # (orders_2026-01-01.json, FulfillmentStatus).
 SEARCHED_STATUSES = ("PENDING_AVAILABILITY", "PENDING", "UNSHIPPED", "PARTIALLY_SHIPPED")
+# The orders whose buyer requests `bulk pull` reads: not shipped, or not all of it.
+REQUEST_STATUSES = ("UNSHIPPED", "PARTIALLY_SHIPPED")
 
 
 def _iso(moment: datetime) -> str:
@@ -372,6 +374,40 @@ class AmazonMarketplace:
             if not token:
                 return found
             # The same parameters with the token (orders_2026-01-01.json, Pagination).
+            params["paginationToken"] = token
+
+    def buyer_requests(self, since: datetime, progress: Callable[[str], None]) -> list[Order]:
+        """Open merchant-fulfilled orders created since `since` with a buyer's cancellation
+        request on a line still open: searchOrders (Orders v2026-01-01, whatever
+        `orders_api` says: v0 has no such filter) with includedData FULFILLMENT and
+        CANCELLATION, neither of them restricted."""
+        params: dict[str, Any] = {
+            "createdAfter": _iso(since),
+            "fulfillmentStatuses": list(REQUEST_STATUSES),
+            "fulfilledBy": ["MERCHANT"],
+            "marketplaceIds": list(self.marketplace_ids),
+            "maxResultsPerPage": SEARCH_PAGE,
+            "includedData": list(INCLUDED_DATA),
+        }
+        found: list[Order] = []
+        seen = 0
+        while True:
+            current = dict(params)
+            res = self._call(
+                "searchOrders", partial(self.clients.orders_2026.search_orders, **current)
+            )
+            for raw in res.payload.get("orders", []):
+                seen += 1
+                order = order_from_v2026(raw)
+                if any(
+                    item.buyer_requested_cancel and item.quantity_ordered > item.quantity_shipped
+                    for item in order.items
+                ):
+                    found.append(order)
+            progress(f"searchOrders: {seen} open orders read, {len(found)} with buyer requests")
+            token = res.next_token
+            if not token:
+                return found
             params["paginationToken"] = token
 
     def _v0_orders(self, ids: list[str], now: datetime) -> dict[str, Order]:

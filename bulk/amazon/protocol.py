@@ -113,6 +113,12 @@ class Marketplace(Protocol):
 
     def unshipped_orders(self, progress: Callable[[str], None]) -> dict[str, Order]: ...
 
+    def buyer_requests(self, since: datetime, progress: Callable[[str], None]) -> list[Order]:
+        """Unshipped seller-fulfilled orders created since `since` in the run's marketplaces
+        whose buyer asked Amazon to cancel some line still open (searchOrders with
+        CANCELLATION; no restricted data), oldest first."""
+        ...
+
     # Account
     def account_figures(self, progress: Callable[[str], None]) -> Mapping[str, AccountFigures]:
         """Each marketplace's 7-day cancellation figures, by marketplace id (every one of

@@ -15,6 +15,7 @@ from typing import Any
 SUMMARY = "bulk.summary/2"
 DUE = "bulk.due/1"
 HISTORY = "bulk.history/1"
+PULL = "bulk.pull/1"
 ERROR = "bulk.error/1"
 
 Document = dict[str, Any]

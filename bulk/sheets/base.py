@@ -38,6 +38,7 @@ class WriteReport:
     moved: tuple[tuple[str, int, int], ...] = ()  # (order id, row read, row written)
     missing: tuple[str, ...] = ()  # order ids no longer in the sheet: not written
     warnings: tuple[str, ...] = field(default=())
+    appended: tuple[tuple[str, int], ...] = ()  # (order id, row) of each new row written
 
 
 class Sheet(Protocol):
@@ -50,9 +51,16 @@ class Sheet(Protocol):
 
     def read(self) -> Grid: ...
 
-    def write(self, updates: Sequence[RowUpdate], header: Header | None = None) -> WriteReport:
-        """Write result cells. `header` is the one found in what `read` returned; a backend
-        looks for it again only when the sheet changed since it was read."""
+    def write(
+        self,
+        updates: Sequence[RowUpdate],
+        header: Header | None = None,
+        appends: Sequence[Mapping[str, str]] = (),
+    ) -> WriteReport:
+        """Write result cells, and `appends` as new rows below the last used row (orders the
+        sheet holds already are left out: bulk.sheets.plan). `header` is the one found in what
+        `read` returned; a backend looks for it again only when the sheet changed since it was
+        read."""
         ...
 
 

@@ -7,7 +7,7 @@ import csv
 import io
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from bulk.errors import SheetError
 from bulk.grid import Cell, CellKind, Grid, Header, SheetRow
 from bulk.sheets.base import RowUpdate, WriteReport
 from bulk.sheets.files import check_not_open, check_writable, replace_atomically
-from bulk.sheets.plan import plan_write, used_width
+from bulk.sheets.plan import last_used_row, plan_write, used_width
 
 
 @dataclass(frozen=True)
@@ -179,7 +179,12 @@ class CsvSheet:
                 rows.append(row)
         return Grid(self.path.stem, tuple(rows))
 
-    def write(self, updates: Sequence[RowUpdate], header: Header | None = None) -> WriteReport:
+    def write(
+        self,
+        updates: Sequence[RowUpdate],
+        header: Header | None = None,
+        appends: Sequence[Mapping[str, str]] = (),
+    ) -> WriteReport:
         table = self._rows()  # read again: place results by Order ID in the file as it is now
         rows = tuple(
             SheetRow(n, tuple(Cell(v, CellKind.TEXT) if v.strip() else Cell() for v in r))
@@ -188,11 +193,21 @@ class CsvSheet:
         header = current_header(Grid(self.path.stem, rows), header)
         id_col = header.columns["Order ID"]
         ids = {r.number: r.cell(id_col).text for r in rows if r.number > header.row}
-        plan = plan_write(header, ids, used_width(rows, header.row), updates)
+        plan = plan_write(
+            header,
+            ids,
+            used_width(rows, header.row),
+            updates,
+            appends=appends,
+            last_row=last_used_row(rows, header),
+        )
         if plan.empty:
             return plan.report()
         fmt = self._format
         lossy: list[int] = []
+        # New rows below the last used one, as wide as the header row.
+        width = len(table[header.row - 1])
+        table.extend([""] * width for _ in range(max(plan.rows, default=0) - len(table)))
         for (number, col), value in plan.cells.items():
             row = table[number - 1]
             if len(row) <= col:

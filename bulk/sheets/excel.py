@@ -8,8 +8,9 @@ import re
 import warnings
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from copy import copy
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from bulk.errors import SheetError
 from bulk.grid import Cell, CellKind, Grid, Header, SheetRow, per_short_text
 from bulk.sheets.base import LossyFallbackError, RowUpdate, WriteReport, as_text, column_letter
 from bulk.sheets.files import check_not_open, check_writable, replace_atomically, stamp
-from bulk.sheets.plan import WritePlan, merged_cells, plan_write, used_width
+from bulk.sheets.plan import WritePlan, last_used_row, merged_cells, plan_write, used_width
 
 
 def dropped_features(path: Path) -> list[str]:
@@ -324,18 +325,28 @@ class ExcelSheet:
                 rows.append(sheet_row)
         return Grid(ws.title, tuple(rows), tuple(self._warnings))
 
-    def write(self, updates: Sequence[RowUpdate], header: Header | None = None) -> WriteReport:
+    def write(
+        self,
+        updates: Sequence[RowUpdate],
+        header: Header | None = None,
+        appends: Sequence[Mapping[str, str]] = (),
+    ) -> WriteReport:
         """Edit only the worksheet's XML. A refusal of that writer (a formula, a table, a merged
         range where a result would go) stops the write: it is never handed to openpyxl, which
         would do what was refused. openpyxl writes only files the lossless reader could not
         read at all, and only with the user's consent (see `read`)."""
         if not self._fast_error:
-            return self._write_fast(updates, header)
-        report = self._write_openpyxl(updates, header)
+            return self._write_fast(updates, header, appends)
+        report = self._write_openpyxl(updates, header, appends)
         why = f"warning: wrote {self.path.name} with openpyxl because {self._fast_error}"
-        return WriteReport(report.written, report.moved, report.missing, (why, *report.warnings))
+        return replace(report, warnings=(why, *report.warnings))
 
-    def _write_fast(self, updates: Sequence[RowUpdate], header: Header | None) -> WriteReport:
+    def _write_fast(
+        self,
+        updates: Sequence[RowUpdate],
+        header: Header | None,
+        appends: Sequence[Mapping[str, str]],
+    ) -> WriteReport:
         from bulk.sheets import xlsx
 
         self._check_file()
@@ -348,7 +359,7 @@ class ExcelSheet:
             header = None
         grid = self._grid
         header = current_header(grid, header)
-        plan = _plan(grid, header, updates)
+        plan = _plan(grid, header, updates, appends)
         if plan.empty:
             return plan.report()
         sheet = self._sheet
@@ -362,7 +373,12 @@ class ExcelSheet:
         self._grid = None
         return plan.report()
 
-    def _write_openpyxl(self, updates: Sequence[RowUpdate], header: Header | None) -> WriteReport:
+    def _write_openpyxl(
+        self,
+        updates: Sequence[RowUpdate],
+        header: Header | None,
+        appends: Sequence[Mapping[str, str]],
+    ) -> WriteReport:
         if self._ws is None or not self.path.is_file() or self._stamp != stamp(self.path):
             # Someone saved the file since we read it: load it again and place results by
             # Order ID, so their edits are kept.
@@ -371,7 +387,7 @@ class ExcelSheet:
         ws = self._ws
         grid = self._openpyxl_grid()
         header = current_header(grid, header)
-        plan = _plan(grid, header, updates)
+        plan = _plan(grid, header, updates, appends)
         if plan.empty:
             return plan.report(*self._warnings)
         header_cell = ws.cell(header.row, header.columns["Order ID"] + 1)
@@ -387,7 +403,12 @@ class ExcelSheet:
         return plan.report(*self._warnings)
 
 
-def _plan(grid: Grid, header: Header, updates: Sequence[RowUpdate]) -> WritePlan:
+def _plan(
+    grid: Grid,
+    header: Header,
+    updates: Sequence[RowUpdate],
+    appends: Sequence[Mapping[str, str]] = (),
+) -> WritePlan:
     id_col = header.columns["Order ID"]
     ids = {r.number: r.cell(id_col).text.strip() for r in grid.rows if r.number > header.row}
     return plan_write(
@@ -397,6 +418,8 @@ def _plan(grid: Grid, header: Header, updates: Sequence[RowUpdate]) -> WritePlan
         updates,
         merged_cells(grid.rows),
         _cell_text,
+        appends,
+        last_used_row(grid.rows, header),
     )
 
 

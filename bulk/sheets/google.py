@@ -24,7 +24,7 @@ from bulk.columns import current_header
 from bulk.errors import BulkError, ConfigError, SheetError
 from bulk.grid import BLANK, Cell, CellKind, Grid, Header, SheetRow
 from bulk.sheets.base import RowUpdate, WriteReport, column_index, column_letter, parse_target
-from bulk.sheets.plan import plan_write, used_width
+from bulk.sheets.plan import last_used_row, plan_write, used_width
 
 # Read and write cells; Drive is never called (bulk opens sheets by key, never by title).
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
@@ -211,6 +211,7 @@ class GoogleSheet:
         self.sheet_id = int(properties.get("sheetId", 0))
         self.account = account
         self._grid_columns = int(properties.get("gridProperties", {}).get("columnCount", 0))
+        self._grid_rows = int(properties.get("gridProperties", {}).get("rowCount", 0))
         self._merged = _merged_cells(metadata, self.sheet_id)
         self._hidden = _hidden_rows(metadata, self.sheet_id)
 
@@ -231,6 +232,8 @@ class GoogleSheet:
         bounds = parse_range(str(payload.get("range", self._range("A1"))))
         if bounds.last_col is not None:
             self._grid_columns = bounds.last_col + 1
+        if bounds.last_row is not None:
+            self._grid_rows = max(self._grid_rows, bounds.last_row + 1)
         values: list[list[Any]] = payload.get("values", [])
         # The API leaves out trailing blank cells of each row and trailing blank rows, so rows
         # are padded to one width, wide enough for merged ranges too.
@@ -256,8 +259,13 @@ class GoogleSheet:
                 rows.append(row)
         return Grid(self.worksheet, tuple(rows))
 
-    def write(self, updates: Sequence[RowUpdate], header: Header | None = None) -> WriteReport:
-        if not updates:
+    def write(
+        self,
+        updates: Sequence[RowUpdate],
+        header: Header | None = None,
+        appends: Sequence[Mapping[str, str]] = (),
+    ) -> WriteReport:
+        if not updates and not appends:
             return WriteReport()
         # The sheet as it is now, in one request: results are placed by Order ID, and free
         # columns are measured over every row from the header down.
@@ -271,7 +279,15 @@ class GoogleSheet:
         id_col = header.columns["Order ID"]
         ids = {r.number: r.cell(id_col).text for r in grid.rows if r.number > header.row}
         merged = {(r + 1, c): top_left for (r, c), top_left in self._merged.items()}
-        plan = plan_write(header, ids, used_width(grid.rows, header.row), updates, merged)
+        plan = plan_write(
+            header,
+            ids,
+            used_width(grid.rows, header.row),
+            updates,
+            merged,
+            appends=appends,
+            last_row=last_used_row(grid.rows, header),
+        )
         if plan.empty:
             return plan.report()
         by_row: dict[int, dict[int, str]] = {}
@@ -279,22 +295,20 @@ class GoogleSheet:
             by_row.setdefault(number, {})[col] = value
         data = [self._row_range(number, row) for number, row in sorted(by_row.items())]
         needed = max(col for _, col in plan.cells) + 1 - self._grid_columns
-        if needed > 0:
-            # Relative: a sheet someone widened meanwhile only gets wider (add_cols() sends an
-            # absolute size from a cached count and could shrink it).
-            body = {
-                "requests": [
-                    {
-                        "appendDimension": {
-                            "sheetId": self.sheet_id,
-                            "dimension": "COLUMNS",
-                            "length": needed,
-                        }
-                    }
-                ]
-            }
+        more_rows = max(plan.rows) - self._grid_rows
+        # Relative: a sheet someone widened or lengthened meanwhile only grows (add_cols()
+        # sends an absolute size from a cached count and could shrink it). Writing past the
+        # grid fails.
+        grow = [
+            {"appendDimension": {"sheetId": self.sheet_id, "dimension": axis, "length": n}}
+            for axis, n in (("COLUMNS", needed), ("ROWS", more_rows))
+            if n > 0
+        ]
+        if grow:
+            body = {"requests": grow}
             self._call(lambda: self.client.batch_update(self.key, body))
-            self._grid_columns += needed
+            self._grid_columns += max(needed, 0)
+            self._grid_rows += max(more_rows, 0)
         # RAW: Google stores every value as the text given and never runs it as a formula;
         # as_text still escapes formula-like text for whoever downloads the sheet as CSV.
         self._call(

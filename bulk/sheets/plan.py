@@ -41,6 +41,7 @@ class WritePlan:
     moved: tuple[tuple[str, int, int], ...] = ()  # (order id, row read, row written)
     missing: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()  # cells inside merged ranges, left alone
+    appended: tuple[tuple[str, int], ...] = ()  # (order id, row) of each row added below
 
     @property
     def cells(self) -> Cells:
@@ -54,7 +55,9 @@ class WritePlan:
 
     def report(self, *warnings: str) -> WriteReport:
         found = (merged_warning(self.skipped),) if self.skipped else ()
-        return WriteReport(self.written, self.moved, self.missing, (*found, *warnings))
+        return WriteReport(
+            self.written, self.moved, self.missing, (*found, *warnings), self.appended
+        )
 
 
 def merged_warning(cells: Sequence[str]) -> str:
@@ -90,6 +93,11 @@ def merged_cells(rows: Iterable[SheetRow]) -> dict[tuple[int, int], str]:
     }
 
 
+def last_used_row(rows: Iterable[SheetRow], header: Header) -> int:
+    """The last row that holds a value or a merged cell (the header's, when none below does)."""
+    return max((row.number for row in rows if row.number > header.row), default=header.row)
+
+
 def plan_write(
     header: Header,
     ids: Mapping[int, str],
@@ -97,28 +105,38 @@ def plan_write(
     updates: Sequence[RowUpdate],
     merged: Mapping[tuple[int, int], str] | None = None,
     text: Callable[[str], str] = as_text,
+    appends: Sequence[Mapping[str, str]] = (),
+    last_row: int = 0,
 ) -> WritePlan:
-    """Decide where every result goes.
+    """Decide where every result goes, and where each new row goes.
 
     `ids` maps each row below the header to its Order ID cell as the sheet holds it now;
     `width` is `used_width` of the sheet now; `merged` names covered cells. Missing result
     columns are added right of `width`, only when some result is written at all.
+
+    `appends` are new rows (column name -> text, with an Order ID), written below `last_row`
+    (`last_used_row` of the sheet now), one after another; a row whose order the sheet holds
+    already in any row is left out, so nobody's row is written over or repeated. A column a
+    new row needs and the sheet lacks (Items) is added like a result column.
     """
     merged = merged or {}
     placed, moved, missing = place_updates(updates, ids)
+    new_rows = _new_rows(appends, ids, max(last_row, header.row))
     columns = dict(header.columns)
     added: dict[int, str] = {}
-    wanted = [*RESULT_COLUMNS, *(n for _, u in placed for n in u.values)]
+    results = any(u.values for _, u in placed)
+    wanted = [*RESULT_COLUMNS, *(n for _, u in placed for n in u.values)] if results else []
+    wanted += [name for _, values in new_rows for name, value in values.items() if value]
     rows: dict[int, dict[int, str]] = {}
     skipped: list[str] = []
     written = 0
-    if any(u.values for _, u in placed):
+    if wanted:
         for name in dict.fromkeys(wanted):
             if name not in columns:
                 columns[name] = width + len(added)
                 added[columns[name]] = name
                 rows.setdefault(header.row, {})[columns[name]] = name
-        for number, update in placed:
+        for number, update in placed if results else ():
             cells = rows.setdefault(number, {})
             for name, value in update.values.items():
                 col = columns[name]
@@ -131,7 +149,34 @@ def plan_write(
             if not cells:
                 del rows[number]
             written += 1
-    return WritePlan(rows, added, columns, written, tuple(moved), tuple(missing), tuple(skipped))
+        for number, values in new_rows:
+            cells = rows.setdefault(number, {})
+            for name, value in values.items():
+                if not value:
+                    continue
+                col = columns[name]
+                if (number, col) in merged:
+                    skipped.append(f"{column_letter(col)}{number}")
+                    continue
+                cells[col] = text(value)
+    appended = tuple((values["Order ID"], number) for number, values in new_rows)
+    return WritePlan(
+        rows, added, columns, written, tuple(moved), tuple(missing), tuple(skipped), appended
+    )
+
+
+def _new_rows(
+    appends: Sequence[Mapping[str, str]], ids: Mapping[int, str], last_row: int
+) -> list[tuple[int, Mapping[str, str]]]:
+    """The row number of each new row whose order the sheet does not hold yet."""
+    present = {normalize_id(value) for value in ids.values()}
+    found: list[tuple[int, Mapping[str, str]]] = []
+    for values in appends:
+        key = normalize_id(values.get("Order ID", ""))
+        if key and key not in present:
+            present.add(key)
+            found.append((last_row + 1 + len(found), values))
+    return found
 
 
 def normalize_id(value: str) -> str:
