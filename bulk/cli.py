@@ -338,6 +338,8 @@ def _on_sheet(
                 raise typer.Exit(2) from e
             sheet = _sheet(target, worksheet, ctx, state, allow_lossy=True)
             report = run(ctx, sheet)
+        # What `bulk due` will find there, for when it cannot open the sheet.
+        ctx.ledger.record_sheet_work(key, worksheet or "", *report.work_left())
         summary = build_summary(
             report, command=command, sheet=sheet.label, target=ctx.target, now=ctx.now()
         )
@@ -580,14 +582,22 @@ def due(
                 out(line)
     if found.runs and found.nothing_due:
         out("nothing due")
-    summaries = [r.summary for r in found.runs if r.summary is not None]
-    if as_json:
-        document = due_document(
-            [(r.sheet.target, r.sheet.worksheet, r.action, r.line, r.summary) for r in found.runs],
-            found.exit_code,
-            now=now,
+    if found.skipped:
+        out(
+            f"work was skipped on {len(found.skipped)} sheet(s); it waits until `bulk due` can open them"
         )
+    summaries = [r.summary for r in found.runs if r.summary is not None]
+    document = due_document(
+        [(r.sheet.target, r.sheet.worksheet, r.action, r.line, r.summary) for r in found.runs],
+        found.exit_code,
+        now=now,
+        skipped=[(r.sheet.target, r.sheet.worksheet, r.line) for r in found.skipped],
+        nothing_due=found.nothing_due,
+    )
+    if as_json:
         emit(document)
+    if found.skipped:
+        summaries.append(document)  # skipped work is worth a post even when nothing was sent
     _post(settings, summaries)
     raise typer.Exit(found.exit_code)
 

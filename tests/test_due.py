@@ -112,15 +112,62 @@ def test_a_locked_or_missing_sheet_is_skipped_with_one_line(workdir: Path) -> No
     bulk(DAY1, "check", "samples/orders.xlsx")
     bulk(DAY1, "check", "samples/orders.csv")
     (workdir / "samples" / "orders.csv").unlink()
+    # The same day: the row `check` deferred is not due yet, so nothing waits on either sheet.
     with sheet_lock(str((workdir / "samples" / "orders.xlsx").resolve())):
-        result = bulk(DAY2, "due", "--yes")
+        result = bulk("2026-03-02 18:00:00", "due", "--yes")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert any(
         line.endswith("orders.xlsx: skipped, another bulk run is working on it") for line in lines
     )
-    assert any("orders.csv: skipped, the file is no longer there" in line for line in lines)
+    assert any(
+        line.endswith("orders.csv: skipped, the file is no longer there (last used 2026-03-02)")
+        for line in lines
+    )
     assert "nothing due" in lines
+
+
+@pytest.mark.parametrize("how", ["open in Excel", "moved", "unreadable"])
+def test_due_exits_1_when_a_sheet_with_due_rows_is_skipped(
+    workdir: Path, receiver: Receiver, how: str
+) -> None:
+    sheet = workdir / "samples" / "orders.xlsx"
+    bulk(DAY1, "submit", "samples/orders.xlsx", "--yes")
+    assert sheet_rows(sheet)[4]["Status"] == "DEFERRED"
+    posts = len(receiver.posts)
+    if how == "open in Excel":
+        (workdir / "samples" / "~$orders.xlsx").write_bytes(b"lock")
+        why = "is open in a spreadsheet program"
+    elif how == "moved":
+        sheet.rename(workdir / "orders-old.xlsx")
+        why = "the file is no longer there"
+    else:
+        sheet.write_bytes(b"not a workbook")
+        why = "skipped, "
+    result = bulk(DAY2, "due", "--yes", "--json")
+    assert result.exit_code == 1, result.output
+    assert "nothing due" not in result.stderr
+    assert "it has work due (deferred rows)" in result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["exit_code"] == 1 and doc["nothing_due"] is False
+    assert [s["sheet"] for s in doc["skipped"]] == [str(sheet.resolve())]
+    assert why in doc["skipped"][0]["reason"]
+    assert len(sandbox_record(workdir, "feeds")) == 1  # nothing was sent
+    assert len(receiver.posts) == posts + 1
+    assert receiver.posts[-1]["skipped"] == doc["skipped"]
+    assert receiver.posts[-1]["text"].startswith("bulk due skipped 1 sheet(s) with work due")
+
+
+def test_due_counts_a_skipped_sheet_whose_work_is_not_known(workdir: Path) -> None:
+    from bulk.infra.ledger import Ledger
+
+    bulk(DAY1, "check", "samples/orders.csv")
+    with Ledger(workdir / ".bulk" / "ledger.sqlite") as ledger:  # as an older bulk left it
+        ledger.db.execute("UPDATE sheets SET deferred_until = NULL, pending = NULL")
+    (workdir / "samples" / "orders.csv").unlink()
+    result = bulk(DAY1, "due", "--yes")
+    assert result.exit_code == 1, result.output
+    assert "whether it has work due is not known" in result.output
 
 
 def test_due_with_no_known_sheet_exits_0(workdir: Path) -> None:
@@ -199,3 +246,25 @@ def test_a_google_sheet_is_known_by_its_key_and_finished_by_due(
         result.output
     )
     assert status("112-0000001-0000003") == "CANCELLED"
+
+
+def test_a_hidden_deferred_row_not_yet_due_stays_deferred(workdir: Path) -> None:
+    import openpyxl
+
+    sheet = workdir / "samples" / "orders.xlsx"
+    bulk(DAY1, "submit", "samples/orders.xlsx", "--yes")
+    before = sheet_rows(sheet)[4]
+    assert before["Status"] == "DEFERRED" and before["Scheduled For"] == "2026-03-03"
+    wb = openpyxl.load_workbook(sheet)
+    wb["Orders"].row_dimensions[4].hidden = True
+    wb.save(sheet)
+    # Staff filter the row out of sight; the next run before its day leaves it as it was.
+    again = bulk("2026-03-02 18:00:00", "submit", "samples/orders.xlsx", "--yes")
+    assert again.exit_code == 1, again.output  # the sample's REJECTED rows
+    row = sheet_rows(sheet)[4]
+    assert row["Status"] == "DEFERRED" and row["Scheduled For"] == "2026-03-03", row
+    assert row["Result"] == before["Result"]
+    # On its day it is not sent behind their back: a hidden row is held for a person.
+    due = bulk(DAY2, "due", "--yes")
+    assert sheet_rows(sheet)[4]["Status"] == "HELD", due.output
+    assert len(sandbox_record(workdir, "feeds")) == 1

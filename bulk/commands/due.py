@@ -12,6 +12,7 @@ import contextlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from bulk.columns import find_header
@@ -49,11 +50,17 @@ class SheetRun:
     line: str  # one line for a person
     report: RunReport | None = None
     summary: Document | None = None
+    # Skipped although its last run left work due today (or what it left is not known): the
+    # work waits, and `bulk due` says so (exit 1, the webhook, `skipped` in --json).
+    skipped_work: bool = False
 
     @property
     def exit_code(self) -> int:
-        """1 when this run found rows for staff to fix; rows it left alone do not count (they
-        were reported when they were last checked, and would otherwise fail every hour)."""
+        """1 when this run found rows for staff to fix, or skipped a sheet with work due; rows it
+        left alone do not count (they were reported when they were last checked, and would
+        otherwise fail every hour)."""
+        if self.skipped_work:
+            return 1
         if self.report is None:
             return 0
         return int(any(o.changed and not o.status.in_good_standing for o in self.report.outcomes))
@@ -69,7 +76,15 @@ class DueReport:
 
     @property
     def nothing_due(self) -> bool:
-        return all(r.action in ("nothing due", "skipped") for r in self.runs)
+        return all(
+            r.action == "nothing due" or (r.action == "skipped" and not r.skipped_work)
+            for r in self.runs
+        )
+
+    @property
+    def skipped(self) -> list[SheetRun]:
+        """The sheets skipped with work due on them."""
+        return [r for r in self.runs if r.skipped_work]
 
 
 @dataclass(frozen=True)
@@ -119,16 +134,38 @@ def run_due(
     return report
 
 
+def _skipped(ctx: Context, known: KnownSheet, name: str, why: str) -> SheetRun:
+    """A sheet `bulk due` could not work on: whether work waits there, from what its last run
+    left (the ledger); not known counts as waiting."""
+    today = ctx.now().astimezone(ctx.config.zone).date()
+    waiting = known.work_due(today)
+    line = f"{name}: skipped, {why}"
+    if waiting is None:
+        line += "; whether it has work due is not known"
+    elif waiting:
+        line += "; it has work due (" + _left(known, today) + ")"
+    return SheetRun(known, "skipped", line, skipped_work=waiting is not False)
+
+
+def _left(known: KnownSheet, today: date) -> str:
+    parts = []
+    if known.deferred_until is not None and known.deferred_until <= today:
+        parts.append("deferred rows")
+    if known.pending:
+        parts.append("results to collect from Amazon")
+    return " and ".join(parts)
+
+
 def _one(
     ctx: Context, known: KnownSheet, open_sheet: OpenSheet, lock: SheetLock, send: bool
 ) -> SheetRun:
     name = known.target + (f" [{known.worksheet}]" if known.worksheet else "")
     if not is_google_target(known.target) and not Path(known.target).exists():
-        return SheetRun(
+        return _skipped(
+            ctx,
             known,
-            "skipped",
-            f"{name}: skipped, the file is no longer there (last used "
-            f"{known.last_used.date().isoformat()})",
+            name,
+            f"the file is no longer there (last used {known.last_used.date().isoformat()})",
         )
     try:
         with lock(known.target):
@@ -146,9 +183,11 @@ def _one(
                 op: n - before[op] for op, n in ctx.marketplace.calls.items() if n > before[op]
             }
     except LockError:
+        # Another bulk run has the sheet now; what is due there stays due for the next hour.
         return SheetRun(known, "skipped", f"{name}: skipped, another bulk run is working on it")
     except BulkError as e:
-        return SheetRun(known, "skipped", f"{name}: skipped, {e}")
+        return _skipped(ctx, known, name, str(e))
+    ctx.ledger.record_sheet_work(known.target, known.worksheet, *result.work_left())
     summary = build_summary(
         result, command="due", sheet=sheet.label, target=ctx.target, now=ctx.now()
     )

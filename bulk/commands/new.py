@@ -50,7 +50,8 @@ How to use this sheet
 4. Notify is optional: Yes or No. Yes sends the customer message through Amazon after cancelling.
 5. Run `bulk check FILE` to validate and preview, then `bulk submit FILE` to send.
 6. bulk fills the columns from Status onwards. Do not edit them, except to clear a FAILED status
-   when you want a row tried again.
+   when you want a row tried again. A status bulk did not write is not trusted: bulk checks
+   that row as a new one (a CANCELLED typed here stays only if Amazon shows the order cancelled).
 7. Times are the team's ({zone}; [sheet] timezone in bulk.toml): Updated At carries its offset
    (2026-12-06 11:03 -08:00), and Scheduled For is a day in that zone: the row is sent that day.
 
@@ -58,7 +59,7 @@ Statuses
 READY      passed every check; `bulk submit` will send it
 REJECTED   something must be fixed: Result says what
 HELD       valid, but a person must decide (e.g. older than the time window)
-DEFERRED   over today's cancellation budget; Scheduled For gives the day it will be sent
+DEFERRED   over today's cancellation budget; bulk sends it on the day in Scheduled For
 ESCALATE   the API cannot cancel it (FBA, partly shipped): paste Support Case into Seller Support
 SUBMITTED  sent to Amazon; the result is pending (`bulk status FILE` collects it)
 CANCELLED  Amazon confirmed the cancellation

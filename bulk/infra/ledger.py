@@ -11,7 +11,7 @@ import json
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bulk.infra.database import Database, Row, SQLiteDatabase
@@ -27,6 +27,7 @@ __all__ = [
     "MessageRecord",
     "OrderLine",
     "PlannedRow",
+    "StatusRecord",
     "Submission",
     "TargetKey",
 ]
@@ -37,6 +38,26 @@ class KnownSheet:
     target: str
     worksheet: str
     last_used: datetime
+    # The work its last run left: the earliest day a DEFERRED row waits for, and whether rows
+    # wait for Amazon. None: not known (a ledger written before bulk kept it).
+    deferred_until: date | None = None
+    pending: bool | None = None
+
+    def work_due(self, today: date) -> bool | None:
+        """Whether the sheet holds work due `today`, as its last run left it; None: not known."""
+        if self.pending is None:
+            return None
+        return self.pending or (self.deferred_until is not None and self.deferred_until <= today)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRecord:
+    """A status bulk wrote on an order's row without sending it: DEFERRED (with its day) or
+    CANCELLED (Amazon showed the order cancelled; nothing was sent)."""
+
+    order_id: str
+    status: str
+    day: date | None = None
 
 
 def _packed(document: str) -> bytes:
@@ -171,7 +192,14 @@ class Ledger:
         if old == self.key:
             return
         with self.db.transaction():
-            for table in ("submissions", "messages", "order_lines", "row_warnings", "sheets"):
+            for table in (
+                "submissions",
+                "messages",
+                "order_lines",
+                "row_warnings",
+                "sheets",
+                "row_statuses",
+            ):
                 self.db.execute(
                     f"UPDATE {table} SET target_key = ? WHERE target_key = ?", (self.key, old)
                 )
@@ -328,6 +356,16 @@ class Ledger:
         ).fetchone()
         return None if r is None else str(r["message"])
 
+    def feed_ids(self) -> dict[int, str]:
+        """Each submission's feed id, where Amazon gave one (without reading the documents)."""
+        return {
+            int(r["id"]): r["feed_id"]
+            for r in self.db.execute(
+                "SELECT id, feed_id FROM submissions WHERE target_key = ? AND feed_id IS NOT NULL",
+                (self.key,),
+            )
+        }
+
     def counted_sends(self, since: datetime) -> list[tuple[str, datetime, bool]]:
         """Cancellations sent to this target since `since` that Amazon did not refuse:
         (order, sent at, counts)."""
@@ -443,6 +481,43 @@ class Ledger:
                 counts[r["outcome"]] = int(r["n"])
             yield sub, counts
 
+    # Statuses bulk wrote without sending -------------------------------------
+
+    def record_statuses(self, records: Sequence[StatusRecord], now: datetime) -> None:
+        """Remember each order's DEFERRED promise or outside cancellation (the latest wins)."""
+        with self.db.transaction():
+            self.db.executemany(
+                "INSERT INTO row_statuses (target_key, order_id, status, day, recorded_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (target_key, order_id) DO UPDATE SET"
+                " status = excluded.status, day = excluded.day, recorded_at = excluded.recorded_at",
+                [
+                    (self.key, r.order_id, r.status, r.day.isoformat() if r.day else "", _iso(now))
+                    for r in records
+                ],
+            )
+
+    def forget_statuses(self, order_ids: Sequence[str]) -> None:
+        """Drop the promises of orders whose rows bulk has since given another status."""
+        with self.db.transaction():
+            self.db.executemany(
+                "DELETE FROM row_statuses WHERE target_key = ? AND order_id = ?",
+                [(self.key, o) for o in order_ids],
+            )
+
+    def statuses_for(self, order_ids: Sequence[str]) -> dict[str, StatusRecord]:
+        """The status bulk wrote without sending for each of these orders that has one."""
+        return {
+            r["order_id"]: StatusRecord(
+                r["order_id"], r["status"], date.fromisoformat(r["day"]) if r["day"] else None
+            )
+            for r in self._each_in(
+                "SELECT order_id, status, day FROM row_statuses WHERE target_key = ?"
+                " AND order_id IN ({marks})",
+                order_ids,
+                self.key,
+            )
+        }
+
     # Sheets ------------------------------------------------------------------
 
     def remember_sheet(self, target: str, worksheet: str, now: datetime) -> None:
@@ -453,13 +528,35 @@ class Ledger:
             (self.key, target, worksheet, _iso(now)),
         )
 
+    def record_sheet_work(
+        self, target: str, worksheet: str, deferred_until: date | None, pending: bool
+    ) -> None:
+        """The work a run left on a sheet it knows, for `bulk due` to say when it cannot open it."""
+        self.db.execute(
+            "UPDATE sheets SET deferred_until = ?, pending = ?"
+            " WHERE target_key = ? AND target = ? AND worksheet = ?",
+            (
+                deferred_until.isoformat() if deferred_until else "",
+                int(pending),
+                self.key,
+                target,
+                worksheet,
+            ),
+        )
+
     def known_sheets(self) -> list[KnownSheet]:
         """The sheets runs for this target worked on."""
         return [
-            KnownSheet(r["target"], r["worksheet"], datetime.fromisoformat(r["last_used"]))
+            KnownSheet(
+                r["target"],
+                r["worksheet"],
+                datetime.fromisoformat(r["last_used"]),
+                date.fromisoformat(r["deferred_until"]) if r["deferred_until"] else None,
+                None if r["pending"] is None else bool(r["pending"]),
+            )
             for r in self.db.execute(
-                "SELECT target, worksheet, last_used FROM sheets WHERE target_key = ?"
-                " ORDER BY target, worksheet",
+                "SELECT target, worksheet, last_used, deferred_until, pending FROM sheets"
+                " WHERE target_key = ? ORDER BY target, worksheet",
                 (self.key,),
             )
         ]

@@ -38,9 +38,10 @@ class TargetKey:
 
 SANDBOX = TargetKey(SANDBOX_KEY)
 
-# Version 2: every record carries its target. SQLite keeps the number in PRAGMA user_version,
-# PostgreSQL in bulk_schema.
-SCHEMA_VERSION = 2
+# Version 2: every record carries its target. Version 3: the statuses bulk wrote without
+# sending (row_statuses), and the work each known sheet was left with. SQLite keeps the number
+# in PRAGMA user_version, PostgreSQL in bulk_schema.
+SCHEMA_VERSION = 3
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS submissions (
@@ -107,9 +108,25 @@ CREATE TABLE IF NOT EXISTS sheets (
     target TEXT NOT NULL,         -- a workbook's absolute path, or a Google Sheet by key
     worksheet TEXT NOT NULL,      -- the --worksheet given, or ''
     last_used TEXT NOT NULL,
+    deferred_until TEXT,          -- the earliest day a DEFERRED row waits for ('' none, NULL unknown)
+    pending INTEGER,              -- 1 when rows were left SUBMITTED (NULL unknown)
     PRIMARY KEY (target_key, target, worksheet)
 );
+-- Statuses bulk wrote on a row that no submission records: the day a DEFERRED row was
+-- promised, an order Amazon showed cancelled that bulk never sent. A row's status is trusted
+-- only when the ledger holds it (bulk.rules.trust); one record per order, the latest.
+CREATE TABLE IF NOT EXISTS row_statuses (
+    target_key TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    status TEXT NOT NULL,         -- DEFERRED or CANCELLED
+    day TEXT NOT NULL DEFAULT '', -- DEFERRED: the day promised, ISO
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (target_key, order_id)
+);
 """
+
+# Columns version 3 added to a table version 2 created: (table, column, declaration).
+_ADDED_IN_3 = (("sheets", "deferred_until", "TEXT"), ("sheets", "pending", "INTEGER"))
 
 _INDEXES = """
 CREATE INDEX IF NOT EXISTS submissions_target ON submissions(target_key, state);
@@ -148,6 +165,8 @@ def _prepare_postgres(db: Database) -> None:
             return
         for statement in _statements(_TABLES + _INDEXES, db.dialect):
             db.execute(statement)
+        for table, column, declaration in _ADDED_IN_3:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {declaration}")
         db.execute("DELETE FROM bulk_schema")
         db.execute("INSERT INTO bulk_schema (version) VALUES (?)", (SCHEMA_VERSION,))
 
@@ -160,11 +179,14 @@ def _prepare_sqlite(db: Database) -> None:
         existing = {
             r["name"] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         }
-        if "submissions" in existing:
+        if "submissions" in existing and version < 2:
             _migrate_sqlite(db, existing)
         else:
             for statement in _statements(_TABLES, db.dialect):
                 db.execute(statement)
+        for table, column, declaration in _ADDED_IN_3:
+            if column not in {r["name"] for r in db.execute(f"PRAGMA table_info({table})")}:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
         for statement in _statements(_INDEXES, db.dialect):
             db.execute(statement)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -233,7 +255,8 @@ def _migrate_sqlite(db: Database, existing: set[str]) -> None:
         " old.buyer_requested FROM order_lines_v1 old",
         "row_warnings": f"INSERT INTO row_warnings SELECT {latest}, old.order_id, old.warnings"
         " FROM row_warnings_v1 old",
-        "sheets": "INSERT INTO sheets SELECT k.target_key, old.target, old.worksheet,"
+        "sheets": "INSERT INTO sheets (target_key, target, worksheet, last_used)"
+        " SELECT k.target_key, old.target, old.worksheet,"
         f" old.last_used FROM sheets_v1 old, (SELECT '{SANDBOX_KEY}' AS target_key"
         " UNION SELECT DISTINCT target_key FROM submissions) k",
     }

@@ -359,15 +359,24 @@ def due_document(
     *,
     now: datetime,
     note: str | None = None,
+    skipped: Sequence[tuple[str, str, str]] = (),
+    nothing_due: bool | None = None,
 ) -> Document:
-    """`bulk due --json`: one entry per known sheet, with that sheet's run summary when it ran."""
+    """`bulk due --json`: one entry per known sheet, with that sheet's run summary when it ran,
+    and the sheets skipped with work due on them (sheet, worksheet, why)."""
+    if nothing_due is None:
+        nothing_due = not skipped and all(a in ("nothing due", "skipped") for _, _, a, _, _ in runs)
     return {
         "schema": DUE,
         "command": "due",
         "at": now.astimezone(UTC).isoformat(timespec="seconds"),
         "exit_code": exit_code,
-        "nothing_due": all(action in ("nothing due", "skipped") for _, _, action, _, _ in runs),
+        "nothing_due": nothing_due,
         "note": note,
+        "skipped": [
+            {"sheet": target, "worksheet": worksheet or None, "reason": reason}
+            for target, worksheet, reason in skipped
+        ],
         "sheets": [
             {
                 "sheet": target,

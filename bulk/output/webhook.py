@@ -24,19 +24,32 @@ CARD_VERSION = "1.4"
 
 
 def worth_posting(doc: Document) -> bool:
-    """A run is posted when it sent something or left rows for staff to fix."""
+    """A run is posted when it sent something or left rows for staff to fix; `bulk due`'s own
+    document when it skipped a sheet with work due."""
+    if "skipped" in doc:
+        return bool(doc["skipped"])
     return sent_something(doc) or rows_to_fix_changed(doc)
 
 
 def payload(doc: Document) -> dict[str, Any]:
     """The `json` format: the summary document plus `text`, one line for people."""
     body = dict(doc)
+    if "skipped" in doc:
+        body["text"] = skipped_text(doc)
+        return body
     rows = list(doc["rows_to_fix"])
     if len(rows) > MAX_ROWS:
         body["rows_to_fix"] = rows[:MAX_ROWS]
         body["rows_to_fix_left_off"] = len(rows) - MAX_ROWS
     body["text"] = short_text(doc)
     return body
+
+
+def skipped_text(doc: Document) -> str:
+    """`bulk due`'s chat line when it could not open sheets with work due on them."""
+    lines = [f"bulk due skipped {len(doc['skipped'])} sheet(s) with work due:"]
+    lines += [f"- {s['reason']}" for s in doc["skipped"]]
+    return "\n".join(lines)
 
 
 def _fix_lines(doc: Document) -> list[str]:
@@ -56,8 +69,17 @@ def slack_escape(text: str) -> str:
 def slack_payload(doc: Document) -> dict[str, Any]:
     """Slack's incoming-webhook message: `text`, with Slack's markup switched off so that a
     row's `*` or `_` shows as typed (docs/webhooks.md)."""
-    lines = [short_text(doc), *_fix_lines(doc)]
-    return {"text": slack_escape("\n".join(lines)), "mrkdwn": False}
+    title, first, rest = _parts(doc)
+    return {"text": slack_escape("\n".join([first, *rest])), "mrkdwn": False}
+
+
+def _parts(doc: Document) -> tuple[str, str, list[str]]:
+    """A post's title, its line for people, and the lines under it (rows to fix, or the sheets
+    `bulk due` skipped with work due)."""
+    if "skipped" in doc:
+        first, *rest = skipped_text(doc).split("\n")
+        return "bulk due", first, rest
+    return f"bulk {doc['command']} on {doc['sheet'] or 'a sheet'}", short_text(doc), _fix_lines(doc)
 
 
 def _run(text: str, **style: Any) -> dict[str, Any]:
@@ -67,17 +89,17 @@ def _run(text: str, **style: Any) -> dict[str, Any]:
 
 def teams_payload(doc: Document) -> dict[str, Any]:
     """A Teams (Workflows) message carrying one Adaptive Card (docs/webhooks.md)."""
-    where = doc["sheet"] or "a sheet"
+    title, first, fixes = _parts(doc)
     body: list[dict[str, Any]] = [
         {
             "type": "RichTextBlock",
-            "inlines": [_run(f"bulk {doc['command']} on {where}", weight="Bolder", size="Medium")],
+            "inlines": [_run(title, weight="Bolder", size="Medium")],
         },
-        {"type": "RichTextBlock", "inlines": [_run(short_text(doc))]},
+        {"type": "RichTextBlock", "inlines": [_run(first)]},
     ]
-    fixes = _fix_lines(doc)
     if fixes:
-        body.append({"type": "RichTextBlock", "inlines": [_run("Rows to fix", weight="Bolder")]})
+        heading = "Skipped sheets" if "skipped" in doc else "Rows to fix"
+        body.append({"type": "RichTextBlock", "inlines": [_run(heading, weight="Bolder")]})
         body.extend({"type": "RichTextBlock", "inlines": [_run(line)]} for line in fixes)
     card = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",

@@ -6,7 +6,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bulk.amazon.protocol import LookUp, Marketplace
@@ -95,6 +95,21 @@ class RunReport:
     def counts(self) -> dict[Status, int]:
         tally = Counter(o.status for o in self.outcomes)
         return {s: tally[s] for s in Status if tally[s]}
+
+    def work_left(self) -> tuple[date | None, bool]:
+        """The earliest day a DEFERRED row waits for (None: none waits), and whether rows wait
+        for Amazon (SUBMITTED): what `bulk due` will find on the sheet."""
+        days: list[date] = []
+        for o in self.outcomes:
+            if o.status is not Status.DEFERRED:
+                continue
+            day = o.decision.scheduled_for if o.decision is not None else None
+            text = o.values.get("Scheduled For", "")
+            if day is None and text:
+                day = date.fromisoformat(text)
+            # A DEFERRED row whose day is not known may be due any day: count it due now.
+            days.append(day or date.min)
+        return min(days, default=None), any(o.status is Status.SUBMITTED for o in self.outcomes)
 
     @property
     def exit_code(self) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from bulk import marketplaces
 from bulk.amazon.protocol import (
@@ -24,10 +24,11 @@ from bulk.infra.ledger import LedgerRow, OrderLine
 from bulk.infra.masking import mask
 from bulk.infra.state import crash_point
 from bulk.models import CancelRequest, Decision, LedgerOutcome, Order, Status
+from bulk.pipeline import statuses
 from bulk.pipeline.context import Context, Options, RowOutcome, RunReport
 from bulk.pipeline.notify import send_messages
 from bulk.pipeline.submission import by_marketplace, collect, feed_messages, resume, send_feed
-from bulk.rules import listings, policy, rates
+from bulk.rules import listings, policy, rates, trust
 from bulk.rules.message_shapes import MessageShapes
 from bulk.rules.messages import render_support_case
 from bulk.rules.rows import ParsedRow, parse_rows
@@ -90,7 +91,8 @@ def _from_ledger(
 ) -> RowOutcome:
     """What the ledger says of an order the sheet has not caught up with."""
     sub = ctx.ledger.submission(state.submission_id)
-    feed = {"Feed ID": sub.feed_id or ""}
+    # A sent row has no day to wait for: a Scheduled For it kept from a deferral is cleared.
+    feed = {"Feed ID": sub.feed_id or "", "Scheduled For": ""}
     if state.outcome == LedgerOutcome.PENDING:
         text = f"sent in feed {sub.feed_id or '(being created)'}; waiting for Amazon"
         return RowOutcome(row.row, row.order_id, Status.SUBMITTED, text, feed, request=request)
@@ -138,19 +140,40 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
     header = find_header(grid)
     parsed = parse_rows(grid, header, ctx.config)
     now = ctx.now()
+    # Scheduled For is a day in the team's zone: a deferred row's day comes at their midnight.
+    today = now.astimezone(ctx.config.zone).date()
     warnings = list(grid.warnings)
     outcomes: list[RowOutcome] = []
     candidates: list[tuple[ParsedRow, CancelRequest]] = []
     submitted: list[ParsedRow] = []
+    # The ledger knows what was sent even when the sheet does not (a crash before the sheet
+    # was written, or staff cleared the status): never send an order twice. It also decides
+    # which statuses are bulk's own (bulk.rules.trust).
+    known = ctx.ledger.rows_for_orders([r.order_id for r in parsed if r.order_id])
+    records = ctx.ledger.statuses_for([r.order_id for r in parsed if r.order_id])
+    doubts = statuses.doubts(ctx, parsed, known, records)
+    promised: dict[int, date] = {}
     for row in parsed:
-        if row.status in (Status.CANCELLED, Status.FAILED):
+        status = Status.NEW if row.row in doubts else row.status
+        if status is Status.DEFERRED:
+            day = trust.promised_day(row, records.get(row.order_id)) or row.scheduled_for
+            if day is not None:
+                promised[row.row] = day
+        if status in (Status.CANCELLED, Status.FAILED):
             outcomes.append(_unchanged(row))
-        elif row.status is Status.SUBMITTED:
+        elif status is Status.SUBMITTED:
             submitted.append(row)
         elif opts.only_deferred and row.status is not Status.DEFERRED:
             outcomes.append(_unchanged(row))
         elif row.hidden and not opts.include_hidden:
-            outcomes.append(RowOutcome(row.row, row.order_id, Status.HELD, HIDDEN_ROW))
+            day = promised.get(row.row)
+            if day is not None and day > today:
+                # Not due yet: nothing is sent, so there is nothing to hold; it stays DEFERRED.
+                waiting = _unchanged(row)
+                waiting.values["Scheduled For"] = day.isoformat()
+                outcomes.append(waiting)
+            else:
+                outcomes.append(RowOutcome(row.row, row.order_id, Status.HELD, HIDDEN_ROW))
         elif row.problems or row.request is None:
             outcomes.append(
                 RowOutcome(row.row, row.order_id, Status.REJECTED, "; ".join(row.problems))
@@ -158,11 +181,6 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
         else:
             candidates.append((row, row.request))
 
-    # The ledger knows what was sent even when the sheet does not (a crash before the sheet
-    # was written, or staff cleared the status): never send an order twice.
-    known = ctx.ledger.rows_for_orders(
-        [r.order_id for _, r in candidates] + [r.order_id for r in submitted]
-    )
     for row in submitted:
         state = _ledger_state(known.get(row.order_id, []), None)
         if state is None:
@@ -205,17 +223,18 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
         orders, lookup_path, lookup = found.orders, found.path, found
 
     decided: list[tuple[CancelRequest, Order | None, Decision]] = []
-    # Scheduled For is a day in the team's zone: a deferred row's day comes at their midnight.
-    today = now.astimezone(ctx.config.zone).date()
     for row, request in fresh:
         order = orders.get(request.order_id)
-        deferred = row.status is Status.DEFERRED
-        # A row bulk itself deferred is past the time window by the time its day comes: the
-        # delay is the budget's doing, so the window does not hold it back.
+        # A row bulk itself deferred (the ledger holds the promise) is past the time window by
+        # the time its day comes: the delay is the budget's doing, so the window does not hold
+        # it back. A DEFERRED typed by hand has no promise: the usual rules apply.
+        day = promised.get(row.row)
+        deferred = day is not None
         decision = _elsewhere(order, ctx.marketplace.marketplace_ids) or policy.decide(
-            request, order, now, ctx.config.policy, opts.allow_late or deferred
+            request, order, now, ctx.config.policy, opts.allow_late, promised=day
         )
-        day = row.scheduled_for
+        if row.row in doubts and opts.only_deferred and decision.status is Status.READY:
+            decision = replace(decision, status=Status.HELD, result=trust.NOT_DUE_UNATTENDED)
         last = policy.deadline(order)
         if (
             deferred
@@ -250,6 +269,7 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
     shapes = MessageShapes(ctx.templates, ctx.config.messages.seller_name)
     for request, order, decision in decided:
         outcomes.append(_outcome(ctx, shapes, request, order, decision))
+    statuses.say_doubts(outcomes, doubts)
     outcomes.sort(key=lambda o: o.row)
     return RunReport(
         outcomes,
@@ -505,6 +525,7 @@ def _write(ctx: Context, sheet: Sheet, report: RunReport) -> None:
     the run says what it did, and the next run writes it.
     """
     crash_point("before-sheet-write")
+    statuses.record_statuses(ctx, report.outcomes)
     updates = _updates(report.outcomes, ctx.now(), ctx.config.zone)
     deadline = ctx.now() + timedelta(seconds=SHEET_WAIT_SECONDS)
     while True:

@@ -339,5 +339,6 @@ def _set(
     o.status = status_
     o.result = text
     o.values["Feed ID"] = feed_id
+    o.values["Scheduled For"] = ""  # sent: a day it was once deferred to no longer stands
     o.changed = True
     o.cancelled_now = status_ is Status.CANCELLED

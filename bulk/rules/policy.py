@@ -71,8 +71,13 @@ def decide(
     now: datetime,
     config: PolicyConfig,
     allow_late: bool = False,
+    promised: date | None = None,
 ) -> Decision:
-    """Check one request against Amazon's live order; the result says what happened and why."""
+    """Check one request against Amazon's live order; the result says what happened and why.
+
+    `promised` is the day bulk deferred the row to, when the ledger holds that promise: the
+    delay was the budget's doing, so the time window does not hold the row back.
+    """
     if order is None:
         return Decision(
             Status.REJECTED,
@@ -198,7 +203,7 @@ def decide(
     age = utc(now) - utc(order.purchased)
     if age > timedelta(hours=config.window_hours):
         late = f"purchased {_age_text(age)} ago, outside the {config.window_hours:g}-hour window"
-        if not allow_late:
+        if not allow_late and promised is None:
             return Decision(
                 Status.HELD,
                 f"{late}; run `bulk submit --allow-late` to send it anyway",
@@ -206,7 +211,12 @@ def decide(
                 counts_toward_rate=counts,
                 warnings=warnings,
             )
-        warnings = (*warnings, f"{late}; sent because of --allow-late")
+        because = (
+            "of --allow-late"
+            if allow_late or promised is None
+            else f"bulk deferred it to {promised}"
+        )
+        warnings = (*warnings, f"{late}; sent because {because}")
 
     result = f"ready: {_plural(len(lines), 'item')}, {request.reason.label}"
     if not counts:
