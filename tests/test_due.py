@@ -268,3 +268,23 @@ def test_a_hidden_deferred_row_not_yet_due_stays_deferred(workdir: Path) -> None
     due = bulk(DAY2, "due", "--yes")
     assert sheet_rows(sheet)[4]["Status"] == "HELD", due.output
     assert len(sandbox_record(workdir, "feeds")) == 1
+
+
+def test_every_webhook_format_names_the_skipped_sheets() -> None:
+    from datetime import UTC, datetime
+
+    from bulk.output.summary import due_document
+    from bulk.output.webhook import FORMATS, worth_posting
+
+    line = (
+        "/books/orders.xlsx: skipped, the file is no longer there; it has work due (deferred rows)"
+    )
+    doc = due_document(
+        [], 1, now=datetime(2026, 3, 3, tzinfo=UTC), skipped=[("/books/orders.xlsx", "", line)]
+    )
+    assert worth_posting(doc)
+    assert not worth_posting(due_document([], 0, now=datetime(2026, 3, 3, tzinfo=UTC)))
+    for name, build in FORMATS.items():
+        body = json.dumps(build(doc))
+        assert "bulk due skipped 1 sheet(s) with work due" in body, name
+        assert "/books/orders.xlsx: skipped, the file is no longer there" in body, name

@@ -69,7 +69,7 @@ def slack_escape(text: str) -> str:
 def slack_payload(doc: Document) -> dict[str, Any]:
     """Slack's incoming-webhook message: `text`, with Slack's markup switched off so that a
     row's `*` or `_` shows as typed (docs/webhooks.md)."""
-    title, first, rest = _parts(doc)
+    _title, first, rest = _parts(doc)
     return {"text": slack_escape("\n".join([first, *rest])), "mrkdwn": False}
 
 
