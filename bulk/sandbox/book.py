@@ -53,8 +53,19 @@ MESSAGE_KINDS: tuple[str, ...] = (
 # The "lost-" answers come *after* the sandbox did the work, as when a network or a gateway
 # fails on the way back: the connection is reset, a gateway answers 504, the server 500, or
 # no answer comes until the client gives up ("lost-hang").
+# "interrupt": a Ctrl-C while the call is on its way. The sandbox, serving in the client's own
+# process (`bulk` with target sandbox), sends that process SIGINT once the request has arrived,
+# then answers late: the interruption always lands while the client waits for the answer.
 LOST_ANSWERS: tuple[str, ...] = ("lost-reset", "lost-504", "lost-500", "lost-hang")
-FAULT_ANSWERS: tuple[str, ...] = ("429", "429-empty", "500", "503", "slow", *LOST_ANSWERS)
+FAULT_ANSWERS: tuple[str, ...] = (
+    "429",
+    "429-empty",
+    "500",
+    "503",
+    "slow",
+    "interrupt",
+    *LOST_ANSWERS,
+)
 FAULT_TARGETS: tuple[str, ...] = ("token", "upload", "download")
 
 DEFAULT_PRICE = Decimal("19.99")

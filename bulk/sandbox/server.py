@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import socket
 import struct
 import sys
@@ -211,7 +213,9 @@ def dispatch(
             if fault is not None:
                 # Counted apart from the operations, so a test can see the faults happened.
                 market.count(f"fault {fault}")
-            slow = fault == "slow"
+            slow = fault in ("slow", "interrupt")
+            if fault == "interrupt":
+                os.kill(os.getpid(), signal.SIGINT)
             if fault in LOST_ANSWERS:
                 lost = fault
             elif fault is not None and not slow:
