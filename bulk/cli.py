@@ -471,20 +471,27 @@ def submit(
     g = globals_of(ctx)
     verbose = verbose or g.verbose
 
-    def confirm(report: RunReport) -> bool:
+    def confirm(c: Context, report: RunReport) -> bool:
+        from bulk.output.confirm import confirmation_lines, question
         from bulk.output.report import summary_lines
+        from bulk.targets import describe_target
 
         if yes:
             return True
+        out = human(as_json)
         for line in summary_lines(report, verbose):
-            human(as_json)(line)
-        question = f"Cancel {report.sent_orders} orders ({report.sent_items} items) on Amazon?"
+            out(line)
+        sandbox = c.target == "sandbox"
+        where = describe_target(c.config, os.environ).description.removeprefix("target: ")
+        main = c.marketplace.marketplace_ids[0]
+        for line in confirmation_lines(report, where, main, sandbox, verbose):
+            out(line)
         # With no terminal to answer, sending needs --yes. BULK_ASSUME_TTY lets a wrapper
         # (or a test) that feeds the answer on standard input be asked anyway.
         if not sys.stdin.isatty() and not os.environ.get("BULK_ASSUME_TTY"):
             note("not confirmed: run in a terminal to answer, or pass --yes")
             return False
-        return typer.confirm(question, default=False, err=as_json)
+        return typer.confirm(question(report, sandbox), default=False, err=as_json)
 
     opts = Options(
         dry_run=dry_run,
@@ -498,7 +505,7 @@ def submit(
         verbose,
         sheet,
         worksheet,
-        lambda c, s: run_submit(c, s, opts, confirm),
+        lambda c, s: run_submit(c, s, opts, lambda report: confirm(c, report)),
         "submit",
         as_json,
         allow_lossy,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bulk.errors import SheetError
+from bulk.formats import listed, plural
 from bulk.grid import CellKind, Grid, Header, SheetRow, per_short_text
 
 __all__ = [
@@ -122,7 +123,7 @@ def find_header(grid: Grid) -> Header:
         partial.append((row, missing))
     if partial:
         row, missing = max(partial, key=lambda p: (-len(p[1]), -p[0].number))
-        listed = ", ".join(f"'{m}'" for m in missing)
+        names = listed([f"'{m}'" for m in missing])
         others = [str(r.number) for r, _ in partial if r is not row]
         also = (
             f"; row{'s' if len(others) > 1 else ''} {', '.join(others[:3])} also "
@@ -131,9 +132,9 @@ def find_header(grid: Grid) -> Header:
             else ""
         )
         raise SheetError(
-            f"column {listed} {'is' if len(missing) == 1 else 'are'} missing in sheet "
-            f"'{grid.name}' (header row {row.number}{also}); add "
-            f"{'it' if len(missing) == 1 else 'them'} or run `bulk new FILE.xlsx` for a template"
+            f"{plural(len(missing), 'column')} {names} {plural(len(missing), 'is')} missing in "
+            f"sheet '{grid.name}' (header row {row.number}{also}); add "
+            f"{plural(len(missing), 'it', 'them')} or run `bulk new FILE.xlsx` for a template"
         )
     if not any(not r.blank for r in grid.rows):
         raise SheetError(

@@ -40,3 +40,31 @@ def parse_updated_at(text: str) -> datetime | None:
 def percent(rate: float) -> str:
     """0.02 -> "2%", 0.015 -> "1.5%", 0.02375 -> "2.38%": two decimals at most, no trailing 0."""
     return f"{rate * 100:.2f}".rstrip("0").rstrip(".") + "%"
+
+
+# Nouns whose plural is not the noun + "s".
+_PLURALS = {"entry": "entries", "reply": "replies", "this": "these", "is": "are", "was": "were"}
+
+
+def plural(n: int, noun: str, many: str = "") -> str:
+    """`noun` as it agrees with `n`: ("order", 1) -> "order", ("order", 2) -> "orders".
+    `many` gives a plural the rule does not ("deferred row" needs none: the last word agrees)."""
+    if n == 1:
+        return noun
+    if many:
+        return many
+    head, _, last = noun.rpartition(" ")
+    word = _PLURALS.get(last, last + ("es" if last.endswith(("s", "x", "ch", "sh")) else "s"))
+    return f"{head} {word}" if head else word
+
+
+def counted(n: int, noun: str, many: str = "") -> str:
+    """A count and its noun in agreement: "1 order", "2 orders", "1 deferred row", "0 buyers"."""
+    return f"{n} {plural(n, noun, many)}"
+
+
+def listed(items: list[str], conjunction: str = "and") -> str:
+    """Items as a sentence lists them: "a", "a and b", "a, b and c"."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"

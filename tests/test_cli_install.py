@@ -475,7 +475,10 @@ def test_ctrl_c_at_the_prompt_is_130_with_one_line(tmp_path: Path) -> None:
     )
     assert proc.stdout is not None
     shown = read_until(proc.stdout, b"[y/N]")
-    assert b"Cancel 5 orders (5 items) on Amazon? [y/N]" in shown
+    assert (
+        b"Cancel 5 orders (5 items) in the sandbox and send up to 5 customer messages? [y/N]"
+        in shown
+    )
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130

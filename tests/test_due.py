@@ -72,7 +72,7 @@ def test_due_sends_the_deferred_row_on_its_day_and_then_nothing(
     # Its day, from the same folder with no arguments.
     later = bulk(DAY2, "due", "--yes")
     assert later.exit_code == 0, later.output
-    assert "orders.xlsx: 1 deferred rows due: sent 1 orders in feed" in later.output
+    assert "orders.xlsx: 1 deferred row due: sent 1 order in feed" in later.output
     rows = sheet_rows(workdir / "samples" / "orders.xlsx")
     assert rows[4]["Status"] == "CANCELLED", rows[4]["Result"]
     assert rows[4]["Scheduled For"] == ""
@@ -94,7 +94,7 @@ def test_due_without_yes_sends_nothing_and_says_how(workdir: Path) -> None:
     bulk(DAY1, "submit", "samples/orders.xlsx", "--yes")
     result = bulk(DAY2, "due")
     assert result.exit_code == 0, result.output
-    assert "1 deferred rows due; run `bulk due --yes` to send them" in result.output
+    assert "1 deferred row due: run `bulk due --yes` to send it" in result.output
     assert len(sandbox_record(workdir, "feeds")) == 1
     assert sheet_rows(workdir / "samples" / "orders.xlsx")[4]["Status"] == "DEFERRED"
 
@@ -242,7 +242,7 @@ def test_a_google_sheet_is_known_by_its_key_and_finished_by_due(
     assert status("112-0000001-0000003") == "DEFERRED"
     result = bulk(DAY2, "due", "--yes")
     assert result.exit_code == 0, result.output
-    assert f"https://docs.google.com/spreadsheets/d/{key}/edit#gid=0: 1 deferred rows due" in (
+    assert f"https://docs.google.com/spreadsheets/d/{key}/edit#gid=0: 1 deferred row due" in (
         result.output
     )
     assert status("112-0000001-0000003") == "CANCELLED"

@@ -77,7 +77,7 @@ def test_a_run_that_sent_something_is_posted_once_with_a_text(receiver: Receiver
     assert len(receiver.posts) == 1
     body = receiver.posts[0]
     assert body["schema"] == "bulk.summary/2" and body["sent"]["feeds"] == ["50001"]
-    assert body["text"].startswith("bulk submit on orders.xlsx (sandbox); sent 1 cancellations")
+    assert body["text"].startswith("bulk submit on orders.xlsx (sandbox); sent 1 cancellation;")
     assert receiver.headers[0].startswith("application/json")
 
 

@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bulk.formats import counted
 from bulk.marketplaces import USAGE_PLANS, rate_limited_seconds
 
 # searchOrders answers at most 100 orders a page (orders_2026-01-01.json, maxResultsPerPage).
@@ -52,10 +53,12 @@ class Plan:
 
     def describe(self, orders: int) -> str:
         if self.path is Path.SEARCH:
-            return f"searchOrders over the recent open orders ({self.pages} page(s) expected)"
+            return (
+                f"searchOrders over the recent open orders ({counted(self.pages, 'page')} expected)"
+            )
         if self.path is Path.REPORT:
             return "unshipped-orders report"
-        return f"{self.path.value} for {orders} orders"
+        return f"{self.path.value} for {counted(orders, 'order')}"
 
 
 def per_order_plan(orders: int, v0: bool = False) -> Plan:

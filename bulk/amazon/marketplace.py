@@ -56,6 +56,7 @@ from bulk.amazon.orders import (
 from bulk.amazon.protocol import FeedState, LookUp, UncertainError
 from bulk.amazon.throttle import RateLimiter
 from bulk.errors import AmazonError
+from bulk.formats import counted
 from bulk.marketplaces import USAGE_PLANS, rate_limited_seconds
 from bulk.models import (
     OPEN_STATUSES,
@@ -309,7 +310,7 @@ class AmazonMarketplace:
                     one_by_one(len(rest), each)
                 found.update(self.get_orders(rest, now))
             other = "getOrders" if self.v0 else "getOrder"
-            words = f"{plan.describe(len(ids))} for {len(ids) - len(rest)} orders"
+            words = f"{plan.describe(len(ids))} for {counted(len(ids) - len(rest), 'order')}"
             read = {plan.path.value: len(ids) - len(rest)}
             if rest:
                 words += f", {other} for the other {len(rest)}"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bulk.columns import find_header
 from bulk.errors import BulkError, LockError
+from bulk.formats import counted, plural
 from bulk.infra.ledger import KnownSheet
 from bulk.models import Status
 from bulk.output.summary import Document, build_summary
@@ -100,7 +101,7 @@ class Due:
     def describe(self) -> str:
         parts = []
         if self.deferred:
-            parts.append(f"{self.deferred} deferred rows due")
+            parts.append(f"{counted(self.deferred, 'deferred row')} due")
         if self.pending:
             parts.append(f"{self.pending} pending")
         return ", ".join(parts)
@@ -197,12 +198,15 @@ def _one(
 def _said(name: str, work: Due, result: RunReport, send: bool) -> tuple[str, str]:
     done = []
     if result.feed_ids:
-        done.append(f"sent {result.sent_orders} orders in feed {', '.join(result.feed_ids)}")
+        feeds = "feed" if len(result.feed_ids) == 1 else "feeds"
+        done.append(
+            f"sent {counted(result.sent_orders, 'order')} in {feeds} {', '.join(result.feed_ids)}"
+        )
     settled = sum(
         1 for o in result.outcomes if o.changed and o.status in (Status.CANCELLED, Status.FAILED)
     )
     if settled:
-        done.append(f"{settled} results collected")
+        done.append(f"{counted(settled, 'result')} collected")
     waiting = sum(1 for o in result.outcomes if o.status is Status.SUBMITTED)
     if waiting:
         done.append(f"{waiting} still with Amazon")
@@ -214,7 +218,8 @@ def _said(name: str, work: Due, result: RunReport, send: bool) -> tuple[str, str
     if replanned:
         done.append(f"{replanned} re-planned (see Result)")
     if work.deferred and not send:
-        done.append(f"{work.deferred} deferred rows due; run `bulk due --yes` to send them")
+        # The line starts with what is due: it only says how to send it.
+        done.append(f"run `bulk due --yes` to send {plural(work.deferred, 'it', 'them')}")
         action = "not sent"
     else:
         action = "sent" if result.feed_ids else "collected"

@@ -12,13 +12,13 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from bulk import marketplaces
-from bulk.formats import percent
+from bulk.formats import counted, percent, plural
 from bulk.marketplaces import rate_limited_seconds
 from bulk.models import MessageOutcome, Status
 from bulk.output.documents import DUE, SUMMARY
 from bulk.output.documents import Document as Document
 from bulk.pipeline.context import RowOutcome, RunReport
-from bulk.rules import listings
+from bulk.rules import listings, policy
 
 
 def _status_name(status: Status) -> str:
@@ -92,6 +92,26 @@ def _lookup(report: RunReport) -> dict[str, Any] | None:
     }
 
 
+def _budget(s: policy.Summary) -> dict[str, Any]:
+    """One marketplace's cancellation budget: the week's, today's, and what this run uses."""
+    return {
+        "marketplace": s.marketplace or None,
+        "day": s.day.isoformat(),
+        "week": s.week_budget,
+        "used": s.budget_used,  # this run's planned_today included
+        "left": s.budget_left,
+        "today_allowance": s.today_allowance,  # before this run
+        "planned_today": s.planned_today,
+        "left_today": max(0, min(s.today_allowance - s.planned_today, s.budget_left)),
+        "next_scheduled": s.next_scheduled.isoformat() if s.next_scheduled else None,
+        # Every rate window of the marketplace (7 days; India 7 and 30), before this run.
+        "windows": [
+            {"days": w.days, "orders": w.orders, "budget": w.budget, "used": w.used}
+            for w in s.windows
+        ],
+    }
+
+
 def build_summary(
     report: RunReport,
     *,
@@ -112,20 +132,7 @@ def build_summary(
             "amazon_limit": s.amazon_target,
             "marketplace": s.marketplace or None,
         }
-        budget = {
-            "day": s.day.isoformat(),
-            "week": s.week_budget,
-            "used": s.budget_used,
-            "left": s.budget_left,
-            "today_allowance": s.today_allowance,
-            "planned_today": s.planned_today,
-            "next_scheduled": s.next_scheduled.isoformat() if s.next_scheduled else None,
-            # Every rate window of the marketplace (7 days; India 7 and 30), before this run.
-            "windows": [
-                {"days": w.days, "orders": w.orders, "budget": w.budget, "used": w.used}
-                for w in s.windows
-            ],
-        }
+        budget = _budget(s)
         if s.fee:
             fee = {"charged_today": s.charged_today, "charged_later": s.charged_later}
     write = None
@@ -147,6 +154,8 @@ def build_summary(
         "rows": {"total": len(report.outcomes), "by_status": by_status},
         "rate": rate,
         "budget": budget,
+        # Each marketplace's budget when the run has rows in several (Amazon counts each alone).
+        "budgets": [_budget(b) for b in report.budgets] if len(report.budgets) > 1 else [],
         "fee": fee,
         "lookup": _lookup(report),
         "api": {
@@ -202,6 +211,29 @@ def status_line(doc: Document) -> str:
     return ", ".join(f"{n} {status}" for status, n in counts.items())
 
 
+def budget_lines(budget: dict[str, Any], named: bool = False) -> list[str]:
+    """What the cancellation budget allows, plainly: used, and left today and this week."""
+    where = f" {budget['marketplace']}" if named and budget["marketplace"] else ""
+    lines = []
+    for w in budget["windows"]:
+        if w["days"] != 7:
+            lines.append(
+                f"{w['days']}-day budget{where}: {w['used']} of "
+                f"{counted(w['budget'], 'counted cancellation')} used before this run (about "
+                f"{counted(w['orders'], 'order')} at this week's volume), "
+                f"{max(0, w['budget'] - w['used'])} left"
+            )
+    this_run = budget["planned_today"]
+    mine = f", {this_run} of them by this run" if this_run else ""
+    lines.append(
+        f"budget{where}: {budget['used']} of this week's "
+        f"{counted(budget['week'], 'counted cancellation')} used{mine}; "
+        f"left: {budget['left_today']} today, {budget['left']} this week"
+        + (f"; next deferred day {budget['next_scheduled']}" if budget["next_scheduled"] else "")
+    )
+    return lines
+
+
 def summary_lines(doc: Document, verbose: bool = False) -> list[str]:
     """The summary a person reads at the end of a run, from the same document --json prints."""
     lines = [f"rows: {status_line(doc)}"]
@@ -211,30 +243,15 @@ def summary_lines(doc: Document, verbose: bool = False) -> list[str]:
             f"cancellation rate: {percent(rate['now'])} now, {percent(rate['after'])} after this run "
             f"(target under {percent(rate['target'])}; Amazon's limit {percent(rate['amazon_limit'])})"
         )
-        for w in budget["windows"]:
-            if w["days"] != 7:
-                lines.append(
-                    f"{w['days']}-day budget: {w['used']} of {w['budget']} counted cancellations "
-                    f"used (about {w['orders']} orders at this week's volume), "
-                    f"{max(0, w['budget'] - w['used'])} left before this run"
-                )
-        lines.append(
-            f"budget: {budget['used']} of {budget['week']} counted cancellations used this week, "
-            f"{budget['left']} left; today's allowance {budget['today_allowance']}, "
-            f"{budget['planned_today']} planned today"
-            + (
-                f"; next deferred day {budget['next_scheduled']}"
-                if budget["next_scheduled"]
-                else ""
-            )
-        )
+        for each in doc["budgets"] or [budget]:
+            lines.extend(budget_lines(each, named=bool(doc["budgets"])))
     waits = [d["wait_days"] for d in doc["deferred"] if d["wait_days"] is not None]
     if waits:
         shortest, longest = min(waits), max(waits)
         span = f"{shortest} to {longest}" if shortest != longest else f"{longest}"
         lines.append(
-            f"deferred: buyers of {len(waits)} {'row' if len(waits) == 1 else 'rows'} wait "
-            f"{span} more {'day' if longest == 1 else 'days'} for their cancellation "
+            f"deferred: buyers of {counted(len(waits), 'row')} wait "
+            f"{span} more {plural(longest, 'day')} for their cancellation "
             "(never past an order's ship-by date)"
         )
     lines.extend(_listing_lines(doc["listings_at_risk"]))
@@ -245,15 +262,20 @@ def summary_lines(doc: Document, verbose: bool = False) -> list[str]:
             f"cancellation fee: Amazon {rate['marketplace']} charges each seller cancellation "
             "(100% of the referral fee, 150% after the estimated ship date); "
             f"{fee['charged_today']} of this run's cancellations will be charged"
-            + (f", {later} more when the deferred rows are sent" if later else "")
+            + (
+                f", {later} more when the deferred {plural(later, 'row')} "
+                f"{plural(later, 'is')} sent"
+                if later
+                else ""
+            )
         )
     if doc["lookup"]:
         lines.append(f"look-up: {doc['lookup']['description']}")
     sent = doc["sent"]
     if sent["feeds"]:
         lines.append(
-            f"sent: {sent['orders']} orders ({sent['items']} items) in feed "
-            + ", ".join(sent["feeds"])
+            f"sent: {counted(sent['orders'], 'order')} ({counted(sent['items'], 'item')}) in "
+            f"{'feed' if len(sent['feeds']) == 1 else 'feeds'} " + ", ".join(sent["feeds"])
         )
     words = {
         "sent": "sent",
@@ -269,7 +291,7 @@ def summary_lines(doc: Document, verbose: bool = False) -> list[str]:
         )
     write = doc["written"]
     if write is not None:
-        lines.append(f"wrote results to {write['rows']} rows")
+        lines.append(f"wrote results to {counted(write['rows'], 'row')}")
         for m in write["moved"]:
             lines.append(
                 f"  order {m['order_id']} moved from row {m['from_row']} to row {m['to_row']}; "
@@ -315,12 +337,13 @@ def _listing_lines(at_risk: list[dict[str, Any]], limit: int = 20) -> list[str]:
         earlier = f"{risk['earlier']} sent earlier, " if risk["earlier"] else ""
         rows = risk["rows"]
         lines.append(
-            f"  {name}: {risk['seller_cancellations_30_days']} seller cancellations of orders "
+            f"  {name}: {counted(risk['seller_cancellations_30_days'], 'seller cancellation')} "
+            "of orders "
             f"placed in the last {listings.WINDOW_DAYS} days ({earlier}"
             f"{'row' if len(rows) == 1 else 'rows'} {_some(rows, 10)} in this run)"
         )
     if len(at_risk) > limit:
-        lines.append(f"  ... and {len(at_risk) - limit} more listings (all of them in --json)")
+        lines.append(f"  ... and {len(at_risk) - limit} more (all of them in --json)")
     lines.append(f"  what to do: {listings.ADVICE}")
     return lines
 
@@ -340,13 +363,13 @@ def short_text(doc: Document) -> str:
     parts = [f"bulk {doc['command']} on {where} ({doc['target'] or 'unknown target'})"]
     sent = doc["sent"]
     if sent["feeds"]:
-        parts.append(f"sent {sent['orders']} cancellations")
+        parts.append(f"sent {counted(sent['orders'], 'cancellation')}")
     if doc["messages"]["sent"]:
-        parts.append(f"messaged {doc['messages']['sent']} buyers")
+        parts.append(f"messaged {counted(doc['messages']['sent'], 'buyer')}")
     parts.append(status_line(doc))
     fix = len(doc["rows_to_fix"])
     if fix:
-        parts.append(f"{fix} rows to fix")
+        parts.append(f"{counted(fix, 'row')} to fix")
     rate = doc["rate"]
     if rate is not None:
         parts.append(f"cancellation rate {percent(rate['after'])} after this run")

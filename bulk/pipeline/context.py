@@ -71,7 +71,8 @@ class RowOutcome:
 @dataclass
 class RunReport:
     outcomes: list[RowOutcome]
-    summary: policy.Summary | None = None
+    summary: policy.Summary | None = None  # the main marketplace's (the first in budgets)
+    budgets: tuple[policy.Summary, ...] = ()  # each marketplace's with rows in this run
     write: WriteReport | None = None
     feed_ids: list[str] = field(default_factory=list)
     calls: dict[str, int] = field(default_factory=dict)

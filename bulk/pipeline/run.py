@@ -19,7 +19,7 @@ from bulk.amazon.protocol import (
 )
 from bulk.columns import find_header
 from bulk.errors import SheetOpenError
-from bulk.formats import format_updated_at, parse_updated_at
+from bulk.formats import counted, format_updated_at, parse_updated_at
 from bulk.infra.ledger import LedgerRow, OrderLine
 from bulk.infra.masking import mask
 from bulk.infra.state import crash_point
@@ -201,7 +201,7 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
     lookup_path = ""
     lookup = None
     if fresh:
-        ctx.progress(f"looking up {len(fresh)} orders on Amazon")
+        ctx.progress(f"looking up {counted(len(fresh), 'order')} on Amazon")
         # The oldest purchase a row can have under the policy starts the windowed search;
         # older orders are read one by one.
         since = now - timedelta(hours=ctx.config.policy.window_hours)
@@ -259,10 +259,12 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
         decided.append((request, order, decision))
 
     summary: policy.Summary | None = None
+    budgets: list[policy.Summary] = []
     if any(
         d.status in (Status.READY, Status.DEFERRED) and d.counts_toward_rate for _, _, d in decided
     ):
-        decided, summary = _plan(ctx, decided, now)
+        decided, budgets = _plan(ctx, decided, now)
+        summary = budgets[0]
 
     decided, at_risk = _listing_risk(ctx, decided, now)
     decided = _with_buyer_locales(ctx, decided)
@@ -274,6 +276,7 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
     return RunReport(
         outcomes,
         summary=summary,
+        budgets=tuple(budgets),
         warnings=warnings,
         lookup_path=lookup_path,
         lookup=lookup,
@@ -346,10 +349,10 @@ def _elsewhere(order: Order | None, marketplace_ids: Sequence[str]) -> Decision 
 Decided = list[tuple[CancelRequest, Order | None, Decision]]
 
 
-def _plan(ctx: Context, decided: Decided, now: datetime) -> tuple[Decided, policy.Summary]:
+def _plan(ctx: Context, decided: Decided, now: datetime) -> tuple[Decided, list[policy.Summary]]:
     """Fit the rows into each marketplace's budget: Amazon measures the rate per marketplace.
 
-    The summary is the main marketplace's (the first in bulk.toml with rows here).
+    One summary per marketplace with rows here, in bulk.toml's order: the first is the main one.
     """
     # Amazon gives no estimate for a report either: the wait shows the real time so far.
     usual = f"usually a few minutes, gives up after {REPORT_GIVE_UP_SECONDS // 60} min"
@@ -372,7 +375,7 @@ def _plan(ctx: Context, decided: Decided, now: datetime) -> tuple[Decided, polic
         market = order.marketplace_id if order is not None and order.marketplace_id else main
         groups.setdefault(market if market in figures else main, []).append(index)
     planned = list(decided)
-    summary: policy.Summary | None = None
+    summaries: list[policy.Summary] = []
     for market in (m for m in ctx.marketplace.marketplace_ids if m in groups):
         indices = groups[market]
         items = [decided[i] for i in indices]
@@ -382,10 +385,11 @@ def _plan(ctx: Context, decided: Decided, now: datetime) -> tuple[Decided, polic
         for i, decision in zip(indices, plans, strict=True):
             request, order, _ = decided[i]
             planned[i] = (request, order, decision)
-        if summary is None:
-            summary = policy.summarize(plans, figures[market], sends, now, ctx.config.policy, rule)
-    assert summary is not None  # `decided` is not empty, so one group was planned
-    return planned, summary
+        summaries.append(
+            policy.summarize(plans, figures[market], sends, now, ctx.config.policy, rule)
+        )
+    assert summaries  # `decided` is not empty, so one group was planned
+    return planned, summaries
 
 
 def _with_buyer_locales(
@@ -404,7 +408,7 @@ def _with_buyer_locales(
     ]
     if not wanted:
         return decided
-    ctx.progress(f"reading the language of {len(wanted)} buyers")
+    ctx.progress(f"reading the language of {counted(len(wanted), 'buyer')}")
     main = ctx.marketplace.marketplace_ids[0]
     locales = {
         order_id: ctx.marketplace.buyer_locale(order_id, market or main)

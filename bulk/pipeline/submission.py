@@ -14,6 +14,7 @@ from bulk.amazon.protocol import (
     UncertainError,
 )
 from bulk.errors import AmazonError
+from bulk.formats import counted
 from bulk.infra.ledger import LedgerRow, PlannedRow, Submission
 from bulk.infra.progress import Wait
 from bulk.infra.state import crash_point
@@ -84,7 +85,7 @@ def send_feed(
         ctx.now(),
     )
     crash_point("after-ledger-write")
-    ctx.progress(f"uploading the cancellation feed ({len(messages)} orders)")
+    ctx.progress(f"uploading the cancellation feed ({counted(len(messages), 'order')})")
     document_id = ctx.marketplace.upload_document(document)
     ctx.ledger.record_document(sid, document_id)
     crash_point("after-upload")

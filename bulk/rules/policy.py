@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from bulk import marketplaces
 from bulk.config import PolicyConfig
-from bulk.formats import percent, utc
+from bulk.formats import counted, percent, utc
 from bulk.marketplaces import MarketplaceInfo
 from bulk.models import (
     REPORT_DAYS,
@@ -567,8 +567,9 @@ def _why_replanned(
     """Why a row was not sent on the day it was scheduled for, and its new day."""
     return (
         f"re-planned: the cancellation budget was still full on {promised.isoformat()} "
-        f"(Amazon now reports {figures.cancellation_count} cancellations of "
-        f"{figures.order_count} orders in the 7 days to {figures.report_end.isoformat()}; "
+        f"(Amazon now reports {counted(figures.cancellation_count, 'cancellation')} of "
+        f"{counted(figures.order_count, 'order')} in the 7 days to "
+        f"{figures.report_end.isoformat()}; "
         f"target {percent(target_rate(config, market))}); scheduled for {day.isoformat()}"
     )
 
@@ -587,7 +588,7 @@ def _why_deferred(
     about = "" if w.days == REPORT_DAYS else "about "
     return (
         f"over the {w.days}-day cancellation budget ({w.used + served} of {w.budget} used; "
-        f"target {percent(target_rate(config, market))} of {about}{w.orders} orders)"
+        f"target {percent(target_rate(config, market))} of {about}{counted(w.orders, 'order')})"
     )
 
 
@@ -600,7 +601,8 @@ def _why_held(figures: AccountFigures, config: PolicyConfig, market: Marketplace
         )
     if _week_budget(figures, config, market) == 0:
         return (
-            f"the 7-day cancellation budget is 0 ({target} of {figures.order_count} orders is "
+            f"the 7-day cancellation budget is 0 ({target} of "
+            f"{counted(figures.order_count, 'order')} is "
             "less than one), so any counted cancellation would break the target; cancel it by "
             "hand in Seller Central if it must go"
         )
