@@ -200,7 +200,7 @@ def test_slack_gets_text_with_its_control_characters_escaped(receiver: Receiver)
     # Slack's incoming-webhook message: `text`; markup parsing off keeps * _ ~ ` as typed.
     assert set(body) == {"text", "mrkdwn"} and body["mrkdwn"] is False
     text = body["text"]
-    assert text.startswith("bulk submit on orders.xlsx (sandbox); sent 1 cancellations")
+    assert text.startswith("bulk submit on orders.xlsx (sandbox); sent 1 cancellation;")
     assert (
         "row 3: REJECTED: Details &lt;b&gt;too&lt;/b&gt; short &amp; *bold* _it_ ~x~ `code` "
         "&lt;!here&gt;" in text
