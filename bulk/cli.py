@@ -269,7 +269,8 @@ def _context(
     state = state_folder().ensure()
     with (
         run_lock(state),
-        open_ledger(config, state) as ledger,
+        open_ledger(config, state, env) as ledger,
+        ledger.run_lock(),
         open_marketplace(config, state, env) as marketplace,
     ):
         ctx = Context(
@@ -287,6 +288,19 @@ def _context(
             ),
         )
         yield ctx, state
+
+
+def _sheet_lock(ctx: Context) -> Callable[[str], contextlib.AbstractContextManager[None]]:
+    """Holding a sheet: against runs on this machine (a lock file), and against the team's
+    other machines when the ledger is the team's database."""
+    from bulk.infra.state import sheet_lock
+
+    @contextlib.contextmanager
+    def hold(label: str) -> Iterator[None]:
+        with sheet_lock(label), ctx.ledger.hold(f"bulk sheet {label}", f"is working on {label}"):
+            yield
+
+    return hold
 
 
 @dataclass
@@ -312,7 +326,6 @@ def _on_sheet(
     machine, any state folder), remember it for `bulk due`, and run."""
     from bulk.commands.due import sheet_key
     from bulk.infra.heap import long_lived
-    from bulk.infra.state import sheet_lock
     from bulk.output.summary import build_summary
     from bulk.sheets import LossyFallbackError
     from bulk.sheets.base import is_google_target
@@ -320,7 +333,7 @@ def _on_sheet(
     key = sheet_key(target)
     with (
         _context(config_path, verbose, as_json) as (ctx, state),
-        sheet_lock(key),
+        _sheet_lock(ctx)(key),
         long_lived(),
     ):
         sheet = _sheet(target, worksheet, ctx, state, allow_lossy)
@@ -562,7 +575,6 @@ def due(
     (with --yes) and collect pending submissions. Safe to run every hour (`bulk schedule`)."""
     from bulk.commands.due import run_due
     from bulk.errors import LockError
-    from bulk.infra.state import sheet_lock
     from bulk.output.summary import due_document
 
     g = globals_of(ctx)
@@ -570,7 +582,7 @@ def due(
     out = human(as_json)
     try:
         with _context(config or g.config, verbose, as_json) as (c, state):
-            found = run_due(c, lambda t, w: _sheet(t, w, c, state), sheet_lock, send=yes)
+            found = run_due(c, lambda t, w: _sheet(t, w, c, state), _sheet_lock(c), send=yes)
             settings = c.config
             now = c.now()
     except LockError as e:

@@ -141,6 +141,13 @@ class SheetConfig:
     timezone: str = ""
 
 
+@dataclass(frozen=True)
+class StateConfig:
+    # Where the ledger and the run locks live: empty, SQLite in the state folder; a
+    # postgresql:// URL, a team's shared database (BULK_STATE_URL overrides it).
+    url: str = ""
+
+
 def local_zone() -> tzinfo:
     """The machine's time zone: TZ, else the zone /etc/localtime names, else the offset the
     system reports now (Windows without a name for it)."""
@@ -173,6 +180,7 @@ class Config:
     google: GoogleConfig = field(default_factory=GoogleConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     sheet: SheetConfig = field(default_factory=SheetConfig)
+    state: StateConfig = field(default_factory=StateConfig)
     reasons: tuple[Reason, ...] = DEFAULT_REASONS
     path: Path | None = None  # the file it came from; None for the built-in defaults
 
@@ -199,6 +207,7 @@ _SECTIONS: dict[str, type] = {
     "google": GoogleConfig,
     "notify": NotifyConfig,
     "sheet": SheetConfig,
+    "state": StateConfig,
 }
 
 
@@ -545,6 +554,15 @@ def init_text() -> str:
                 (
                     '# timezone = "Europe/Berlin"',
                     "default: this machine's; Updated At and Scheduled For use it",
+                )
+            ],
+        ),
+        (
+            "state",
+            [
+                (
+                    '# url = "postgresql://bulk@db/bulk"',
+                    "a team's shared ledger; default: SQLite in .bulk/",
                 )
             ],
         ),

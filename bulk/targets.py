@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from bulk import marketplaces
 from bulk.amazon.clients import amazon_endpoint, connect
@@ -21,6 +23,7 @@ from bulk.amazon.protocol import Marketplace
 from bulk.amazon.throttle import RateLimiter
 from bulk.config import V0_REMOVAL, Config
 from bulk.errors import ConfigError
+from bulk.infra.database import open_database
 from bulk.infra.ledger import SANDBOX, Ledger, TargetKey
 from bulk.infra.masking import remember_secret
 from bulk.infra.resources import demo_book
@@ -67,12 +70,27 @@ def target_key(config: Config) -> TargetKey:
     if a.target == "sandbox":
         return SANDBOX
     # Config validation accepts only the table's marketplaces, all of one region.
-    return TargetKey("production", a.seller_id, str(marketplaces.BY_ID[a.marketplace_id].region))
+    region = marketplaces.BY_ID[a.marketplace_id].region
+    return TargetKey(TargetName.PRODUCTION, a.seller_id, region.value)
 
 
-def open_ledger(config: Config, state: StateDir) -> Ledger:
-    """The ledger of this config's target, in the state folder."""
-    return Ledger(state.ledger, target_key(config))
+STATE_URL_ENV = "BULK_STATE_URL"
+
+
+def state_url(config: Config, env: Mapping[str, str]) -> str:
+    """Where the ledger and the run locks live: BULK_STATE_URL, else [state] url; empty means
+    SQLite in the state folder."""
+    return env.get(STATE_URL_ENV, "").strip() or config.state.url.strip()
+
+
+def open_ledger(config: Config, state: StateDir, env: Mapping[str, str] | None = None) -> Ledger:
+    """The ledger of this config's target: in the team's database when a URL names one, else
+    SQLite in the state folder."""
+    url = state_url(config, os.environ if env is None else env)
+    password = urlsplit(url).password if url else None
+    if password:
+        remember_secret(password)  # whatever bulk prints or stores has it masked
+    return Ledger(open_database(url, state.ledger), target_key(config))
 
 
 def _warnings(config: Config) -> tuple[str, ...]:

@@ -159,3 +159,69 @@ def orders_v2026_client(url: str, marketplace_id: str = US) -> OrdersV20260101:
     client.endpoint = url
     client.marketplace_id = marketplace_id
     return client
+
+
+# PostgreSQL, the team ledger's database --------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A PostgreSQL server's URL: BULK_TEST_PG_URL, else a throw-away cluster started here.
+    Without one the test is skipped, except under CI, where it fails."""
+    import os
+
+    import pg_cluster
+
+    given = os.environ.get("BULK_TEST_PG_URL", "")
+    if given:
+        yield given
+        return
+    try:
+        cluster = pg_cluster.start()
+    except pg_cluster.Unavailable as e:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"PostgreSQL is needed under CI: {e}")
+        pytest.skip(f"no PostgreSQL server: {e}")
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    """A database of its own for one test, on `pg_server`, dropped afterwards."""
+    import uuid
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    name = f"bulk_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(pg_server)
+    yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
+    with psycopg.connect(pg_server, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., Any]:
+    """Opens a ledger (for a target, the sandbox by default) on each backend in turn: a SQLite
+    file, then a PostgreSQL database; every call opens the same store again."""
+    from bulk.infra.database import PostgresDatabase
+    from bulk.infra.ledger import SANDBOX, Ledger, TargetKey
+
+    if request.param == "sqlite":
+        path = tmp_path / "ledger.sqlite"
+
+        def open_sqlite(target: TargetKey = SANDBOX) -> Ledger:
+            return Ledger(path, target)
+
+        return open_sqlite
+    url = request.getfixturevalue("pg_url")
+
+    def open_postgres(target: TargetKey = SANDBOX) -> Ledger:
+        return Ledger(PostgresDatabase(url), target)
+
+    return open_postgres

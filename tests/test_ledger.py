@@ -1,13 +1,19 @@
-"""The SQLite journal, on a real file."""
+"""The ledger, on each backend: a real SQLite file and a real PostgreSQL database."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from bulk.errors import LockError
 from bulk.infra.ledger import SANDBOX, Ledger, OrderLine, PlannedRow, TargetKey
 from bulk.infra.ledger_schema import SCHEMA_VERSION
-from bulk.models import MessageState
+from bulk.models import MessageState, TargetName
+
+OpenLedger = Callable[..., Ledger]  # the `ledger_backend` fixture: (target=SANDBOX) -> Ledger
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 ROWS = [
@@ -16,13 +22,14 @@ ROWS = [
 ]
 
 
-def test_a_submission_is_recorded_step_by_step_and_survives_reopening(tmp_path: Path) -> None:
-    path = tmp_path / "ledger.sqlite"
-    with Ledger(path) as ledger:
+def test_a_submission_is_recorded_step_by_step_and_survives_reopening(
+    ledger_backend: OpenLedger,
+) -> None:
+    with ledger_backend() as ledger:
         sid = ledger.plan_submission("orders.xlsx", "sandbox", "<xml/>", "abc", ROWS, NOW)
         assert ledger.submission(sid).state == "planned"
         ledger.record_document(sid, "doc-1")
-    with Ledger(path) as ledger:
+    with ledger_backend() as ledger:
         sub = ledger.submission(sid)
         assert (sub.state, sub.document_id, sub.feed_id) == ("uploaded", "doc-1", None)
         ledger.record_feed(sid, "50001")
@@ -44,36 +51,36 @@ def test_a_submission_is_recorded_step_by_step_and_survives_reopening(tmp_path: 
         assert history[0][1] == {"cancelled": 1, "failed": 1}
 
 
-def test_counted_sends_leave_out_refused_and_abandoned_ones(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "l.sqlite") as ledger:
+def test_counted_sends_leave_out_refused_and_abandoned_ones(ledger_backend: OpenLedger) -> None:
+    with ledger_backend() as ledger:
+        other = ledger.plan_submission("s", "sandbox", "<x/>", "h", ROWS[:1], NOW)
+        ledger.abandon_submission(other, NOW)
+        assert ledger.counted_sends(NOW - timedelta(days=1)) == []
         sid = ledger.plan_submission("s", "sandbox", "<x/>", "h", ROWS, NOW)
         ledger.record_outcomes(sid, [(2, "failed", "no")], NOW)
         assert ledger.counted_sends(NOW - timedelta(days=1)) == [("112-0000001-0000001", NOW, True)]
         assert ledger.counted_sends(NOW + timedelta(minutes=1)) == []
-        other = ledger.plan_submission("s", "sandbox", "<x/>", "h", ROWS[:1], NOW)
-        ledger.abandon_submission(other, NOW)
-        assert len(ledger.counted_sends(NOW - timedelta(days=1))) == 1
         found = ledger.rows_for_orders(["112-0000001-0000001", "112-0000009-0000009"])
-        assert [r.outcome for r in found["112-0000001-0000001"]] == ["pending", "abandoned"]
+        assert [r.outcome for r in found["112-0000001-0000001"]] == ["abandoned", "pending"]
         assert "112-0000009-0000009" not in found
 
 
-def test_a_feed_document_is_kept_deflated_and_read_back_whole(tmp_path: Path) -> None:
+def test_a_feed_document_is_kept_deflated_and_read_back_whole(ledger_backend: OpenLedger) -> None:
     document = "<AmazonEnvelope>" + "<Message>…</Message>" * 20_000 + "</AmazonEnvelope>"
-    path = tmp_path / "ledger.sqlite"
-    with Ledger(path) as ledger:
+    with ledger_backend() as ledger:
         sid = ledger.plan_submission("orders.xlsx", "sandbox", document, "abc", ROWS, NOW)
-    with Ledger(path) as ledger:
+    with ledger_backend() as ledger:
         assert ledger.submission(sid).document == document
         stored = ledger.db.execute("SELECT document FROM submissions WHERE id = ?", (sid,))
-        assert len(stored.fetchone()[0]) < len(document.encode("utf-8")) // 20
-        # A ledger from before kept the text itself.
-        ledger.db.execute("UPDATE submissions SET document = '<xml/>' WHERE id = ?", (sid,))
-        assert ledger.submission(sid).document == "<xml/>"
+        assert len(stored.fetchone()["document"]) < len(document.encode("utf-8")) // 20
+        if ledger.db.dialect == "sqlite":
+            # A ledger from before kept the text itself.
+            ledger.db.execute("UPDATE submissions SET document = '<xml/>' WHERE id = ?", (sid,))
+            assert ledger.submission(sid).document == "<xml/>"
 
 
-def test_a_message_can_be_claimed_once(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "l.sqlite") as ledger:
+def test_a_message_can_be_claimed_once(ledger_backend: OpenLedger) -> None:
+    with ledger_backend() as ledger:
         assert ledger.begin_message("112-0000001-0000001", "unexpectedProblem", "hi", NOW)
         assert not ledger.begin_message("112-0000001-0000001", "unexpectedProblem", "hi", NOW)
         record = ledger.messages(["112-0000001-0000001"], "unexpectedProblem").get(
@@ -90,9 +97,9 @@ def test_a_message_can_be_claimed_once(tmp_path: Path) -> None:
         assert ledger.messages(["112-0000002-0000002"], "unexpectedProblem") == {}
 
 
-def test_the_messages_of_many_orders_are_read_together(tmp_path: Path) -> None:
+def test_the_messages_of_many_orders_are_read_together(ledger_backend: OpenLedger) -> None:
     ids = [f"112-{i:07d}-0000001" for i in range(1, 1202)]  # more than one query's worth
-    with Ledger(tmp_path / "l.sqlite") as ledger:
+    with ledger_backend() as ledger:
         for order_id in ids[::2]:
             ledger.begin_message(order_id, "unexpectedProblem", f"to {order_id}", NOW)
         ledger.begin_message(ids[1], "otherKind", "other", NOW)
@@ -156,8 +163,8 @@ def test_a_ledger_from_the_first_release_opens_and_keeps_its_rows(tmp_path: Path
         assert len(ledger.submissions()) == 2
 
 
-def test_the_recorded_message_is_the_latest_submissions(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+def test_the_recorded_message_is_the_latest_submissions(ledger_backend: OpenLedger) -> None:
+    with ledger_backend() as ledger:
         first = [
             PlannedRow(1, 2, "112-0000001-0000001", ("00000000000101",), "NoInventory", True, "old")
         ]
@@ -171,8 +178,8 @@ def test_the_recorded_message_is_the_latest_submissions(tmp_path: Path) -> None:
         assert ledger.recorded_message("112-0000001-0000001") == "new"
 
 
-PRODUCTION_US = TargetKey("production", "A1SELLER", "NA")
-PRODUCTION_EU = TargetKey("production", "A1SELLER", "EU")
+PRODUCTION_US = TargetKey(TargetName.PRODUCTION, "A1SELLER", "NA")
+PRODUCTION_EU = TargetKey(TargetName.PRODUCTION, "A1SELLER", "EU")
 ORDER = "112-0000001-0000001"
 
 
@@ -188,11 +195,10 @@ def _send_everything(ledger: Ledger) -> None:
     ledger.remember_sheet("/sheets/orders.xlsx", "", NOW)
 
 
-def test_each_target_sees_only_its_own_records(tmp_path: Path) -> None:
-    path = tmp_path / "ledger.sqlite"
-    with Ledger(path, SANDBOX) as rehearsal:
+def test_each_target_sees_only_its_own_records(ledger_backend: OpenLedger) -> None:
+    with ledger_backend(SANDBOX) as rehearsal:
         _send_everything(rehearsal)
-    with Ledger(path, PRODUCTION_US) as production:
+    with ledger_backend(PRODUCTION_US) as production:
         # A rehearsal is not production: no look-up, count or record of it shows here.
         assert production.rows_for_orders([ORDER]) == {}
         assert production.counted_sends(NOW - timedelta(days=1)) == []
@@ -210,10 +216,10 @@ def test_each_target_sees_only_its_own_records(tmp_path: Path) -> None:
         assert production.warnings_for([ORDER]) == {ORDER: ("warned in production/A1SELLER/NA",)}
         assert len(production.seller_cancelled_lines(["MUG"], NOW - timedelta(days=1))) == 1
         assert len(production.counted_sends(NOW - timedelta(days=1))) == 1
-    with Ledger(path, PRODUCTION_EU) as europe:  # the same seller in another region
+    with ledger_backend(PRODUCTION_EU) as europe:  # the same seller in another region
         assert europe.rows_for_orders([ORDER]) == {}
         assert europe.counted_sends(NOW - timedelta(days=1)) == []
-    with Ledger(path) as rehearsal:  # the sandbox is the default, and kept its own
+    with ledger_backend() as rehearsal:  # the sandbox is the default, and kept its own
         [sub] = rehearsal.submissions()
         assert sub.feed_id == "feed-sandbox"
         [message] = rehearsal.messages([ORDER], "unexpectedProblem").values()
@@ -268,7 +274,7 @@ def test_an_older_ledger_gives_each_record_the_target_it_was_made_against(
         )
         assert sorted(m.text for m in messages.values()) == ["to one", "to three"]
         assert [s.target for s in rehearsal.known_sheets()] == ["/sheets/orders.xlsx"]
-    with Ledger(path, TargetKey("production", "A2OTHER", "NA")) as other:
+    with Ledger(path, TargetKey(TargetName.PRODUCTION, "A2OTHER", "NA")) as other:
         assert other.submissions() == []  # another seller's production adopts nothing
     with Ledger(path, PRODUCTION_US) as production:
         # The production submission named its seller: the first production run for that seller
@@ -281,3 +287,87 @@ def test_an_older_ledger_gives_each_record_the_target_it_was_made_against(
         assert [s.target for s in production.known_sheets()] == ["/sheets/orders.xlsx"]
     with Ledger(path, PRODUCTION_EU) as europe:  # taken once, by the first
         assert europe.submissions() == []
+
+
+def test_an_order_another_run_planned_meanwhile_is_refused_whole(
+    ledger_backend: OpenLedger,
+) -> None:
+    """Two runs that both checked an order before either recorded it: the second record is
+    refused, nothing of it written, so the order goes out in one feed only."""
+    with ledger_backend() as first, ledger_backend() as second:
+        first.plan_submission("copy-1.xlsx", "sandbox", "<x/>", "a", ROWS[:1], NOW)
+        with pytest.raises(LockError, match="another bulk run sent 112-0000001-0000001"):
+            second.plan_submission("copy-2.xlsx", "sandbox", "<x/>", "b", ROWS, NOW)
+        assert len(second.submissions()) == 1
+        assert [r.outcome for r in second.rows_for_orders([ORDER])[ORDER]] == ["pending"]
+        # Another target's record does not stand in the way; an abandoned one neither.
+        with ledger_backend(PRODUCTION_US) as production:
+            sid = production.plan_submission("real.xlsx", "production", "<x/>", "c", ROWS, NOW)
+            production.abandon_submission(sid, NOW)
+            production.plan_submission("real.xlsx", "production", "<x/>", "d", ROWS, NOW)
+
+
+def test_a_message_is_claimed_once_across_connections(ledger_backend: OpenLedger) -> None:
+    with ledger_backend() as one, ledger_backend() as other:
+        assert one.begin_message(ORDER, "unexpectedProblem", "from one", NOW)
+        assert not other.begin_message(ORDER, "unexpectedProblem", "from other", NOW)
+        assert other.messages([ORDER], "unexpectedProblem")[ORDER].text == "from one"
+
+
+def test_the_team_run_lock_holds_across_connections_and_dies_with_its_holder(
+    pg_url: str,
+) -> None:
+    """In PostgreSQL the run lock is the team's: a second connection (another machine) is
+    refused while it is held, and a holder that dies without letting go frees it."""
+    import subprocess
+    import sys
+
+    from bulk.infra.database import PostgresDatabase
+
+    with (
+        Ledger(PostgresDatabase(pg_url), PRODUCTION_US) as one,
+        Ledger(PostgresDatabase(pg_url), PRODUCTION_US) as other,
+    ):
+        with one.run_lock():
+            with pytest.raises(LockError, match="is working on production"), other.run_lock():
+                pass
+            with Ledger(PostgresDatabase(pg_url), PRODUCTION_EU) as europe, europe.run_lock():
+                pass  # another target's runs go on
+        with other.run_lock():  # let go: free again
+            pass
+    # A process that takes the lock and dies at once (no clean-up) does not keep it.
+    script = (
+        "import os, sys\n"
+        "from bulk.infra.database import PostgresDatabase\n"
+        "from bulk.infra.ledger import Ledger, TargetKey\n"
+        "from bulk.models import TargetName\n"
+        "ledger = Ledger(PostgresDatabase(sys.argv[1]), "
+        "TargetKey(TargetName.PRODUCTION, 'A1SELLER', 'NA'))\n"
+        "ledger.run_lock().__enter__()\n"
+        "print('held', flush=True)\n"
+        "os._exit(9)\n"
+    )
+    died = subprocess.run(
+        [sys.executable, "-c", script, pg_url], capture_output=True, text=True, timeout=60
+    )
+    assert (died.returncode, died.stdout.strip()) == (9, "held"), died.stderr
+    with Ledger(PostgresDatabase(pg_url), PRODUCTION_US) as after, after.run_lock():
+        pass
+
+
+def test_a_database_password_is_never_shown(pg_url: str) -> None:
+    from urllib.parse import urlsplit, urlunsplit
+
+    from bulk.errors import ConfigError
+    from bulk.infra.database import PostgresDatabase, masked_url
+
+    parts = urlsplit(pg_url)
+    wrong = urlunsplit(
+        (parts.scheme, f"nobody:s3cret-pw@{parts.hostname}:{parts.port}", "/nowhere", "", "")
+    )
+    assert masked_url(wrong) == f"postgresql://nobody:***@{parts.hostname}:{parts.port}/nowhere"
+    assert "s3cret-pw" not in masked_url(wrong + "?password=s3cret-pw")
+    with pytest.raises(ConfigError) as refused:
+        PostgresDatabase(wrong)
+    assert "s3cret-pw" not in str(refused.value)
+    assert "nobody:***@" in str(refused.value)

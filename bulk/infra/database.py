@@ -70,6 +70,10 @@ class Database(Protocol):
         """A FROM-clause item that yields each element of a JSON text array as `j.value`."""
         ...
 
+    def serialize(self, name: str) -> None:
+        """Inside a transaction: wait for every other transaction that said the same name."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -105,6 +109,9 @@ class SQLiteDatabase:
 
     def json_items(self, column: str) -> str:
         return f"json_each({column}) j"
+
+    def serialize(self, name: str) -> None:
+        """BEGIN IMMEDIATE already holds the file's one write lock: writers take turns."""
 
     def close(self) -> None:
         self.conn.close()
@@ -164,6 +171,10 @@ class PostgresDatabase:
 
     def json_items(self, column: str) -> str:
         return f"jsonb_array_elements_text(({column})::jsonb) AS j(value)"
+
+    def serialize(self, name: str) -> None:
+        # Released with the transaction, whether it commits or not.
+        self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(name),))
 
     def try_lock(self, name: str) -> bool:
         """Take the session's advisory lock `name` if free; held until released or the

@@ -6,6 +6,7 @@ for one target (`TargetKey`): every look-up, count and record is that target's a
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import zlib
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from bulk.infra.database import Database, Row, SQLiteDatabase
+from bulk.errors import LockError
+from bulk.infra.database import Database, Row, SQLiteDatabase, held
 from bulk.infra.ledger_schema import SANDBOX, TargetKey, adoptable_key, prepare
 from bulk.infra.masking import mask
 from bulk.models import FeedStatus, LedgerOutcome, MessageState, SubmissionState
@@ -204,6 +206,16 @@ class Ledger:
                     f"UPDATE {table} SET target_key = ? WHERE target_key = ?", (self.key, old)
                 )
 
+    def hold(self, name: str, doing: str) -> contextlib.AbstractContextManager[None]:
+        """A lock for the whole team while it is held (in a team's PostgreSQL); with SQLite,
+        which lives on one machine, the state folder's file lock does this."""
+        return held(self.db, name, doing)
+
+    def run_lock(self) -> contextlib.AbstractContextManager[None]:
+        """One run per target for the team at a time: what it reads (sent orders, the budget)
+        stays true until it has recorded what it sends."""
+        return self.hold(f"bulk run {self.key}", f"is working on {self.target} for the team")
+
     def close(self) -> None:
         self.db.close()
 
@@ -224,9 +236,37 @@ class Ledger:
         rows: Sequence[PlannedRow],
         now: datetime,
     ) -> int:
-        """Record what will be sent, before any call to Amazon."""
+        """Record what will be sent, before any call to Amazon.
+
+        Refused (LockError, nothing recorded) when one of the orders is already in a live
+        submission to this target: another run, on another machine of the team, planned it
+        after this run checked its rows. The check and the record are one transaction, taken
+        in turn by every run of the target, so an order is in one feed only.
+        """
         at = _iso(now)
         with self.db.transaction():
+            self.db.serialize(f"bulk plan {self.key}")
+            taken = sorted(
+                {
+                    r["order_id"]
+                    for r in self._each_in(
+                        "SELECT sr.order_id FROM submission_rows sr"
+                        " JOIN submissions s ON s.id = sr.submission_id"
+                        " WHERE s.target_key = ? AND s.state != 'abandoned'"
+                        " AND sr.outcome IN ('pending', 'cancelled') AND sr.order_id IN ({marks})",
+                        [r.order_id for r in rows],
+                        self.key,
+                    )
+                }
+            )
+            if taken:
+                shown = ", ".join(taken[:5]) + (
+                    f" and {len(taken) - 5} more" if len(taken) > 5 else ""
+                )
+                raise LockError(
+                    f"another bulk run sent {shown} while this one was checking; nothing more "
+                    "was sent: run again to see what it did"
+                )
             cur = self.db.execute(
                 "INSERT INTO submissions (target_key, created_at, sheet, target, document_sha256,"
                 " document, state) VALUES (?, ?, ?, ?, ?, ?, 'planned') RETURNING id",

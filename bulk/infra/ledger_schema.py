@@ -11,8 +11,9 @@ import zlib
 from dataclasses import dataclass
 
 from bulk.infra.database import Database
+from bulk.models import TargetName
 
-SANDBOX_KEY = "sandbox"
+SANDBOX_KEY = TargetName.SANDBOX.value
 
 
 @dataclass(frozen=True)
@@ -20,23 +21,23 @@ class TargetKey:
     """What a ledger record was made against: the sandbox, or production for one seller
     account in one SP-API region (an account's regions are separate marketplaces to Amazon)."""
 
-    name: str  # "sandbox" or "production"
+    name: TargetName
     seller_id: str = ""
     region: str = ""
 
     @property
     def key(self) -> str:
-        if self.name == SANDBOX_KEY:
+        if self.name is TargetName.SANDBOX:
             return SANDBOX_KEY
-        return f"{self.name}/{self.seller_id}/{self.region}"
+        return f"{self.name.value}/{self.seller_id}/{self.region}"
 
     def __str__(self) -> str:
-        if self.name == SANDBOX_KEY:
+        if self.name is TargetName.SANDBOX:
             return SANDBOX_KEY
-        return f"{self.name} (seller {self.seller_id}, region {self.region})"
+        return f"{self.name.value} (seller {self.seller_id}, region {self.region})"
 
 
-SANDBOX = TargetKey(SANDBOX_KEY)
+SANDBOX = TargetKey(TargetName.SANDBOX)
 
 # Version 2: every record carries its target. Version 3: the statuses bulk wrote without
 # sending (row_statuses), and the work each known sheet was left with. SQLite keeps the number
@@ -158,7 +159,7 @@ def prepare(db: Database) -> None:
 def _prepare_postgres(db: Database) -> None:
     with db.transaction():
         # Two machines starting at once would race to create the same tables.
-        db.execute("SELECT pg_advisory_xact_lock(7125550143)")
+        db.serialize("bulk schema")
         db.execute("CREATE TABLE IF NOT EXISTS bulk_schema (version INTEGER NOT NULL)")
         row = db.execute("SELECT max(version) AS v FROM bulk_schema").fetchone()
         if row["v"] is not None and int(row["v"]) >= SCHEMA_VERSION:
@@ -204,7 +205,7 @@ def _seller_of(document: bytes | str) -> str:
 def adoptable_key(seller_id: str) -> str:
     """The key an older production record gets: its seller is in its feed, its region is not
     (see `_migrate_sqlite`); the first production run for that seller adopts it."""
-    return f"production/{seller_id}/"
+    return f"{TargetName.PRODUCTION.value}/{seller_id}/"
 
 
 def _migrate_sqlite(db: Database, existing: set[str]) -> None:
