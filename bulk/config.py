@@ -26,6 +26,9 @@ APP_NAME = "bulk"
 # Bounds that keep dates and durations computable (TOML allows inf and 1e300); far beyond
 # any sensible setting.
 MAX_WINDOW_HOURS = 24.0 * 365
+# One API call is given up after this at most: longer than any answer Amazon takes, and short
+# enough that a hung connection ends (inf would never end; nan compares false with everything).
+MAX_TIMEOUT_SECONDS = 3600.0
 MAX_FEED_WAIT_MINUTES = 24.0 * 60
 
 # Labels staff pick from the Reason dropdown, and the CancelReason each sends
@@ -286,6 +289,13 @@ def _marketplace_key(raw: object, where: str) -> str:
     """Which key named the marketplaces: the older `marketplace` or `marketplaces`."""
     if not isinstance(raw, Mapping):
         return "marketplaces"
+    if raw.get("marketplaces") == [] or raw.get("marketplace") == "":
+        # An empty list must not quietly mean the US marketplace.
+        raise ConfigError(
+            f"{where}: [amazon] marketplaces is empty; name the marketplaces the account sells "
+            'in, e.g. marketplaces = ["US"] or ["DE", "FR", "IT", "ES"], or leave the key out '
+            "for US"
+        )
     if "marketplace" in raw and "marketplaces" in raw:
         raise ConfigError(
             f"{where}: [amazon] has both marketplace and marketplaces; keep marketplaces = "
@@ -310,10 +320,10 @@ def _validate(config: Config, where: str, raw_amazon: object = None) -> None:
             f'{where}: [amazon] orders_api must be "2026-01-01" or "v0" (until Amazon '
             f"removes v0 on {V0_REMOVAL}), not {config.amazon.orders_api!r}"
         )
-    if not config.amazon.timeout_seconds > 0:
+    if not 0 < config.amazon.timeout_seconds <= MAX_TIMEOUT_SECONDS:
         raise ConfigError(
-            f"{where}: [amazon] timeout_seconds must be a positive number of seconds, "
-            f"not {config.amazon.timeout_seconds}"
+            f"{where}: [amazon] timeout_seconds must be a positive number of seconds, at most "
+            f"{MAX_TIMEOUT_SECONDS:g} (an hour), not {config.amazon.timeout_seconds}"
         )
     p = config.policy
     strictest = min(
@@ -430,7 +440,8 @@ def load_config(path: Path | None = None, cwd: Path | None = None) -> Config:
 def _read(path: Path, origin: str) -> Config:
     named = f"config file {path}" + (f" ({origin})" if origin else "")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: Notepad and other Windows editors start a UTF-8 file with a BOM.
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise ConfigError(f"{named} does not exist") from None
     except IsADirectoryError:

@@ -57,6 +57,25 @@ def test_mask_hides_credential_shapes(text: str, hidden: list[str]) -> None:
         assert value not in masked
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Echoed without its field name, percent-encoded as in a URL or a form.
+        "the proxy logged POST /auth/o2/token?x=Atzr%7CIwEBIJ-echoed-0123 and gave up",
+        "redirected to https://example.com/cb#Atza%7cIwEBIA-echoed-456",
+    ],
+)
+def test_mask_hides_url_encoded_tokens_without_their_field(text: str) -> None:
+    masked = mask(text)
+    assert MASK in masked and "IwEB" not in masked
+
+
+def test_mask_hides_remembered_values_in_their_url_encoded_forms() -> None:
+    remember_secret("pa ss/w+rd|long-secret")
+    for form in ("pa%20ss%2Fw%2Brd%7Clong-secret", "pa+ss%2Fw%2Brd%7Clong-secret"):
+        assert mask(f"echo: {form} end") == f"echo: {MASK} end"
+
+
 def test_mask_hides_remembered_values_and_keeps_other_words() -> None:
     remember_secret("hunter2-long-secret")
     assert mask("the server said: hunter2-long-secret is wrong") == (

@@ -13,7 +13,7 @@ from sp_api.auth import AccessTokenClient
 from sp_api.base import Marketplaces
 from sp_api.base.credential_provider import MissingCredentials
 
-from bulk.errors import ConfigError
+from bulk.errors import AmazonError, ConfigError
 
 LWA_TOKEN_PATH = "/auth/o2/token"
 
@@ -65,12 +65,29 @@ def amazon_endpoint(marketplace_id: str) -> str:
     return str(marketplace_for(marketplace_id).endpoint)
 
 
-def _token_client_class(lwa_endpoint: str) -> type[Any]:
+class _TokenClient(AccessTokenClient):  # type: ignore[misc]
+    """The library's Login with Amazon client, with one more failure worded: an answer that is
+    not JSON (a proxy's or a gateway's HTML page) is one line, not a crash."""
+
+    def _request(self, url: str, data: Any, headers: Any) -> Any:
+        try:
+            return super()._request(url, data, headers)
+        except ValueError as e:  # the library reads every answer as JSON
+            raise AmazonError(
+                f"Login with Amazon ({self.host}) answered with something that is not JSON "
+                f"({e}); a proxy or gateway may be in the way, or BULK_LWA_ENDPOINT points at "
+                "the wrong server; run again, and check the network if it repeats"
+            ) from None
+
+
+def _token_client_class(lwa_endpoint: str | None) -> type[Any]:
     """An AccessTokenClient that asks `lwa_endpoint` instead of api.amazon.com.
 
     The library has no setting for the LWA host: its URL is scheme + host + path class
     attributes (sp_api/auth/access_token_client.py), so a subclass replaces them.
     """
+    if lwa_endpoint is None:
+        return _TokenClient
     parts = urlsplit(lwa_endpoint)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(
@@ -81,7 +98,7 @@ def _token_client_class(lwa_endpoint: str) -> type[Any]:
         path += LWA_TOKEN_PATH
     return type(
         "RedirectedAccessTokenClient",
-        (AccessTokenClient,),
+        (_TokenClient,),
         {"scheme": f"{parts.scheme}://", "host": parts.netloc, "path": path},
     )
 
@@ -109,12 +126,11 @@ def connect(
     # httpx's default 5-second timeout is too short for large report downloads and for the
     # sandbox processing a feed of thousands of orders; a stuck connection still ends.
     kwargs: dict[str, Any] = {"credentials": dict(credentials) or None, "timeout": timeout}
-    if lwa_endpoint is not None:
-        kwargs["auth_token_client_class"] = _token_client_class(lwa_endpoint)
-        if _plain_http(endpoint) and _plain_http(lwa_endpoint):
-            # No TLS on either side, so nothing to verify: this skips loading the CA bundle,
-            # which costs each of the eight HTTP clients ~25 ms.
-            kwargs["verify"] = False
+    kwargs["auth_token_client_class"] = _token_client_class(lwa_endpoint)
+    if lwa_endpoint is not None and _plain_http(endpoint) and _plain_http(lwa_endpoint):
+        # No TLS on either side, so nothing to verify: this skips loading the CA bundle,
+        # which costs each of the eight HTTP clients ~25 ms.
+        kwargs["verify"] = False
     others = [m for m in dict.fromkeys(more_marketplaces) if m != marketplace_id]
     try:
         # Feeds(...) dispatches to FeedsV20210630 through a metaclass; build the concrete class.

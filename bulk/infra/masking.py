@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 import threading
+from urllib.parse import quote, quote_plus
 
 MASK = "***"
 
 # Login with Amazon tokens: refresh tokens start "Atzr|", access tokens "Atza|"; client secrets
 # look like "amzn1.oa2-cs.v1.<hex>". A server or proxy that echoes a request can put any of them
 # (or the request's form fields and headers) into an error body.
-_SHAPES = re.compile(r"Atz[ar]\|[^\s\"'&,;<>)\]}]*|amzn1\.oa2-cs\.v1\.[0-9A-Za-z]+")
+# A token echoed from a form or a URL is percent-encoded ("Atzr%7C...", the | as %7C).
+_SHAPES = re.compile(r"Atz[ar](?:\||%7[cC])[^\s\"'&,;<>)\]}]*|amzn1\.oa2-cs\.v1\.[0-9A-Za-z]+")
 _FIELDS = re.compile(
     r"(?P<key>client_secret|refresh_token|access_token|x-amz-access-token|authorization)"
     r"(?P<sep>[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|basic)\s+)?)"
@@ -39,8 +41,10 @@ def remember_secret(value: str) -> None:
     """Mask this exact value from now on (the credentials a run was given)."""
     global _known
     if len(value) >= 4:  # a one-letter "secret" would mask every word that contains it
+        # Also as a URL or a form carries it (percent-encoded; a space as + in a form).
+        forms = {value, quote(value, safe=""), quote_plus(value)}
         with _lock:
-            _known = tuple(sorted({*_known, value}, key=len, reverse=True))
+            _known = tuple(sorted({*_known, *forms}, key=len, reverse=True))
 
 
 def mask(text: str) -> str:
