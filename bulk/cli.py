@@ -35,6 +35,7 @@ from bulk.commands.common import (
     say,
     state_folder,
 )
+from bulk.commands.help import EPILOGS, environment_epilog
 from bulk.errors import BulkError
 from bulk.infra.masking import mask
 
@@ -228,6 +229,7 @@ class _Command(TyperCommand):
 app = typer.Typer(
     cls=_Group,
     help="Cancel Amazon orders in bulk from the spreadsheet your team already shares.",
+    epilog=environment_epilog(),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -411,7 +413,7 @@ def _finish(run: _Run, verbose: bool, as_json: bool, exit_zero: bool = False) ->
 # --- commands ----------------------------------------------------------------------------
 
 
-@app.command(cls=_Command)
+@app.command(cls=_Command, epilog=EPILOGS["check"])
 def check(
     ctx: typer.Context,
     sheet: SheetArg,
@@ -445,7 +447,7 @@ def check(
     raise typer.Exit(_finish(run, verbose, as_json, exit_zero))
 
 
-@app.command(cls=_Command)
+@app.command(cls=_Command, epilog=EPILOGS["submit"])
 def submit(
     ctx: typer.Context,
     sheet: SheetArg,
@@ -530,7 +532,7 @@ def submit(
     raise typer.Exit(_finish(run, verbose, as_json, exit_zero))
 
 
-@app.command(cls=_Command)
+@app.command(cls=_Command, epilog=EPILOGS["status"])
 def status(
     ctx: typer.Context,
     sheet: SheetArg,
@@ -552,7 +554,7 @@ def status(
     raise typer.Exit(_finish(run, verbose, as_json, exit_zero))
 
 
-@app.command(cls=_Command)
+@app.command(cls=_Command, epilog=EPILOGS["due"])
 def due(
     ctx: typer.Context,
     yes: Annotated[
@@ -621,7 +623,7 @@ def due(
     raise typer.Exit(found.exit_code)
 
 
-@app.command(cls=_Command)
+@app.command(cls=_Command, epilog=EPILOGS["pull"])
 def pull(
     ctx: typer.Context,
     sheet: SheetArg,
@@ -670,8 +672,10 @@ def _indented(summary: Document, verbose: bool) -> list[str]:
 
 # The commands that set up or look around, in the order `bulk --help` lists them.
 for _setup_command in (setup.schedule, setup.new, setup.init, setup.history, setup.sandbox):
-    app.command(cls=_Command)(_setup_command)
-templates_app.command("export", cls=_Command)(setup.templates_export)
+    app.command(cls=_Command, epilog=EPILOGS[_setup_command.__name__])(_setup_command)
+templates_app.command("export", cls=_Command, epilog=EPILOGS["templates export"])(
+    setup.templates_export
+)
 
 
 def _version(value: bool) -> None:
