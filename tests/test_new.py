@@ -63,7 +63,7 @@ def test_the_header_is_frozen(orders: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "width"), [("Order ID", 22), ("Details", 48), ("Status", 12), ("Result", 60)]
+    ("name", "width"), [("Order ID", 22), ("Details", 48), ("Status", 12), ("Result", 70)]
 )
 def test_column_widths(orders: Any, name: str, width: int) -> None:
     assert orders.column_dimensions[letter(name)].width == width
@@ -209,3 +209,53 @@ def test_the_new_file_is_readable_by_the_team(tmp_path: Path) -> None:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
     assert [p.name for p in tmp_path.iterdir()] == ["orders.xlsx"]  # no temporary file left
+
+
+def _distance(a: str, b: str) -> float:
+    return float(
+        sum((int(a[i : i + 2], 16) - int(b[i : i + 2], 16)) ** 2 for i in (0, 2, 4)) ** 0.5
+    )
+
+
+def test_the_sheet_reads_well_a_filter_wrapped_text_and_statuses_told_apart(orders: Any) -> None:
+    last = letter("Support Case")
+    assert orders.auto_filter.ref == f"A1:{last}1001"
+    for name in ("Result", "Customer Message", "Support Case"):
+        column = orders.column_dimensions[letter(name)]
+        assert column.width >= 60, name
+        assert column.alignment.wrap_text, name
+        for row in (2, 1001):
+            cell = orders[f"{letter(name)}{row}"]
+            assert cell.alignment.wrap_text and cell.alignment.vertical == "top", (name, row)
+    status = letter("Status")
+    assert orders.column_dimensions[status].font.b
+    assert orders[f"{status}2"].font.b and orders[f"{status}1001"].font.b
+    # The colours as the file holds them: every two statuses at least 50 apart.
+    fills = [
+        rule.dxf.fill.bgColor.rgb[-6:] for cf in orders.conditional_formatting for rule in cf.rules
+    ]
+    assert len(fills) == len(STATUS_COLOURS)
+    close = [(a, b) for i, a in enumerate(fills) for b in fills[i + 1 :] if _distance(a, b) < 50]
+    assert close == []
+
+
+def test_results_written_into_the_sheet_stay_wrapped_and_the_status_bold(book: Path) -> None:
+    wb = openpyxl.load_workbook(book)
+    wb["Orders"]["A2"] = ID1
+    wb["Orders"].append([ID1.replace("1", "2"), "Sold out", "The last mug broke in the warehouse"])
+    wb.save(book)
+    sheet = ExcelSheet(book)
+    text = "Hello,\n\nwe are sorry: your order was cancelled.\n\nKind regards"
+    sheet.write(
+        [
+            RowUpdate(2, ID1, {"Status": "REJECTED", "Result": "x " * 80}),
+            RowUpdate(1002, ID1.replace("1", "2"), {"Status": "READY", "Customer Message": text}),
+        ]
+    )
+    ws = openpyxl.load_workbook(book)["Orders"]
+    assert ws[f"{letter('Result')}2"].alignment.wrap_text
+    assert ws[f"{letter('Status')}2"].font.b
+    # A row below the styled ones: its new cells take the column's style.
+    assert ws[f"{letter('Customer Message')}1002"].value == text
+    assert ws[f"{letter('Customer Message')}1002"].alignment.wrap_text
+    assert ws[f"{letter('Status')}1002"].font.b

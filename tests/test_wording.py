@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from freezegun import freeze_time
+from test_cli import sheet_rows
 from test_due import DAY1, DAY2, workdir  # noqa: F401 (a fixture)
 from typer.testing import CliRunner
 
@@ -139,3 +140,19 @@ def test_the_budget_says_what_is_used_and_left_today_and_this_week() -> None:
         "budget FR: 1 of this week's 9 counted cancellations used, 1 of them by this run; "
         "left: 4 today, 8 this week",
     ]
+
+
+def test_the_support_case_is_written_for_amazons_staff(workdir: Path) -> None:  # noqa: F811
+    result = bulk(DAY1, "check", "samples/orders.xlsx")
+    assert result.exit_code == 1, result.output
+    rows = sheet_rows(workdir / "samples" / "orders.xlsx")
+    cases = [r["Support Case"] for r in rows.values() if r["Status"] == "ESCALATE"]
+    assert len(cases) == 2
+    for case in cases:
+        assert case.startswith("Subject: Please cancel")
+        assert "Why we cannot cancel it ourselves: " in case
+        for words in ("Support Case", "column", "sheet", "nothing was sent", "bulk"):
+            assert words not in case, (words, case)
+    # The team's own Result still says where the case is.
+    escalated = [r["Result"] for r in rows.values() if r["Status"] == "ESCALATE"]
+    assert all("the Support Case column holds a case" in text for text in escalated)

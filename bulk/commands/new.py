@@ -11,17 +11,21 @@ from bulk.infra.resources import copy_sample
 from bulk.sheets import replace_atomically
 from bulk.sheets.base import column_letter
 
-# Fill colours of the Status column, one per status (light tints that print well).
+# Fill colours of the rows by status: light tints that print well, each at least 50 apart
+# (RGB distance) from every other so that no two statuses look alike; the status word itself is
+# bold, so colour is never the only cue.
 STATUS_COLOURS: dict[str, str] = {
-    "READY": "DDEBF7",
-    "REJECTED": "F8CBAD",
+    "READY": "9BC2E6",
+    "REJECTED": "FFC7CE",
     "HELD": "FFE699",
     "DEFERRED": "E2EFDA",
     "ESCALATE": "F4B084",
-    "SUBMITTED": "BDD7EE",
-    "CANCELLED": "C6EFCE",
-    "FAILED": "FF9999",
+    "SUBMITTED": "D0C0E8",
+    "CANCELLED": "A9D08E",
+    "FAILED": "FF7C80",
 }
+# The columns whose text runs to several lines: wrapped, top-aligned, wide enough to read.
+WRAPPED = ("Details", "Result", "Customer Message", "Support Case")
 
 _WIDTHS: dict[str, int] = {
     "Order ID": 22,
@@ -31,13 +35,13 @@ _WIDTHS: dict[str, int] = {
     "Remedy": 14,
     "Notify": 10,
     "Status": 12,
-    "Result": 60,
+    "Result": 70,
     "Scheduled For": 14,
     "Feed ID": 16,
     "Updated At": 20,
-    "Customer Message": 60,
+    "Customer Message": 70,
     "Message Status": 24,
-    "Support Case": 60,
+    "Support Case": 70,
 }
 
 INSTRUCTIONS = """\
@@ -138,9 +142,19 @@ def create_order_sheet(path: Path, config: Config, rows: int = 1000) -> None:
                 fill=PatternFill("solid", bgColor=colour),
             ),
         )
-    for name in ("Details", "Result", "Customer Message", "Support Case"):
-        for r in range(2, min(last, 200) + 1):
-            ws[f"{col[name]}{r}"].alignment = Alignment(wrap_text=True, vertical="top")
+    # The column's own style too: a cell written below the styled rows (by bulk, or typed in
+    # Excel) takes it.
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for name in WRAPPED:
+        ws.column_dimensions[col[name]].alignment = wrap
+        for r in range(2, last + 1):
+            ws[f"{col[name]}{r}"].alignment = wrap
+    strong = Font(bold=True)
+    ws.column_dimensions[status].font = strong
+    for r in range(2, last + 1):
+        ws[f"{status}{r}"].font = strong
+    # A filter on the header: staff pick the REJECTED rows, or one day's DEFERRED ones.
+    ws.auto_filter.ref = f"A1:{column_letter(len(headers) - 1)}{last}"
 
     info = wb.create_sheet("Instructions")
     info.column_dimensions["A"].width = 110

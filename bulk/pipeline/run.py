@@ -447,7 +447,7 @@ def _outcome(
             values["Message Status"] = ""
     if decision.status is Status.ESCALATE:
         values["Support Case"] = render_support_case(
-            ctx.templates, request, order, decision.result, seller
+            ctx.templates, request, order, policy.for_seller_support(decision.result), seller
         )
     return RowOutcome(
         request.row,

@@ -46,6 +46,16 @@ HORIZON_DAYS = 30
 
 
 _SUPPORT_CASE = "the Support Case column holds a case to paste into Seller Support"
+# What a row's Result says to the team, not to Amazon (see `for_seller_support`).
+_FOR_THE_TEAM = (f"; {_SUPPORT_CASE}", ", so nothing was sent")
+
+
+def for_seller_support(result: str) -> str:
+    """An ESCALATE row's reason as Seller Support reads it in the case: without the words for
+    the team about their sheet and what bulk did."""
+    for words in _FOR_THE_TEAM:
+        result = result.replace(words, "")
+    return result
 
 
 def _plural(n: int, word: str) -> str:
