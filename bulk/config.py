@@ -518,6 +518,10 @@ def init_text() -> str:
                     f'orders_api = "{a.orders_api}"',
                     f'"v0" only until Amazon removes it {V0_REMOVAL}',
                 ),
+                (
+                    f"timeout_seconds = {a.timeout_seconds:g}",
+                    "one API call is given up after this (at most 3600)",
+                ),
             ],
         ),
         (
@@ -532,7 +536,10 @@ def init_text() -> str:
                 ("# target_rate = 0.02", "a cap below the marketplace's own (US: 0.025)"),
                 (f"max_daily_share = {p.max_daily_share:g}", "of the week's budget, on one day"),
                 (f"feed_wait_minutes = {p.feed_wait_minutes:g}", "then `bulk status` collects"),
-                (f"report_threshold = {p.report_threshold}", "above: one report, not per order"),
+                (
+                    f"report_threshold = {p.report_threshold}",
+                    "after a feed of more orders: one report reads them",
+                ),
             ],
         ),
         (
@@ -578,13 +585,30 @@ def init_text() -> str:
             ],
         ),
     ]
+    sections.append(
+        (
+            "reasons",
+            [(f'# "{r.label}" = "{r.code}"', "") for r in DEFAULT_REASONS],
+        )
+    )
     lines = [
         "# bulk configuration (`bulk init`). Every setting is optional: delete a line to use",
         "# its default. Paths are relative to this file. `bulk -v ...` says which file was used.",
     ]
     for name, settings in sections:
-        lines += ["", f"[{name}]"]
-        lines += [f"{setting:<30} # {comment}" for setting, comment in settings]
+        if name == "reasons":
+            # Commented out, header too: an empty [reasons] table would mean no reasons.
+            lines += [
+                "",
+                "# The Reason dropdown: label = Amazon's CancelReason code. A [reasons] table",
+                "# replaces the whole list; these are the defaults.",
+                f"# [{name}]",
+            ]
+        else:
+            lines += ["", f"[{name}]"]
+        lines += [
+            f"{setting:<30} # {comment}" if comment else setting for setting, comment in settings
+        ]
     return "\n".join(lines) + "\n"
 
 
