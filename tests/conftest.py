@@ -25,6 +25,31 @@ from bulk.targets import SANDBOX_CREDENTIALS
 freezegun.configure(extend_ignore_list=["_pytest.timing"])
 
 DATA = Path(__file__).parent / "data"
+# The developers' reference files (Excel-saved workbooks and the like), beside the checkout when
+# they are there at all. Tests marked `reference("workbooks/NAME")` are extra cases about one of
+# them: without it they are left out (deselected), never counted as skipped; the repository's
+# own workbooks (tests/workbooks.py) cover the same features either way.
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "reference(path): an extra case about one reference file under shared/reference"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    absent = [
+        item
+        for item in items
+        if (mark := item.get_closest_marker("reference")) is not None
+        and not (REFERENCE / mark.args[0]).exists()
+    ]
+    if absent:
+        config.hook.pytest_deselected(items=absent)
+        items[:] = [item for item in items if item not in absent]
+
+
 SANDBOX_NOW = "2026-03-02T15:00:00+00:00"  # a Monday afternoon, UTC
 US = "ATVPDKIKX0DER"
 FEED_CONTENT_TYPE = "text/xml; charset=UTF-8"

@@ -1,8 +1,8 @@
 """bulk.sheets.excel: read a worksheet of a real .xlsx/.xlsm, write result cells, keep the rest.
 
-Workbooks are built in tmp_path with openpyxl, or taken from the Excel-saved reference
-workbooks in ../shared/reference/workbooks beside the repository (SOURCES.md there lists
-what each holds).
+Workbooks are built in tmp_path with openpyxl, or by tests/workbooks.py (every feature an Excel
+user puts in a team sheet); the developers' Excel-saved reference workbooks are extra cases when
+they sit beside the checkout.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+import workbooks
 from lxml import etree
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
@@ -751,7 +752,7 @@ PICTURES = [] if HAS_PILLOW else ["pictures"]  # openpyxl keeps pictures only wi
 # What openpyxl cannot keep in each file, from the features SOURCES.md lists for it. Rich
 # text in cells (richtext-after-plain, issue.4248, 56644) is kept: `rich_text=True`, and the
 # cell-by-cell comparison below proves it. The chart sheet of any_sheets is kept too.
-EXPECTED_DROPPED: dict[str, list[str]] = {
+REFERENCE_DROPPED: dict[str, list[str]] = {
     "AllShapes.xlsx": [SHAPES, "SmartArt"],
     "ValidationWithSheetReference.xlsx": [X14],
     "56644.xlsx": [*PICTURES, X14],
@@ -765,6 +766,15 @@ EXPECTED_DROPPED: dict[str, list[str]] = {
     "62629_target.xlsm": [SHAPES, *PICTURES, "form controls"],
     "richtext-after-plain.xlsx": [],
 }
+# The repository's own workbooks (tests/workbooks.py), and the reference ones that are here.
+EXPECTED_DROPPED: dict[str, list[str]] = {
+    **workbooks.FEATURES,
+    **{n: d for n, d in REFERENCE_DROPPED.items() if (REFERENCE / n).is_file()},
+}
+
+
+def workbook(name: str) -> Path:
+    return workbooks.built().get(name) or REFERENCE / name
 
 
 def reference_files() -> list[str]:
@@ -773,10 +783,14 @@ def reference_files() -> list[str]:
     return sorted(p.name for p in REFERENCE.iterdir() if p.suffix in (".xlsx", ".xlsm"))
 
 
+@pytest.mark.reference("workbooks")
 def test_every_reference_workbook_has_an_expectation() -> None:
-    if not REFERENCE.is_dir():
-        pytest.skip(f"{REFERENCE} is not here")
-    assert reference_files() == sorted(EXPECTED_DROPPED)
+    assert reference_files() == sorted(REFERENCE_DROPPED)
+
+
+@pytest.mark.parametrize("name", sorted(workbooks.FEATURES))
+def test_the_repositorys_workbooks_hold_what_openpyxl_cannot_keep(name: str) -> None:
+    assert sorted(dropped_features(workbook(name))) == sorted(workbooks.FEATURES[name])
 
 
 _R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -831,7 +845,12 @@ def add_orders_table(source: Path, target: Path) -> int:
         for rid in re.findall(r'<sheet [^>]*?r:id="([^"]+)"', workbook):
             rel = targets[rid]
             if rel.get("Type", "").endswith("/worksheet"):
-                part = posixpath.normpath(posixpath.join("xl", rel.get("Target", "")))
+                where = rel.get("Target", "")
+                part = (
+                    where.lstrip("/")  # absolute, as openpyxl writes it
+                    if where.startswith("/")
+                    else posixpath.normpath(posixpath.join("xl", where))
+                )
                 break
         xml = z.read(part).decode("utf-8")
         bottom = max(
@@ -863,9 +882,7 @@ def add_orders_table(source: Path, target: Path) -> int:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_DROPPED))
 def test_reference_workbook_survives_a_write_back(tmp_path: Path, name: str) -> None:
-    source = REFERENCE / name
-    if not source.is_file():
-        pytest.skip(f"{source} is not here")
+    source = workbook(name)
     path = tmp_path / name
     start = add_orders_table(source, path)
     assert sorted(dropped_features(path)) == sorted(dropped_features(source))
@@ -922,30 +939,33 @@ def test_reference_workbook_survives_a_write_back(tmp_path: Path, name: str) -> 
     assert len(list((tmp_path / "backups").iterdir())) == 1
 
 
-def test_reading_twice_repeats_no_warning(tmp_path: Path) -> None:
-    source = REFERENCE / "AllShapes.xlsx"
-    if not source.is_file():
-        pytest.skip(f"{source} is not here")
+@pytest.mark.parametrize(
+    "name", [n for n in EXPECTED_DROPPED if n in ("fixture-everything.xlsx", "AllShapes.xlsx")]
+)
+def test_reading_twice_repeats_no_warning(tmp_path: Path, name: str) -> None:
+    source = workbook(name)
     path = tmp_path / source.name
     add_orders_table(source, path)
     # The openpyxl path (the fallback where the lossless writer cannot apply) warns once.
     sheet = ExcelSheet(path)
     first = sheet._read_openpyxl().warnings
-    assert len(first) == 1
+    assert first and any("shapes and text boxes" in w for w in first)
     assert sheet._read_openpyxl().warnings == first
 
 
-def test_parts_openpyxl_cannot_read_are_named(tmp_path: Path) -> None:
-    # simple-monthly-budget has a data bar whose maximum is a defined name; openpyxl drops
-    # that rule with a warning, which reaches the user instead of vanishing.
-    source = REFERENCE / "simple-monthly-budget.xlsx"
-    if not source.is_file():
-        pytest.skip(f"{source} is not here")
+@pytest.mark.parametrize(
+    "name",
+    [n for n in EXPECTED_DROPPED if n in ("fixture-everything.xlsx", "simple-monthly-budget.xlsx")],
+)
+def test_parts_openpyxl_cannot_read_are_named(tmp_path: Path, name: str) -> None:
+    # Both hold a data bar whose maximum is a defined name; openpyxl drops that rule with a
+    # warning, which reaches the user instead of vanishing.
+    source = workbook(name)
     path = tmp_path / source.name
     add_orders_table(source, path)
     warnings_ = ExcelSheet(path)._read_openpyxl().warnings  # the fallback path
     assert any(
-        w.startswith("warning: openpyxl could not read all of simple-monthly-budget.xlsx (")
+        w.startswith(f"warning: openpyxl could not read all of {name} (")
         and "Failed to load a conditional formatting rule" in w
         for w in warnings_
     )
