@@ -121,6 +121,8 @@ def _wants_json(ctx: Any) -> bool:
 
 def _log_file(ctx: Any) -> Path | None:
     """`bulk due --log FILE`: the boundary sends all output there, its own lines included."""
+    if _command_args(ctx)[:1] != ["due"]:
+        return None
     args = [*_command_args(ctx), *ctx.args]
     for n, arg in enumerate(args):
         if arg == "--log" and n + 1 < len(args):
