@@ -151,6 +151,13 @@ class StateConfig:
     url: str = ""
 
 
+@dataclass(frozen=True)
+class DueConfig:
+    # `bulk due` first pulls buyers' cancellation requests into each sheet it knows (as
+    # `bulk pull` does), so a scheduled job keeps the sheets current and sends them.
+    pull: bool = False
+
+
 def local_zone() -> tzinfo:
     """The machine's time zone: TZ, else the zone /etc/localtime names, else the offset the
     system reports now (Windows without a name for it)."""
@@ -184,6 +191,7 @@ class Config:
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     sheet: SheetConfig = field(default_factory=SheetConfig)
     state: StateConfig = field(default_factory=StateConfig)
+    due: DueConfig = field(default_factory=DueConfig)
     reasons: tuple[Reason, ...] = DEFAULT_REASONS
     path: Path | None = None  # the file it came from; None for the built-in defaults
 
@@ -211,6 +219,7 @@ _SECTIONS: dict[str, type] = {
     "notify": NotifyConfig,
     "sheet": SheetConfig,
     "state": StateConfig,
+    "due": DueConfig,
 }
 
 
@@ -583,6 +592,8 @@ def init_text() -> str:
                     "a team's shared ledger; default: SQLite in .bulk/",
                 )
             ],
+            "due",
+            [("pull = false", "true: `bulk due` pulls buyers' cancellation requests first")],
         ),
     ]
     sections.append(

@@ -137,7 +137,7 @@ def test_a_partial_section_keeps_the_other_defaults() -> None:
         ({"reason": {}}, "unknown section [reason]; did you mean 'reasons'?"),
         (
             {"xyz": {}},
-            "unknown section [xyz]; known keys: amazon, google, messages, notify, policy",
+            "unknown section [xyz]; known keys: amazon, due, google, messages, notify, policy",
         ),
         (
             {"notify": {"webhok": "https://hooks.example/x"}},

@@ -267,3 +267,55 @@ def test_the_write_plan_leaves_out_an_order_someone_added_since_the_read() -> No
         5: {0: oid(3), 1: "Buyer requested", 2: "'=1+1", 3: "A"},
     }
     assert plan.report().appended == ((oid(3), 5),)
+
+
+def test_due_pulls_first_when_configured_and_sends_the_requests(folder: Path) -> None:
+
+    sheet = folder / "orders.xlsx"
+    write_xlsx(sheet, STAFF_ROWS)
+    assert bulk("check", str(sheet)).exit_code == 0  # bulk due knows the sheets bulk used
+    # Off by default: due pulls nothing.
+    quiet = bulk("due", "--yes")
+    assert "pulled" not in quiet.output and len(read_xlsx(sheet)) == 3, quiet.output
+    (folder / "bulk.toml").write_text(
+        '[sandbox]\norders = "book.json"\n[due]\npull = true\n', encoding="utf-8"
+    )
+    asked = bulk("due")  # without --yes: pulled, not sent
+    assert "5 buyer cancellation requests pulled into the sheet" in asked.output, asked.output
+    assert "6 buyer requests to send; run `bulk due --yes` to send them" in asked.output
+    assert len(read_xlsx(sheet)) == 8
+    result = bulk("due", "--yes", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    [one] = doc["sheets"]
+    assert one["action"] == "sent" and one["summary"]["pulled"] == 0
+    after = by_order(read_xlsx(sheet))
+    assert {n: after[oid(n)]["Status"] for n in ASKED} == dict.fromkeys(ASKED, "CANCELLED")
+    assert after[oid(7)]["Status"] in ("HELD", "DEFERRED")  # staff's row waits for a person
+
+
+def test_the_summary_and_webhook_text_say_how_many_requests_arrived() -> None:
+    from bulk.output.summary import build_summary, short_text, summary_lines
+    from bulk.output.webhook import worth_posting
+    from bulk.pipeline.context import RunReport
+
+    doc = build_summary(RunReport([]), command="due", sheet="orders.xlsx", pulled=5)
+    assert doc["pulled"] == 5
+    assert "5 buyer cancellation requests arrived" in short_text(doc)
+    assert "buyer cancellation requests pulled into the sheet: 5" in summary_lines(doc)
+    assert worth_posting(doc)
+    assert not worth_posting(build_summary(RunReport([]), command="due", pulled=0))
+
+
+def test_due_pull_is_off_by_default_and_read_from_the_config(tmp_path: Path) -> None:
+    from bulk.config import load_config
+    from bulk.errors import ConfigError
+
+    path = tmp_path / "bulk.toml"
+    path.write_text("[policy]\n", encoding="utf-8")
+    assert load_config(path).due.pull is False
+    path.write_text("[due]\npull = true\n", encoding="utf-8")
+    assert load_config(path).due.pull is True
+    path.write_text('[due]\npull = "yes"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[due\] pull must be a bool"):
+        load_config(path)

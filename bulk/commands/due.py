@@ -22,6 +22,8 @@ from bulk.infra.ledger import KnownSheet
 from bulk.models import Status
 from bulk.output.summary import Document, build_summary
 from bulk.pipeline.context import Context, Options, RunReport
+from bulk.pipeline.pull import PullReport, pull
+from bulk.pipeline.run import is_requested
 from bulk.pipeline.run import status as run_status
 from bulk.pipeline.run import submit as run_submit
 from bulk.rules.rows import parse_rows
@@ -54,6 +56,7 @@ class SheetRun:
     # Skipped although its last run left work due today (or what it left is not known): the
     # work waits, and `bulk due` says so (exit 1, the webhook, `skipped` in --json).
     skipped_work: bool = False
+    pulled: PullReport | None = None  # the buyers' requests pulled first ([due] pull)
 
     @property
     def exit_code(self) -> int:
@@ -94,20 +97,24 @@ class Due:
 
     deferred: int  # DEFERRED rows whose day has come
     pending: int  # SUBMITTED rows, or ledger submissions of this sheet still open
+    requests: int = 0  # rows for buyers' pending cancellation requests, not sent yet
 
     def __bool__(self) -> bool:
-        return bool(self.deferred or self.pending)
+        return bool(self.deferred or self.pending or self.requests)
 
     def describe(self) -> str:
         parts = []
         if self.deferred:
             parts.append(f"{counted(self.deferred, 'deferred row')} due")
+        if self.requests:
+            parts.append(f"{counted(self.requests, 'buyer request')} to send")
         if self.pending:
             parts.append(f"{self.pending} pending")
         return ", ".join(parts)
 
 
-def due_work(ctx: Context, sheet: Sheet) -> Due:
+def due_work(ctx: Context, sheet: Sheet, requested: frozenset[str] = frozenset()) -> Due:
+    """What is due on `sheet`; `requested`: the orders of buyers' pending requests."""
     grid = sheet.read()
     rows = parse_rows(grid, find_header(grid), ctx.config)
     # Scheduled For is a day in the team's zone ([sheet] timezone).
@@ -119,7 +126,8 @@ def due_work(ctx: Context, sheet: Sheet) -> Due:
     )
     pending = sum(1 for r in rows if r.status is Status.SUBMITTED)
     open_subs = sum(1 for s in ctx.ledger.submissions(open_only=True) if s.sheet == sheet.label)
-    return Due(deferred, max(pending, open_subs))
+    requests = sum(1 for r in rows if is_requested(r, requested))
+    return Due(deferred, max(pending, open_subs), requests)
 
 
 def run_due(
@@ -171,12 +179,14 @@ def _one(
     try:
         with lock(known.target):
             sheet = open_sheet(known.target, known.worksheet or None)
-            work = due_work(ctx, sheet)
-            if not work:
-                return SheetRun(known, "nothing due", f"{name}: nothing due")
             before = Counter(ctx.marketplace.calls)
-            if work.deferred and send:
-                opts = Options(only_deferred=True)
+            pulled = pull(ctx, sheet) if ctx.config.due.pull else None
+            requested = pulled.orders if pulled is not None else frozenset()
+            work = due_work(ctx, sheet, requested)
+            if not work:
+                return SheetRun(known, "nothing due", f"{name}: nothing due", pulled=pulled)
+            if (work.deferred or work.requests) and send:
+                opts = Options(only_deferred=True, requested=requested)
                 result = run_submit(ctx, sheet, opts, lambda _report: True)
             else:
                 result = run_status(ctx, sheet)
@@ -190,13 +200,23 @@ def _one(
         return _skipped(ctx, known, name, str(e))
     ctx.ledger.record_sheet_work(known.target, known.worksheet, *result.work_left())
     summary = build_summary(
-        result, command="due", sheet=sheet.label, target=ctx.target, now=ctx.now()
+        result,
+        command="due",
+        sheet=sheet.label,
+        target=ctx.target,
+        now=ctx.now(),
+        pulled=len(pulled.added) if pulled is not None else None,
     )
-    return SheetRun(known, *_said(name, work, result, send), report=result, summary=summary)
+    action, line = _said(name, work, result, send, pulled)
+    return SheetRun(known, action, line, result, summary, pulled=pulled)
 
 
-def _said(name: str, work: Due, result: RunReport, send: bool) -> tuple[str, str]:
+def _said(
+    name: str, work: Due, result: RunReport, send: bool, pulled: PullReport | None = None
+) -> tuple[str, str]:
     done = []
+    if pulled is not None and pulled.added:
+        done.append(f"{len(pulled.added)} buyer cancellation requests pulled into the sheet")
     if result.feed_ids:
         feeds = "feed" if len(result.feed_ids) == 1 else "feeds"
         done.append(
@@ -217,9 +237,10 @@ def _said(name: str, work: Due, result: RunReport, send: bool) -> tuple[str, str
     )
     if replanned:
         done.append(f"{replanned} re-planned (see Result)")
-    if work.deferred and not send:
+    if (work.deferred or work.requests) and not send:
         # The line starts with what is due: it only says how to send it.
-        done.append(f"run `bulk due --yes` to send {plural(work.deferred, 'it', 'them')}")
+        waiting = work.deferred + work.requests
+        done.append(f"run `bulk due --yes` to send {plural(waiting, 'it', 'them')}")
         action = "not sent"
     else:
         action = "sent" if result.feed_ids else "collected"

@@ -119,6 +119,7 @@ def build_summary(
     sheet: str = "",
     target: str = "",
     now: datetime | None = None,
+    pulled: int | None = None,
 ) -> Document:
     """Everything a run reports, as plain JSON types (see README, "Machine-readable output")."""
     s = report.summary
@@ -185,6 +186,8 @@ def build_summary(
         "listings_at_risk": listings_at_risk(report.listings),
         "written": write,
         "warnings": list(dict.fromkeys(report.warnings)),
+        # `bulk due` with [due] pull: the buyers' cancellation requests it added as rows.
+        "pulled": pulled,
     }
 
 
@@ -237,6 +240,8 @@ def budget_lines(budget: dict[str, Any], named: bool = False) -> list[str]:
 def summary_lines(doc: Document, verbose: bool = False) -> list[str]:
     """The summary a person reads at the end of a run, from the same document --json prints."""
     lines = [f"rows: {status_line(doc)}"]
+    if doc.get("pulled"):
+        lines.append(f"buyer cancellation requests pulled into the sheet: {doc['pulled']}")
     rate, budget = doc["rate"], doc["budget"]
     if rate is not None and budget is not None:
         lines.append(
@@ -361,6 +366,8 @@ def short_text(doc: Document) -> str:
     """One or two lines for a chat message (Slack and Teams show a webhook's `text` as is)."""
     where = doc["sheet"] or "a sheet"
     parts = [f"bulk {doc['command']} on {where} ({doc['target'] or 'unknown target'})"]
+    if doc.get("pulled"):
+        parts.append(f"{doc['pulled']} buyer cancellation requests arrived")
     sent = doc["sent"]
     if sent["feeds"]:
         parts.append(f"sent {counted(sent['orders'], 'cancellation')}")

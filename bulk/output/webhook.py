@@ -24,11 +24,12 @@ CARD_VERSION = "1.4"
 
 
 def worth_posting(doc: Document) -> bool:
-    """A run is posted when it sent something or left rows for staff to fix; `bulk due`'s own
-    document when it skipped a sheet with work due."""
+    """A run is posted when it sent something, left rows for staff to fix, or pulled buyers'
+    cancellation requests into the sheet; `bulk due`'s own document when it skipped a sheet
+    with work due."""
     if "skipped" in doc:
         return bool(doc["skipped"])
-    return sent_something(doc) or rows_to_fix_changed(doc)
+    return sent_something(doc) or rows_to_fix_changed(doc) or bool(doc.get("pulled"))
 
 
 def payload(doc: Document) -> dict[str, Any]:

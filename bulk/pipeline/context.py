@@ -29,6 +29,9 @@ class Options:
     # `bulk due`: only DEFERRED rows are checked (and sent when their day came); rows staff
     # added or changed since are left for a person's `bulk submit`.
     only_deferred: bool = False
+    # With only_deferred: rows of these orders that ask for the buyer's reason (BuyerCanceled)
+    # and are not sent yet are checked and sent too: the buyers' requests `bulk due` pulled.
+    requested: frozenset[str] = frozenset()
     include_hidden: bool = False  # check and send rows hidden in the sheet
 
 

@@ -32,6 +32,7 @@ class PullReport:
     days: int
     requests: int  # unshipped orders with a pending buyer request in the window
     added: tuple[tuple[str, int], ...] = ()  # (order id, row) of each row appended
+    orders: frozenset[str] = frozenset()  # the orders of those requests
     calls: Mapping[str, int] = field(default_factory=dict)
     write: WriteReport | None = None
 
@@ -100,7 +101,8 @@ def pull(ctx: Context, sheet: Sheet, days: int = DEFAULT_DAYS) -> PullReport:
     rows = request_rows(found, reason)
     if not rows:
         return PullReport(days, 0, calls=calls)
+    orders = frozenset(row["Order ID"] for row in rows)
     # The write plan reads the sheet as it is then and leaves out every order it holds in any
     # row, including one a colleague typed in meanwhile (bulk.sheets.plan).
     written = sheet.write([], header, rows)
-    return PullReport(days, len(rows), written.appended, calls, written)
+    return PullReport(days, len(rows), written.appended, orders, calls, written)

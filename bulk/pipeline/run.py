@@ -134,6 +134,17 @@ def _no_record(ctx: Context, row: ParsedRow, warnings: list[str]) -> RowOutcome:
     return RowOutcome(row.row, row.order_id, Status.SUBMITTED, text, values, request=row.request)
 
 
+def is_requested(row: ParsedRow, requested: frozenset[str]) -> bool:
+    """A row for a buyer's pending cancellation request (an order in `requested`, the buyer's
+    reason) that is not sent yet: `bulk due` checks and sends it with the deferred rows."""
+    return (
+        row.order_id in requested
+        and row.request is not None
+        and row.request.reason.buyer_requested
+        and row.status in (Status.NEW, Status.READY, Status.HELD)
+    )
+
+
 def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
     """Read and check every row; look up orders; decide and plan. Nothing is sent."""
     grid = sheet.read()
@@ -163,7 +174,11 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
             outcomes.append(_unchanged(row))
         elif status is Status.SUBMITTED:
             submitted.append(row)
-        elif opts.only_deferred and row.status is not Status.DEFERRED:
+        elif (
+            opts.only_deferred
+            and row.status is not Status.DEFERRED
+            and not is_requested(row, opts.requested)
+        ):
             outcomes.append(_unchanged(row))
         elif row.hidden and not opts.include_hidden:
             day = promised.get(row.row)
