@@ -592,6 +592,8 @@ def init_text() -> str:
                     "a team's shared ledger; default: SQLite in .bulk/",
                 )
             ],
+        ),
+        (
             "due",
             [("pull = false", "true: `bulk due` pulls buyers' cancellation requests first")],
         ),
