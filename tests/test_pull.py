@@ -282,7 +282,10 @@ def test_due_pulls_first_when_configured_and_sends_the_requests(folder: Path) ->
     )
     asked = bulk("due")  # without --yes: pulled, not sent
     assert "5 buyer cancellation requests pulled into the sheet" in asked.output, asked.output
-    assert "6 buyer requests to send; run `bulk due --yes` to send them" in asked.output
+    assert (
+        ": 6 buyer requests to send: 5 buyer cancellation requests pulled into the sheet; "
+        "run `bulk due --yes` to send them"
+    ) in asked.output
     assert len(read_xlsx(sheet)) == 8
     result = bulk("due", "--yes", "--json")
     assert result.exit_code == 0, result.output
