@@ -212,3 +212,21 @@ def test_ctrl_c_is_an_error_document(work: Path) -> None:
     doc = one_document(done.stdout)
     assert doc["kind"] == "interrupted" and doc["error"] == INTERRUPTED
     assert "Traceback" not in done.stderr
+
+
+def test_history_that_cannot_read_its_state_folder_is_an_error_document(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (work / "not-a-folder").write_text("x", encoding="utf-8")
+    monkeypatch.setenv("BULK_HOME", str(work / "not-a-folder"))
+    result = bulk("history", "--json")
+    assert result.exit_code == 2
+    doc = one_document(result.stdout)
+    assert doc["command"] == "history" and doc["kind"] == "config"
+
+
+def test_an_unconfirmed_submit_prints_its_summary_with_declined(work: Path) -> None:
+    result = bulk("submit", "orders.xlsx", "--json")  # no terminal to answer, no --yes
+    doc = one_document(result.stdout)
+    assert doc["declined"] is True and doc["sent"]["feeds"] == []
+    assert doc["exit_code"] == result.exit_code
