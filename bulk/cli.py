@@ -33,6 +33,7 @@ from bulk.commands.common import (
     human,
     note,
     say,
+    sheet_locks,
     state_folder,
 )
 from bulk.commands.help import EPILOGS, environment_epilog
@@ -294,19 +295,6 @@ def _context(
         yield ctx, state
 
 
-def _sheet_lock(ctx: Context) -> Callable[[str], contextlib.AbstractContextManager[None]]:
-    """Holding a sheet: against runs on this machine (a lock file), and against the team's
-    other machines when the ledger is the team's database."""
-    from bulk.infra.state import sheet_lock
-
-    @contextlib.contextmanager
-    def hold(label: str) -> Iterator[None]:
-        with sheet_lock(label), ctx.ledger.hold(f"bulk sheet {label}", f"is working on {label}"):
-            yield
-
-    return hold
-
-
 @dataclass
 class _Run:
     """A finished run on one sheet: its report, its summary document, the config it used."""
@@ -337,12 +325,12 @@ def _on_sheet(
     key = sheet_key(target)
     with (
         _context(config_path, verbose, as_json) as (ctx, state),
-        _sheet_lock(ctx)(key),
+        sheet_locks(ctx.ledger)(key),
         long_lived(),
     ):
         sheet = _sheet(target, worksheet, ctx, state, allow_lossy)
         if is_google_target(key) or Path(key).is_file():
-            ctx.ledger.remember_sheet(key, worksheet or "", ctx.now())
+            ctx.ledger.remember_sheet(key, worksheet or "", ctx.now(), is_google_target(key))
         try:
             report = run(ctx, sheet)
         except LossyFallbackError as e:
@@ -586,7 +574,7 @@ def due(
     out = human(as_json)
     try:
         with _context(config or g.config, verbose, as_json) as (c, state):
-            found = run_due(c, lambda t, w: _sheet(t, w, c, state), _sheet_lock(c), send=yes)
+            found = run_due(c, lambda t, w: _sheet(t, w, c, state), sheet_locks(c.ledger), send=yes)
             settings = c.config
             now = c.now()
     except LockError as e:
@@ -643,17 +631,16 @@ def pull(
     sheet does not hold yet. Nothing is sent; `bulk submit` sends them."""
     from bulk.commands.due import sheet_key
     from bulk.commands.pull import pull_document, pull_lines
-    from bulk.infra.state import sheet_lock
     from bulk.pipeline.pull import pull as run_pull
     from bulk.sheets.base import is_google_target
 
     g = globals_of(ctx)
     verbose = verbose or g.verbose
     key = sheet_key(sheet)
-    with _context(config or g.config, verbose, as_json) as (c, state), sheet_lock(key):
+    with _context(config or g.config, verbose, as_json) as (c, state), sheet_locks(c.ledger)(key):
         target = _sheet(sheet, worksheet, c, state, allow_lossy)
         if is_google_target(key) or Path(key).is_file():
-            c.ledger.remember_sheet(key, worksheet or "", c.now())
+            c.ledger.remember_sheet(key, worksheet or "", c.now(), is_google_target(key))
         report = run_pull(c, target, days)
         document = pull_document(report, sheet=target.label, target=c.target, now=c.now())
     for line in pull_lines(document, verbose):

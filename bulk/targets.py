@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,7 +91,15 @@ def open_ledger(config: Config, state: StateDir, env: Mapping[str, str] | None =
     password = urlsplit(url).password if url else None
     if password:
         remember_secret(password)  # whatever bulk prints or stores has it masked
-    return Ledger(open_database(url, state.ledger), target_key(config))
+    database = open_database(url, state.ledger)
+    key = target_key(config)
+    if database.dialect == "sqlite":
+        return Ledger(database, key)
+    # A team's ledger: this machine's workbooks and its in-process sandbox are its own.
+    machine = socket.gethostname() or "this machine"
+    if key.name is TargetName.SANDBOX:
+        key = TargetKey(TargetName.SANDBOX, sandbox_of=f"{machine}:{state.sandbox.resolve()}")
+    return Ledger(database, key, machine)
 
 
 def _warnings(config: Config) -> tuple[str, ...]:

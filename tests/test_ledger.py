@@ -371,3 +371,17 @@ def test_a_database_password_is_never_shown(pg_url: str) -> None:
         PostgresDatabase(wrong)
     assert "s3cret-pw" not in str(refused.value)
     assert "nobody:***@" in str(refused.value)
+
+
+def test_a_workbook_is_known_on_its_machine_and_a_google_sheet_everywhere(
+    ledger_backend: OpenLedger,
+) -> None:
+    google = "https://docs.google.com/spreadsheets/d/1TeamSheetKey"
+    with ledger_backend() as store:
+        ann = Ledger(store.db, SANDBOX, machine="ann-laptop")
+        bob = Ledger(store.db, SANDBOX, machine="bob-laptop")
+        ann.remember_sheet("/home/ann/orders.xlsx", "", NOW)
+        ann.remember_sheet(google, "", NOW, shared=True)
+        assert [s.target for s in ann.known_sheets()] == ["/home/ann/orders.xlsx", google]
+        # Bob's `bulk due` does not look for Ann's file on his disk.
+        assert [s.target for s in bob.known_sheets()] == [google]

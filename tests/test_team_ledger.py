@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from bulk.sandbox import start_sandbox
 from bulk.targets import SANDBOX_CREDENTIALS
 
 ROOT = Path(__file__).resolve().parents[1]
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
 def _book(folder: Path) -> Path:
@@ -153,3 +155,24 @@ def test_a_database_url_with_a_password_is_masked_in_every_line(
     assert not logs.exists() or all(
         "hunter2-secret" not in p.read_text(encoding="utf-8") for p in logs.iterdir()
     )
+
+
+def test_in_a_team_database_each_machines_sandbox_keeps_its_own_rehearsals(
+    tmp_path: Path, pg_url: str
+) -> None:
+    import socket
+
+    from bulk.config import Config
+    from bulk.infra.state import StateDir
+    from bulk.targets import open_ledger
+
+    ann, bob = StateDir(tmp_path / "ann"), StateDir(tmp_path / "bob")
+    with open_ledger(Config(), ann, {"BULK_STATE_URL": pg_url}) as ledger:
+        host = socket.gethostname()
+        assert ledger.key == f"sandbox/{host}:{ann.sandbox.resolve()}"
+        assert ledger.machine == host
+        ledger.plan_submission("orders.xlsx", "sandbox", "<x/>", "h", [], NOW)
+    with open_ledger(Config(), bob, {"BULK_STATE_URL": pg_url}) as ledger:
+        assert ledger.submissions() == []  # Ann's rehearsal went to Ann's sandbox
+    with open_ledger(Config(), ann, {}) as alone:  # a ledger of its own: plain "sandbox"
+        assert (alone.key, alone.machine, alone.path) == ("sandbox", "", ann.ledger)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -18,6 +18,7 @@ from bulk.infra.progress import print_above
 
 if TYPE_CHECKING:
     from bulk.config import Config, ConfigSource
+    from bulk.infra.ledger import Ledger
     from bulk.infra.state import StateDir
 
 
@@ -170,3 +171,16 @@ def state_folder() -> StateDir:
 def human(as_json: bool) -> Callable[[str], None]:
     """Where the lines a person reads go: stderr when stdout carries the JSON document."""
     return note if as_json else say
+
+
+def sheet_locks(ledger: Ledger) -> Callable[[str], contextlib.AbstractContextManager[None]]:
+    """Holding a sheet: against runs on this machine (a lock file), and against the team's
+    other machines when the ledger is the team's database."""
+    from bulk.infra.state import sheet_lock
+
+    @contextlib.contextmanager
+    def hold(label: str) -> Iterator[None]:
+        with sheet_lock(label), ledger.hold(f"bulk sheet {label}", f"is working on {label}"):
+            yield
+
+    return hold

@@ -161,9 +161,12 @@ class Ledger:
     a team). `target` scopes every query and record (the sandbox unless said).
     """
 
-    def __init__(self, where: Path | Database, target: TargetKey = SANDBOX):
+    def __init__(self, where: Path | Database, target: TargetKey = SANDBOX, machine: str = ""):
         self.db: Database = SQLiteDatabase(where) if isinstance(where, Path) else where
         self.target = target
+        # In a team's database, the machine this run is on: a workbook path means a file on
+        # it. Empty: the ledger is this machine's alone.
+        self.machine = machine
         self.key = target.key
         prepare(self.db)
         if target.name != SANDBOX.name:
@@ -560,12 +563,16 @@ class Ledger:
 
     # Sheets ------------------------------------------------------------------
 
-    def remember_sheet(self, target: str, worksheet: str, now: datetime) -> None:
+    def remember_sheet(
+        self, target: str, worksheet: str, now: datetime, shared: bool = False
+    ) -> None:
+        """Remember a sheet for `bulk due`: a shared one (a Google Sheet) for every machine of
+        the team, a workbook for this machine, where its path is."""
         self.db.execute(
-            "INSERT INTO sheets (target_key, target, worksheet, last_used) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (target_key, target, worksheet) DO UPDATE"
-            " SET last_used = excluded.last_used",
-            (self.key, target, worksheet, _iso(now)),
+            "INSERT INTO sheets (target_key, target, worksheet, last_used, machine)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (target_key, target, worksheet) DO UPDATE"
+            " SET last_used = excluded.last_used, machine = excluded.machine",
+            (self.key, target, worksheet, _iso(now), "" if shared else self.machine),
         )
 
     def record_sheet_work(
@@ -585,7 +592,7 @@ class Ledger:
         )
 
     def known_sheets(self) -> list[KnownSheet]:
-        """The sheets runs for this target worked on."""
+        """The sheets runs for this target worked on: shared ones, and this machine's."""
         return [
             KnownSheet(
                 r["target"],
@@ -596,8 +603,8 @@ class Ledger:
             )
             for r in self.db.execute(
                 "SELECT target, worksheet, last_used, deferred_until, pending FROM sheets"
-                " WHERE target_key = ? ORDER BY target, worksheet",
-                (self.key,),
+                " WHERE target_key = ? AND machine IN ('', ?) ORDER BY target, worksheet",
+                (self.key, self.machine),
             )
         ]
 

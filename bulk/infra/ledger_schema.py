@@ -24,16 +24,20 @@ class TargetKey:
     name: TargetName
     seller_id: str = ""
     region: str = ""
+    # A sandbox runs in-process on each machine with its own state: in a team's shared ledger,
+    # one machine's rehearsal is not another's. Names the machine and state folder; empty in
+    # a ledger of one state folder.
+    sandbox_of: str = ""
 
     @property
     def key(self) -> str:
         if self.name is TargetName.SANDBOX:
-            return SANDBOX_KEY
+            return f"{SANDBOX_KEY}/{self.sandbox_of}" if self.sandbox_of else SANDBOX_KEY
         return f"{self.name.value}/{self.seller_id}/{self.region}"
 
     def __str__(self) -> str:
         if self.name is TargetName.SANDBOX:
-            return SANDBOX_KEY
+            return f"the sandbox of {self.sandbox_of}" if self.sandbox_of else SANDBOX_KEY
         return f"{self.name.value} (seller {self.seller_id}, region {self.region})"
 
 
@@ -41,8 +45,9 @@ SANDBOX = TargetKey(TargetName.SANDBOX)
 
 # Version 2: every record carries its target. Version 3: the statuses bulk wrote without
 # sending (row_statuses), and the work each known sheet was left with. SQLite keeps the number
-# in PRAGMA user_version, PostgreSQL in bulk_schema.
-SCHEMA_VERSION = 3
+# in PRAGMA user_version, PostgreSQL in bulk_schema. Version 4: which machine a known sheet
+# (a workbook, by its path there) was used on.
+SCHEMA_VERSION = 4
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS submissions (
@@ -111,6 +116,7 @@ CREATE TABLE IF NOT EXISTS sheets (
     last_used TEXT NOT NULL,
     deferred_until TEXT,          -- the earliest day a DEFERRED row waits for ('' none, NULL unknown)
     pending INTEGER,              -- 1 when rows were left SUBMITTED (NULL unknown)
+    machine TEXT NOT NULL DEFAULT '', -- the machine a workbook is on; '' a Google Sheet, or any
     PRIMARY KEY (target_key, target, worksheet)
 );
 -- Statuses bulk wrote on a row that no submission records: the day a DEFERRED row was
@@ -126,8 +132,12 @@ CREATE TABLE IF NOT EXISTS row_statuses (
 );
 """
 
-# Columns version 3 added to a table version 2 created: (table, column, declaration).
-_ADDED_IN_3 = (("sheets", "deferred_until", "TEXT"), ("sheets", "pending", "INTEGER"))
+# Columns later versions added to a table version 2 created: (table, column, declaration).
+_ADDED = (
+    ("sheets", "deferred_until", "TEXT"),
+    ("sheets", "pending", "INTEGER"),
+    ("sheets", "machine", "TEXT NOT NULL DEFAULT ''"),  # version 4
+)
 
 _INDEXES = """
 CREATE INDEX IF NOT EXISTS submissions_target ON submissions(target_key, state);
@@ -166,7 +176,7 @@ def _prepare_postgres(db: Database) -> None:
             return
         for statement in _statements(_TABLES + _INDEXES, db.dialect):
             db.execute(statement)
-        for table, column, declaration in _ADDED_IN_3:
+        for table, column, declaration in _ADDED:
             db.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {declaration}")
         db.execute("DELETE FROM bulk_schema")
         db.execute("INSERT INTO bulk_schema (version) VALUES (?)", (SCHEMA_VERSION,))
@@ -185,7 +195,7 @@ def _prepare_sqlite(db: Database) -> None:
         else:
             for statement in _statements(_TABLES, db.dialect):
                 db.execute(statement)
-        for table, column, declaration in _ADDED_IN_3:
+        for table, column, declaration in _ADDED:
             if column not in {r["name"] for r in db.execute(f"PRAGMA table_info({table})")}:
                 db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
         for statement in _statements(_INDEXES, db.dialect):
