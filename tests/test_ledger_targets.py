@@ -99,3 +99,23 @@ def test_a_rehearsal_then_production_in_the_same_folder_sends_the_production_fee
     monkeypatch.setenv("BULK_HOME", str(workdir / ".bulk"))
     history = json.loads(bulk("history", "--json").output)["submissions"]
     assert [h["target"] for h in history] == ["sandbox"]
+
+
+def test_the_state_url_picks_the_ledger_and_a_wrong_one_is_one_line(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = workdir / "shared" / "team.sqlite"
+    (workdir / "bulk.toml").write_text(
+        f'[state]\nurl = "sqlite:///{elsewhere}"\n', encoding="utf-8"
+    )
+    checked = bulk("check", "samples/orders.xlsx")
+    assert checked.exit_code == 1, checked.output
+    assert elsewhere.is_file() and not (workdir / ".bulk" / "ledger.sqlite").exists()
+    # BULK_STATE_URL wins over the file; a URL bulk cannot use is refused in one line.
+    monkeypatch.setenv("BULK_STATE_URL", "mysql://bulk:pw-do-not-show@db/bulk")
+    refused = bulk("check", "samples/orders.xlsx")
+    assert refused.exit_code == 2
+    assert refused.output.splitlines()[-1] == (
+        "error: [state] url mysql://bulk:***@db/bulk: bulk keeps its state in SQLite (the "
+        "default, or sqlite:///path) or PostgreSQL (postgresql://user@host/database)"
+    )
