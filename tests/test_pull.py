@@ -322,3 +322,23 @@ def test_due_pull_is_off_by_default_and_read_from_the_config(tmp_path: Path) -> 
     path.write_text('[due]\npull = "yes"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"\[due\] pull must be a bool"):
         load_config(path)
+
+
+def test_a_pull_into_a_new_sheet_fills_it_from_the_first_row(folder: Path) -> None:
+    sheet = folder / "orders.xlsx"
+    assert bulk("new", str(sheet)).exit_code == 0
+    result = bulk("pull", str(sheet))
+    assert "6 rows added (rows 2, 3, 4, 5, 6, 7)" in result.output, result.output
+    ws = openpyxl.load_workbook(sheet)["Orders"]
+    head = [c.value for c in ws[1]]
+    assert [ws.cell(r, 1).value for r in range(2, 9)] == [
+        *(oid(n) for n in (6, 5, 4, 3, 2, 1)),
+        None,
+    ]
+    # The new sheet's formats hold: ids stay text cells.
+    assert ws.cell(2, 1).number_format == "@"
+    assert ws.cell(5, head.index("Items") + 1).value == "SKU-3-2"
+    assert bulk("check", str(sheet)).exit_code == 0
+    ws = openpyxl.load_workbook(sheet)["Orders"]
+    status = [c.value for c in ws[1]].index("Status") + 1
+    assert [ws.cell(r, status).value for r in range(2, 8)] == ["READY"] * 6

@@ -58,12 +58,18 @@ How to use this sheet
    that row as a new one (a CANCELLED typed here stays only if Amazon shows the order cancelled).
 7. Times are the team's ({zone}; [sheet] timezone in bulk.toml): Updated At carries its offset
    (2026-12-06 11:03 -08:00), and Scheduled For is a day in that zone: the row is sent that day.
+8. `bulk pull FILE` adds a row for each unshipped order whose buyer asked Amazon to cancel and
+   that no row holds yet (Reason Buyer requested, the buyer's words in Details), below the last
+   row; it sends nothing. Buyers' requests never wait for the budget: they do not count.
+9. The budget never defers a row past its order's ship-by date: a row that cannot fit by then
+   is HELD, and Result gives both choices and their cost (cancel today over the target, or ship).
 
 Statuses
 READY      passed every check; `bulk submit` will send it
 REJECTED   something must be fixed: Result says what
 HELD       valid, but a person must decide (e.g. older than the time window)
 DEFERRED   over today's cancellation budget; bulk sends it on the day in Scheduled For
+           (never after the order's ship-by date)
 ESCALATE   the API cannot cancel it (FBA, partly shipped): paste Support Case into Seller Support
 SUBMITTED  sent to Amazon; the result is pending (`bulk status FILE` collects it)
 CANCELLED  Amazon confirmed the cancellation
