@@ -63,6 +63,8 @@ def no_outside_config(
     folder is an empty one of the test's own."""
     monkeypatch.delenv("BULK_CONFIG", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
+    # Nor its cache: each test proves its templates afresh (bulk.infra.cache).
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -24,9 +25,10 @@ from jinja2 import (
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from bulk import marketplaces
+from bulk import __version__, config, marketplaces, models
 from bulk.config import DEFAULT_REASONS
 from bulk.errors import TemplateError, closest
+from bulk.infra import cache
 from bulk.infra.resources import PACKAGED_TEMPLATES_LABEL, label, packaged_templates, walk
 from bulk.models import (
     CANCEL_REASON_CODES,
@@ -237,9 +239,28 @@ def load_templates(
             for name, (_, file) in files.items()
         },
     )
-    for locale in templates.locales:
-        _check_locale(templates, locale)
+    # The self-check renders every template in every shape (most of a small run's time): a set
+    # that passed it once, with this version of bulk, passes it again.
+    key = _check_key(default, sources)
+    if not cache.known("templates-checked", key):
+        for locale in templates.locales:
+            _check_locale(templates, locale)
+        cache.remember("templates-checked", key)
     return templates
+
+
+def _check_key(default: str, sources: Mapping[str, Mapping[str, tuple[str, str]]]) -> str:
+    """A hash of all the self-check depends on: the templates (text and file), the default
+    locale, bulk's version and the code that checks them."""
+    code = [
+        Path(m.__file__).read_bytes() for m in (sys.modules[__name__], models, config) if m.__file__
+    ]
+    texts = [
+        f"{locale}\0{name}\0{file}\0{text}"
+        for locale, files in sorted(sources.items())
+        for name, (text, file) in sorted(files.items())
+    ]
+    return cache.digest(__version__, default, *code, *texts)
 
 
 def _collect(
