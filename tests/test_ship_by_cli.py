@@ -59,3 +59,70 @@ def test_no_row_is_deferred_past_its_ship_by_date_and_the_rest_are_held_with_bot
     assert "deferred: buyers of 4 rows wait 1 to 7 more days for their cancellation" in (
         result.output
     )
+
+
+def test_a_deferred_row_whose_buyer_then_asks_amazon_goes_out_the_same_day(folder: Path) -> None:
+    from test_days import write_book
+
+    write_book(folder, 8, cancels=3)
+    wb_rows = [
+        (f"112-0000009-{k:07d}", "Buyer requested", "The buyer phoned us to cancel the order")
+        for k in range(1, 9)
+    ]
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Orders"
+    ws.append(["Order ID", "Reason", "Details"])
+    for row in wb_rows:
+        ws.append(list(row))
+    sheet = folder / "orders.xlsx"
+    wb.save(sheet)
+    # Amazon has no request from these buyers yet: the rows count, and four wait.
+    assert run_day(FIRST_DAY, "submit", str(sheet), "--yes").exit_code == 0
+    state = rows(sheet)
+    deferred = sorted(o for o, r in state.items() if r["Status"] == "DEFERRED")
+    assert len(deferred) == 4
+    # Later that day one of those buyers asks Amazon to cancel.
+    book = json.loads((folder / "book.json").read_text(encoding="utf-8"))
+    for entry in book["orders"]:
+        if entry["id"] == deferred[-1]:
+            entry["items"][0]["buyer_requested_cancel"] = True
+    (folder / "book.json").write_text(json.dumps(book), encoding="utf-8")
+    again = run_day(FIRST_DAY, "submit", str(sheet), "--yes")
+    assert again.exit_code == 0, again.output
+    after = rows(sheet)
+    assert after[deferred[-1]]["Status"] == "CANCELLED", after[deferred[-1]]
+    assert [after[o]["Status"] for o in deferred[:-1]] == ["DEFERRED"] * 3
+
+
+def test_a_row_deferred_past_a_ship_by_date_that_moved_earlier_is_planned_again(
+    folder: Path,
+) -> None:
+    from test_days import write_book
+
+    write_book(folder, 14, cancels=3)
+    sheet = write_sheet(folder, 14)
+    assert run_day(FIRST_DAY, "submit", str(sheet), "--yes").exit_code == 0
+    state = rows(sheet)
+    last = max(
+        (o for o, r in state.items() if r["Status"] == "DEFERRED"),
+        key=lambda o: state[o]["Scheduled For"],
+    )
+    assert state[last]["Scheduled For"] > "2026-03-04"
+    # Amazon now says the order must ship by tomorrow.
+    book = json.loads((folder / "book.json").read_text(encoding="utf-8"))
+    for entry in book["orders"]:
+        if entry["id"] == last:
+            entry["ship_by"] = "+1d"
+    (folder / "book.json").write_text(json.dumps(book), encoding="utf-8")
+    again = run_day(FIRST_DAY, "submit", str(sheet), "--yes")
+    assert again.exit_code == 0, again.output
+    row = rows(sheet)[last]
+    assert row["Status"] in ("HELD", "DEFERRED"), row
+    if row["Status"] == "DEFERRED":
+        assert row["Scheduled For"] <= "2026-03-03", row
+    else:
+        assert "ship-by date 2026-03-03" in row["Result"], row
