@@ -2,6 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+# bulk's own settings and the credentials it would find: a test runs as a new user would.
+SETTINGS = ("BULK_HOME", "BULK_CONFIG", "BULK_SANDBOX_ORDERS", "BULK_ASSUME_TTY", "LWA_APP_ID")
+
+
+def as_a_new_user(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Work in `folder` with no bulk settings, no config folder, no credentials files."""
+    monkeypatch.chdir(folder)
+    for name in SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(folder))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(folder / "xdg"))
+
+
 # Every row of samples/orders.xlsx and the status it ends in after `bulk submit --yes`.
 EXPECTED = {
     2: "CANCELLED",

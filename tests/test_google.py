@@ -12,6 +12,7 @@ import pytest
 import requests
 from fake_sheets import FakeSheets, FakeSpreadsheet, Formula, Shown, iter_cells
 from google.auth.credentials import AnonymousCredentials
+from sample import as_a_new_user
 
 from bulk.columns import RESULT_COLUMNS, find_header
 from bulk.errors import ConfigError, SheetError
@@ -201,10 +202,7 @@ def test_a_bad_key_file_in_bulk_toml_names_bulk_toml(
     orders_sheet(fake_sheets)
     (tmp_path / "key.json").write_text('{"installed": {"client_id": "x"}}', encoding="utf-8")
     (tmp_path / "bulk.toml").write_text('[google]\ncredentials = "key.json"\n', encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    for name in ("BULK_HOME", "BULK_CONFIG", "BULK_SANDBOX_ORDERS"):
-        monkeypatch.delenv(name, raising=False)
+    as_a_new_user(monkeypatch, tmp_path)
     result = CliRunner().invoke(app, ["check", URL])
     assert result.exit_code == 2
     last = result.output.strip().splitlines()[-1]

@@ -15,6 +15,7 @@ from typing import Any
 import jsonschema
 import pytest
 from referencing import Registry, Resource
+from sample import as_a_new_user
 from typer.testing import CliRunner
 
 from bulk.cli import INTERRUPTED, app
@@ -62,11 +63,7 @@ def one_document(stdout: str) -> dict[str, Any]:
 @pytest.fixture
 def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     shutil.copy(ROOT / "samples" / "orders.xlsx", tmp_path / "orders.xlsx")
-    monkeypatch.chdir(tmp_path)
-    for name in ("BULK_HOME", "BULK_CONFIG", "BULK_SANDBOX_ORDERS", "BULK_ASSUME_TTY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    as_a_new_user(monkeypatch, tmp_path)
     yield tmp_path
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sample import EXPECTED
+from sample import EXPECTED, as_a_new_user
 from typer.testing import CliRunner
 
 from bulk.cli import app
@@ -23,11 +23,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def empty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.chdir(tmp_path)
-    for name in ("BULK_HOME", "BULK_CONFIG", "BULK_SANDBOX_ORDERS", "LWA_APP_ID"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    as_a_new_user(monkeypatch, tmp_path)
     yield tmp_path
 
 

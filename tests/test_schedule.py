@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sample import as_a_new_user
 
 from bulk.commands.schedule import KINDS, SCHTASKS_TR_MAX, default_kind, schedule_text
 from bulk.errors import ConfigError
@@ -253,10 +254,7 @@ def test_due_log_creates_its_folder_and_holds_errors_too(
 
     from bulk.cli import app
 
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    for name in ("BULK_HOME", "BULK_CONFIG", "BULK_SANDBOX_ORDERS"):
-        monkeypatch.delenv(name, raising=False)
+    as_a_new_user(monkeypatch, tmp_path)
     (tmp_path / "bulk.toml").write_text("[amazon]\ntarget = 'nowhere'\n", encoding="utf-8")
     log = tmp_path / "new folder" / "due.log"
     result = CliRunner().invoke(app, ["due", "--yes", "--log", str(log)])

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sample import as_a_new_user
 from typer.testing import CliRunner
 
 from bulk.cli import app
@@ -24,10 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     shutil.copy(ROOT / "samples" / "orders.xlsx", tmp_path / "orders.xlsx")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    for name in ("BULK_HOME", "BULK_CONFIG", "BULK_SANDBOX_ORDERS"):
-        monkeypatch.delenv(name, raising=False)
+    as_a_new_user(monkeypatch, tmp_path)
     yield tmp_path
 
 

@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from sample import as_a_new_user
 
 from bulk.infra.masking import remember_secret
 from bulk.models import Status
@@ -257,10 +258,7 @@ def test_submit_posts_in_the_configured_format(
     (tmp_path / "bulk.toml").write_text(
         f'[notify]\nwebhook = "{receiver.url}"\nformat = "teams"\n', encoding="utf-8"
     )
-    monkeypatch.chdir(tmp_path)
-    for name in ("BULK_HOME", "BULK_CONFIG", "BULK_SANDBOX_ORDERS"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
+    as_a_new_user(monkeypatch, tmp_path)
     result = CliRunner().invoke(app, ["submit", "orders.xlsx", "--yes"])
     assert result.exit_code == 1, result.output
     [body] = receiver.posts
