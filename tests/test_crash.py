@@ -188,6 +188,15 @@ def test_a_crash_is_finished_by_the_next_run(
     assert all(n == 1 for n in sent.values()), f"an order was sent twice: {sent}"
     found = sheet.column("Status")
     assert all(found[order] == "CANCELLED" for order in SENDABLE), found
+    # Each cancelled row names the feed that carried it, whichever run recorded that feed
+    # (after a crash at "after-create-feed", the next run finds it in Amazon's feed list).
+    carried = {
+        order: f["feedId"]
+        for f in sandbox_view(workdir, "feeds")
+        for order in re.findall(r"<AmazonOrderID>([^<]+)</AmazonOrderID>", f["document"] or "")
+    }
+    feed_ids = sheet.column("Feed ID")
+    assert all(feed_ids[order] == carried[order] for order in SENDABLE), feed_ids
     messages = sandbox_view(workdir, "messages")
     # Every buyer who may be messaged got exactly one message, whatever the crash point: a
     # crash before a message is claimed sends it on the next run; one after it was sent does

@@ -151,6 +151,11 @@ def _recover_unknown_feed(ctx: Context, sub: Submission) -> None:
                 f"feed {f.feed_id} (possibly this tool's, from an interrupted run) is still "
                 f"{state.processing_status}; run again later so no order is sent twice"
             )
+    if len(strangers) == 1:
+        # The one feed Amazon has that no submission claims came from this submission's
+        # createFeed (its answer was lost, or the run stopped before recording it): its rows
+        # show its Feed ID, as rows of any other feed do.
+        ctx.ledger.record_feed(sub.id, strangers[0].feed_id)
     # Trust what Amazon says now: orders cancelled are done; the rest go back to the sheet.
     rows = ctx.ledger.rows(sub.id)
     orders = ctx.marketplace.get_orders([r.order_id for r in rows], ctx.now())
