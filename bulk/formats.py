@@ -3,7 +3,8 @@ percentages. One format each, so what one run writes the next reads back."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+import re
+from datetime import UTC, date, datetime, tzinfo
 
 # How earlier versions wrote a time in the sheet's Updated At column; still read back.
 UTC_FORMAT = "%Y-%m-%d %H:%M UTC"
@@ -68,3 +69,48 @@ def listed(items: list[str], conjunction: str = "and") -> str:
     if len(items) <= 1:
         return "".join(items)
     return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
+# Locales whose people write a short date month first (12/7/2026 is 7 December); everyone else
+# writes it day first (Unicode CLDR short date patterns). With no locale known, a date both ways
+# could be is read month first, as Excel writes it out of the box.
+MONTH_FIRST_LOCALES = frozenset({"en_US", "es_US", "en_PH", "fil_PH", "en_PR", "en_GU", "en_UM"})
+
+_ISO_DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?$")
+_SEPARATED_DAY = re.compile(r"^(\d{1,4})([./-])(\d{1,2})\2(\d{1,4})(?: .*)?$")
+
+
+def parse_day(text: str, locale: str = "") -> date | None:
+    """A day as a Scheduled For cell may hold it once a spreadsheet program rewrote it: ISO
+    (2026-12-07, with or without a time), year first with slashes (2026/12/07), day first with
+    dots (07.12.2026), or day and month with slashes or hyphens (12/7/2026): month first in a
+    sheet whose locale writes so (or whose locale is not known), day first in any other, and
+    whichever is possible when only one is (13/7/2026). None when it is no date of these."""
+    text = text.strip()
+    found = _ISO_DAY.match(text)
+    if found:
+        year, month, day = (int(part) for part in found.groups())
+        return _day(year, month, day)
+    found = _SEPARATED_DAY.match(text)
+    if found is None:
+        return None
+    first, separator, second, last = found.groups()
+    if len(first) == 4:
+        return _day(int(first), int(second), int(last))
+    if len(last) not in (2, 4) or len(first) > 2:
+        return None
+    year = int(last) + (2000 if len(last) == 2 else 0)
+    a, b = int(first), int(second)
+    if separator == "." or a > 12:
+        return _day(year, b, a)
+    if b > 12:
+        return _day(year, a, b)
+    month_first = not locale or locale.replace("-", "_") in MONTH_FIRST_LOCALES
+    return _day(year, a, b) if month_first else _day(year, b, a)
+
+
+def _day(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None

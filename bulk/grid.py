@@ -74,6 +74,7 @@ class Grid:
     name: str  # worksheet title, for messages
     rows: tuple[SheetRow, ...]
     warnings: tuple[str, ...] = ()
+    locale: str = ""  # the sheet's own locale where it says one (Google Sheets), e.g. "de_DE"
 
 
 @dataclass(frozen=True)
@@ -85,3 +86,21 @@ class Header:
 
     def index(self, name: str) -> int | None:
         return self.columns.get(name)
+
+
+def column_letter(index: int) -> str:
+    """0-based column index to Excel letters (0 -> A, 26 -> AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def column_index(letters: str) -> int:
+    """Excel letters to a 0-based column index (A -> 0, AA -> 26)."""
+    index = 0
+    for ch in letters.upper():
+        index = index * 26 + ord(ch) - 64
+    return index - 1

@@ -122,7 +122,8 @@ def due_work(ctx: Context, sheet: Sheet, requested: frozenset[str] = frozenset()
     deferred = sum(
         1
         for r in rows
-        if r.status is Status.DEFERRED and r.scheduled_for is not None and r.scheduled_for <= today
+        # A day that cannot be read is due now: the row is checked, and its Result names the cell.
+        if r.status is Status.DEFERRED and (r.scheduled_for is None or r.scheduled_for <= today)
     )
     pending = sum(1 for r in rows if r.status is Status.SUBMITTED)
     open_subs = sum(1 for s in ctx.ledger.submissions(open_only=True) if s.sheet == sheet.label)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from bulk.columns import INPUT_COLUMNS, RESULT_COLUMNS, header_key
 from bulk.config import Config
-from bulk.grid import BLANK, Cell, CellKind, Grid, Header, SheetRow
+from bulk.formats import parse_day
+from bulk.grid import BLANK, Cell, CellKind, Grid, Header, SheetRow, column_letter
 from bulk.models import (
     ORDER_ID_RE,
     CancelRequest,
@@ -33,13 +34,7 @@ class ParsedRow:
     request: CancelRequest | None
     problems: tuple[str, ...]
     hidden: bool = False  # staff cannot see the row (hidden by hand, by a filter, in an outline)
-
-    @property
-    def scheduled_for(self) -> date | None:
-        try:
-            return date.fromisoformat(self.previous.get("Scheduled For", "").strip()[:10])
-        except ValueError:
-            return None
+    scheduled_for: date | None = None  # the day its Scheduled For cell holds (`with_day`)
 
 
 _KIND_WORDS = {
@@ -180,8 +175,28 @@ def parse_rows(grid: Grid, header: Header, config: Config) -> list[ParsedRow]:
     for row in grid.rows:
         if row.number <= header.row or all(row.cell(i).blank for i in input_indexes):
             continue
-        parsed.append(_parse_row(row, at, config, reasons, labels, first_row_of))
+        parsed.append(
+            with_day(_parse_row(row, at, config, reasons, labels, first_row_of), at, grid.locale)
+        )
     return parsed
+
+
+def with_day(row: ParsedRow, at: _Columns, locale: str) -> ParsedRow:
+    """The row with the day its Scheduled For holds, in any common form (bulk.formats.parse_day;
+    the sheet's locale, when known, tells 12/7 apart). A DEFERRED row whose day cannot be read is
+    a problem naming the cell: it is never skipped without a word."""
+    text = row.previous.get("Scheduled For", "").strip()
+    if not text:
+        return row
+    day = parse_day(text, locale)
+    if day is not None or row.status is not Status.DEFERRED:
+        return replace(row, scheduled_for=day)
+    column = dict(at.results)["Scheduled For"]
+    problem = (
+        f"Scheduled For '{echo(text)}' (cell {column_letter(column)}{row.row}) is not a date; "
+        "write the day as 2026-03-07 (year-month-day), or clear the Status to check the row again"
+    )
+    return replace(row, problems=(*row.problems, problem), request=None)
 
 
 @dataclass(frozen=True)

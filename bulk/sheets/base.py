@@ -9,6 +9,8 @@ from typing import Protocol
 
 from bulk.errors import SheetError
 from bulk.grid import Grid, Header
+from bulk.grid import column_index as column_index
+from bulk.grid import column_letter as column_letter
 
 # A cell starting with one of these is run as a formula by Excel, LibreOffice or Google
 # Sheets (OWASP, "CSV injection"); tab and carriage return are included for CSV readers.
@@ -70,24 +72,6 @@ def as_text(value: str) -> str:
         # The quote counts toward the limit: cut the value, not the quote.
         return "'" + value[: MAX_CELL_CHARS - 1]
     return value[:MAX_CELL_CHARS]
-
-
-def column_letter(index: int) -> str:
-    """0-based column index to Excel letters (0 -> A, 26 -> AA)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def column_index(letters: str) -> int:
-    """Excel letters to a 0-based column index (A -> 0, AA -> 26)."""
-    index = 0
-    for ch in letters.upper():
-        index = index * 26 + ord(ch) - 64
-    return index - 1
 
 
 # What names a Google Sheet rather than a file: its URL or `gsheet:KEY`.

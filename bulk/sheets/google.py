@@ -52,7 +52,7 @@ _READ_PARAMS: dict[str, str] = {
 _METADATA_PARAMS: dict[str, str] = {
     "includeGridData": "false",
     "fields": (
-        "properties.title,"
+        "properties(title,locale),"
         "sheets(properties,merges,data(startRow,rowMetadata(hiddenByUser,hiddenByFilter)))"
     ),
 }
@@ -207,6 +207,8 @@ class GoogleSheet:
         self.client = client
         self.key = key
         self.title = str(metadata.get("properties", {}).get("title", key))
+        # The spreadsheet's locale (File > Settings) tells how its people write a date.
+        self.locale = str(metadata.get("properties", {}).get("locale", ""))
         self.worksheet = str(properties["title"])
         self.sheet_id = int(properties.get("sheetId", 0))
         self.account = account
@@ -257,7 +259,7 @@ class GoogleSheet:
             row = SheetRow(number, tuple(cells), number in self._hidden)
             if not row.blank or merged:
                 rows.append(row)
-        return Grid(self.worksheet, tuple(rows))
+        return Grid(self.worksheet, tuple(rows), locale=self.locale)
 
     def write(
         self,
