@@ -72,7 +72,7 @@ def test_a_day_rewritten_day_first_is_still_due_on_its_day(workdir: Path) -> Non
     rewrite_scheduled_for(sheet, DEFERRED, "03.03.2026")  # as a German Excel saves it
     due = bulk(DAY2, "due", "--yes")
     assert due.exit_code == 0, due.output
-    assert "1 deferred rows due: sent 1 orders" in due.output
+    assert "1 deferred row due: sent 1 order in feed" in due.output
     assert status_of(sheet, DEFERRED)["Status"] == "CANCELLED"
 
 
