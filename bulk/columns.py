@@ -7,9 +7,11 @@ from bulk.formats import listed, plural
 from bulk.grid import CellKind, Grid, Header, SheetRow, per_short_text
 
 __all__ = [
+    "COLUMN_WIDTHS",
     "INPUT_COLUMNS",
     "REQUIRED_COLUMNS",
     "RESULT_COLUMNS",
+    "WRAPPED_COLUMNS",
     "Header",
     "column_name",
     "current_header",
@@ -43,6 +45,27 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "Message Status",
     "Support Case",
 )
+
+# How wide each column is shown (in characters), in `bulk new`'s sheet and when bulk adds the
+# column to a team's sheet; the columns whose text runs to several lines are wrapped.
+COLUMN_WIDTHS: dict[str, int] = {
+    "Order ID": 22,
+    "Reason": 24,
+    "Details": 48,
+    "Items": 26,
+    "Remedy": 14,
+    "Notify": 10,
+    "Note to Buyer": 48,
+    "Status": 12,
+    "Result": 70,
+    "Scheduled For": 14,
+    "Feed ID": 16,
+    "Updated At": 20,
+    "Customer Message": 70,
+    "Message Status": 28,
+    "Support Case": 70,
+}
+WRAPPED_COLUMNS: tuple[str, ...] = ("Details", "Result", "Customer Message", "Support Case")
 
 _ALIASES: dict[str, tuple[str, ...]] = {
     "Order ID": ("order id", "AmazonOrderId", "amazon order id", "order number", "order no"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bulk.columns import INPUT_COLUMNS, RESULT_COLUMNS
+from bulk.columns import COLUMN_WIDTHS, INPUT_COLUMNS, RESULT_COLUMNS, WRAPPED_COLUMNS
 from bulk.config import Config
 from bulk.errors import SheetError
 from bulk.infra.resources import copy_sample
@@ -24,25 +24,7 @@ STATUS_COLOURS: dict[str, str] = {
     "CANCELLED": "A9D08E",
     "FAILED": "FF7C80",
 }
-# The columns whose text runs to several lines: wrapped, top-aligned, wide enough to read.
-WRAPPED = ("Details", "Result", "Customer Message", "Support Case")
 
-_WIDTHS: dict[str, int] = {
-    "Order ID": 22,
-    "Reason": 24,
-    "Details": 48,
-    "Items": 26,
-    "Remedy": 14,
-    "Notify": 10,
-    "Status": 12,
-    "Result": 70,
-    "Scheduled For": 14,
-    "Feed ID": 16,
-    "Updated At": 20,
-    "Customer Message": 70,
-    "Message Status": 24,
-    "Support Case": 70,
-}
 
 INSTRUCTIONS = """\
 How to use this sheet
@@ -114,7 +96,7 @@ def create_order_sheet(path: Path, config: Config, rows: int = 1000) -> None:
         cell.font = bold
         cell.fill = result_fill if name in RESULT_COLUMNS else head_fill
         cell.alignment = Alignment(vertical="center")
-        ws.column_dimensions[column_letter(index)].width = _WIDTHS.get(name, 16)
+        ws.column_dimensions[column_letter(index)].width = COLUMN_WIDTHS.get(name, 16)
     ws.freeze_panes = "A2"
     col = {name: column_letter(i) for i, name in enumerate(headers)}
     last = rows + 1
@@ -151,7 +133,7 @@ def create_order_sheet(path: Path, config: Config, rows: int = 1000) -> None:
     # The column's own style too: a cell written below the styled rows (by bulk, or typed in
     # Excel) takes it.
     wrap = Alignment(wrap_text=True, vertical="top")
-    for name in WRAPPED:
+    for name in WRAPPED_COLUMNS:
         ws.column_dimensions[col[name]].alignment = wrap
         for r in range(2, last + 1):
             ws[f"{col[name]}{r}"].alignment = wrap

@@ -15,7 +15,14 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from bulk.columns import HEADER_SEARCH_ROWS, current_header, has_order_id_header, is_order_id_header
+from bulk.columns import (
+    COLUMN_WIDTHS,
+    HEADER_SEARCH_ROWS,
+    WRAPPED_COLUMNS,
+    current_header,
+    has_order_id_header,
+    is_order_id_header,
+)
 from bulk.errors import SheetError
 from bulk.grid import Cell, CellKind, Grid, Header, SheetRow, per_short_text
 from bulk.sheets.base import LossyFallbackError, RowUpdate, WriteReport, as_text, column_letter
@@ -366,7 +373,9 @@ class ExcelSheet:
         id_col = header.columns["Order ID"]
         replace_atomically(
             self.path,
-            lambda tmp: xlsx.write_rows(self.path, tmp, sheet, plan.rows, {header.row: id_col}),
+            lambda tmp: xlsx.write_rows(
+                self.path, tmp, sheet, plan.rows, {header.row: id_col}, looks=_looks(plan)
+            ),
             self.backup_dir,
         )
         self._stamp = None  # the grid read no longer matches the file
@@ -391,6 +400,14 @@ class ExcelSheet:
         if plan.empty:
             return plan.report(*self._warnings)
         header_cell = ws.cell(header.row, header.columns["Order ID"] + 1)
+        from openpyxl.styles import Alignment
+
+        looks = _looks(plan)
+        for col, (width, wrap) in looks.items():
+            dimension = ws.column_dimensions[column_letter(col)]
+            dimension.width = width
+            if wrap:
+                dimension.alignment = Alignment(wrap_text=True, vertical="top")
         for (row, col), text in plan.cells.items():
             cell = ws.cell(row, col + 1)
             cell.value = text or None
@@ -398,9 +415,19 @@ class ExcelSheet:
                 cell.data_type = "s"
             if col in plan.added and row == header.row and header_cell.has_style:
                 cell._style = copy(header_cell._style)
+            elif col in looks and looks[col][1] and row != header.row:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
         replace_atomically(self.path, lambda tmp: self._wb.save(tmp), self.backup_dir)
         self._stamp = stamp(self.path)
         return plan.report(*self._warnings)
+
+
+def _looks(plan: WritePlan) -> dict[int, tuple[float, bool]]:
+    """The columns this write adds: their width, and whether their text wraps."""
+    return {
+        col: (float(COLUMN_WIDTHS.get(name, 16)), name in WRAPPED_COLUMNS)
+        for col, name in plan.added.items()
+    }
 
 
 def _plan(

@@ -16,6 +16,7 @@ from bulk.sheets.base import MAX_CELL_CHARS, column_index, column_letter
 
 if TYPE_CHECKING:
     pass
+from bulk.sheets.xlsx._look import Look, with_columns, with_wrap_style
 from bulk.sheets.xlsx._parts import (
     _CHUNK,
     _MAX_COL,
@@ -588,8 +589,12 @@ def write_rows(
     like: Mapping[int, int] | None = None,
     *,
     replace_formulas: bool = False,
+    looks: Mapping[int, Look] | None = None,
 ) -> None:
-    """`write_cells` with the cells given row by row: row (1-based) -> column (0-based) -> text."""
+    """`write_cells` with the cells given row by row: row (1-based) -> column (0-based) -> text.
+
+    `looks` gives the columns this write adds to the sheet a width and, where asked, wrapped
+    text (bulk.sheets.xlsx._look); a column the sheet already describes keeps its look."""
     _check_rows(rows)
     with _open_zip(src) as z:
         book = _load_book(z)
@@ -608,7 +613,7 @@ def write_rows(
                 open(dst, "wb") as out,
             ):
                 changed = _changed_parts(
-                    z, book, target, rows, scratch, where, like or {}, replace_formulas
+                    z, book, target, rows, scratch, where, like or {}, replace_formulas, looks
                 )
                 zip_out = _ZipOut(out, where)
                 for info in z.infolist():
@@ -634,14 +639,24 @@ def _changed_parts(
     where: str,
     like: Mapping[int, int],
     replace_formulas: bool,
+    looks: Mapping[int, Look] | None = None,
 ) -> dict[str, _Deflated | None]:
     """New content of the members that change (None: the member goes)."""
     if not rows:
         return {}
+    styles = wrap = None
+    if looks and any(w for _, w in looks.values()) and book.styles in z.NameToInfo:
+        assert book.styles is not None
+        made = with_wrap_style(z.read(book.styles))
+        if made is not None:
+            styles, wrap = made
+    styled: dict[int, bytes] = {}
     placed: _Placement | None = None
     while True:
         with z.open(target.part) as part:
             stream = _SheetStream(part, where)
+            if looks:
+                stream.before, styled = with_columns(stream.before, stream.pat, looks, wrap)
             writer = _RowWriter(where, stream.pat, _column_styles(stream.before, stream.pat))
             writer.like = dict(like)
             writer.replace_formulas = replace_formulas
@@ -657,6 +672,8 @@ def _changed_parts(
                 continue
         break
     changed: dict[str, _Deflated | None] = {target.part: new}
+    if styled and styles is not None and book.styles is not None:
+        changed[book.styles] = _deflate([styles], scratch)
     if not writer.formulas_removed or book.calc_chain is None:
         return changed
     # Excel repairs a file whose calcChain lists a cell without a formula.
