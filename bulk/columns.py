@@ -149,7 +149,7 @@ def find_header(grid: Grid) -> Header:
         names = listed([f"'{m}'" for m in missing])
         others = [str(r.number) for r, _ in partial if r is not row]
         also = (
-            f"; row{'s' if len(others) > 1 else ''} {', '.join(others[:3])} also "
+            f"; {plural(len(others), 'row')} {', '.join(others[:3])} also "
             f"mention{'' if len(others) > 1 else 's'} an order id"
             if others
             else ""

@@ -46,20 +46,11 @@ HORIZON_DAYS = 30
 
 
 _SUPPORT_CASE = "the Support Case column holds a case to paste into Seller Support"
-# What a row's Result says to the team, not to Amazon (see `for_seller_support`).
-_FOR_THE_TEAM = (f"; {_SUPPORT_CASE}", ", so nothing was sent")
 
 
 def for_seller_support(result: str) -> str:
-    """An ESCALATE row's reason as Seller Support reads it in the case: without the words for
-    the team about their sheet and what bulk did."""
-    for words in _FOR_THE_TEAM:
-        result = result.replace(words, "")
-    return result
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+    """An ESCALATE row's reason as Seller Support reads it: without the team's sheet words."""
+    return result.replace(f"; {_SUPPORT_CASE}", "").replace(", so nothing was sent", "")
 
 
 def market_of(order: Order | None, home: MarketplaceInfo) -> MarketplaceInfo:
@@ -228,7 +219,7 @@ def decide(
         )
         warnings = (*warnings, f"{late}; sent because {because}")
 
-    result = f"ready: {_plural(len(lines), 'item')}, {request.reason.label}"
+    result = f"ready: {counted(len(lines), 'item')}, {request.reason.label}"
     if not counts:
         result += "; the buyer asked Amazon to cancel, so it does not count toward the rate"
     return Decision(Status.READY, result, items=lines, counts_toward_rate=counts, warnings=warnings)
@@ -237,8 +228,8 @@ def decide(
 def _age_text(age: timedelta) -> str:
     hours = int(age.total_seconds() // 3600)
     if hours >= 1:
-        return _plural(hours, "hour")
-    return _plural(int(age.total_seconds() // 60), "minute")
+        return counted(hours, "hour")
+    return counted(int(age.total_seconds() // 60), "minute")
 
 
 def _open_quantity(item: OrderItem) -> int:
@@ -578,8 +569,7 @@ def _why_replanned(
     return (
         f"re-planned: the cancellation budget was still full on {promised.isoformat()} "
         f"(Amazon now reports {counted(figures.cancellation_count, 'cancellation')} of "
-        f"{counted(figures.order_count, 'order')} in the 7 days to "
-        f"{figures.report_end.isoformat()}; "
+        f"{counted(figures.order_count, 'order')} in the 7 days to {figures.report_end}; "
         f"target {percent(target_rate(config, market))}); scheduled for {day.isoformat()}"
     )
 
@@ -611,9 +601,8 @@ def _why_held(figures: AccountFigures, config: PolicyConfig, market: Marketplace
         )
     if _week_budget(figures, config, market) == 0:
         return (
-            f"the 7-day cancellation budget is 0 ({target} of "
-            f"{counted(figures.order_count, 'order')} is "
-            "less than one), so any counted cancellation would break the target; cancel it by "
+            f"the 7-day cancellation budget is 0 ({target} of {counted(figures.order_count, 'order')}"
+            " is less than one), so any counted cancellation would break the target; cancel it by "
             "hand in Seller Central if it must go"
         )
     return (
