@@ -143,3 +143,24 @@ def test_account_figures_are_per_marketplace_and_read_once(market: AmazonMarketp
     assert market.calls["createReport"] == 1
     assert set(figures) == {US, CA}
     assert figures[US].order_count == 7 * N
+
+
+def test_only_orders_read_one_by_one_are_announced_with_their_calls(
+    market: AmazonMarketplace,
+) -> None:
+    # The progress bar and its estimate at Amazon's rates are for the path actually taken:
+    # the search reads most orders at once and says nothing of them; the ones it cannot
+    # explain are read one by one, and only they are announced.
+    told: list[tuple[int, dict[str, int]]] = []
+    ids = [f"114-{i:07d}-0000001" for i in range(1, N + 4)]
+    now = datetime.now().astimezone()
+    market.look_up(
+        ids, now, now - timedelta(hours=24), lambda _l: None, lambda n, c: told.append((n, dict(c)))
+    )
+    assert told == [(2, {"getOrder": 1})]
+    told.clear()
+    few = ids[:10]
+    market.look_up(
+        few, now, now - timedelta(hours=24), lambda _l: None, lambda n, c: told.append((n, dict(c)))
+    )
+    assert told == [(10, {"getOrder": 1})]
