@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 
 from bulk import marketplaces as _mp
+from bulk.access import parse_roles, unknown_roles
 from bulk.columns import header_key
 from bulk.errors import ConfigError, closest
 from bulk.models import CANCEL_REASON_CODES, Reason, TargetName
@@ -72,6 +73,9 @@ class AmazonConfig:
     # How long one API call may take before it is given up (and, when it may have acted,
     # treated as unknown: never repeated blindly).
     timeout_seconds: float = 120.0
+    # Use restricted reports through a Restricted Data Token: only for an app approved for a
+    # restricted role (docs/amazon.md, "Roles and restricted data"). bulk needs none.
+    restricted_data: bool = False
 
     def __post_init__(self) -> None:
         # One way to hold the list, whichever key gave it (US when neither did).
@@ -96,6 +100,9 @@ class AmazonConfig:
 @dataclass(frozen=True)
 class SandboxConfig:
     orders: str = ""  # empty: the demo order book shipped in the package
+    # The roles the sandbox grants the app, in Amazon's names (BULK_SANDBOX_ROLES overrides);
+    # empty: every role bulk needs, none restricted (bulk.access.NEEDED_ROLES).
+    roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -316,6 +323,9 @@ def _marketplace_key(raw: object, where: str) -> str:
 def _validate(config: Config, where: str, raw_amazon: object = None) -> None:
     if config.amazon.target not in tuple(TargetName):
         raise ConfigError(f"{where}: [amazon] target must be 'sandbox' or 'production'")
+    _, unknown = parse_roles(config.sandbox.roles)
+    if unknown:
+        raise ConfigError(f"{where}: [sandbox] roles: {unknown_roles(unknown)}")
     if not config.amazon.seller_id.strip():
         # Feeds carry it as MerchantIdentifier: Amazon refuses every row of a feed without it.
         raise ConfigError(

@@ -284,6 +284,13 @@ USAGE_PLANS: dict[str, tuple[float, int]] = {
     "getOrder": (0.5, 30),
     # Orders v0 (ordersV0.json), used only with orders_api = "v0".
     "getOrders": (0.0167, 20),
+    # Restricted Orders v0 operations (ordersV0.json), only with a Restricted Data Token.
+    "getOrderAddress": (0.5, 30),
+    "getOrderBuyerInfo": (0.5, 30),
+    "getOrderItemsBuyerInfo": (0.5, 30),
+    # Tokens 2021-03-01 and Sellers v1 (tokens_2021-03-01.json, sellers.json).
+    "createRestrictedDataToken": (1.0, 10),
+    "getMarketplaceParticipations": (0.016, 15),
     "getOrderItems": (0.5, 30),
     "createFeedDocument": (0.5, 15),
     "createFeed": (0.0083, 15),
@@ -292,6 +299,7 @@ USAGE_PLANS: dict[str, tuple[float, int]] = {
     "cancelFeed": (2.0, 15),
     "getFeedDocument": (0.0222, 10),
     "createReport": (0.0167, 15),
+    "getReports": (0.0222, 10),
     "getReport": (2.0, 15),
     "getReportDocument": (0.0167, 15),
     "getMessagingActionsForOrder": (1.0, 5),

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from bulk import marketplaces
+from bulk.access import sandbox_roles
 from bulk.amazon.clients import amazon_endpoint, connect
 from bulk.amazon.marketplace import ORDERS_V0, AmazonMarketplace
 from bulk.amazon.protocol import Marketplace
@@ -130,6 +131,15 @@ def sandbox_orders(config: Config, env: Mapping[str, str]) -> Iterator[Path]:
     yield path
 
 
+def granted_roles(config: Config, env: Mapping[str, str]) -> tuple[str, ...]:
+    """The roles the sandbox grants the app: BULK_SANDBOX_ROLES, else [sandbox] roles, else
+    every role bulk needs (none restricted)."""
+    try:
+        return sandbox_roles(config.sandbox.roles, env.get("BULK_SANDBOX_ROLES"))
+    except ValueError as e:
+        raise ConfigError(f"BULK_SANDBOX_ROLES: {e}") from None
+
+
 def describe_target(config: Config, env: Mapping[str, str]) -> Target:
     a = config.amazon
     if a.target == TargetName.SANDBOX:
@@ -224,7 +234,9 @@ def open_marketplace(
 
         with (
             sandbox_orders(config, env) as book,
-            start_sandbox(book, state.ensure().sandbox) as sandbox,
+            start_sandbox(
+                book, state.ensure().sandbox, roles=granted_roles(config, env)
+            ) as sandbox,
         ):
             clients = connect(
                 sandbox.url,
@@ -245,6 +257,7 @@ def open_marketplace(
                     poll_interval=10.0,
                     poll_sleep=_no_wait,
                     backoff_base=0.01,
+                    restricted_data=config.amazon.restricted_data,
                 )
             finally:
                 clients.close()
@@ -256,6 +269,12 @@ def open_marketplace(
         endpoint, lwa, credentials, ids[0], ids, timeout=config.amazon.timeout_seconds
     )
     try:
-        yield AmazonMarketplace(clients, ids, orders_api=orders_api, limiter=RateLimiter())
+        yield AmazonMarketplace(
+            clients,
+            ids,
+            orders_api=orders_api,
+            limiter=RateLimiter(),
+            restricted_data=config.amazon.restricted_data,
+        )
     finally:
         clients.close()

@@ -16,6 +16,7 @@ from sp_api.api import OrdersV20260101
 from sp_api.auth import AccessTokenClient
 from sp_api.base import Marketplaces
 
+from bulk.access import DIRECT_TO_CONSUMER_SHIPPING, NEEDED_ROLES
 from bulk.amazon.clients import Clients, connect
 from bulk.sandbox import Sandbox, start_sandbox
 from bulk.targets import SANDBOX_CREDENTIALS
@@ -86,12 +87,40 @@ def sandbox_state(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def sandbox_roles() -> tuple[str, ...]:
+    """The roles the `sandbox` fixture grants the app; override (or parametrize) for others."""
+    return NEEDED_ROLES
+
+
+# The roles of an app approved for restricted data (the unshipped-orders report).
+WITH_RESTRICTED = (*NEEDED_ROLES, DIRECT_TO_CONSUMER_SHIPPING)
+
+
+@pytest.fixture
 def sandbox(
-    sandbox_clock: FrozenDateTimeFactory, sandbox_orders: Path, sandbox_state: Path
+    sandbox_clock: FrozenDateTimeFactory,
+    sandbox_orders: Path,
+    sandbox_state: Path,
+    sandbox_roles: tuple[str, ...],
 ) -> Iterator[Sandbox]:
     """A running sandbox marketplace on 127.0.0.1, its clock frozen at SANDBOX_NOW."""
-    with start_sandbox(sandbox_orders, sandbox_state) as running:
+    with start_sandbox(sandbox_orders, sandbox_state, roles=sandbox_roles) as running:
         yield running
+
+
+def restricted_document(clients: Clients, document_id: str) -> str:
+    """A restricted report's document, downloaded with a Restricted Data Token for its path."""
+    path = f"/reports/2021-06-30/documents/{document_id}"
+    res = clients.tokens.create_restricted_data_token(
+        restrictedResources=[{"method": "GET", "path": path}]
+    )
+    clients.reports.restricted_data_token = res.payload["restrictedDataToken"]
+    try:
+        return str(
+            clients.reports.get_report_document(document_id, download=True).payload["document"]
+        )
+    finally:
+        clients.reports.restricted_data_token = None
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
@@ -40,6 +40,8 @@ class FakeMarket:
     locales: dict[str, str] = field(default_factory=dict)
     hold_feeds: bool = False  # feeds stay IN_PROGRESS while set
     log: list[tuple[object, ...]] = field(default_factory=list)
+    restricted_data: bool = False  # [amazon] restricted_data: the unshipped-orders report
+    lacking: set[str] = field(default_factory=set)  # roles the app does not have
     documents: dict[str, bytes] = field(default_factory=dict)
     feeds: dict[str, _Feed] = field(default_factory=dict)
     sent: list[tuple[str, str, str]] = field(default_factory=list)  # order, marketplace, text
@@ -65,6 +67,7 @@ class FakeMarket:
         since: datetime,
         progress: Callable[[str], None],
         one_by_one: Callable[[int, Mapping[str, int]], None] | None = None,
+        detail: Collection[str] | None = None,
     ) -> LookUp:
         if one_by_one is not None:
             one_by_one(len(order_ids), {"getOrder": 1})
@@ -75,6 +78,19 @@ class FakeMarket:
         ids = tuple(order_ids)
         self._record("getOrders", ids)
         return {i: self.orders[i] for i in ids if i in self.orders}
+
+    def all_orders(self, since: datetime, progress: Callable[[str], None]) -> dict[str, Order]:
+        """As the All Orders report: no order item ids, no buyer requests."""
+        self._record("allOrdersReport")
+        return {
+            i: replace(
+                o,
+                items=tuple(
+                    replace(x, order_item_id="", buyer_requested_cancel=False) for x in o.items
+                ),
+            )
+            for i, o in self.orders.items()
+        }
 
     def unshipped_orders(self, progress: Callable[[str], None]) -> dict[str, Order]:
         self._record("unshippedReport")
@@ -93,6 +109,9 @@ class FakeMarket:
             and o.purchased >= since
             and any(i.buyer_requested_cancel for i in o.items)
         ]
+
+    def missing_roles(self, roles: Iterable[str]) -> list[str]:
+        return [r for r in roles if r in self.lacking]
 
     # Account
     def account_figures(self, progress: Callable[[str], None]) -> dict[str, AccountFigures]:

@@ -156,23 +156,34 @@ def big_book(workdir: Path, n: int) -> None:
     )
 
 
-def test_many_orders_are_looked_up_with_one_report(workdir: Path) -> None:
+def test_many_orders_are_checked_with_one_all_orders_report(workdir: Path) -> None:
+    big_book(workdir, 150)
+    result = bulk("check", "big.csv", "-v")
+    # 150 orders on an account taking 100,000 a week: a windowed search would be 143 pages
+    # (hours at searchOrders' rate), per order 4 minutes; the All Orders report (no restricted
+    # role) takes a handful of calls, and no row needs item ids to be checked.
+    assert "look-up: All Orders report for 150 orders" in result.output, result.output
+    made = calls(result.output)
+    assert "getOrder" not in made and "searchOrders" not in made
+    assert made["createReport"] == 2  # performance, All Orders
+    with open(workdir / "big.csv", encoding="utf-8") as f:
+        statuses = Counter(row["Status"] for row in csv.DictReader(f))
+    assert statuses == {"READY": 135, "REJECTED": 15}
+
+
+def test_many_orders_are_submitted_and_read_back_without_restricted_data(workdir: Path) -> None:
     big_book(workdir, 150)
     result = bulk("submit", "big.csv", "--yes", "-v")
-    # 150 orders on an account taking 100,000 a week: a windowed search would be 143 pages
-    # (hours at searchOrders' rate), per order 4 minutes; the report takes a handful of calls.
-    assert "look-up: unshipped-orders report for 135 orders, getOrder for the other 15" in (
-        result.output
-    )
     made = calls(result.output)
-    # The 15 shipped orders the report cannot know are read one by one (inside the burst).
-    assert made["getOrder"] == 15
-    assert "searchOrders" not in made and "getOrders" not in made
+    # Sending needs every order's item ids: getOrder for each (cheaper here than the report
+    # followed by getOrder), never the restricted unshipped-orders report.
+    assert "look-up: getOrder for 150 orders" in result.output, result.output
+    assert made["getOrder"] == 150
     with open(workdir / "big.csv", encoding="utf-8") as f:
         statuses = Counter(row["Status"] for row in csv.DictReader(f))
     assert statuses == {"CANCELLED": 135, "REJECTED": 15}
-    # After the feed, Amazon's state comes from the unshipped report again, not 150 look-ups.
-    assert made["createReport"] == 3  # unshipped, performance, unshipped after the feed
+    # After the feed, Amazon's state comes from one All Orders report, not 135 look-ups.
+    assert made["createReport"] == 2  # performance, All Orders after the feed
 
 
 def test_a_broken_template_stops_the_run_before_anything_is_sent(workdir: Path) -> None:

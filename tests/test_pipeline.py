@@ -4,12 +4,14 @@ Marketplace, with a real SQLite ledger and a real CSV sheet; the clock is passed
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from fake_market import FakeMarket
 
-from bulk.amazon.protocol import Marketplace
+from bulk.amazon.protocol import AccessDeniedError, Marketplace
 from bulk.config import parse_config
 from bulk.infra.ledger import Ledger
 from bulk.models import Order, OrderItem, OrderStatus
@@ -151,10 +153,14 @@ def test_status_after_no_wait_collects_the_result(tmp_path: Path) -> None:
     assert fake.calls["createFeed"] == 2  # status sends no new feed
 
 
-def test_one_unshipped_orders_report_reads_back_every_finished_feed(tmp_path: Path) -> None:
-    """Two feeds (DE and FR), two orders each: Amazon's state after them is read once."""
+@pytest.mark.parametrize("restricted", [False, True])
+def test_one_report_reads_back_every_finished_feed(tmp_path: Path, restricted: bool) -> None:
+    """Two feeds (DE and FR), two orders each: Amazon's state after them is read once, from
+    the All Orders report (no restricted role needed), or with [amazon] restricted_data from
+    the unshipped-orders report."""
     D = "402-0000001-0000004"
     fake = market(A, B, C, D)
+    fake.restricted_data = restricted
     fake.errors[B] = ("18", "The order cannot be cancelled in its current state")
     path = write_sheet(tmp_path / "orders.csv", [A, B, C, D])
     config = parse_config(
@@ -165,8 +171,15 @@ def test_one_unshipped_orders_report_reads_back_every_finished_feed(tmp_path: Pa
         ctx.config = config
         run.submit(ctx, sheet(path, tmp_path), Options(wait=True), lambda _r: True)
     assert len(fake.feeds) == 2
-    assert fake.calls["unshippedReport"] == 1
-    assert fake.calls["getOrders"] == 0  # B is still in the report: its state is known
+    if restricted:
+        assert fake.calls["unshippedReport"] == 1
+        assert fake.calls["allOrdersReport"] == 0
+        assert fake.calls["getOrders"] == 0  # B is still in the report: its state is known
+    else:
+        assert fake.calls["allOrdersReport"] == 1
+        assert fake.calls["unshippedReport"] == 0
+        # Only B, which the report shows still open, is read again by itself.
+        assert [e[1] for e in fake.log if e[0] == "getOrders"] == [(B,)]
     rows = read_sheet(path)
     assert {i: r["Status"] for i, r in rows.items()} == {
         A: "CANCELLED",
@@ -190,3 +203,42 @@ def test_status_leaves_a_finished_sheet_alone_even_beside_a_duplicate(tmp_path: 
     assert report.write is not None and report.write.written == 0
     assert path.read_bytes() == before
     assert [o for o, _m, _t in fake.sent] == [A]  # the buyer was messaged once
+
+
+class _Revoking(FakeMarket):
+    """A market whose access is revoked once its feed has been created (a role removed, the
+    authorisation withdrawn): Amazon answers 403 to the read-back."""
+
+    revoked = False
+
+    def create_feed(self, document_id: str, marketplace_id: str) -> str:
+        feed_id = super().create_feed(document_id, marketplace_id)
+        self.revoked = True
+        return feed_id
+
+    def get_orders(self, order_ids: Iterable[str], now: datetime) -> dict[str, Order]:
+        if self.revoked:
+            raise AccessDeniedError("getOrder: Amazon refused access (Unauthorized)")
+        return super().get_orders(order_ids, now)
+
+
+def test_access_lost_between_the_feed_and_the_read_back_leaves_rows_submitted(
+    tmp_path: Path,
+) -> None:
+    fake = _Revoking({i: order(i, DE) for i in (A, B)}, (DE, FR))
+    path = write_sheet(tmp_path / "orders.csv", [A, B])
+    report = submit(tmp_path, fake, path)
+    assert any("refused access" in w for w in report.warnings)
+    rows = read_sheet(path)
+    for order_id in (A, B):
+        assert rows[order_id]["Status"] == "SUBMITTED"
+        assert "refused access" in rows[order_id]["Result"]
+        assert "`bulk status`" in rows[order_id]["Result"]
+        assert rows[order_id]["Feed ID"] == "feed-1"
+    assert report.exit_code == 0  # SUBMITTED is in good standing: the outcome is pending
+    # Access is back: `bulk status` finishes the rows; nothing is sent again.
+    fake.revoked = False
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+        run.status(context(tmp_path, fake, ledger), sheet(path, tmp_path))
+    assert {r["Status"] for r in read_sheet(path).values()} == {"CANCELLED"}
+    assert fake.calls["createFeed"] == 1

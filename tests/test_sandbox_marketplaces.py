@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import orders_v2026_client
+from conftest import WITH_RESTRICTED, orders_v2026_client, restricted_document
 from sp_api.api import OrdersV20260101
 from sp_api.base.exceptions import SellingApiBadRequestException
 
@@ -230,6 +230,7 @@ def test_a_feed_cancels_only_orders_of_its_marketplace(
     assert eu.orders.get_order(FR_ORDER).payload["OrderStatus"] == "Canceled"
 
 
+@pytest.mark.parametrize("sandbox_roles", [WITH_RESTRICTED])
 def test_feeds_and_reports_refuse_marketplaces_of_another_region(eu: Clients) -> None:
     doc = eu.feeds.create_feed_document(io.BytesIO(b"<x/>"), FEED_CONTENT_TYPE)
     with pytest.raises(SellingApiBadRequestException) as caught:
@@ -250,12 +251,13 @@ def _unshipped(clients: Clients, marketplace_ids: list[str]) -> set[str]:
     ).payload["reportId"]
     clients.reports.get_report(report_id)
     doc_id = clients.reports.get_report(report_id).payload["reportDocumentId"]
-    text = clients.reports.get_report_document(doc_id, download=True).payload["document"]
-    header, *lines = str(text).splitlines()
+    text = restricted_document(clients, doc_id)
+    header, *lines = text.splitlines()
     rows = [dict(zip(header.split("\t"), line.split("\t"), strict=True)) for line in lines]
     return {f"{row['order-id']} {row['ship-country']}" for row in rows}
 
 
+@pytest.mark.parametrize("sandbox_roles", [WITH_RESTRICTED])
 def test_the_unshipped_orders_report_holds_the_asked_marketplaces(eu: Clients) -> None:
     assert _unshipped(eu, [DE]) == {f"{DE_ORDER} DE"}
     assert _unshipped(eu, [FR, IT]) == {f"{FR_ORDER} FR", f"{IT_ORDER} IT"}

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import requests
+from conftest import WITH_RESTRICTED, restricted_document
 from freezegun.api import FrozenDateTimeFactory
 from sp_api.base.exceptions import SellingApiBadRequestException, SellingApiNotFoundException
 
@@ -33,6 +34,8 @@ def _document(clients: Clients, report_type: str) -> tuple[list[str], str]:
         statuses.append(report["processingStatus"])
         if report["processingStatus"] == "DONE":
             break
+    if report_type == UNSHIPPED:
+        return statuses, restricted_document(clients, report["reportDocumentId"])
     doc = clients.reports.get_report_document(report["reportDocumentId"], download=True)
     return statuses, str(doc.payload["document"])
 
@@ -147,6 +150,7 @@ def _rows(text: str) -> list[dict[str, str]]:
     return [dict(zip(columns, line.split("\t"), strict=True)) for line in lines]
 
 
+@pytest.mark.parametrize("sandbox_roles", [WITH_RESTRICTED])
 def test_unshipped_report_lists_lines_left_to_ship(
     sandbox_clients: Clients, run_feed: RunFeed, ack_feed: AckFeed
 ) -> None:
@@ -178,6 +182,7 @@ def test_unshipped_report_lists_lines_left_to_ship(
     assert ("112-0000001-0000003", "00000000000301") in lines
 
 
+@pytest.mark.parametrize("sandbox_roles", [WITH_RESTRICTED])
 def test_unknown_report_types_and_ids(sandbox_clients: Clients) -> None:
     with pytest.raises(SellingApiBadRequestException, match="not available in the sandbox"):
         sandbox_clients.reports.create_report(reportType="GET_MERCHANT_LISTINGS_ALL_DATA")
@@ -196,13 +201,18 @@ def test_compressed_reports_come_with_gzip(
     book.update(compress_reports=True, report_polls=0)
     path = tmp_path / "compressed.json"
     path.write_text(json.dumps(book), encoding="utf-8")
-    with start_sandbox(path, sandbox_state) as sandbox:
+    with start_sandbox(path, sandbox_state, roles=WITH_RESTRICTED) as sandbox:
         clients = connect(sandbox.url, sandbox.url, SANDBOX_CREDENTIALS, "ATVPDKIKX0DER")
         statuses, text = _document(clients, UNSHIPPED)
         assert statuses == ["DONE"]
         assert text.startswith("order-id\torder-item-id")
         report_id = clients.reports.create_report(reportType=UNSHIPPED).payload["reportId"]
         doc_id = clients.reports.get_report(report_id).payload["reportDocumentId"]
+        path = f"/reports/2021-06-30/documents/{doc_id}"
+        rdt = clients.tokens.create_restricted_data_token(
+            restrictedResources=[{"method": "GET", "path": path}]
+        ).payload["restrictedDataToken"]
+        clients.reports.restricted_data_token = rdt
         info = clients.reports.get_report_document(doc_id).payload
         assert info["compressionAlgorithm"] == "GZIP"
         assert requests.get(info["url"], timeout=10).content[:2] == b"\x1f\x8b"

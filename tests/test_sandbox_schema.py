@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import os
 import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -17,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import WITH_RESTRICTED, restricted_document
 from freezegun.api import FrozenDateTimeFactory
 from jsonschema import Draft4Validator, Draft7Validator, FormatChecker
 from sp_api.base.exceptions import SellingApiException
@@ -25,7 +27,12 @@ from bulk.amazon.clients import Clients, connect
 from bulk.sandbox import start_sandbox
 from bulk.targets import SANDBOX_CREDENTIALS
 
-MODELS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "amazon" / "models"
+MODELS = Path(
+    os.environ.get(
+        "BULK_AMAZON_MODELS",
+        Path(__file__).resolve().parents[2] / "shared" / "reference" / "amazon" / "models",
+    )
+)
 DATA = Path(__file__).parent / "data"
 FEED_CONTENT_TYPE = "text/xml; charset=UTF-8"
 AckFeed = Callable[..., bytes]
@@ -76,6 +83,14 @@ REPORTS_MODEL: dict[str, Any] = {
                 "reportDocumentId": {"type": "string"},
             },
         },
+        "GetReportsResponse": {
+            "type": "object",
+            "required": ["reports"],
+            "properties": {
+                "reports": {"type": "array", "items": {"$ref": "#/definitions/Report"}},
+                "nextToken": {"type": "string"},
+            },
+        },
         "ReportDocument": {
             "type": "object",
             "required": ["reportDocumentId", "url"],
@@ -88,7 +103,8 @@ REPORTS_MODEL: dict[str, Any] = {
     },
     "paths": {
         "/reports/2021-06-30/reports": {
-            "post": {"operationId": "createReport", "responses": {"202": "CreateReportResponse"}}
+            "post": {"operationId": "createReport", "responses": {"202": "CreateReportResponse"}},
+            "get": {"operationId": "getReports", "responses": {"200": "GetReportsResponse"}},
         },
         "/reports/2021-06-30/reports/{reportId}": {
             "get": {"operationId": "getReport", "responses": {"200": "Report"}}
@@ -196,7 +212,15 @@ def _record(clients: Clients) -> list[Exchange]:
             )
         )
 
-    for client in (clients.orders, clients.feeds, clients.reports, clients.messaging):
+    for client in (
+        clients.orders,
+        clients.orders_2026,
+        clients.feeds,
+        clients.reports,
+        clients.messaging,
+        clients.tokens,
+        clients.sellers,
+    ):
         client._transport._client.event_hooks = {"request": [], "response": [hook]}
     return seen
 
@@ -270,7 +294,7 @@ def test_every_answer_matches_amazons_models(
     # Reports
     for report_type in (
         "GET_V2_SELLER_PERFORMANCE_REPORT",
-        "GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING",
+        "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL",
     ):
         report_id = c.reports.create_report(reportType=report_type).payload["reportId"]
         for _ in range(2):
@@ -374,3 +398,109 @@ def test_strict_checking_catches_a_misspelt_field(models: list[Model]) -> None:
     bad["payload"]["OrderStaus"] = "Pending"
     with pytest.raises(AssertionError, match="OrderStaus"):
         orders.check(operation, 200, json.dumps(bad).encode())
+
+
+# The access model: Tokens API 2021-03-01 and Sellers API v1 (Amazon's models, copied from
+# amzn/selling-partner-api-models into tests/data/models), and the 403 answers of each API.
+ACCESS_MODELS = DATA / "models"
+
+
+@pytest.fixture(scope="module")
+def access_models(models: list[Model]) -> list[Model]:
+    files = ["tokens_2021-03-01.json", "sellers.json"]
+    found = [Model(json.loads((ACCESS_MODELS / n).read_text(encoding="utf-8"))) for n in files]
+    v2026 = Model(json.loads((MODELS / "orders_2026-01-01.json").read_text(encoding="utf-8")))
+    return [*models, *found, v2026]
+
+
+@pytest.mark.parametrize("sandbox_roles", [WITH_RESTRICTED])
+def test_tokens_sellers_and_restricted_answers_match_amazons_models(
+    access_models: list[Model], recorded: list[Exchange], sandbox_clients: Clients
+) -> None:
+    c = sandbox_clients
+    c.sellers.get_marketplace_participation()
+    c.reports.get_reports(reportTypes=["GET_V2_SELLER_PERFORMANCE_REPORT"])
+    address = "/orders/v0/orders/112-0000001-0000001/address"
+    rdt = c.tokens.create_restricted_data_token(
+        restrictedResources=[{"method": "GET", "path": address}]
+    ).payload["restrictedDataToken"]
+    _failing(lambda: c.orders.get_order_address("112-0000001-0000001"))  # no token: 403
+    c.orders.restricted_data_token = rdt
+    c.orders.get_order_address("112-0000001-0000001")
+    c.orders.restricted_data_token = None
+    for path in (
+        "/orders/v0/orders/112-0000001-0000001/buyerInfo",
+        "/orders/v0/orders/112-0000001-0000001/orderItems/buyerInfo",
+    ):
+        token = c.tokens.create_restricted_data_token(
+            restrictedResources=[{"method": "GET", "path": path}]
+        ).payload["restrictedDataToken"]
+        c.orders.restricted_data_token = token
+        c.orders._request(path, params={})
+        c.orders.restricted_data_token = None
+    _failing(
+        lambda: c.tokens.create_restricted_data_token(
+            restrictedResources=[{"method": "GET", "path": "/orders/v0/orders"}]
+        )
+    )
+    c.orders_2026.get_order("112-0000001-0000001", includedData=["BUYER", "RECIPIENT"])
+    # The restricted report's document, with a token for its path.
+    report_id = c.reports.create_report(
+        reportType="GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING"
+    ).payload["reportId"]
+    c.reports.get_report(report_id)
+    document_id = c.reports.get_report(report_id).payload["reportDocumentId"]
+    _failing(lambda: c.reports.get_report_document(document_id))
+    restricted_document(c, document_id)
+    covered = _check_all(access_models, recorded)
+    assert covered >= {
+        "getMarketplaceParticipations 200",
+        "getReports 200",
+        "createRestrictedDataToken 200",
+        "createRestrictedDataToken 400",
+        "getOrderAddress 200",
+        "getOrderAddress 403",
+        "getOrderBuyerInfo 200",
+        "getOrderItemsBuyerInfo 200",
+        "getOrder 200",
+        "getReportDocument 200",
+        "getReportDocument 403",
+    }
+
+
+def test_answers_outside_the_apps_roles_match_amazons_models(
+    access_models: list[Model], sandbox_clock: FrozenDateTimeFactory, sandbox_state: Path
+) -> None:
+    """An app with no role at all: every operation answers Amazon's 403 Unauthorized."""
+    with start_sandbox(DATA / "marketplace_basic.json", sandbox_state, roles=()) as running:
+        c = connect(running.url, running.url, SANDBOX_CREDENTIALS, "ATVPDKIKX0DER")
+        seen = _record(c)
+        _failing(lambda: c.sellers.get_marketplace_participation())
+        _failing(lambda: c.orders_2026.get_order("112-0000001-0000001"))
+        _failing(lambda: c.feeds.get_feeds(feedTypes=["POST_ORDER_ACKNOWLEDGEMENT_DATA"]))
+        _failing(lambda: c.reports.create_report(reportType="GET_V2_SELLER_PERFORMANCE_REPORT"))
+        _failing(lambda: c.messaging.get_messaging_actions_for_order("112-0000001-0000003"))
+        _failing(
+            lambda: c.tokens.create_restricted_data_token(
+                restrictedResources=[
+                    {"method": "GET", "path": "/orders/v0/orders/112-0000001-0000001/address"}
+                ]
+            )
+        )
+        c.close()
+    covered = _check_all(access_models, seen)
+    assert {s for s in covered if s.endswith(" 403")} == {
+        "getMarketplaceParticipations 403",
+        "getOrder 403",
+        "getFeeds 403",
+        "createReport 403",
+        "getMessagingActionsForOrder 403",
+        "createRestrictedDataToken 403",
+    }
+    for _method, _path, status, body in seen:
+        assert status == 403
+        error = json.loads(body)["errors"][0]
+        assert (error["code"], error["message"]) == (
+            "Unauthorized",
+            "Access to requested resource is denied.",
+        )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from sp_api.api import Messaging, OrdersV0, OrdersV20260101, Reports
+from sp_api.api import Messaging, OrdersV0, OrdersV20260101, Reports, Sellers, Tokens
 from sp_api.api.feeds.feeds_2021_06_30 import FeedsV20210630
 from sp_api.auth import AccessTokenClient
 from sp_api.base import Marketplaces
@@ -27,6 +27,8 @@ class Clients:
     reports: Reports  # Reports API 2021-06-30
     messaging: Messaging  # Messaging API v1, for the main marketplace
     orders_2026: OrdersV20260101  # Orders API v2026-01-01
+    tokens: Tokens  # Tokens API 2021-03-01: Restricted Data Tokens, with restricted_data only
+    sellers: Sellers  # Sellers API v1: the account's marketplaces (`bulk doctor`)
     # Messaging clients for the run's other marketplaces: the library sends createUnexpectedProblem
     # with its client's own marketplace id, so each marketplace needs its own client.
     more_messaging: dict[str, Messaging] = field(default_factory=dict)
@@ -36,6 +38,7 @@ class Clients:
 
     def all(self) -> Iterator[Any]:
         yield from (self.orders, self.orders_2026, self.feeds, self.reports, self.messaging)
+        yield from (self.tokens, self.sellers)
         yield from self.more_messaging.values()
 
     def close(self) -> None:
@@ -134,7 +137,7 @@ def connect(
     others = [m for m in dict.fromkeys(more_marketplaces) if m != marketplace_id]
     try:
         # Feeds(...) dispatches to FeedsV20210630 through a metaclass; build the concrete class.
-        classes = (OrdersV0, FeedsV20210630, Reports, Messaging, OrdersV20260101)
+        classes = (OrdersV0, FeedsV20210630, Reports, Messaging, OrdersV20260101, Tokens, Sellers)
         clients = [cls(marketplace, **kwargs) for cls in classes]
         extra = {m: Messaging(marketplace_for(m), **kwargs) for m in others}
     except MissingCredentials as e:
@@ -151,12 +154,14 @@ def connect(
         client.endpoint = base
         # SP_API_DEFAULT_MARKETPLACE overrides the constructor's marketplace; the caller's wins.
         client.marketplace_id = mp
-    orders, feeds, reports, messaging, orders_2026 = clients
+    orders, feeds, reports, messaging, orders_2026, tokens, sellers = clients
     return Clients(
         orders=orders,
         feeds=feeds,
         reports=reports,
         messaging=messaging,
         orders_2026=orders_2026,
+        tokens=tokens,
+        sellers=sellers,
         more_messaging=extra,
     )

@@ -6,8 +6,14 @@ A pure function of the numbers a run knows before it calls Amazon. The paths it 
 - one windowed `searchOrders` over the recent open orders (0.0056/s, burst 20; 100 orders a
   page), the window starting at the oldest purchase the rows can have under the policy, the
   pages estimated from the account's order volume (the performance report's 7-day count);
-- the unshipped-orders report, one per marketplace (a handful of calls, but minutes of
-  waiting while Amazon builds it);
+- the All Orders report by last update, one per marketplace (a handful of calls, but minutes
+  of waiting while Amazon builds it; role Inventory and Order Tracking, not restricted). It has
+  no order item ids and no buyer's cancellation request, so the rows that need those (`detail`:
+  item-level rows, "buyer requested" rows, and every row a run is about to send) are read with
+  `getOrder` after it;
+- the unshipped-orders report, only with `[amazon] restricted_data = true`: a restricted report
+  type, its document needs a Restricted Data Token (docs/amazon.md, "Roles and restricted
+  data");
 
 and, after a bulk path, `getOrder` for the rows it did not explain (shipped, cancelled or
 older orders). With `orders_api = "v0"` the per-order path is getOrders (50 ids a call) plus
@@ -40,7 +46,8 @@ REPORT_GIVE_UP_SECONDS = 1800
 class Path(StrEnum):
     GET_ORDER = "getOrder"  # per order
     SEARCH = "searchOrders"  # windowed search, then getOrder for the rest
-    REPORT = "report"  # unshipped-orders report, then getOrder for the rest
+    ALL_ORDERS = "allOrders"  # All Orders report, then getOrder for details and the rest
+    REPORT = "report"  # unshipped-orders report (restricted), then getOrder for the rest
     V0 = "getOrders"  # Orders v0, per 50 orders with getOrderItems per order
 
 
@@ -56,8 +63,10 @@ class Plan:
             return (
                 f"searchOrders over the recent open orders ({counted(self.pages, 'page')} expected)"
             )
+        if self.path is Path.ALL_ORDERS:
+            return "All Orders report"
         if self.path is Path.REPORT:
-            return "unshipped-orders report"
+            return "unshipped-orders report (restricted data)"
         return f"{self.path.value} for {counted(orders, 'order')}"
 
 
@@ -80,11 +89,17 @@ def plan_lookup(
     recent_orders: int | None,
     marketplaces: int = 1,
     v0: bool = False,
+    detail: int | None = None,
+    restricted_data: bool = False,
 ) -> Plan:
     """The cheapest path to read `orders` orders.
 
     `recent_orders` is the account's estimated order count in the policy's window (None when
-    not known: then only per-order and the report are priced). Ties go to the simpler path.
+    not known: then only per-order and the reports are priced). `detail` is how many of the
+    orders need their order item ids or the buyer's cancellation request (None: all of them);
+    the All Orders report has neither, so those are read with getOrder after it. The
+    restricted unshipped-orders report is priced only with `restricted_data`. Ties go to the
+    simpler path.
     """
     candidates = [per_order_plan(orders, v0)]
     burst = USAGE_PLANS["getOrder"][1]
@@ -98,7 +113,13 @@ def plan_lookup(
         "getReport": marketplaces * REPORT_POLLS,
         "getReportDocument": marketplaces,
     }
-    candidates.append(_priced(Plan(Path.REPORT, report, REPORT_LATENCY_SECONDS)))
+    after = orders if detail is None else min(detail, orders)
+    if not v0:
+        all_orders = {**report, "getOrder": after} if after else dict(report)
+        candidates.append(_priced(Plan(Path.ALL_ORDERS, all_orders, REPORT_LATENCY_SECONDS)))
+    if restricted_data:
+        restricted = {**report, "createRestrictedDataToken": marketplaces}
+        candidates.append(_priced(Plan(Path.REPORT, restricted, REPORT_LATENCY_SECONDS)))
     return min(candidates, key=lambda p: p.seconds)  # min keeps the first of equals
 
 

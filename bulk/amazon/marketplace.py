@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -32,12 +32,12 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from bulk.access import ALL_ORDERS_REPORT, NEEDED_ROLES, PERFORMANCE_REPORT, UNSHIPPED_REPORT
+from bulk.amazon import probes
 from bulk.amazon.clients import Clients
 from bulk.amazon.feed import CONTENT_TYPE, FEED_TYPE, ProcessingReport, parse_report
-from bulk.amazon.health import PERFORMANCE_REPORT, parse_performance
+from bulk.amazon.health import parse_performance
 from bulk.amazon.lookup import (
-    REPORT_GIVE_UP_SECONDS,
-    REPORT_POLL_SECONDS,
     SEARCH_PAGE,
     V0_IDS_PER_CALL,
     Path,
@@ -50,10 +50,12 @@ from bulk.amazon.orders import (
     item_from_v0,
     order_from_v0,
     order_from_v2026,
+    parse_all_orders_report,
     parse_time,
     parse_unshipped_report,
 )
-from bulk.amazon.protocol import FeedState, LookUp, UncertainError
+from bulk.amazon.protocol import AccessDeniedError, FeedState, LookUp, UncertainError
+from bulk.amazon.reports import ReportReader
 from bulk.amazon.throttle import RateLimiter
 from bulk.errors import AmazonError
 from bulk.formats import counted
@@ -75,7 +77,6 @@ ORDERS_V0 = "v0"  # Amazon removes Orders v0 on 2027-03-27
 # AmazonOrderIds (ordersV0.json, getOrders).
 _LOOKBACK = timedelta(days=729)
 _TRANSIENT_STATUS = (429, 500, 502, 503, 504)
-REPORT_UNSHIPPED = "GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING"
 # The orders a windowed search reads: those bulk may still cancel or must hold
 # (orders_2026-01-01.json, FulfillmentStatus).
 SEARCHED_STATUSES = ("PENDING_AVAILABILITY", "PENDING", "UNSHIPPED", "PARTIALLY_SHIPPED")
@@ -149,8 +150,12 @@ class AmazonMarketplace:
         poll_interval: float = 20.0,
         backoff_base: float = 1.0,
         poll_sleep: Callable[[float], None] | None = None,
+        restricted_data: bool = False,
     ):
         self.clients = clients
+        # [amazon] restricted_data: the app has a restricted role, so the restricted
+        # unshipped-orders report may be read (through a Restricted Data Token).
+        self.restricted_data = restricted_data
         self._marketplace_ids = tuple(marketplace_ids)
         self.v0 = orders_api == ORDERS_V0
         self.limiter = limiter or RateLimiter(scale=0)
@@ -165,8 +170,12 @@ class AmazonMarketplace:
         self._waited = 0.0
         self.retries: Counter[str] = Counter()
         self._figures: dict[str, AccountFigures] | None = None
+        self._roles: dict[str, bool] = {}  # role -> the app has it (bulk.amazon.probes)
         for client in clients.all():
             _watch_status(client)
+        self._reports = ReportReader(
+            self._call, clients.reports, clients.tokens, self.poll_interval, self.poll_sleep
+        )
 
     @property
     def marketplace_ids(self) -> tuple[str, ...]:
@@ -233,7 +242,8 @@ class AmazonMarketplace:
                     f"Login with Amazon answered {e.status_code} {self.max_attempts} times; "
                     "run the same command again in a few minutes (nothing is repeated)"
                 ) from None
-            raise AmazonError(
+            # A revoked authorisation ends here too: nothing was done, access must come back.
+            raise AccessDeniedError(
                 f"Login with Amazon refused the credentials ({e.error_code}: {e.message}); "
                 "check LWA_APP_ID, LWA_CLIENT_SECRET and SP_API_REFRESH_TOKEN"
             ) from None
@@ -256,9 +266,10 @@ class AmazonMarketplace:
     def _error(self, operation: str, e: SellingApiException) -> AmazonError:
         detail = _describe(e)
         if isinstance(e, SellingApiForbiddenException):
-            return AmazonError(
-                f"{operation}: Amazon refused access ({detail}); check the app's roles and the "
-                "refresh token in your credentials"
+            return AccessDeniedError(
+                f"{operation}: Amazon refused access ({detail}); the app needs the roles "
+                f"{', '.join(NEEDED_ROLES)} and a refresh token that is still authorised: "
+                "`bulk doctor` says which is missing"
             )
         return AmazonError(f"{operation}: Amazon answered {e.code}: {detail}")
 
@@ -271,13 +282,17 @@ class AmazonMarketplace:
         since: datetime,
         progress: Callable[[str], None],
         one_by_one: Callable[[int, Mapping[str, int]], None] | None = None,
+        detail: Collection[str] | None = None,
     ) -> LookUp:
         """Orders by id, by the path `plan_lookup` prices cheapest; says which and its cost.
 
         `since` is the oldest purchase a row can have under the policy: the start of the
-        windowed search. Rows the bulk path did not explain are read one by one.
+        windowed search. `detail` names the orders that need their order item ids and the
+        buyer's cancellation request (None: all): the All Orders report has neither, so they
+        are read one by one after it, as are the rows a bulk path did not explain.
         """
         ids = list(dict.fromkeys(order_ids))
+        wanted = set(ids) if detail is None else set(detail)
         before = Counter(self._calls)
         recent: int | None = None
         burst = USAGE_PLANS["getOrder"][1]
@@ -287,7 +302,12 @@ class AmazonMarketplace:
             hours = max((now - since).total_seconds() / 3600, 0.0)
             recent = window_orders(sum(f.order_count for f in figures.values()), hours)
         plan = plan_lookup(
-            len(ids), recent_orders=recent, marketplaces=len(self.marketplace_ids), v0=self.v0
+            len(ids),
+            recent_orders=recent,
+            marketplaces=len(self.marketplace_ids),
+            v0=self.v0,
+            detail=len(wanted.intersection(ids)),
+            restricted_data=self.restricted_data,
         )
         # What reading one order takes: getOrder (v2026), or getOrderItems after a batched
         # getOrders (v0).
@@ -301,6 +321,10 @@ class AmazonMarketplace:
         else:
             if plan.path is Path.SEARCH:
                 bulk = self.search_orders(since, progress)
+            elif plan.path is Path.ALL_ORDERS:
+                bulk = self.all_orders(since, progress)
+                # The report has no order item ids nor buyer requests: those rows ask getOrder.
+                bulk = {i: o for i, o in bulk.items() if i not in wanted}
             else:
                 bulk = self.unshipped_orders(progress)
             found = {i: bulk[i] for i in ids if i in bulk}
@@ -542,52 +566,11 @@ class AmazonMarketplace:
 
     # Reports ---------------------------------------------------------------------
 
-    def _report_document(
-        self,
-        report_type: str,
-        marketplace_ids: Sequence[str],
-        progress: Callable[[str], None],
-        **extra: Any,
-    ) -> str:
-        res = self._call(
-            "createReport",
-            lambda: self.clients.reports.create_report(
-                reportType=report_type, marketplaceIds=list(marketplace_ids), **extra
-            ),
-        )
-        report_id = str(res.payload["reportId"])
-        interval = min(self.poll_interval, float(REPORT_POLL_SECONDS))
-        waited = 0.0
-        while True:
-            res = self._call("getReport", lambda: self.clients.reports.get_report(report_id))
-            status = str(res.payload.get("processingStatus", ""))
-            progress(status)
-            if status == "DONE":
-                break
-            if status in ("CANCELLED", "FATAL"):
-                raise AmazonError(
-                    f"Amazon could not produce report {report_type} ({status}); "
-                    "try again later or check Seller Central's Account Health page"
-                )
-            if waited > REPORT_GIVE_UP_SECONDS:
-                raise AmazonError(
-                    f"report {report_type} was not ready after "
-                    f"{REPORT_GIVE_UP_SECONDS // 60} minutes; run again later"
-                )
-            self.poll_sleep(interval)
-            waited += interval
-        document_id = str(res.payload["reportDocumentId"])
-        doc = self._call(
-            "getReportDocument",
-            lambda: self.clients.reports.get_report_document(document_id, download=True),
-        )
-        return str(doc.payload.get("document", ""))
-
     def account_figures(self, progress: Callable[[str], None]) -> dict[str, AccountFigures]:
         """Each marketplace's 7-day cancellation figures, from one seller performance report
         (read once per run: the look-up planner and the policy both use it)."""
         if self._figures is None:
-            text = self._report_document(
+            text = self._reports.document(
                 PERFORMANCE_REPORT,
                 self.marketplace_ids,
                 lambda status: progress(f"reading the account's cancellation rate: {status}"),
@@ -600,18 +583,59 @@ class AmazonMarketplace:
 
         GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING: tab-separated, one line per order item,
         with `is-buyer-requested-cancellation` since 2022 (Amazon's changelog, "Changes to
-        Orders API and Reports API for buyer cancellation requests"). A handful of calls for
-        any number of orders, against one call per order.
+        Orders API and Reports API for buyer cancellation requests"). A restricted report
+        type: only with [amazon] restricted_data = true, through a Restricted Data Token.
         """
+        if not self.restricted_data:
+            raise AmazonError(
+                "the unshipped-orders report is restricted (role Direct to Consumer Shipping); "
+                "set [amazon] restricted_data = true only if the app has that role"
+            )
         found: dict[str, Order] = {}
         for marketplace_id in self.marketplace_ids:
-            text = self._report_document(
-                REPORT_UNSHIPPED,
+            text = self._reports.document(
+                UNSHIPPED_REPORT,
                 [marketplace_id],
                 lambda status: progress(f"unshipped-orders report: {status}"),
             )
             found.update(parse_unshipped_report(text, marketplace_id))
         return found
+
+    def all_orders(self, since: datetime, progress: Callable[[str], None]) -> dict[str, Order]:
+        """Every order updated since `since`, one All Orders report per
+        marketplace (GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL; role Inventory and
+        Order Tracking, not restricted). Its orders have no order item ids and no buyer's
+        cancellation request."""
+        found: dict[str, Order] = {}
+        for marketplace_id in self.marketplace_ids:
+            text = self._reports.document(
+                ALL_ORDERS_REPORT,
+                [marketplace_id],
+                lambda status: progress(f"All Orders report: {status}"),
+                dataStartTime=_iso(since),
+            )
+            found.update(parse_all_orders_report(text, marketplace_id))
+        return found
+
+    # Access ----------------------------------------------------------------------
+
+    def missing_roles(self, roles: Iterable[str]) -> list[str]:
+        """Which of these roles the app lacks, each found by one harmless read (remembered)."""
+        missing = []
+        for role in roles:
+            if role not in self._roles:
+                self._roles[role] = probes.has_role(self._call, self.clients, role)
+            if not self._roles[role]:
+                missing.append(role)
+        return missing
+
+    def participations(self) -> tuple[str, ...]:
+        """The marketplace ids the seller takes part in (Sellers API)."""
+        return probes.participations(self._call, self.clients)
+
+    def login(self) -> None:
+        """The login-token exchange; AmazonError when Login with Amazon refuses it."""
+        probes.login(self.clients)
 
     # Messaging -------------------------------------------------------------------
 

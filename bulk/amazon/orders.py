@@ -218,3 +218,77 @@ def parse_unshipped_report(text: str, marketplace_id: str = "") -> dict[str, Ord
         )
         for order_id, (purchased, ship_by, items) in orders.items()
     }
+
+
+# The All Orders report ---------------------------------------------------------------
+
+# How the report spells order statuses that differ from Orders v0's (Seller Central's
+# "Cancelled"); the rest are v0's names.
+_ALL_ORDERS_STATUS = {"cancelled": OrderStatus.CANCELED, "canceled": OrderStatus.CANCELED}
+_ALL_ORDERS_CHANNEL = {"merchant": "MFN", "amazon": "AFN", "mfn": "MFN", "afn": "AFN"}
+
+
+def parse_all_orders_report(text: str, marketplace_id: str = "") -> dict[str, Order]:
+    """Orders from the tab-separated All Orders report (GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_
+    UPDATE_GENERAL), columns found by name.
+
+    The report has no order item ids and no buyer's cancellation request (docs/amazon.md,
+    "Roles and restricted data"): its lines carry blank ids, and rows that need either are
+    read with getOrder. A line whose item-status is Cancelled has nothing left to cancel
+    (quantity 0); a Shipped line has shipped all its units.
+    """
+    lines = text.splitlines()
+    if not lines:
+        return {}
+    head = [h.strip().lower() for h in lines[0].split("\t")]
+    col = {name: i for i, name in enumerate(head)}
+    if "amazon-order-id" not in col:
+        raise AmazonError(
+            "the All Orders report has no amazon-order-id column; Amazon may have changed its format"
+        )
+    names = (
+        "amazon-order-id",
+        "purchase-date",
+        "order-status",
+        "fulfillment-channel",
+        "sku",
+        "product-name",
+        "asin",
+        "quantity",
+        "item-status",
+    )
+    at = [col.get(name, -1) for name in names]
+    width = len(head)
+    orders: dict[str, tuple[str, str, datetime | None, list[OrderItem]]] = {}
+    for line in lines[1:]:
+        if not line.strip():
+            continue
+        cells = line.split("\t")
+        if len(cells) < width:
+            cells += [""] * (width - len(cells))
+        cells.append("")
+        order_id, when, status, channel, sku, title, asin, quantity, item_status = (
+            cells[i].strip() for i in at
+        )
+        bought = _int(quantity)
+        state = item_status.lower()
+        item = OrderItem(
+            "",
+            sku,
+            title,
+            0 if state in _ALL_ORDERS_STATUS else bought,
+            bought if state == "shipped" else 0,
+            False,
+            asin,
+        )
+        found = orders.get(order_id)
+        if found is None:
+            status_ = _ALL_ORDERS_STATUS.get(status.lower(), status)
+            mode = _ALL_ORDERS_CHANNEL.get(channel.lower(), channel)
+            found = orders[order_id] = (status_, mode, parse_time(when), [])
+        found[3].append(item)
+    locale = market_locale(marketplace_id)
+    return {
+        order_id: Order(order_id, status, channel, purchased, marketplace_id, tuple(items), locale)
+        for order_id, (status, channel, purchased, items) in orders.items()
+    }

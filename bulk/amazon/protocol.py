@@ -10,7 +10,7 @@ to build the account's performance report.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -48,6 +48,11 @@ __all__ = [
 
 class UncertainError(AmazonError):
     """A call that must not be repeated failed in a way that leaves its outcome unknown."""
+
+
+class AccessDeniedError(AmazonError):
+    """Amazon answered 403: the app lacks a role for the call, or its authorisation (the
+    refresh token) was revoked. Nothing was done; the same call works once access is back."""
 
 
 @dataclass(frozen=True)
@@ -101,17 +106,32 @@ class Marketplace(Protocol):
         since: datetime,
         progress: Callable[[str], None],
         one_by_one: Callable[[int, Mapping[str, int]], None] | None = None,
+        detail: Collection[str] | None = None,
     ) -> LookUp:
         """Orders by id (with items and marketplace), by the cheapest path; `since` is the
         oldest purchase a row can have under the policy. `one_by_one(n, calls_each)` is told
-        before n orders are read one by one, with the calls each takes."""
+        before n orders are read one by one, with the calls each takes. `detail` names the
+        orders whose order item ids and buyer's cancellation request are needed (None: all);
+        the others may come without them (blank item ids)."""
         ...
 
     def get_orders(self, order_ids: Iterable[str], now: datetime) -> dict[str, Order]:
         """Orders by id, with their items, one by one (for reading orders again after a feed)."""
         ...
 
-    def unshipped_orders(self, progress: Callable[[str], None]) -> dict[str, Order]: ...
+    @property
+    def restricted_data(self) -> bool:
+        """Whether the restricted unshipped-orders report may be read ([amazon] restricted_data)."""
+        ...
+
+    def unshipped_orders(self, progress: Callable[[str], None]) -> dict[str, Order]:
+        """Every unshipped order with its items (restricted: only with `restricted_data`)."""
+        ...
+
+    def all_orders(self, since: datetime, progress: Callable[[str], None]) -> dict[str, Order]:
+        """Every order updated since `since` (the All Orders report: no item ids, no buyer
+        requests)."""
+        ...
 
     def buyer_requests(self, since: datetime, progress: Callable[[str], None]) -> list[Order]:
         """Unshipped seller-fulfilled orders created since `since` in the run's marketplaces
@@ -120,6 +140,11 @@ class Marketplace(Protocol):
         ...
 
     # Account
+    def missing_roles(self, roles: Iterable[str]) -> list[str]:
+        """Which of these roles (Amazon's names, bulk.access) the app lacks, each found by one
+        harmless read."""
+        ...
+
     def account_figures(self, progress: Callable[[str], None]) -> Mapping[str, AccountFigures]:
         """Each marketplace's 7-day cancellation figures, by marketplace id (every one of
         `marketplace_ids` is present)."""

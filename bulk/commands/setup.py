@@ -142,10 +142,10 @@ def sandbox(
 ) -> None:
     """Run the local marketplace in the foreground (Ctrl-C stops it)."""
     from bulk.sandbox import serve
-    from bulk.targets import sandbox_orders
+    from bulk.targets import granted_roles, sandbox_orders
 
     g = globals_of(ctx)
     cfg = load_config(config or g.config, g.verbose)
     state = state_folder().ensure()
     with sandbox_orders(cfg, dict(os.environ)) as orders:
-        serve(orders, state.sandbox, port)
+        serve(orders, state.sandbox, port, granted_roles(cfg, dict(os.environ)))

@@ -11,9 +11,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from bulk import marketplaces
+from bulk import access, marketplaces
 from bulk.amazon.protocol import (
     REPORT_GIVE_UP_SECONDS,
+    AccessDeniedError,
     build_document,
     feed_documents,
 )
@@ -145,8 +146,17 @@ def is_requested(row: ParsedRow, requested: frozenset[str]) -> bool:
     )
 
 
-def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
-    """Read and check every row; look up orders; decide and plan. Nothing is sent."""
+def _needs_detail(request: CancelRequest) -> bool:
+    """Whether a row needs the order's item ids or the buyer's cancellation request, which the
+    All Orders report does not have: rows naming lines, and "buyer requested" rows."""
+    return bool(request.items) or request.reason.buyer_requested
+
+
+def evaluate(ctx: Context, sheet: Sheet, opts: Options, sending: bool = False) -> RunReport:
+    """Read and check every row; look up orders; decide and plan. Nothing is sent.
+
+    `sending`: the run will send what is READY, so every order is read with its item ids.
+    """
     grid = sheet.read()
     header = find_header(grid)
     parsed = parse_rows(grid, header, ctx.config)
@@ -232,8 +242,9 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options) -> RunReport:
                     step.watch(lambda: calls["getOrder"] + calls["getOrderItems"] - base)
                 )
 
+            detail = None if sending else [r.order_id for _, r in fresh if _needs_detail(r)]
             found = ctx.marketplace.look_up(
-                [r.order_id for _, r in fresh], now, since, ctx.progress, one_by_one
+                [r.order_id for _, r in fresh], now, since, ctx.progress, one_by_one, detail
             )
         orders, lookup_path, lookup = found.orders, found.path, found
 
@@ -586,6 +597,30 @@ def check(ctx: Context, sheet: Sheet, opts: Options | None = None) -> RunReport:
     return report
 
 
+def _check_roles(ctx: Context, ready: Sequence[RowOutcome]) -> None:
+    """Refuse to send anything when the app lacks a role the rows at hand need: the feed needs
+    Inventory and Order Tracking, customer messages Buyer Communication (docs/amazon.md,
+    "Roles and restricted data"). Better than failing after the feed went out."""
+    needed = [access.INVENTORY_AND_ORDER_TRACKING]
+    messages = sum(1 for o in ready if o.request is not None and o.request.notify)
+    if messages:
+        needed.append(access.BUYER_COMMUNICATION)
+    missing = ctx.marketplace.missing_roles(needed)
+    if not missing:
+        return
+    why = {
+        access.INVENTORY_AND_ORDER_TRACKING: "the cancellation feed",
+        access.BUYER_COMMUNICATION: f"the customer messages of {messages} row(s)",
+    }
+    lacking = "; ".join(f"Amazon's role {r}, which {why[r]} needs" for r in missing)
+    raise AccessDeniedError(
+        f"nothing was sent: the app lacks {lacking}; add the role to the app in Seller "
+        "Central's Develop Apps page and authorise it again"
+        + (" (or set Notify to No on those rows)" if access.BUYER_COMMUNICATION in missing else "")
+        + "; `bulk doctor` checks every role"
+    )
+
+
 def submit(
     ctx: Context,
     sheet: Sheet,
@@ -594,7 +629,7 @@ def submit(
 ) -> RunReport:
     """Finish what earlier runs left open, check, confirm, send READY rows, collect, write."""
     resume(ctx)
-    report = evaluate(ctx, sheet, opts)
+    report = evaluate(ctx, sheet, opts, sending=True)
     outcomes = report.outcomes
     ready = [o for o in outcomes if o.status is Status.READY and o.decision is not None]
     report.sent_orders = len(ready)
@@ -605,12 +640,13 @@ def submit(
         opts.save_feed.write_bytes(document)
     if opts.dry_run or not ready:
         if not opts.dry_run:
-            collect(ctx, outcomes, wait=False)
+            report.warnings.extend(collect(ctx, outcomes, wait=False))
             keep_warnings(ctx, outcomes)
             send_messages(ctx, outcomes)
             _write(ctx, sheet, report)
         _count_calls(ctx, report)
         return report
+    _check_roles(ctx, ready)
     if not confirm(report):
         report.declined = True
         _write(ctx, sheet, report)
@@ -624,7 +660,7 @@ def submit(
             feed_id = send_feed(ctx, sheet, chunk, document, by_order, marketplace_id)
             if feed_id is not None:
                 report.feed_ids.append(feed_id)
-    collect(ctx, outcomes, wait=opts.wait)
+    report.warnings.extend(collect(ctx, outcomes, wait=opts.wait))
     keep_warnings(ctx, outcomes)
     send_messages(ctx, outcomes)
     _write(ctx, sheet, report)
@@ -667,7 +703,7 @@ def status(ctx: Context, sheet: Sheet) -> RunReport:
         else:
             outcomes.append(_unchanged(row))
     report = RunReport(outcomes, warnings=warnings, header=header)
-    collect(ctx, outcomes, wait=True)
+    report.warnings.extend(collect(ctx, outcomes, wait=True))
     keep_warnings(ctx, outcomes)
     send_messages(ctx, outcomes)
     _write(ctx, sheet, report)

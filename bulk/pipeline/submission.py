@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bulk.amazon.protocol import (
+    AccessDeniedError,
     FeedMessage,
     FeedState,
     ProcessingReport,
@@ -173,57 +174,92 @@ def _recover_unknown_feed(ctx: Context, sub: Submission) -> None:
     ctx.ledger.finish_submission(sub.id, SubmissionState.RECOVERED, FeedStatus.UNKNOWN, now)
 
 
-def collect(ctx: Context, outcomes: Sequence[RowOutcome], wait: bool) -> None:
-    """Poll every open feed; map its processing report back to the rows; trust Amazon's state."""
+def _waiting(
+    by_order: dict[str, RowOutcome], rows: list[LedgerRow], feed_id: str, text: str
+) -> None:
+    """The feed's rows stay SUBMITTED, saying why and what to do; `bulk status` finishes them."""
+    for r in rows:
+        waiting = by_order.get(r.order_id)
+        if waiting is not None:
+            waiting.status = Status.SUBMITTED
+            waiting.result = text
+            waiting.values["Feed ID"] = feed_id
+            waiting.changed = True
+
+
+def _no_access(feed_id: str, e: AccessDeniedError) -> str:
+    return (
+        f"sent in feed {feed_id}, but Amazon then refused access ({e}); nothing will be sent "
+        "again: restore the app's role or authorisation in Seller Central, then run "
+        "`bulk status` to collect the result"
+    )
+
+
+def collect(ctx: Context, outcomes: Sequence[RowOutcome], wait: bool) -> list[str]:
+    """Poll every open feed; map its processing report back to the rows; trust Amazon's state.
+
+    When Amazon refuses access on the way (a role removed, the authorisation revoked after
+    the feed went out), the feed's rows stay SUBMITTED with a Result that says so; the
+    submission stays open for `bulk status`. Returns a warning for each such feed.
+    """
     # A rejected duplicate row has no request: results belong to the row that asked.
     by_order: dict[str, RowOutcome] = {}
     for o in sorted(outcomes, key=lambda o: o.request is None):
         by_order.setdefault(o.order_id, o)
     limit = ctx.config.policy.feed_wait_minutes * 60 if wait else 0.0
+    warnings: list[str] = []
     finished: list[tuple[Submission, FeedState, list[LedgerRow], ProcessingReport | None]] = []
     for sub in ctx.ledger.submissions(open_only=True):
         if sub.feed_id is None:
             continue
-
-        # Amazon gives no estimate of a feed's processing time: the wait shows the real time
-        # so far, what is usual, and when bulk stops waiting (feed_wait_minutes).
-        label = f"feed {sub.feed_id} with Amazon"
-        usual = f"usually a few minutes, gives up after {limit / 60:g} min"
-        with ctx.steps.wait(label, usual if limit else "") as feed_wait:
-
-            def show(state: FeedState, _waited: float, shown: Wait = feed_wait) -> None:
-                shown.update(state.processing_status)
-
-            state = ctx.marketplace.wait_for_feed(sub.feed_id, limit, show)
-        crash_point("while-polling")
-        ctx.ledger.record_processing(sub.id, state.processing_status)
         rows = ctx.ledger.rows(sub.id)
-        if not state.finished:
-            for r in rows:
-                waiting = by_order.get(r.order_id)
-                if waiting is not None:
-                    waiting.status = Status.SUBMITTED
-                    waiting.result = (
-                        f"Amazon is still processing feed {sub.feed_id} "
-                        f"({state.processing_status}); run `bulk status` later to collect the result"
-                    )
-                    waiting.values["Feed ID"] = sub.feed_id
-                    waiting.changed = True
+        try:
+            # Amazon gives no estimate of a feed's processing time: the wait shows the real
+            # time so far, what is usual, and when bulk stops waiting (feed_wait_minutes).
+            label = f"feed {sub.feed_id} with Amazon"
+            usual = f"usually a few minutes, gives up after {limit / 60:g} min"
+            with ctx.steps.wait(label, usual if limit else "") as feed_wait:
+
+                def show(state: FeedState, _waited: float, shown: Wait = feed_wait) -> None:
+                    shown.update(state.processing_status)
+
+                state = ctx.marketplace.wait_for_feed(sub.feed_id, limit, show)
+            crash_point("while-polling")
+            ctx.ledger.record_processing(sub.id, state.processing_status)
+            if not state.finished:
+                text = (
+                    f"Amazon is still processing feed {sub.feed_id} "
+                    f"({state.processing_status}); run `bulk status` later to collect the result"
+                )
+                _waiting(by_order, rows, sub.feed_id, text)
+                continue
+            report = None
+            if state.result_document_id:
+                report = ctx.marketplace.report(state.result_document_id)
+        except AccessDeniedError as e:
+            _waiting(by_order, rows, sub.feed_id, _no_access(sub.feed_id, e))
+            warnings.append(_no_access(sub.feed_id, e))
             continue
-        report = None
-        if state.result_document_id:
-            report = ctx.marketplace.report(state.result_document_id)
         finished.append((sub, state, rows, report))
     # Amazon's state of every order the finished feeds sent, read once for all of them: one
-    # unshipped-orders report serves a run's every feed (4 feeds of 25,000 orders: 1 report).
+    # report serves a run's every feed (4 feeds of 25,000 orders: 1 report).
     done = [
-        (rows, report)
-        for _, state, rows, report in finished
+        (sub, rows, report)
+        for sub, state, rows, report in finished
         if state.processing_status is FeedStatus.DONE
     ]
-    orders = _read_again(ctx, done, ctx.now()) if done else {}
+    try:
+        orders = _read_again(ctx, done, ctx.now()) if done else {}
+    except AccessDeniedError as e:
+        # The feeds are done, but the orders' state could not be read: their rows wait.
+        for sub, rows, _ in done:
+            _waiting(by_order, rows, sub.feed_id or "", _no_access(sub.feed_id or "", e))
+            warnings.append(_no_access(sub.feed_id or "", e))
+        finished = [f for f in finished if f[1].processing_status != "DONE"]
+        orders = {}
     for sub, state, rows, report in finished:
         _finish(ctx, sub, state, rows, report, orders, by_order)
+    return warnings
 
 
 def _errors(report: ProcessingReport | None, r: LedgerRow) -> list[ReportResult]:
@@ -301,27 +337,43 @@ def _finish(
 
 
 def _read_again(
-    ctx: Context, feeds: list[tuple[list[LedgerRow], ProcessingReport | None]], now: datetime
+    ctx: Context,
+    feeds: list[tuple[Submission, list[LedgerRow], ProcessingReport | None]],
+    now: datetime,
 ) -> dict[str, Order]:
     """Amazon's state of each order after its feed, for every finished feed, by the cheaper path.
 
-    For many orders, one unshipped-orders report replaces a getOrders call per 50 orders:
-    an order a feed cancelled without error and that is no longer unshipped is cancelled;
-    orders with errors that the report no longer lists are read one by one.
+    For many orders, one All Orders report (by last update, since the oldest feed was created;
+    not restricted) replaces a getOrder call per order: an order it shows Cancelled is
+    cancelled. Orders it shows otherwise or does not list are read one by one (a line cancelled
+    from an open order needs its order item id, which the report does not have). With [amazon] restricted_data, the
+    unshipped-orders report serves as before: an order a feed cancelled without error and that
+    is no longer unshipped is cancelled.
     """
-    ids = [r.order_id for rows, _ in feeds for r in rows]
+    ids = [r.order_id for _, rows, _ in feeds for r in rows]
     if len(ids) < ctx.config.policy.report_threshold:
         return ctx.marketplace.get_orders(ids, now)
-    unshipped = ctx.marketplace.unshipped_orders(lambda status: None)
-    errored = {r.order_id for rows, report in feeds for r in rows if _errors(report, r)}
-    wanted = set(ids)
-    found = {i: o for i, o in unshipped.items() if i in wanted}
-    gone = [i for i in ids if i not in unshipped and i not in errored]
-    for order_id in gone:
-        found[order_id] = Order(order_id, OrderStatus.CANCELED, "MFN", now)
-    leftovers = [i for i in ids if i in errored and i not in unshipped]
-    if leftovers:
-        found.update(ctx.marketplace.get_orders(leftovers, now))
+    errored = {r.order_id for _, rows, report in feeds for r in rows if _errors(report, r)}
+    if ctx.marketplace.restricted_data:
+        unshipped = ctx.marketplace.unshipped_orders(lambda status: None)
+        wanted = set(ids)
+        found = {i: o for i, o in unshipped.items() if i in wanted}
+        gone = [i for i in ids if i not in unshipped and i not in errored]
+        for order_id in gone:
+            found[order_id] = Order(order_id, OrderStatus.CANCELED, "MFN", now)
+        leftovers = [i for i in ids if i in errored and i not in unshipped]
+        if leftovers:
+            found.update(ctx.marketplace.get_orders(leftovers, now))
+        return found
+    # Feeds are created after the orders they cancel were last updated: a minute's margin.
+    since = min(sub.created_at for sub, _, _ in feeds) - timedelta(minutes=1)
+    updated = ctx.marketplace.all_orders(since, lambda status: None)
+    found = {
+        i: updated[i] for i in ids if i in updated and updated[i].status == OrderStatus.CANCELED
+    }
+    rest = [i for i in ids if i not in found]
+    if rest:
+        found.update(ctx.marketplace.get_orders(rest, now))
     return found
 
 

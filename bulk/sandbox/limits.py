@@ -33,6 +33,11 @@ GET_ORDER_V2026 = "getOrder@2026-01-01"
 # (docs/amazon.md, "Rate limits").
 RATES: dict[str, Rate] = {
     "getOrders": Rate(0.0167, 20),
+    "getOrderAddress": Rate(0.5, 30),
+    "getOrderBuyerInfo": Rate(0.5, 30),
+    "getOrderItemsBuyerInfo": Rate(0.5, 30),
+    "createRestrictedDataToken": Rate(1.0, 10),  # tokens_2021-03-01.json
+    "getMarketplaceParticipations": Rate(0.016, 15),  # sellers.json
     "getOrder": Rate(0.5, 30),
     "getOrderItems": Rate(0.5, 30),
     SEARCH_ORDERS: Rate(0.0056, 20),  # orders_2026-01-01.json
@@ -44,6 +49,7 @@ RATES: dict[str, Rate] = {
     "cancelFeed": Rate(2.0, 15),
     "getFeedDocument": Rate(0.0222, 10),
     "createReport": Rate(0.0167, 15),
+    "getReports": Rate(0.0222, 10),
     "getReport": Rate(2.0, 15),
     "getReportDocument": Rate(0.0167, 15),
     "getMessagingActionsForOrder": _MESSAGING,

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bulk import marketplaces
+from bulk.access import NEEDED_ROLES
 from bulk.sandbox import clock
 from bulk.sandbox.book import Book
 from bulk.sandbox.limits import Buckets, FaultInjector
@@ -43,8 +44,12 @@ def progress(observation: int, polls: int) -> str:
 class SandboxMarket:
     """Book, state and limits behind one lock; every request holds it while it runs."""
 
-    def __init__(self, book: Book, state: State) -> None:
+    def __init__(self, book: Book, state: State, roles: tuple[str, ...] = NEEDED_ROLES) -> None:
         self.book = book
+        # The app's roles (Amazon's names) and the Restricted Data Tokens issued to it:
+        # token -> (the (method, path) resources it covers, when it expires).
+        self.roles = roles
+        self.rdts: dict[str, tuple[frozenset[tuple[str, str]], datetime]] = {}
         self.state = state
         self.lock = threading.RLock()
         self.buckets = Buckets(book.time_scale)

@@ -1,4 +1,5 @@
-"""Reports API 2021-06-30 in the sandbox: seller performance and unshipped-orders reports."""
+"""Reports API 2021-06-30 in the sandbox: seller performance, All Orders and unshipped-orders
+reports."""
 
 from __future__ import annotations
 
@@ -10,16 +11,57 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bulk import marketplaces
+from bulk import access, marketplaces
 from bulk.sandbox import clock
 from bulk.sandbox.market import FINAL_STATUSES, SandboxMarket, progress
-from bulk.sandbox.orders import buyer_alias, ship_to
+from bulk.sandbox.orders import buyer_alias, last_update, market_of, ship_to
 from bulk.sandbox.state import Report
 from bulk.sandbox.wire import Reply, Request, invalid_input, json_reply, not_found
 
-PERFORMANCE = "GET_V2_SELLER_PERFORMANCE_REPORT"
-UNSHIPPED = "GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING"
-REPORT_TYPES = (PERFORMANCE, UNSHIPPED)
+PERFORMANCE = access.PERFORMANCE_REPORT
+UNSHIPPED = access.UNSHIPPED_REPORT
+ALL_ORDERS = access.ALL_ORDERS_REPORT
+REPORT_TYPES = (PERFORMANCE, UNSHIPPED, ALL_ORDERS)
+
+# Columns of the All Orders report by last update, in Amazon's order ("Order Tracking reports
+# attributes", GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL): one line per order line,
+# no order item id, no buyer's cancellation request, no buyer's name or street.
+ALL_ORDERS_COLUMNS = (
+    "amazon-order-id",
+    "merchant-order-id",
+    "purchase-date",
+    "last-updated-date",
+    "order-status",
+    "fulfillment-channel",
+    "sales-channel",
+    "order-channel",
+    "ship-service-level",
+    "product-name",
+    "sku",
+    "asin",
+    "item-status",
+    "quantity",
+    "currency",
+    "item-price",
+    "item-tax",
+    "shipping-price",
+    "shipping-tax",
+    "gift-wrap-price",
+    "gift-wrap-tax",
+    "item-promotion-discount",
+    "ship-promotion-discount",
+    "ship-city",
+    "ship-state",
+    "ship-postal-code",
+    "ship-country",
+    "promotion-ids",
+    "is-business-order",
+    "purchase-order-number",
+    "price-designation",
+)
+# How the report writes the order's status and channel (Seller Central's words).
+_REPORT_STATUS = {"Canceled": "Cancelled"}
+_REPORT_CHANNEL = {"MFN": "Merchant", "AFN": "Amazon"}
 
 # Columns of the unshipped orders report, in Amazon's order (Seller Central help "Unshipped
 # Orders Report"; the buyer-requested-cancellation columns were added in 2022).
@@ -105,6 +147,19 @@ def create_report(market: SandboxMarket, request: Request) -> Reply:
     return json_reply({"reportId": report.id}, 202)
 
 
+def get_reports(market: SandboxMarket, request: Request) -> Reply:
+    """GET /reports/2021-06-30/reports: the reports of the types asked for, newest first."""
+    types = request.values("reportTypes")
+    if not types:
+        raise invalid_input("reportTypes or nextToken is required.")
+    size = request.value("pageSize") or "10"
+    if not size.isdigit() or not 1 <= int(size) <= 100:
+        raise invalid_input(f"pageSize must be between 1 and 100, not {size}.")
+    found = [r for r in market.state.reports.values() if r.report_type in types]
+    found.sort(key=lambda r: int(r.id), reverse=True)
+    return json_reply({"reports": [report_json(r) for r in found[: int(size)]]})
+
+
 def report_json(report: Report) -> dict[str, Any]:
     """A Report object (reports_2021-06-30.json, definitions/Report)."""
     data: dict[str, Any] = {
@@ -161,7 +216,12 @@ def _content(market: SandboxMarket, report: Report) -> tuple[bytes, str]:
     if report.report_type == PERFORMANCE:
         text = json.dumps(performance_report(market, now, report.marketplace_ids), indent=2)
         return text.encode("utf-8"), "application/json; charset=UTF-8"
-    text = unshipped_report(market, now, report.marketplace_ids)
+    if report.report_type == ALL_ORDERS:
+        start = clock.parse_iso(report.data_start) or now
+        end = clock.parse_iso(report.data_end) or now
+        text = all_orders_report(market, now, report.marketplace_ids, start, end)
+    else:
+        text = unshipped_report(market, now, report.marketplace_ids)
     return text.encode("utf-8"), "text/plain; charset=UTF-8"
 
 
@@ -445,6 +505,78 @@ def unshipped_report(
                 requested,
                 _cell(item.buyer_cancel_reason),
                 "false\tfalse",  # verge-of-cancellation, verge-of-lateShipment
+            )
+            lines.append("\t".join(fields))
+    return "\n".join(lines) + "\n"
+
+
+# All Orders by last update ------------------------------------------------------------
+
+
+def all_orders_report(
+    market: SandboxMarket,
+    now: datetime,
+    marketplace_ids: Collection[str],
+    start: datetime,
+    end: datetime,
+) -> str:
+    """GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL: every order of the marketplaces
+    updated since `start` and placed by `end`, one tab-separated line per order line. (The
+    sandbox's last update of a new order moves with the clock for its first minutes, so the
+    end bounds the purchase: an order asked for at the report's creation stays in it.)"""
+    lines = ["\t".join(ALL_ORDERS_COLUMNS)]
+    for order in market.book.orders:
+        if order.marketplace_id not in marketplace_ids:
+            continue
+        updated = last_update(market, order, now)
+        if updated < start or order.purchased > end:
+            continue
+        cancelled = market.cancelled(order.id)
+        status = order.status_with(cancelled)
+        currency, channel, _country = market_of(order.marketplace_id)
+        city, state, postal, country = ship_to(order, order.marketplace_id)
+        head = (
+            order.id,
+            "",
+            _stamp(order.purchased),
+            _stamp(updated),
+            _REPORT_STATUS.get(status, status),
+            _REPORT_CHANNEL.get(order.channel, order.channel),
+            channel,
+            "",
+            "Standard",
+        )
+        for item in order.items:
+            if item.id in cancelled or status == "Canceled":
+                item_status = "Cancelled"
+            elif item.shipped > 0:
+                item_status = "Shipped"
+            else:
+                item_status = "Unshipped"
+            fields = (
+                *head,
+                _cell(item.title),
+                _cell(item.sku),
+                item.asin,
+                item_status,
+                str(item.qty),
+                currency,
+                str(item.price * item.qty),
+                "0.00",
+                "0.00",
+                "0.00",
+                "",
+                "",
+                "",
+                "",
+                city,
+                state,
+                postal,
+                country,
+                "",
+                "false",
+                "",
+                "",
             )
             lines.append("\t".join(fields))
     return "\n".join(lines) + "\n"

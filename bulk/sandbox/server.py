@@ -20,8 +20,19 @@ from types import TracebackType
 from typing import Any, TextIO
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from bulk.access import NEEDED_ROLES
 from bulk.errors import ConfigError, closest
-from bulk.sandbox import auth, clock, feeds, introspect, messaging, orders, orders_v2026, reports
+from bulk.sandbox import (
+    access,
+    auth,
+    clock,
+    feeds,
+    introspect,
+    messaging,
+    orders,
+    orders_v2026,
+    reports,
+)
 from bulk.sandbox.book import LOST_ANSWERS, Book, load_book
 from bulk.sandbox.limits import RATES, SLOW_SECONDS
 from bulk.sandbox.market import SandboxMarket
@@ -67,6 +78,21 @@ ROUTES: tuple[Route, ...] = (
         "GET", "/orders/v0/orders/{orderId}/orderItems", "getOrderItems", orders.get_order_items
     ),
     _route(
+        "GET", "/orders/v0/orders/{orderId}/address", "getOrderAddress", access.get_order_address
+    ),
+    _route(
+        "GET",
+        "/orders/v0/orders/{orderId}/buyerInfo",
+        "getOrderBuyerInfo",
+        access.get_order_buyer_info,
+    ),
+    _route(
+        "GET",
+        "/orders/v0/orders/{orderId}/orderItems/buyerInfo",
+        "getOrderItemsBuyerInfo",
+        access.get_order_items_buyer_info,
+    ),
+    _route(
         "GET", "/orders/2026-01-01/orders", orders_v2026.SEARCH_ORDERS, orders_v2026.search_orders
     ),
     _route(
@@ -84,6 +110,7 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", "/feeds/2021-06-30/feeds/{feedId}", "getFeed", feeds.get_feed),
     _route("DELETE", "/feeds/2021-06-30/feeds/{feedId}", "cancelFeed", feeds.cancel_feed),
     _route("POST", "/reports/2021-06-30/reports", "createReport", reports.create_report),
+    _route("GET", "/reports/2021-06-30/reports", "getReports", reports.get_reports),
     _route("GET", "/reports/2021-06-30/reports/{reportId}", "getReport", reports.get_report),
     _route(
         "GET",
@@ -106,12 +133,26 @@ ROUTES: tuple[Route, ...] = (
     _route(
         "POST", "/messaging/v1/orders/{amazonOrderId}/messages/{kind}", "", messaging.create_message
     ),
+    _route(
+        "POST",
+        "/tokens/2021-03-01/restrictedDataToken",
+        "createRestrictedDataToken",
+        access.create_restricted_data_token,
+    ),
+    _route(
+        "GET",
+        "/sellers/v1/marketplaceParticipations",
+        "getMarketplaceParticipations",
+        access.get_marketplace_participations,
+    ),
     _route("PUT", "/_sandbox/upload/{documentId}", "upload", feeds.upload, "upload"),
     _route("GET", "/_sandbox/download/{documentId}", "download", feeds.download, "download"),
     _route("GET", "/_sandbox/feeds", "_sandbox/feeds", introspect.feeds, "sandbox"),
     _route("GET", "/_sandbox/messages", "_sandbox/messages", introspect.messages, "sandbox"),
     _route("GET", "/_sandbox/calls", "_sandbox/calls", introspect.calls, "sandbox"),
     _route("GET", "/_sandbox/orders", "_sandbox/orders", introspect.orders, "sandbox"),
+    _route("GET", "/_sandbox/roles", "_sandbox/roles", access.roles, "sandbox"),
+    _route("PUT", "/_sandbox/roles", "_sandbox/roles", access.roles, "sandbox"),
 )
 
 # Amazon's answers when it is throttling or failing (SP-API "Usage Plans and Rate Limits",
@@ -203,7 +244,7 @@ def dispatch(
         market.count(operation)
         try:
             if route.kind == "api":
-                auth.check_access(request)
+                access.check(market, request, operation)
                 if market.throttled(operation, clock.now()):
                     raise ApiError(*_API_FAULTS["429"])
         except ApiError as e:
@@ -394,11 +435,13 @@ def _check_fault_operations(book: Book) -> None:
             )
 
 
-def _open(orders: Path, state_dir: Path, port: int, log: TextIO | None) -> Sandbox:
+def _open(
+    orders: Path, state_dir: Path, port: int, log: TextIO | None, roles: tuple[str, ...]
+) -> Sandbox:
     book = load_book(orders)
     _check_fault_operations(book)
     state = open_state(state_dir, book)
-    market = SandboxMarket(book, state)
+    market = SandboxMarket(book, state, roles)
     try:
         server = _Server(port, market, log)
     except OSError as e:
@@ -411,16 +454,19 @@ def _open(orders: Path, state_dir: Path, port: int, log: TextIO | None) -> Sandb
     return Sandbox(server, state)
 
 
-def start_sandbox(orders: Path, state_dir: Path, port: int = 0) -> Sandbox:
-    """Serve the order book at `orders` on 127.0.0.1 from a background thread (port 0: any free)."""
-    sandbox = _open(orders, state_dir, port, None)
+def start_sandbox(
+    orders: Path, state_dir: Path, port: int = 0, roles: tuple[str, ...] = NEEDED_ROLES
+) -> Sandbox:
+    """Serve the order book at `orders` on 127.0.0.1 from a background thread (port 0: any
+    free), granting the app `roles` (Amazon's role names; default: those bulk needs)."""
+    sandbox = _open(orders, state_dir, port, None, roles)
     sandbox._start_thread()
     return sandbox
 
 
-def serve(orders: Path, state_dir: Path, port: int) -> None:
+def serve(orders: Path, state_dir: Path, port: int, roles: tuple[str, ...] = NEEDED_ROLES) -> None:
     """Serve in the foreground, logging each request to stderr, until Ctrl-C."""
-    sandbox = _open(orders, state_dir, port, sys.stderr)
+    sandbox = _open(orders, state_dir, port, sys.stderr, roles)
     book = sandbox._server.market.book
     sys.stderr.write(
         f"bulk sandbox: {len(book.orders)} orders from {orders} at {sandbox.url} "
