@@ -183,6 +183,19 @@ def _production_credentials(env: Mapping[str, str]) -> dict[str, str]:
     )
 
 
+def credentials_origin(config: Config, env: Mapping[str, str]) -> str:
+    """Where the run's Amazon credentials come from (never their values); ConfigError when
+    production has none."""
+    if config.amazon.target == "sandbox":
+        return "the sandbox's own (nothing reaches Amazon)"
+    if all(env.get(name) for name in _CREDENTIAL_VARS):
+        return "environment: " + ", ".join(_CREDENTIAL_VARS)
+    _production_credentials(env)  # raises with the names that are missing
+    return (
+        f"python-amazon-sp-api's credentials.yml (account {env.get('SP_API_ACCOUNT', 'default')})"
+    )
+
+
 def _secret(credentials: dict[str, str]) -> dict[str, str]:
     """Whatever bulk prints or stores from now on has these values masked."""
     remember_secret(credentials["lwa_client_secret"])

@@ -110,6 +110,13 @@ class FakeMarket:
             and any(i.buyer_requested_cancel for i in o.items)
         ]
 
+    def login(self) -> None:
+        self._record("token")
+
+    def participations(self) -> tuple[str, ...]:
+        self._record("getMarketplaceParticipations")
+        return self.marketplace_ids
+
     def missing_roles(self, roles: Iterable[str]) -> list[str]:
         return [r for r in roles if r in self.lacking]
 

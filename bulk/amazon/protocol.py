@@ -140,6 +140,14 @@ class Marketplace(Protocol):
         ...
 
     # Account
+    def login(self) -> None:
+        """The login-token exchange; AmazonError when Login with Amazon refuses it."""
+        ...
+
+    def participations(self) -> tuple[str, ...]:
+        """The marketplace ids the seller takes part in (Sellers API)."""
+        ...
+
     def missing_roles(self, roles: Iterable[str]) -> list[str]:
         """Which of these roles (Amazon's names, bulk.access) the app lacks, each found by one
         harmless read."""
