@@ -8,11 +8,12 @@ Usage (from the repository root, with the project installed):
 For each size it writes a sandbox order book of that many unshipped orders placed in the last
 24 hours (the account taking the same number every day, as the performance report says), and
 an order sheet cancelling all of them. It runs `bulk check -v` with the production settings
-pointed at a sandbox started here, and reads back what the run made: the look-up path it
-chose, the API calls (as bulk counted them and as the sandbox received them) and the time those
-calls need at Amazon's published rate limits, beside the same for reading every order with
-getOrder one by one. Targets: 300 orders within 60 s of rate-limited time, 10,000 within 10
-minutes.
+pointed at a sandbox started here, which grants the app its default roles: those bulk needs,
+no restricted role (so no unshipped-orders report). It reads back what the run made: the
+look-up path it chose, the API calls (as bulk counted them and as the sandbox received them),
+the calls the sandbox refused (403), and the time those calls need at Amazon's published rate
+limits, beside the same for reading every order with getOrder one by one. Targets: 300 orders
+within 60 s of rate-limited time, 10,000 within 10 minutes, without restricted data.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class Result:
     path: str
     calls: dict[str, int]
     received: dict[str, int]
+    refused: int  # calls the sandbox answered 403
     seconds: float  # rate-limited time of every call the check made
     lookup_seconds: float  # the look-up's own, as the summary says
     per_order_seconds: float
@@ -144,8 +146,9 @@ def measure(n: int) -> Result:
         received={
             k: v
             for k, v in received.items()
-            if not k.startswith(("token", "upload", "download", "_sandbox"))
+            if not k.startswith(("token", "upload", "download", "_sandbox", "refused"))
         },
+        refused=sum(v for k, v in received.items() if k.startswith("refused")),
         seconds=rate_limited_seconds(calls),
         lookup_seconds=float(lookup.group(1)) if lookup else float("nan"),
         per_order_seconds=per_order_plan(n).seconds,
@@ -156,19 +159,21 @@ def measure(n: int) -> Result:
 def table(results: list[Result]) -> list[str]:
     lines = [
         START,
-        "## Look-ups (Orders API v2026-01-01)",
+        "## Look-ups (Orders API v2026-01-01, no restricted role)",
         "",
         "`python bench/lookups.py`: `bulk check -v` with the production settings against a "
         "sandbox, on a sheet of N unshipped orders placed in the last 24 hours (the account "
-        "taking N orders a day). Rate-limited time: what the calls the check made need at "
+        "taking N orders a day), the app holding the roles bulk needs and no restricted role. "
+        "Rate-limited time: what the calls the check made need at "
         "Amazon's published limits (`bulk.marketplaces.USAGE_PLANS`), the look-up's own "
         "and the whole check's (with the performance report). The report path also waits "
         "while Amazon builds the report (a few minutes; the planner counts "
         f"{REPORT_LATENCY_SECONDS:.0f} s for it, the sandbox builds it at once).",
         "",
         "| orders | path the planner chose | API calls (bulk's count) | sandbox received | "
-        "look-up rate-limited | whole check rate-limited | getOrder one by one | target | wall |",
-        "|---:|---|---|---|---:|---:|---:|---:|---:|",
+        "refused (403) | look-up rate-limited | whole check rate-limited | getOrder one by one "
+        "| target | wall |",
+        "|---:|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         calls = ", ".join(f"{op} {c}" for op, c in sorted(r.calls.items()))
@@ -181,6 +186,7 @@ def table(results: list[Result]) -> list[str]:
         )
         lines.append(
             f"| {r.orders:,} | {r.path} | {sum(r.calls.values())}: {calls} | {received} | "
+            f"{r.refused} | "
             f"{r.lookup_seconds:.0f} s | {r.seconds:.0f} s | {r.per_order_seconds:,.0f} s | "
             f"{met} | {r.wall:.1f} s |"
         )

@@ -99,3 +99,144 @@ def test_access_revoked_after_the_feed_leaves_rows_submitted_until_status(
     assert {rows[o][0] for o in submitted} <= {"CANCELLED", "FAILED"}
     assert "CANCELLED" in {rows[o][0] for o in submitted}
     assert len(sandbox_feeds(workdir)) == 1
+
+
+# Large sheets with the default roles (no restricted role) and production settings --------
+
+
+def big_inputs(folder: Path, n: int, weekly: int, window_hours: int = 24) -> None:
+    """A book of n unshipped orders placed in the last `window_hours`, on an account taking
+    `weekly` orders a week, and a sheet cancelling them all."""
+    import json
+
+    orders = []
+    rows = [["Order ID", "Reason", "Details", "Notify"]]
+    for i in range(1, n + 1):
+        order_id = f"114-{i:07d}-{i % 9_999_999:07d}"
+        orders.append(
+            {
+                "id": order_id,
+                "status": "Unshipped",
+                "channel": "MFN",
+                "purchased": f"-{5 + (i * (window_hours * 60 - 10)) // n}m",
+                "items": [{"id": f"{i:014d}", "sku": f"SKU-{i}", "title": "Item", "qty": 1}],
+            }
+        )
+        rows.append([order_id, "Out of stock", "Seasonal stock-out at the warehouse", "No"])
+    book = {
+        "seller_id": "A1SANDBOXSELLER",
+        "marketplace_id": "ATVPDKIKX0DER",
+        "performance": {"orders_last_7_days": weekly, "seller_cancels_last_7_days": 0},
+        "report_polls": 0,
+        "feed_polls": 0,
+        "orders": orders,
+    }
+    (folder / "book.json").write_text(json.dumps(book), encoding="utf-8")
+    with open(folder / "sheet.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    (folder / "bulk.toml").write_text(
+        '[amazon]\ntarget = "production"\nseller_id = "A1SANDBOXSELLER"\n'
+        f"[policy]\nwindow_hours = {window_hours}\nmax_daily_share = 1.0\n",
+        encoding="utf-8",
+    )
+
+
+def production_env(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    from bulk.targets import SANDBOX_CREDENTIALS
+
+    monkeypatch.setenv("BULK_SP_API_ENDPOINT", url)
+    monkeypatch.setenv("BULK_LWA_ENDPOINT", url)
+    monkeypatch.setenv("LWA_APP_ID", SANDBOX_CREDENTIALS["lwa_app_id"])
+    monkeypatch.setenv("LWA_CLIENT_SECRET", SANDBOX_CREDENTIALS["lwa_client_secret"])
+    monkeypatch.setenv("SP_API_REFRESH_TOKEN", SANDBOX_CREDENTIALS["refresh_token"])
+
+
+def refused(received: dict[str, int]) -> dict[str, int]:
+    return {op: n for op, n in received.items() if op.startswith("refused ")}
+
+
+def test_2000_rows_are_checked_submitted_and_read_back_without_a_restricted_role(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 2,000 orders of the last hour on an account taking 200,000 a week: 1% of the week's
+    # orders, inside the cancellation budget; the hour's search is 20 pages (the burst).
+    big_inputs(workdir, 2_000, weekly=200_000, window_hours=1)
+    with start_sandbox(workdir / "book.json", workdir / "sandbox-state") as sb:
+        assert requests.get(f"{sb.url}/_sandbox/roles", timeout=10).json() == {
+            "roles": list(access.NEEDED_ROLES)
+        }
+        production_env(monkeypatch, sb.url)
+        checked = bulk("check", "sheet.csv", "-v")
+        assert checked.exit_code == 0, checked.output
+        sent = bulk("submit", "sheet.csv", "--yes", "-v")
+        received = requests.get(f"{sb.url}/_sandbox/calls", timeout=10).json()
+    assert sent.exit_code == 0, sent.output
+    assert refused(received) == {}
+    assert "GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING" not in sent.output
+    assert set(statuses(workdir / "sheet.csv").values()) == {
+        ("CANCELLED", "Amazon cancelled the order")
+    }
+    # The hour's orders are 20 pages of searchOrders (its whole burst), for the check and for
+    # the submit; the read-back is one All Orders report, no getOrder.
+    assert "look-up: searchOrders" in checked.output
+    assert "look-up: searchOrders" in sent.output
+    assert received["searchOrders"] == 40
+    assert received["createReport"] == 3  # performance (check, submit), All Orders (read-back)
+    assert "getOrder@2026-01-01" not in received
+
+
+def test_10000_rows_are_checked_without_a_restricted_role(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big_inputs(workdir, 10_000, weekly=700_000)
+    with start_sandbox(workdir / "book.json", workdir / "sandbox-state") as sb:
+        production_env(monkeypatch, sb.url)
+        checked = bulk("check", "sheet.csv", "-v")
+        received = requests.get(f"{sb.url}/_sandbox/calls", timeout=10).json()
+    assert checked.exit_code == 0, checked.output
+    assert refused(received) == {}
+    assert "look-up: All Orders report for 10000 orders" in checked.output
+    # Every row is checked against Amazon's state: ready, or deferred by the day's budget.
+    rows = statuses(workdir / "sheet.csv").values()
+    assert {s for s, _r in rows} <= {"READY", "DEFERRED"}, {r for s, r in rows if s == "HELD"}
+    assert received["createReport"] == 2  # the performance report and the All Orders report
+
+
+def test_the_restricted_report_works_through_a_token_when_the_app_has_the_role(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 150 orders on a busy account (a day's search would be 143 pages): with restricted data
+    # the unshipped-orders report carries every item id at the cost of a few calls.
+    big_inputs(workdir, 150, weekly=100_000)
+    toml = workdir / "bulk.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace("[amazon]\n", "[amazon]\nrestricted_data = true\n")
+        + "report_threshold = 100\n",
+        encoding="utf-8",
+    )
+    roles = (*access.NEEDED_ROLES, access.DIRECT_TO_CONSUMER_SHIPPING)
+    with start_sandbox(workdir / "book.json", workdir / "sandbox-state", roles=roles) as sb:
+        production_env(monkeypatch, sb.url)
+        sent = bulk("submit", "sheet.csv", "--yes", "-v")
+        received = requests.get(f"{sb.url}/_sandbox/calls", timeout=10).json()
+    assert sent.exit_code == 0, sent.output
+    assert "look-up: unshipped-orders report (restricted data) for 150 orders" in sent.output
+    assert refused(received) == {}
+    # One token for each restricted document: the look-up's and the read-back's.
+    assert received["createRestrictedDataToken"] == 2
+    assert "getOrder@2026-01-01" not in received
+    assert {s for s, _r in statuses(workdir / "sheet.csv").values()} == {"CANCELLED"}
+
+
+def test_without_restricted_data_the_same_app_never_asks_for_a_token(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big_inputs(workdir, 150, weekly=100_000)
+    roles = (*access.NEEDED_ROLES, access.DIRECT_TO_CONSUMER_SHIPPING)
+    with start_sandbox(workdir / "book.json", workdir / "sandbox-state", roles=roles) as sb:
+        production_env(monkeypatch, sb.url)
+        checked = bulk("check", "sheet.csv", "-v")
+        received = requests.get(f"{sb.url}/_sandbox/calls", timeout=10).json()
+    assert checked.exit_code == 0, checked.output
+    assert "createRestrictedDataToken" not in received
+    assert "look-up: All Orders report for 150 orders" in checked.output

@@ -142,6 +142,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "bulk.grid",
         "bulk.columns",
         "bulk.formats",
+        "bulk.access",
     ),
 )
 OPEN_LAYERS = {0, len(LAYERS) - 1}

@@ -216,6 +216,8 @@ def _run(route: Route, market: SandboxMarket, request: Request) -> Reply:
     try:
         return route.handler(market, request)
     except ApiError as e:
+        if e.status == 403:
+            market.count(f"refused {route.operation}")
         content_type = HAL_JSON if request.path.startswith("/messaging/") else JSON
         return error_reply(e, content_type)
 
@@ -248,6 +250,9 @@ def dispatch(
                 if market.throttled(operation, clock.now()):
                     raise ApiError(*_API_FAULTS["429"])
         except ApiError as e:
+            if e.status == 403:
+                # Counted apart, so a test can see that no call was refused.
+                market.count(f"refused {operation}")
             reply = error_reply(e)
         if reply is None and route.kind != "sandbox":
             fault = market.faults.draw(route.kind, operation)
