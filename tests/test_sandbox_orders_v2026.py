@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import requests
-from conftest import orders_v2026_client
+from conftest import WITH_RESTRICTED, orders_v2026_client
 from freezegun.api import FrozenDateTimeFactory
 from sp_api.api import OrdersV20260101
 from sp_api.base.exceptions import (
@@ -91,6 +91,8 @@ def test_get_order_always_has_items_and_nothing_else_unless_asked(
     assert res.rate_limit == "0.5"
 
 
+# Buyer and recipient data are personal: the app needs a restricted role for them.
+@pytest.mark.parametrize("sandbox_roles", [WITH_RESTRICTED])
 def test_included_data_adds_its_parts(sandbox_orders_v2026: OrdersV20260101) -> None:
     order = sandbox_orders_v2026.get_order(
         "112-0000001-0000003",
@@ -132,6 +134,7 @@ def test_order_status_maps_to_fulfillment_status(
     assert order["fulfillment"]["fulfilledBy"] == fulfilled_by
 
 
+@pytest.mark.parametrize("sandbox_roles", [WITH_RESTRICTED])
 def test_pending_orders_have_no_money_or_address(sandbox_orders_v2026: OrdersV20260101) -> None:
     order = sandbox_orders_v2026.get_order(
         "112-0000001-0000008", includedData=["BUYER", "RECIPIENT", "PROCEEDS"]
@@ -603,6 +606,7 @@ def _recorded(client: OrdersV20260101) -> list[tuple[str, str, int, bytes]]:
 
 
 @needs_model
+@pytest.mark.parametrize("sandbox_roles", [WITH_RESTRICTED])  # every includedData value
 def test_every_answer_matches_the_orders_2026_model(
     sandbox_orders_v2026: OrdersV20260101,
     sandbox_clock: FrozenDateTimeFactory,
