@@ -68,6 +68,10 @@ def _needed(market: SandboxMarket, request: Request, operation: str) -> tuple[st
         return _by_type(access.FEED_ROLES, [str(request.json_body().get("feedType", ""))])
     if operation == "getFeeds" and request.values("feedTypes"):
         return _by_type(access.FEED_ROLES, request.values("feedTypes"))
+    if request.path.startswith("/messaging/"):
+        return (
+            access.BUYER_COMMUNICATION,
+        )  # every Messaging operation ("Buyer Communication Role")
     found = access.BY_NAME.get(operation)
     return found.roles if found is not None else access.ROLE_NAMES
 
