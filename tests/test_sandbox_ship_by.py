@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SANDBOX_NOW, US, orders_v2026_client
+from conftest import SANDBOX_NOW, US, WITH_RESTRICTED, orders_v2026_client, restricted_document
 from freezegun.api import FrozenDateTimeFactory
 from test_sandbox_orders_v2026 import MODEL, _recorded
 from test_sandbox_schema import MODELS, Model, _record
@@ -89,7 +89,8 @@ def ship_by_sandbox(
     book = json.loads(json.dumps(BOOK))
     book["orders"][0]["ship_by"] = "+30h"
     path.write_text(json.dumps(book), encoding="utf-8")
-    with start_sandbox(path, sandbox_state) as running:
+    # An app holding the restricted role the unshipped-orders report needs.
+    with start_sandbox(path, sandbox_state, roles=WITH_RESTRICTED) as running:
         yield running
 
 
@@ -107,7 +108,9 @@ def test_each_look_up_reads_the_latest_ship_date_into_the_order(
     ship_by_sandbox: Sandbox, orders_api: str
 ) -> None:
     clients = connect(ship_by_sandbox.url, ship_by_sandbox.url, SANDBOX_CREDENTIALS, US)
-    market = AmazonMarketplace(clients, [US], orders_api=orders_api, poll_sleep=lambda _s: None)
+    market = AmazonMarketplace(
+        clients, [US], orders_api=orders_api, poll_sleep=lambda _s: None, restricted_data=True
+    )
     try:
         found = market.get_orders(list(LATEST), NOW)
         assert {order_id: order.ship_by for order_id, order in found.items()} == LATEST
@@ -153,9 +156,7 @@ def test_both_orders_apis_and_the_report_give_the_books_ship_by(
     ).payload["reportId"]
     for _ in range(3):
         report = clients.reports.get_report(report_id).payload
-    text = clients.reports.get_report_document(report["reportDocumentId"], download=True).payload[
-        "document"
-    ]
+    text = restricted_document(clients, report["reportDocumentId"])
     lines = [line.split("\t") for line in text.splitlines()]
     head = lines[0]
     promised = {
