@@ -16,7 +16,7 @@ import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from bulk import __version__
-from bulk.commands import setup
+from bulk.commands import doctor, setup
 from bulk.commands.common import (
     AllowLossyOption,
     ConfigOption,
@@ -660,26 +660,7 @@ def _indented(summary: Document, verbose: bool) -> list[str]:
 
 
 # The commands that set up or look around, in the order `bulk --help` lists them.
-@app.command(cls=_Command)
-def doctor(ctx: typer.Context, config: ConfigOption = None, as_json: JsonOption = False) -> None:
-    """Check the setup before anything is sent: config, credentials, login, seller id,
-    marketplaces, the app's roles, state folder and templates; exit 1 on any failure."""
-    from bulk.commands.doctor import diagnose, document, report
-
-    g = globals_of(ctx)
-    out = human(as_json)
-    checks = diagnose(config or g.config, dict(os.environ), out if g.verbose else note_nothing)
-    for line in report(checks):
-        out(line)
-    if as_json:
-        say(json.dumps(document(checks), ensure_ascii=False))
-    raise typer.Exit(0 if all(c.ok for c in checks) else 1)
-
-
-def note_nothing(_line: str) -> None:
-    """Progress lines nobody asked for."""
-
-
+app.command(cls=_Command, epilog=EPILOGS["doctor"])(doctor.doctor)
 for _setup_command in (setup.schedule, setup.new, setup.init, setup.history, setup.sandbox):
     app.command(cls=_Command, epilog=EPILOGS[_setup_command.__name__])(_setup_command)
 templates_app.command("export", cls=_Command, epilog=EPILOGS["templates export"])(

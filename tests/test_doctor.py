@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from typer.testing import CliRunner
 
@@ -14,6 +15,7 @@ from bulk import access
 from bulk.cli import app
 
 runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -76,7 +78,10 @@ def test_json_is_one_document_with_a_schema(workdir: Path, monkeypatch: pytest.M
     result = runner.invoke(app, ["doctor", "--json"], catch_exceptions=False)
     assert result.exit_code == 1
     document = json.loads(result.stdout)
+    schema = json.loads((ROOT / "docs" / "schemas" / "doctor.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(document)
     assert document["schema"] == "bulk.doctor/1"
+    assert document["exit_code"] == 1
     assert document["ok"] is False
     failed = {c["name"] for c in document["checks"] if not c["ok"]}
     assert failed == {

@@ -42,6 +42,7 @@ BY_ID = {
     documents.DUE: "due",
     documents.HISTORY: "history",
     documents.PULL: "pull",
+    documents.DOCTOR: "doctor",
     documents.ERROR: "error",
 }
 
@@ -80,7 +81,14 @@ def run(folder: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[s
 
 
 def test_every_document_type_has_its_own_id_and_schema_file() -> None:
-    ids = [documents.SUMMARY, documents.DUE, documents.HISTORY, documents.PULL, documents.ERROR]
+    ids = [
+        documents.SUMMARY,
+        documents.DUE,
+        documents.HISTORY,
+        documents.PULL,
+        documents.DOCTOR,
+        documents.ERROR,
+    ]
     assert len(set(ids)) == len(ids)
     assert sorted(BY_ID.values()) == sorted(SCHEMA_FILES)
     for name, schema in SCHEMA_FILES.items():

@@ -7,20 +7,31 @@ named as Amazon names it), the state folder and the templates. Nothing is create
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import typer
+
 from bulk import access, marketplaces
+from bulk.commands.common import (
+    ConfigOption,
+    JsonOption,
+    emit,
+    globals_of,
+    human,
+    state_folder,
+)
 from bulk.errors import BulkError
 
 if TYPE_CHECKING:
     from bulk.amazon.protocol import Marketplace
     from bulk.config import Config
 
-SCHEMA = "bulk.doctor/1"
 
 # A seller id (merchant token) as Seller Central shows it: A and 9 to 20 capitals and digits.
 _SELLER_ID = re.compile(r"^A[0-9A-Z]{8,20}$")
@@ -144,8 +155,6 @@ def _roles(config: Config, market: Marketplace) -> list[Check]:
 
 
 def _state() -> Check:
-    from bulk.commands.common import state_folder
-
     try:
         state = state_folder().ensure()
     except BulkError as e:
@@ -193,8 +202,6 @@ def diagnose(
     if not (checks[2].ok and state.ok):
         checks.append(Check("login", False, "not tried", "fix the checks above first"))
         return checks
-    from bulk.commands.common import state_folder
-
     progress("asking Amazon: login, marketplaces, roles")
     try:
         with open_marketplace(config, state_folder(), env) as market:
@@ -218,11 +225,17 @@ def diagnose(
     return checks
 
 
-def document(checks: list[Check]) -> dict[str, Any]:
-    """The --json document."""
+def document(checks: list[Check], now: datetime) -> dict[str, Any]:
+    """The --json document (docs/json.md, bulk.doctor/1)."""
+    from bulk.output.documents import DOCTOR
+
+    ok = all(c.ok for c in checks)
     return {
-        "schema": SCHEMA,
-        "ok": all(c.ok for c in checks),
+        "schema": DOCTOR,
+        "command": "doctor",
+        "at": now.astimezone(UTC).isoformat(timespec="seconds"),
+        "exit_code": 0 if ok else 1,
+        "ok": ok,
         "checks": [asdict(c) for c in checks],
     }
 
@@ -236,3 +249,20 @@ def report(checks: list[Check]) -> list[str]:
     else:
         lines.append("all checks passed")
     return lines
+
+
+def doctor(ctx: typer.Context, config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """Check the setup before anything is sent: config, credentials, login, seller id,
+    marketplaces, the app's roles, state folder and templates; exit 1 on any failure."""
+    g = globals_of(ctx)
+    out = human(as_json)
+    checks = diagnose(config or g.config, dict(os.environ), out if g.verbose else _nothing)
+    for line in report(checks):
+        out(line)
+    if as_json:
+        emit(document(checks, datetime.now(UTC)))
+    raise typer.Exit(0 if all(c.ok for c in checks) else 1)
+
+
+def _nothing(_line: str) -> None:
+    """Progress lines nobody asked for."""

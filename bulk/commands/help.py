@@ -39,6 +39,12 @@ EPILOGS: dict[str, str] = {
     "new": _epilog("bulk new orders.xlsx", "bulk new --sample demo.xlsx"),
     "init": _epilog("bulk init"),
     "history": _epilog("bulk history --json"),
+    "doctor": _epilog(
+        "bulk doctor",
+        "bulk doctor --json",
+        codes="Exit codes: 0 every check passed; 1 a check failed (its line says what to do); "
+        "3 a bug in bulk (the line names its log file); 130 interrupted.",
+    ),
     "sandbox": _epilog(
         "bulk sandbox --port 8765",
         codes="Exit codes: 130 stopped with Ctrl-C; 2 could not start (the port is taken, a "
@@ -52,6 +58,8 @@ ENVIRONMENT = {
     "BULK_HOME": "the state folder: ledger, backups, logs, locks (default: .bulk here)",
     "BULK_STATE_URL": "a PostgreSQL URL for the team ledger (bulk.toml: state.url)",
     "BULK_SANDBOX_ORDERS": "the sandbox's order book (bulk.toml: sandbox.orders)",
+    "BULK_SANDBOX_ROLES": "the app's roles in the sandbox, comma-separated Amazon role names "
+    "(bulk.toml: sandbox.roles; default: the roles bulk needs, none restricted)",
     "BULK_SP_API_ENDPOINT": "production: another SP-API host (a proxy, a test server)",
     "BULK_LWA_ENDPOINT": "production: another Login with Amazon host",
     "LWA_APP_ID": "production credentials, with LWA_CLIENT_SECRET and SP_API_REFRESH_TOKEN "

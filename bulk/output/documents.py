@@ -17,6 +17,7 @@ DUE = "bulk.due/1"
 HISTORY = "bulk.history/1"
 PULL = "bulk.pull/1"
 ERROR = "bulk.error/1"
+DOCTOR = "bulk.doctor/1"
 
 Document = dict[str, Any]
 

@@ -11,10 +11,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from bulk import access, marketplaces
+from bulk import marketplaces
 from bulk.amazon.protocol import (
     REPORT_GIVE_UP_SECONDS,
-    AccessDeniedError,
     build_document,
     feed_documents,
 )
@@ -28,7 +27,14 @@ from bulk.models import CancelRequest, Decision, LedgerOutcome, Order, Status
 from bulk.pipeline import statuses
 from bulk.pipeline.context import Context, Options, RowOutcome, RunReport
 from bulk.pipeline.notify import send_messages
-from bulk.pipeline.submission import by_marketplace, collect, feed_messages, resume, send_feed
+from bulk.pipeline.submission import (
+    by_marketplace,
+    check_roles,
+    collect,
+    feed_messages,
+    resume,
+    send_feed,
+)
 from bulk.rules import listings, policy, rates, trust
 from bulk.rules.message_shapes import MessageShapes
 from bulk.rules.messages import render_support_case
@@ -597,30 +603,6 @@ def check(ctx: Context, sheet: Sheet, opts: Options | None = None) -> RunReport:
     return report
 
 
-def _check_roles(ctx: Context, ready: Sequence[RowOutcome]) -> None:
-    """Refuse to send anything when the app lacks a role the rows at hand need: the feed needs
-    Inventory and Order Tracking, customer messages Buyer Communication (docs/amazon.md,
-    "Roles and restricted data"). Better than failing after the feed went out."""
-    needed = [access.INVENTORY_AND_ORDER_TRACKING]
-    messages = sum(1 for o in ready if o.request is not None and o.request.notify)
-    if messages:
-        needed.append(access.BUYER_COMMUNICATION)
-    missing = ctx.marketplace.missing_roles(needed)
-    if not missing:
-        return
-    why = {
-        access.INVENTORY_AND_ORDER_TRACKING: "the cancellation feed",
-        access.BUYER_COMMUNICATION: f"the customer messages of {messages} row(s)",
-    }
-    lacking = "; ".join(f"Amazon's role {r}, which {why[r]} needs" for r in missing)
-    raise AccessDeniedError(
-        f"nothing was sent: the app lacks {lacking}; add the role to the app in Seller "
-        "Central's Develop Apps page and authorise it again"
-        + (" (or set Notify to No on those rows)" if access.BUYER_COMMUNICATION in missing else "")
-        + "; `bulk doctor` checks every role"
-    )
-
-
 def submit(
     ctx: Context,
     sheet: Sheet,
@@ -646,7 +628,7 @@ def submit(
             _write(ctx, sheet, report)
         _count_calls(ctx, report)
         return report
-    _check_roles(ctx, ready)
+    check_roles(ctx, ready)
     if not confirm(report):
         report.declined = True
         _write(ctx, sheet, report)

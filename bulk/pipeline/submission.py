@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from bulk import access
 from bulk.amazon.protocol import (
     AccessDeniedError,
     FeedMessage,
@@ -400,3 +401,27 @@ def _set(
     o.values["Scheduled For"] = ""  # sent: a day it was once deferred to no longer stands
     o.changed = True
     o.cancelled_now = status_ is Status.CANCELLED
+
+
+def check_roles(ctx: Context, ready: Sequence[RowOutcome]) -> None:
+    """Refuse to send anything when the app lacks a role the rows at hand need: the feed needs
+    Inventory and Order Tracking, customer messages Buyer Communication (docs/amazon.md,
+    "Roles and restricted data"). Better than failing after the feed went out."""
+    needed = [access.INVENTORY_AND_ORDER_TRACKING]
+    messages = sum(1 for o in ready if o.request is not None and o.request.notify)
+    if messages:
+        needed.append(access.BUYER_COMMUNICATION)
+    missing = ctx.marketplace.missing_roles(needed)
+    if not missing:
+        return
+    why = {
+        access.INVENTORY_AND_ORDER_TRACKING: "the cancellation feed",
+        access.BUYER_COMMUNICATION: f"the customer messages of {messages} row(s)",
+    }
+    lacking = "; ".join(f"Amazon's role {r}, which {why[r]} needs" for r in missing)
+    raise AccessDeniedError(
+        f"nothing was sent: the app lacks {lacking}; add the role to the app in Seller "
+        "Central's Develop Apps page and authorise it again"
+        + (" (or set Notify to No on those rows)" if access.BUYER_COMMUNICATION in missing else "")
+        + "; `bulk doctor` checks every role"
+    )
