@@ -18,13 +18,13 @@ from bulk.amazon.protocol import (
     feed_documents,
 )
 from bulk.columns import find_header
-from bulk.errors import SheetOpenError
+from bulk.errors import SheetError, SheetOpenError
 from bulk.formats import counted, format_updated_at, parse_updated_at
 from bulk.infra.ledger import LedgerRow, OrderLine
 from bulk.infra.masking import mask
 from bulk.infra.state import crash_point
 from bulk.models import CancelRequest, Decision, LedgerOutcome, Order, Status
-from bulk.pipeline import statuses
+from bulk.pipeline import statuses, writes
 from bulk.pipeline.context import Context, Options, RowOutcome, RunReport
 from bulk.pipeline.notify import send_messages
 from bulk.pipeline.submission import (
@@ -305,6 +305,8 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options, sending: bool = False) -
         outcomes.append(_outcome(ctx, shapes, request, order, decision))
     statuses.say_doubts(outcomes, doubts)
     outcomes.sort(key=lambda o: o.row)
+    if not opts.dry_run:
+        writes.refuse_unwritable(grid, header, outcomes)
     return RunReport(
         outcomes,
         summary=summary,
@@ -583,6 +585,16 @@ def _write(ctx: Context, sheet: Sheet, report: RunReport) -> None:
                 f"the results (waiting {int(left) // 60}:{int(left) % 60:02d} more)"
             )
             ctx.sleep(min(SHEET_WAIT_STEP, left))
+        except SheetError as e:
+            # The sheet changed under the run in a way no wait mends (a formula put in a result
+            # cell, the worksheet renamed): the run still says what it sent.
+            report.unwritten = (
+                f"the results were not written: {e}. What was sent is recorded in "
+                f"{ctx.ledger.where}; once the sheet is fixed, `bulk status` writes the sent rows "
+                "and `bulk submit` every row (nothing is sent twice)"
+            )
+            report.warnings.append(report.unwritten)
+            return
     report.warnings.extend(report.write.warnings)
 
 

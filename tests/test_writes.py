@@ -1,0 +1,86 @@
+"""A result write that will fail is refused before anything is sent; one that fails anyway still
+leaves the summary, --json and the webhook saying what was sent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from sample import SENDABLE
+from test_unfinished_runs import bulk, clock, column, sandbox_view, workdir  # noqa: F401
+from test_webhook import Receiver
+
+from bulk.amazon.marketplace import AmazonMarketplace as Marketplace
+
+
+def put_formula(folder: Path, cell_of: str, row: int) -> None:
+    path = folder / "samples" / "orders.xlsx"
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Orders"]
+    header = [c.value for c in ws[1]]
+    ws.cell(row=row, column=header.index(cell_of) + 1, value='=IF(A2="","","see notes")')
+    wb.save(path)
+
+
+def test_a_formula_in_a_result_cell_is_refused_before_anything_is_sent(
+    workdir: Path,  # noqa: F811
+    clock: FrozenDateTimeFactory,  # noqa: F811
+) -> None:
+    bulk("check", "samples/orders.xlsx")  # the result columns exist now
+    put_formula(workdir, "Result", 2)
+    before = (workdir / "samples" / "orders.xlsx").read_bytes()
+    result = bulk("submit", "samples/orders.xlsx", "--yes")
+    assert result.exit_code == 2, result.output
+    assert "result cell" in result.output and "(Result) holds a formula" in result.output
+    assert "nothing was sent" in result.output
+    assert sandbox_view(workdir, "feeds") == []
+    assert sandbox_view(workdir, "messages") == []
+    assert (workdir / "samples" / "orders.xlsx").read_bytes() == before
+
+
+def test_a_write_that_fails_after_sending_still_reports_what_was_sent(
+    workdir: Path,  # noqa: F811
+    clock: FrozenDateTimeFactory,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with Receiver() as receiver:
+        (workdir / "bulk.toml").write_text(
+            f'[notify]\nwebhook = "{receiver.url}"\n', encoding="utf-8"
+        )
+        bulk("check", "samples/orders.xlsx")
+        original = Marketplace.wait_for_feed
+
+        # While Amazon processes the feed, someone types a formula into a sent row's Result.
+        def wait_for_feed(self: Marketplace, *args: Any, **kwargs: Any) -> Any:
+            put_formula(workdir, "Result", 2)
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(Marketplace, "wait_for_feed", wait_for_feed)
+        result = bulk("submit", "samples/orders.xlsx", "--yes", "--json")
+        monkeypatch.setattr(Marketplace, "wait_for_feed", original)
+        assert result.exit_code == 2, result.output
+        doc = json.loads(result.stdout)
+        assert doc["exit_code"] == 2
+        assert doc["sent"]["orders"] == 5 and len(doc["sent"]["feeds"]) == 1
+        assert doc["messages"]["sent"] == 4
+        assert any(w.startswith("the results were not written: ") for w in doc["warnings"])
+        assert "sent: 5 orders" in result.stderr
+        assert len(receiver.posts) == 2  # the check found rows to fix; the submit sent
+        assert receiver.posts[-1]["sent"]["orders"] == 5
+
+    # Once the formula is gone, `bulk status` writes what was sent; nothing is sent twice.
+    wb = openpyxl.load_workbook(workdir / "samples" / "orders.xlsx")
+    wb["Orders"].cell(
+        row=2, column=[c.value for c in wb["Orders"][1]].index("Result") + 1
+    ).value = None
+    wb.save(workdir / "samples" / "orders.xlsx")
+    (workdir / "bulk.toml").unlink()
+    status = bulk("status", "samples/orders.xlsx")
+    assert status.exit_code in (0, 1), status.output
+    found = column(workdir, "Status")
+    assert all(found[o] == "CANCELLED" for o in SENDABLE), found
+    assert len(sandbox_view(workdir, "feeds")) == 1
