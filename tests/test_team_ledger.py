@@ -122,9 +122,20 @@ def test_two_machines_on_one_team_database_send_each_order_once_within_one_budge
         assert sum(orders.values()) <= sum(sent_alone.values()), (orders, sent_alone)
         assert sum(buyers.values()) <= sum(messaged_alone.values())
     # The team ledger holds the sends of both machines' runs, and neither state folder has a
-    # ledger of its own.
-    for folder, _ in machines:
+    # ledger of its own: each machine's history is the team's.
+    histories = []
+    for folder, env in machines:
         assert not (folder / ".bulk" / "ledger.sqlite").exists()
+        shown = subprocess.run(
+            [sys.executable, "-m", "bulk", "history", "--json"],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        histories.append(json.loads(shown.stdout)["submissions"])
+    assert histories[0] == histories[1] and len(histories[0]) >= 1, histories
 
 
 def test_a_database_url_with_a_password_is_masked_in_every_line(

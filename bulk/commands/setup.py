@@ -116,12 +116,12 @@ def history(
 
     from bulk.output.documents import history_document
     from bulk.output.report import history_rows, history_text
-    from bulk.targets import open_ledger
+    from bulk.targets import open_ledger, state_url
 
     g = globals_of(ctx)
     cfg = load_config(config or g.config, g.verbose)
     state = state_folder()
-    if not state.ledger.exists():
+    if not state_url(cfg, os.environ) and not state.ledger.exists():
         rows: list[dict[str, object]] = []
     else:
         with open_ledger(cfg, state) as ledger:
