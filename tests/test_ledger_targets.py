@@ -119,3 +119,29 @@ def test_the_state_url_picks_the_ledger_and_a_wrong_one_is_one_line(
         "error: [state] url mysql://bulk:***@db/bulk: bulk keeps its state in SQLite (the "
         "default, or sqlite:///path) or PostgreSQL (postgresql://user@host/database)"
     )
+
+
+def test_the_rehearsed_sheet_itself_is_sent_for_real_under_production(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same sheet, rehearsed and then submitted for real: the sandbox's CANCELLED and
+    # SUBMITTED are not production's (its ledger has no record of them), so each row is
+    # checked as new and the real feed carries every order the rehearsal cancelled.
+    sheet = workdir / "samples" / "orders.xlsx"
+    bulk("submit", "samples/orders.xlsx", "--yes")
+    rehearsed = statuses(sheet)
+    cancelled = {o for o, (status, feed) in rehearsed.items() if status == "CANCELLED" and feed}
+    assert cancelled
+    book = json.loads((workdir / "samples" / "marketplace.json").read_text(encoding="utf-8"))
+    book["report_polls"] = 0
+    book["feed_polls"] = 0
+    (workdir / "amazon.json").write_text(json.dumps(book), encoding="utf-8")
+    with start_sandbox(workdir / "amazon.json", workdir / "amazon-state") as amazon:
+        go_production(workdir, monkeypatch, amazon.url)
+        real = bulk("submit", "samples/orders.xlsx", "--yes")
+        feeds = requests.get(f"{amazon.url}/_sandbox/feeds", timeout=10).json()
+    assert real.output.startswith("target: PRODUCTION"), real.output
+    assert len(feeds) == 1, real.output
+    assert all(f"<AmazonOrderID>{o}</AmazonOrderID>" in feeds[0]["document"] for o in cancelled)
+    done = statuses(sheet)
+    assert {done[o] for o in cancelled} == {("CANCELLED", feeds[0]["feedId"])}
