@@ -44,9 +44,11 @@ def _report(outcomes: list[RowOutcome]) -> RunReport:
     summary = policy.summarize(
         decisions, figures, [], now, PolicyConfig(), marketplaces.BY_CODE["DE"]
     )
+    france = policy.summarize([], figures, [], now, PolicyConfig(), marketplaces.BY_CODE["FR"])
     return RunReport(
         outcomes,
         summary=summary,
+        budgets=(summary, france),
         sent_orders=len(outcomes),
         sent_items=len(outcomes),
     )
@@ -63,8 +65,9 @@ def test_production_names_the_seller_the_marketplaces_and_the_messages_time() ->
         "  cancellations: 500 orders (500 items) in FR, 1500 orders (1500 items) in DE"
     )
     assert lines[2].startswith("  cancellation rate (DE): 0.5% now, ")
+    assert lines[3] == "  cancellation rate (FR): 0.5% now, 0.5% after (target under 2.5%)"
     # 1998 messages, three calls each at about one a second after a burst of five.
-    assert lines[3] == (
+    assert lines[4] == (
         "  customer messages: 1998 will be sent after the cancellations, where Amazon allows "
         "one for the order (about 1 hour 40 minutes at Amazon's rates)"
     )
@@ -87,7 +90,7 @@ def test_the_sandbox_promises_no_minutes_and_one_reads_in_the_singular() -> None
     lines = confirmation_lines(report, "sandbox (local marketplace)", GERMANY, sandbox=True)
     assert lines[0] == "about to send to the sandbox (local marketplace):"
     assert lines[1] == "  cancellations: 1 order (1 item) in DE"
-    assert "(the sandbox answers at once)" in lines[3]
+    assert "(the sandbox answers at once)" in lines[4]
     assert question(report, sandbox=True) == (
         "Cancel 1 order (1 item) in the sandbox and send up to 1 customer message?"
     )

@@ -133,6 +133,7 @@ def test_the_budget_says_what_is_used_and_left_today_and_this_week() -> None:
     lines = summary_lines(
         build_summary(RunReport([], summary=germany, budgets=(germany, france)), command="check")
     )
+    assert any(line.startswith("cancellation rate (DE): ") for line in lines)
     budgets = [line for line in lines if line.startswith("budget")]
     assert budgets == [
         "budget DE: 7 of this week's 9 counted cancellations used, 4 of them by this run; "

@@ -91,8 +91,8 @@ def confirmation_lines(
             for code, n in by_market.items()
         )
     )
-    s = report.summary
-    if s is not None:
+    # Amazon measures the rate per marketplace: each one's with rows in this run.
+    for s in report.budgets or ((report.summary,) if report.summary else ()):
         lines.append(
             f"  cancellation rate{f' ({s.marketplace})' if s.marketplace else ''}: "
             f"{percent(s.rate_now)} now, {percent(s.projected_rate)} after "

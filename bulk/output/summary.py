@@ -244,8 +244,10 @@ def summary_lines(doc: Document, verbose: bool = False) -> list[str]:
         lines.append(f"buyer cancellation requests pulled into the sheet: {doc['pulled']}")
     rate, budget = doc["rate"], doc["budget"]
     if rate is not None and budget is not None:
+        # With several marketplaces the rate shown is the main one's: it says whose.
+        whose = f" ({rate['marketplace']})" if doc["budgets"] and rate["marketplace"] else ""
         lines.append(
-            f"cancellation rate: {percent(rate['now'])} now, {percent(rate['after'])} after this run "
+            f"cancellation rate{whose}: {percent(rate['now'])} now, {percent(rate['after'])} after this run "
             f"(target under {percent(rate['target'])}; Amazon's limit {percent(rate['amazon_limit'])})"
         )
         for each in doc["budgets"] or [budget]:
