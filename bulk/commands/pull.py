@@ -11,7 +11,7 @@ from bulk.pipeline.pull import PullReport
 
 
 def pull_document(report: PullReport, *, sheet: str, target: str, now: datetime) -> Document:
-    """Everything a pull reports, as plain JSON types (docs/json.md, "bulk.pull/1")."""
+    """Everything a pull reports, as plain JSON types (docs/json.md, its bulk.pull/1 section)."""
     calls = dict(sorted(report.calls.items()))
     return {
         "schema": PULL,
