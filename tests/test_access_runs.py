@@ -73,6 +73,18 @@ def test_submit_refuses_before_sending_when_messages_need_a_missing_role(
     assert len(sandbox_feeds(workdir)) == 1
 
 
+def test_a_report_refused_for_a_missing_role_names_the_role(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    roles = f"{access.INVENTORY_AND_ORDER_TRACKING},{access.BUYER_COMMUNICATION}"
+    monkeypatch.setenv("BULK_SANDBOX_ROLES", roles)
+    result = bulk("check", "samples/orders.csv")
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.output
+    assert "needs Amazon's role Selling Partner Insights" in errors[0]
+
+
 def test_access_revoked_after_the_feed_leaves_rows_submitted_until_status(
     workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -13,8 +13,9 @@ from typing import Any, Protocol, TypeVar
 
 from sp_api.api import Reports, Tokens
 
-from bulk.access import RESTRICTED_REPORTS
+from bulk.access import REPORT_ROLES, RESTRICTED_REPORTS
 from bulk.amazon.lookup import REPORT_GIVE_UP_SECONDS, REPORT_POLL_SECONDS
+from bulk.amazon.protocol import AccessDeniedError
 from bulk.errors import AmazonError
 
 T = TypeVar("T")
@@ -48,6 +49,22 @@ class ReportReader:
         self.poll_sleep = poll_sleep
 
     def document(
+        self,
+        report_type: str,
+        marketplace_ids: Sequence[str],
+        progress: Callable[[str], None],
+        **extra: Any,
+    ) -> str:
+        """The report's text; a 403 names the role the report type needs (bulk.access)."""
+        try:
+            return self._document(report_type, marketplace_ids, progress, **extra)
+        except AccessDeniedError as e:
+            role = REPORT_ROLES.get(report_type, ("",))[0]
+            raise AccessDeniedError(
+                f"{e}; report {report_type} needs Amazon's role {role}"
+            ) from None
+
+    def _document(
         self,
         report_type: str,
         marketplace_ids: Sequence[str],
