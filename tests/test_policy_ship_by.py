@@ -9,8 +9,9 @@ import pytest
 from test_policy import CONFIG, NOW, REPORT_END, TODAY, US, ready_rows, sent
 
 from bulk.models import AccountFigures, CancelRequest, Decision, Order, Status
-from bulk.rules.policy import deadline, plan
+from bulk.rules.policy import plan
 from bulk.rules.rates import Send
+from bulk.rules.ship_by import deadline
 
 # Room today for 4 (the daily share), then one a day or so (test_policy, test_plan_schedule).
 ROOMY = AccountFigures(400, 3, REPORT_END)

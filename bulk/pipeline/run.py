@@ -35,7 +35,7 @@ from bulk.pipeline.submission import (
     resume,
     send_feed,
 )
-from bulk.rules import listings, policy, rates, trust
+from bulk.rules import listings, policy, rates, ship_by, trust
 from bulk.rules.message_shapes import MessageShapes
 from bulk.rules.messages import render_support_case
 from bulk.rules.rows import ParsedRow, parse_rows
@@ -267,7 +267,7 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options, sending: bool = False) -
         )
         if row.row in doubts and opts.only_deferred and decision.status is Status.READY:
             decision = replace(decision, status=Status.HELD, result=trust.NOT_DUE_UNATTENDED)
-        last = policy.deadline(order)
+        last = ship_by.deadline(order)
         if (
             deferred
             and day is not None

@@ -40,6 +40,7 @@ from bulk.rules.rates import (
     target_rate,
     windows_for,
 )
+from bulk.rules.ship_by import deadline, held_by_ship_by
 
 # How far ahead `plan` looks for room before it holds a row for a person to decide.
 HORIZON_DAYS = 30
@@ -431,14 +432,6 @@ def _room_on(
     return max(0, min(*rooms, cap - on_day))
 
 
-def deadline(order: Order | None) -> date | None:
-    """The last day a cancellation of `order` may wait for: the UTC day of its latest ship date
-    (None when Amazon gave none). Past it the buyer waits on an order that should have shipped."""
-    if order is None or order.ship_by is None:
-        return None
-    return reporting_day(order.ship_by)
-
-
 def plan(
     items: Sequence[tuple[CancelRequest, Order | None, Decision]],
     figures: AccountFigures,
@@ -526,7 +519,7 @@ def plan(
     for i in out_of_time + pending:
         last = deadlines[i]
         text = (
-            _why_held_by_ship(last, today, rate_today, config, market)
+            held_by_ship_by(last, today, rate_today, config, market)
             if last is not None
             and last <= today + timedelta(days=horizon)
             and figures.order_count > 0
@@ -534,28 +527,6 @@ def plan(
         )
         result[i] = replace(result[i], status=Status.HELD, result=text, scheduled_for=None)
     return result
-
-
-def _why_held_by_ship(
-    last: date, today: date, rate: float, config: PolicyConfig, market: MarketplaceInfo
-) -> str:
-    """Both choices for a row the budget cannot fit by its ship-by date, and what each costs."""
-    target = target_rate(config, market)
-    where = "over" if rate > target else "within"
-    cancel = f"cancel today: rate {percent(rate)}, {where} the {percent(target)} target"
-    if rate <= target:
-        cancel += ", over today's share of the budget"
-    if last < today:
-        return (
-            f"the order's ship-by date {last.isoformat()} has passed and the cancellation "
-            f"budget has no room today; a person decides: {cancel} (by hand in Seller "
-            "Central); or ship it now"
-        )
-    return (
-        "the cancellation budget has no room by the order's ship-by date "
-        f"{last.isoformat()}, and a buyer must not wait past it; a person decides: {cancel} "
-        f"(by hand in Seller Central); or ship by {last.isoformat()}"
-    )
 
 
 def _why_replanned(

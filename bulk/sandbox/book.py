@@ -57,15 +57,8 @@ MESSAGE_KINDS: tuple[str, ...] = (
 # process (`bulk` with target sandbox), sends that process SIGINT once the request has arrived,
 # then answers late: the interruption always lands while the client waits for the answer.
 LOST_ANSWERS: tuple[str, ...] = ("lost-reset", "lost-504", "lost-500", "lost-hang")
-FAULT_ANSWERS: tuple[str, ...] = (
-    "429",
-    "429-empty",
-    "500",
-    "503",
-    "slow",
-    "interrupt",
-    *LOST_ANSWERS,
-)
+_PLAIN_FAULTS = ("429", "429-empty", "500", "503", "slow", "interrupt")
+FAULT_ANSWERS: tuple[str, ...] = (*_PLAIN_FAULTS, *LOST_ANSWERS)
 FAULT_TARGETS: tuple[str, ...] = ("token", "upload", "download")
 
 DEFAULT_PRICE = Decimal("19.99")
@@ -525,7 +518,6 @@ class _QuickOrders:
             m.marketplace_id for m in marketplaces.MARKETPLACES if m.region == region.region
         )
         self.purchased: dict[str, datetime | None] = {}
-        self.ship_by: dict[str, datetime | None] = {}
         self.locales: set[str] = set()
         self.asins: dict[str, str] = {}
         self.prices: dict[tuple[type, Any], Decimal | None] = {}
@@ -570,13 +562,9 @@ class _QuickOrders:
         if purchased is None:
             return None
         ship_by: datetime | None = None
-        if "ship_by" in raw:
-            ship_by_raw = raw["ship_by"]
-            if type(ship_by_raw) is not str:
-                return None
-            if ship_by_raw not in self.ship_by:
-                self.ship_by[ship_by_raw] = clock.resolve(ship_by_raw, self.now, True)
-            ship_by = self.ship_by[ship_by_raw]
+        if "ship_by" in raw:  # rare: resolved each time
+            text = raw["ship_by"]
+            ship_by = clock.resolve(text, self.now, True) if type(text) is str else None
             if ship_by is None or ship_by < purchased:
                 return None
         items = []
