@@ -22,8 +22,7 @@ from bulk.infra.ledger import KnownSheet
 from bulk.models import Status
 from bulk.output.summary import Document, build_summary
 from bulk.pipeline.context import Context, Options, RunReport
-from bulk.pipeline.pull import PullReport, pull
-from bulk.pipeline.run import is_requested
+from bulk.pipeline.pull import PullReport, is_requested, pull
 from bulk.pipeline.run import status as run_status
 from bulk.pipeline.run import submit as run_submit
 from bulk.rules.rows import parse_rows

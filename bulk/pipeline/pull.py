@@ -18,8 +18,9 @@ from datetime import timedelta
 from bulk.columns import find_header
 from bulk.config import Config
 from bulk.errors import ConfigError
-from bulk.models import Order, OrderItem
+from bulk.models import Order, OrderItem, Status
 from bulk.pipeline.context import Context
+from bulk.rules.rows import ParsedRow
 from bulk.sheets.base import Sheet, WriteReport
 
 DEFAULT_DAYS = 7  # how far back `bulk pull` looks for orders, by purchase date
@@ -85,6 +86,17 @@ def request_rows(orders: Sequence[Order], reason: str) -> list[dict[str, str]]:
 
 def _asked(order: Order) -> bool:
     return any(item.buyer_requested_cancel and _open(item) for item in order.items)
+
+
+def is_requested(row: ParsedRow, requested: frozenset[str]) -> bool:
+    """A row for a buyer's pending cancellation request (an order in `requested`, the buyer's
+    reason) that is not sent yet: `bulk due` checks and sends it with the deferred rows."""
+    return (
+        row.order_id in requested
+        and row.request is not None
+        and row.request.reason.buyer_requested
+        and row.status in (Status.NEW, Status.READY, Status.HELD)
+    )
 
 
 def pull(ctx: Context, sheet: Sheet, days: int = DEFAULT_DAYS) -> PullReport:

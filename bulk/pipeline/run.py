@@ -27,6 +27,7 @@ from bulk.models import CancelRequest, Decision, LedgerOutcome, Order, Status
 from bulk.pipeline import statuses, writes
 from bulk.pipeline.context import Context, Options, RowOutcome, RunReport
 from bulk.pipeline.notify import send_messages
+from bulk.pipeline.pull import is_requested
 from bulk.pipeline.submission import (
     by_marketplace,
     check_roles,
@@ -139,17 +140,6 @@ def _no_record(ctx: Context, row: ParsedRow, warnings: list[str]) -> RowOutcome:
     )
     values = {"Feed ID": feed} if feed else {}
     return RowOutcome(row.row, row.order_id, Status.SUBMITTED, text, values, request=row.request)
-
-
-def is_requested(row: ParsedRow, requested: frozenset[str]) -> bool:
-    """A row for a buyer's pending cancellation request (an order in `requested`, the buyer's
-    reason) that is not sent yet: `bulk due` checks and sends it with the deferred rows."""
-    return (
-        row.order_id in requested
-        and row.request is not None
-        and row.request.reason.buyer_requested
-        and row.status in (Status.NEW, Status.READY, Status.HELD)
-    )
 
 
 def _needs_detail(request: CancelRequest) -> bool:
