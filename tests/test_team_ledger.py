@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from bulk.sandbox import start_sandbox
@@ -187,3 +188,33 @@ def test_in_a_team_database_each_machines_sandbox_keeps_its_own_rehearsals(
         assert ledger.submissions() == []  # Ann's rehearsal went to Ann's sandbox
     with open_ledger(Config(), ann, {}) as alone:  # a ledger of its own: plain "sandbox"
         assert (alone.key, alone.machine, alone.path) == ("sandbox", "", ann.ledger)
+
+
+def test_the_doctor_connects_to_the_team_database_and_masks_its_password(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from urllib.parse import urlsplit, urlunsplit
+
+    from typer.testing import CliRunner
+
+    from bulk.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("BULK_HOME", "BULK_SANDBOX_ORDERS", "BULK_CONFIG", "SP_API_REFRESH_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("BULK_STATE_URL", pg_url)
+    fine = CliRunner().invoke(app, ["doctor"], catch_exceptions=False)
+    assert fine.exit_code == 0, fine.output
+    assert f"✓ ledger: the team's database {pg_url} (connected)" in fine.output
+    parts = urlsplit(pg_url)
+    wrong = urlunsplit(
+        (parts.scheme, f"nobody:hunter2-secret@{parts.hostname}:{parts.port}", parts.path, "", "")
+    )
+    monkeypatch.setenv("BULK_STATE_URL", wrong)
+    refused = CliRunner().invoke(app, ["doctor"], catch_exceptions=False)
+    assert refused.exit_code == 1, refused.output
+    assert "✗ ledger: cannot connect to the state database postgresql://nobody:***@" in (
+        refused.output
+    )
+    assert "hunter2-secret" not in refused.output

@@ -162,6 +162,28 @@ def _state() -> Check:
     return Check("state folder", True, f"{state.root} (writable)")
 
 
+def _ledger(config: Config, env: Mapping[str, str]) -> Check:
+    """Where the ledger is; a team's database is connected to (nothing is created in it)."""
+    from bulk.infra.database import PostgresDatabase, is_postgres, masked_url
+    from bulk.targets import state_url
+
+    url = state_url(config, env)
+    if not url:
+        return Check("ledger", True, "SQLite in the state folder (this machine's alone)")
+    if not is_postgres(url):
+        return Check("ledger", True, f"SQLite at {masked_url(url)}")
+    try:
+        PostgresDatabase(url).close()
+    except BulkError as e:
+        return Check(
+            "ledger",
+            False,
+            str(e),
+            "check [state] url (or BULK_STATE_URL), that the server is up, and the user's password",
+        )
+    return Check("ledger", True, f"the team's database {masked_url(url)} (connected)")
+
+
 def _templates(config: Config) -> Check:
     from bulk.rules.messages import load_templates
 
@@ -198,6 +220,7 @@ def diagnose(
     checks.append(_seller(config))
     state = _state()
     checks.append(state)
+    checks.append(_ledger(config, env))
     checks.append(_templates(config))
     if not (checks[2].ok and state.ok):
         checks.append(Check("login", False, "not tried", "fix the checks above first"))
