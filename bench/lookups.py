@@ -14,6 +14,9 @@ look-up path it chose, the API calls (as bulk counted them and as the sandbox re
 the calls the sandbox refused (403), and the time those calls need at Amazon's published rate
 limits, beside the same for reading every order with getOrder one by one. Targets: 300 orders
 within 60 s of rate-limited time, 10,000 within 10 minutes, without restricted data.
+
+Then (`--submit-sizes`, default 2000) it runs `bulk submit --yes -v` on orders of the last hour
+and counts the whole run's calls: the look-up with item ids, the feed, and the read-back.
 """
 
 from __future__ import annotations
@@ -55,12 +58,14 @@ class Result:
     wall: float
 
 
-def write_inputs(folder: Path, n: int) -> None:
+def write_inputs(folder: Path, n: int, weekly: int | None = None, window_hours: int = 24) -> None:
+    """n orders placed over the last `window_hours`, on an account taking `weekly` orders a
+    week (default: n a day), and a sheet cancelling them all."""
     orders = []
     rows = [["Order ID", "Reason", "Details", "Notify"]]
     for i in range(1, n + 1):
         order_id = f"114-{i:07d}-{i % 9_999_999:07d}"
-        minutes = 5 + (i * 1_430) // n  # spread over the last 24 hours
+        minutes = 5 + (i * (window_hours * 60 - 10)) // n  # spread over the window
         orders.append(
             {
                 "id": order_id,
@@ -74,16 +79,19 @@ def write_inputs(folder: Path, n: int) -> None:
     book = {
         "seller_id": "A1SANDBOXSELLER",
         "marketplace_id": "ATVPDKIKX0DER",
-        # The account takes as many orders every day as the sheet holds.
-        "performance": {"orders_last_7_days": 7 * n, "seller_cancels_last_7_days": 0},
+        # By default the account takes as many orders every day as the sheet holds.
+        "performance": {"orders_last_7_days": weekly or 7 * n, "seller_cancels_last_7_days": 0},
         "report_polls": 0,
+        "feed_polls": 0,
         "orders": orders,
     }
     (folder / "book.json").write_text(json.dumps(book), encoding="utf-8")
     with open(folder / "sheet.csv", "w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows(rows)
     (folder / "bulk.toml").write_text(
-        '[amazon]\ntarget = "production"\nseller_id = "A1SANDBOXSELLER"\n', encoding="utf-8"
+        '[amazon]\ntarget = "production"\nseller_id = "A1SANDBOXSELLER"\n'
+        f"[policy]\nwindow_hours = {window_hours}\nmax_daily_share = 1.0\n",
+        encoding="utf-8",
     )
 
 
@@ -98,7 +106,9 @@ def parse_calls(output: str) -> dict[str, int]:
     return found
 
 
-def measure(n: int) -> Result:
+def measure(
+    n: int, command: str = "check", weekly: int | None = None, window_hours: int = 24
+) -> Result:
     import requests
 
     from bulk.cli import app
@@ -107,7 +117,7 @@ def measure(n: int) -> Result:
 
     with tempfile.TemporaryDirectory(prefix="bulk-lookups-") as tmp:
         folder = Path(tmp)
-        write_inputs(folder, n)
+        write_inputs(folder, n, weekly, window_hours)
         old_cwd = Path.cwd()
         saved = dict(os.environ)
         with start_sandbox(folder / "book.json", folder / "sandbox-state") as sb:
@@ -124,7 +134,8 @@ def measure(n: int) -> Result:
             start = time.perf_counter()
             try:
                 with redirect_stdout(out), redirect_stderr(out):
-                    app(["check", "sheet.csv", "-v"], standalone_mode=False)
+                    extra = ["--yes"] if command == "submit" else []
+                    app([command, "sheet.csv", *extra, "-v"], standalone_mode=False)
             except SystemExit:
                 pass
             finally:
@@ -156,7 +167,7 @@ def measure(n: int) -> Result:
     )
 
 
-def table(results: list[Result]) -> list[str]:
+def table(results: list[Result], sent: list[Result]) -> list[str]:
     lines = [
         START,
         "## Look-ups (Orders API v2026-01-01, no restricted role)",
@@ -190,14 +201,32 @@ def table(results: list[Result]) -> list[str]:
             f"{r.lookup_seconds:.0f} s | {r.seconds:.0f} s | {r.per_order_seconds:,.0f} s | "
             f"{met} | {r.wall:.1f} s |"
         )
+    if sent:
+        lines += [
+            "",
+            "`bulk submit --yes -v` of N orders placed in the last hour, on an account taking "
+            "100×N orders a week (`[policy] window_hours = 1`, inside the cancellation budget), "
+            "same roles: the look-up needs every order's item ids, and after the feed one All "
+            "Orders report reads which orders Amazon cancelled. API calls and rate-limited time "
+            "are the whole run's (performance report, look-up, feed, read-back).",
+            "",
+            "| orders | look-up | API calls (bulk's count) | refused (403) | rate-limited | wall |",
+            "|---:|---|---|---:|---:|---:|",
+        ]
+        for r in sent:
+            calls = ", ".join(f"{op} {c}" for op, c in sorted(r.calls.items()))
+            lines.append(
+                f"| {r.orders:,} | {r.path} | {sum(r.calls.values())}: {calls} | {r.refused} | "
+                f"{r.seconds:.0f} s | {r.wall:.1f} s |"
+            )
     lines.append(END)
     return lines
 
 
-def write_results(results: list[Result]) -> None:
+def write_results(results: list[Result], sent: list[Result]) -> None:
     path = ROOT / "bench" / "RESULTS.md"
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    block = "\n".join(table(results))
+    block = "\n".join(table(results, sent))
     if START in text and END in text:
         before, rest = text.split(START, 1)
         after = rest.split(END, 1)[1]
@@ -210,6 +239,7 @@ def write_results(results: list[Result]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="300,10000")
+    parser.add_argument("--submit-sizes", default="2000")
     args = parser.parse_args()
     results = []
     for n in (int(s) for s in args.sizes.split(",")):
@@ -220,7 +250,18 @@ def main() -> None:
             flush=True,
         )
         results.append(result)
-    write_results(results)
+    sent = []
+    for n in (int(s) for s in args.submit_sizes.split(",") if s):
+        # Orders of the last hour on an account taking 100 times as many a week: inside the
+        # cancellation budget, and a search of n/100 pages.
+        result = measure(n, "submit", weekly=100 * n, window_hours=1)
+        print(
+            f"submit {n} orders: {result.path}; {result.seconds:.0f} s rate-limited, "
+            f"{sum(result.calls.values())} calls, {result.refused} refused, {result.wall:.1f} s",
+            flush=True,
+        )
+        sent.append(result)
+    write_results(results, sent)
 
 
 if __name__ == "__main__":
