@@ -31,7 +31,15 @@ def header_key(text: str) -> str:
     return "".join(c for c in text.casefold() if c.isalnum())
 
 
-INPUT_COLUMNS: tuple[str, ...] = ("Order ID", "Reason", "Details", "Items", "Remedy", "Notify")
+INPUT_COLUMNS: tuple[str, ...] = (
+    "Order ID",
+    "Reason",
+    "Details",
+    "Items",
+    "Remedy",
+    "Notify",
+    "Note to Buyer",
+)
 REQUIRED_COLUMNS: tuple[str, ...] = ("Order ID", "Reason", "Details")
 
 # Result columns, in the order they are appended.
@@ -65,7 +73,13 @@ COLUMN_WIDTHS: dict[str, int] = {
     "Message Status": 28,
     "Support Case": 70,
 }
-WRAPPED_COLUMNS: tuple[str, ...] = ("Details", "Result", "Customer Message", "Support Case")
+WRAPPED_COLUMNS: tuple[str, ...] = (
+    "Details",
+    "Note to Buyer",
+    "Result",
+    "Customer Message",
+    "Support Case",
+)
 
 _ALIASES: dict[str, tuple[str, ...]] = {
     "Order ID": ("order id", "AmazonOrderId", "amazon order id", "order number", "order no"),
@@ -74,6 +88,16 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "Items": ("items", "item", "skus", "sku", "order item ids", "order items"),
     "Remedy": ("remedy", "resolution"),
     "Notify": ("notify", "notify buyer", "notify customer", "message customer", "send message"),
+    # Not "note" or "message": those name Details and Customer Message.
+    "Note to Buyer": (
+        "note to buyer",
+        "note for buyer",
+        "buyer note",
+        "note to customer",
+        "note for customer",
+        "customer note",
+        "message to buyer",
+    ),
     "Status": ("status",),
     "Result": ("result", "results"),
     "Scheduled For": ("scheduled for", "scheduled"),

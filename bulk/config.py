@@ -18,7 +18,7 @@ from bulk import marketplaces as _mp
 from bulk.access import parse_roles, unknown_roles
 from bulk.columns import header_key
 from bulk.errors import ConfigError, closest
-from bulk.models import CANCEL_REASON_CODES, Reason, TargetName
+from bulk.models import AFTER_SHIPMENT_REASONS, CANCEL_REASON_CODES, Reason, TargetName
 
 CONFIG_NAME = "bulk.toml"
 CONFIG_ENV = "BULK_CONFIG"
@@ -32,10 +32,9 @@ MAX_WINDOW_HOURS = 24.0 * 365
 MAX_TIMEOUT_SECONDS = 3600.0
 MAX_FEED_WAIT_MINUTES = 24.0 * 60
 
-# Labels staff pick from the Reason dropdown, and the CancelReason each sends
-# (docs/amazon.md, "Reason codes"). "Pricing error" is not a valid
-# feed reason, so it is not offered.
-DEFAULT_REASONS: tuple[Reason, ...] = (
+# A label for every Amazon CancelReason (docs/amazon.md, "Reason codes"). "Pricing error" is not
+# a valid feed reason, so it is not offered.
+REASON_LABELS: tuple[Reason, ...] = (
     Reason("Out of stock", "NoInventory"),
     Reason("Buyer requested", "BuyerCanceled"),
     Reason("Undeliverable address", "ShippingAddressUndeliverable"),
@@ -46,6 +45,13 @@ DEFAULT_REASONS: tuple[Reason, ...] = (
     Reason("No carrier coverage", "CarrierCoverageFailure"),
     Reason("Customer return", "CustomerReturn"),
     Reason("Merchandise not received", "MerchandiseNotReceived"),
+)
+
+# The labels staff pick from the Reason dropdown: every reason that can apply to an order that
+# has not shipped (docs/amazon.md, "Reasons and remedies"). [reasons] replaces the list, and
+# may add the others back.
+DEFAULT_REASONS: tuple[Reason, ...] = tuple(
+    r for r in REASON_LABELS if r.code not in AFTER_SHIPMENT_REASONS
 )
 
 

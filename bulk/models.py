@@ -138,6 +138,46 @@ CANCEL_REASON_CODES: tuple[str, ...] = (
     "MerchandiseNotReceived",
 )
 
+# Reasons that speak of something after shipment (a return, goods the buyer did not receive,
+# a carrier's decision on a shipment). bulk cancels orders before they ship, so these are not in
+# the default Reason dropdown; a team that needs one adds it back in [reasons]
+# (docs/amazon.md, "Reasons and remedies").
+AFTER_SHIPMENT_REASONS: frozenset[str] = frozenset(
+    {"CustomerReturn", "MerchandiseNotReceived", "CarrierCreditDecision"}
+)
+
+# The one reason x remedy table (docs/amazon.md, "Reasons and remedies"): the remedies a reason
+# refuses, each with the words that tell staff why. Every pair not listed here is allowed.
+# A replacement means the buyer may place a new order; that cannot help a buyer whose address
+# cannot be served, whose order failed Amazon's checks, or who asked to cancel.
+REFUSED_REMEDIES: dict[str, dict[Remedy, str]] = {
+    "ShippingAddressUndeliverable": {
+        Remedy.REPLACEMENT: "a new order to the same address could not be delivered either",
+    },
+    "RiskAssessmentInformationNotValid": {
+        Remedy.REPLACEMENT: "the order did not pass the risk check, so nothing may be offered "
+        "in its place",
+    },
+    "CarrierCoverageFailure": {
+        Remedy.REPLACEMENT: "no carrier covers the address, so a new order could not be "
+        "delivered either",
+    },
+    "BuyerCanceled": {
+        Remedy.REPLACEMENT: "the buyer asked to cancel; offering them something in its place "
+        "contradicts their request",
+    },
+}
+
+
+def remedy_refused(code: str, remedy: Remedy) -> str:
+    """Why `remedy` cannot go with reason `code` (REFUSED_REMEDIES); "" when it can."""
+    return REFUSED_REMEDIES.get(code, {}).get(remedy, "")
+
+
+def allowed_remedies(code: str) -> tuple[Remedy, ...]:
+    """The remedies reason `code` allows, in the order the dropdown lists them."""
+    return tuple(r for r in Remedy if not remedy_refused(code, r))
+
 
 @dataclass(frozen=True)
 class Reason:
@@ -174,6 +214,10 @@ class CancelRequest:
     items: tuple[ItemRef, ...] = ()  # empty means the whole order
     remedy: Remedy = Remedy.REFUND
     notify: bool = True
+    # The Notify cell said Yes or No (blank: `notify` is the team's default): a buyer-requested
+    # cancellation is messaged only on an explicit Yes.
+    notify_explicit: bool = False
+    note: str = ""  # the Note to Buyer column: the only staff text a customer message quotes
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,7 @@ EXPECTED = {
     17: "REJECTED",
 }
 
-# The orders whose customer message may be sent (Notify is Yes and the order is cancelled).
+# The orders the sample's submit cancels (each may have a customer message).
 SENDABLE = {
     "112-0000001-0000001",
     "112-0000001-0000002",
@@ -48,4 +48,6 @@ SENDABLE = {
     "112-0000001-0000012",
 }
 # Of those, the ones Amazon allows a message for (it allows none for ...12).
-MESSAGED = SENDABLE - {"112-0000001-0000012"}
+# Of those, the ones messaged: Amazon allows no message for ...12, and the buyer of ...04 asked
+# Amazon to cancel (Amazon confirms it; its Notify is blank).
+MESSAGED = SENDABLE - {"112-0000001-0000012", "112-0000001-0000004"}

@@ -74,7 +74,7 @@ def test_quick_start_submit_cancels_once_and_writes_every_row(workdir: Path) -> 
     result = bulk("submit", "samples/orders.xlsx", "--yes")
     assert result.exit_code == 1, result.output  # the sample has rows to fix
     assert result.output.splitlines()[0].startswith("target: sandbox")
-    assert "customer messages: 4 sent, 1 not allowed by Amazon" in result.output
+    assert "customer messages: 3 sent, 1 not allowed by Amazon, 1 not requested" in result.output
     rows = sheet_rows(workdir / "samples" / "orders.xlsx")
     assert {n: r["Status"] for n, r in rows.items()} == EXPECTED
     assert rows[8]["Result"] == "already cancelled on Amazon; nothing was sent"
@@ -93,14 +93,15 @@ def test_quick_start_submit_cancels_once_and_writes_every_row(workdir: Path) -> 
     assert sorted(m["orderId"] for m in messages) == [
         "112-0000001-0000001",
         "112-0000001-0000002",
-        "112-0000001-0000004",
         "112-0000001-0000011",
     ]
+    # The buyer asked Amazon to cancel 0004 and Notify is blank: Amazon confirms it, bulk is silent.
+    assert rows[5]["Message Status"].startswith("no message: the buyer asked to cancel")
 
     again = bulk("submit", "samples/orders.xlsx", "--yes")
     assert again.exit_code == 1
     assert len(sandbox_record(workdir, "feeds")) == 1, "a second run must send nothing"
-    assert len(sandbox_record(workdir, "messages")) == 4, "no message is sent twice"
+    assert len(sandbox_record(workdir, "messages")) == 3, "no message is sent twice"
     assert {
         n: r["Status"] for n, r in sheet_rows(workdir / "samples" / "orders.xlsx").items()
     } == EXPECTED

@@ -10,23 +10,37 @@ from pathlib import Path
 
 import pytest
 
-from bulk.config import DEFAULT_REASONS
+from bulk.config import REASON_LABELS
 from bulk.marketplaces import MARKETPLACES
 from bulk.models import CANCEL_REASON_CODES, CancelRequest, ItemRef, Order, OrderItem, Remedy
 from bulk.rules.lint import lint_message
 from bulk.rules.messages import (
     Templates,
-    _format_date,
+    format_date,
     load_templates,
     render_message,
     render_support_case,
 )
 
 SHIPPED = Path(__file__).resolve().parent.parent / "templates"
-NEW_LOCALES = ("fr_FR", "it_IT", "es_ES", "en_GB", "ja_JP")
-REASONS = {r.code: r for r in DEFAULT_REASONS}
-# Reasons whose message never quotes the Details column (templates/README.md).
-DETAILS_HIDDEN = {"BuyerCanceled", "RiskAssessmentInformationNotValid"}
+NEW_LOCALES = (
+    "fr_FR",
+    "it_IT",
+    "es_ES",
+    "en_GB",
+    "ja_JP",
+    "nl_NL",
+    "pl_PL",
+    "sv_SE",
+    "tr_TR",
+    "pt_BR",
+)
+# Locales that ship messages only: a team writing Seller Support cases in them adds its own
+# support_case.j2 (templates/README.md).
+MESSAGES_ONLY = ("nl_NL", "pl_PL", "sv_SE", "tr_TR", "pt_BR")
+REASONS = {r.code: r for r in REASON_LABELS}
+# Staff's internal Details: never in any customer message.
+INTERNAL = "Supplier ticket 4411: pallet damaged, credit note pending"
 
 
 # What a buyer in each locale sees: product titles and a note in their language, the date
@@ -72,6 +86,46 @@ SAMPLE = {
         "partial": "の一部をキャンセル",
         "sign_off": "今後とも何卒よろしくお願い申し上げます。",
     },
+    "nl_NL": {
+        "titles": ("Rode keramische mok", "Blauwe beker", "Groen bord"),
+        "details": "Wij sturen u graag een bericht zodra het artikel weer leverbaar is.",
+        "greeting": "Beste klant,",
+        "date": "van 5 maart 2025",
+        "partial": "een deel van uw bestelling",
+        "sign_off": "Met vriendelijke groet,",
+    },
+    "pl_PL": {
+        "titles": ("Czerwony kubek ceramiczny", "Niebieski kubek", "Zielony talerz"),
+        "details": "Dostawca nie dostarczy nam towaru przed majem.",
+        "greeting": "Dzień dobry,",
+        "date": "z dnia 5 marca 2025",
+        "partial": "część Państwa zamówienia",
+        "sign_off": "Z poważaniem,",
+    },
+    "sv_SE": {
+        "titles": ("Röd keramikmugg", "Blå tumlare", "Grön tallrik"),
+        "details": "Vår leverantör kan inte leverera till oss före maj.",
+        "greeting": "Hej,",
+        "date": "från den 5 mars 2025",
+        "partial": "en del av din beställning",
+        "sign_off": "Vänliga hälsningar,",
+    },
+    "tr_TR": {
+        "titles": ("Kırmızı seramik kupa", "Mavi bardak", "Yeşil tabak"),
+        "details": "Tedarikçimiz ürünü mayıs ayından önce teslim edemiyor.",
+        "greeting": "Sayın Müşterimiz,",
+        "date": "5 Mart 2025 tarihli",
+        "partial": "siparişinizin bir kısmını",
+        "sign_off": "Saygılarımızla,",
+    },
+    "pt_BR": {
+        "titles": ("Caneca de cerâmica vermelha", "Copo azul", "Prato verde"),
+        "details": "Nosso fornecedor não consegue nos entregar antes de maio.",
+        "greeting": "Olá,",
+        "date": "feito em 5 de março de 2025",
+        "partial": "parte do seu pedido",
+        "sign_off": "Atenciosamente,",
+    },
 }
 # Sentences of the en_US templates that must not survive in a translation.
 ENGLISH_LEFTOVERS = ("Hello", "Unfortunately", "Kind regards", "Amazon refunds", "reply to this")
@@ -100,9 +154,10 @@ def request_for(
         row=7,
         order_id="171-4829301-5562310",
         reason=REASONS[code],
-        details=SAMPLE[locale]["details"],
+        details=INTERNAL,
         items=items,
         remedy=remedy,
+        note=SAMPLE[locale]["details"],
     )
 
 
@@ -124,10 +179,12 @@ def test_locale_has_every_template_en_us_has(locale: str) -> None:
     expected = template_files("en_US")
     assert "support_case.j2" in expected
     assert len(expected) == len(CANCEL_REASON_CODES) + 3  # reasons, default, layout, case
+    if locale in MESSAGES_ONLY:
+        expected = expected - {"support_case.j2"}
     assert template_files(locale) == expected
 
 
-@pytest.mark.parametrize("locale", NEW_LOCALES)
+@pytest.mark.parametrize("locale", [loc for loc in NEW_LOCALES if loc not in MESSAGES_ONLY])
 def test_locale_loads_as_the_default_locale(locale: str) -> None:
     # The load-time check renders every template with every reason, remedy and order shape.
     assert shipped_with(locale).default_locale == locale
@@ -157,7 +214,9 @@ def test_every_reason_and_remedy_in_the_buyers_language(locale: str, code: str) 
             assert text.endswith((f"{sign_off}\nMaison Lumière", f"{sign_off}\n\nMaison Lumière"))
             assert "171-4829301-5562310" in text
             assert sample["date"] in text, text
-            assert (sample["details"] in text) is (code not in DETAILS_HIDDEN), text
+            # The Note to Buyer is quoted in every message; the Details never are.
+            assert sample["details"] in text, text
+            assert INTERNAL not in text and "pallet" not in text, text
             assert "{{" not in text and "{%" not in text and "None" not in text
             if not locale.startswith("en"):
                 assert not [w for w in ENGLISH_LEFTOVERS if w in text], text
@@ -172,7 +231,7 @@ def test_every_reason_and_remedy_in_the_buyers_language(locale: str, code: str) 
     assert len(set(texts.values())) == len(Remedy)
 
 
-@pytest.mark.parametrize("locale", NEW_LOCALES)
+@pytest.mark.parametrize("locale", [loc for loc in NEW_LOCALES if loc not in MESSAGES_ONLY])
 def test_unknown_order_still_renders_for_a_team_in_that_language(locale: str) -> None:
     templates = shipped_with(locale)
     for code in CANCEL_REASON_CODES:
@@ -196,7 +255,8 @@ def test_unknown_order_still_renders_for_a_team_in_that_language(locale: str) ->
         ("es_MX", "Hola:"),
         ("ja", "お客様"),
         ("en_GB", "Hello,"),
-        ("pt_BR", "Hello,"),  # no Portuguese: the default locale
+        ("pt_PT", "Olá,"),  # no pt_PT folder: Brazilian Portuguese
+        ("ar_SA", "Hello,"),  # no Arabic: the order's marketplace (here unknown), then the default
     ],
 )
 def test_buyer_without_own_folder_gets_the_same_language(buyer: str, greeting: str) -> None:
@@ -228,19 +288,24 @@ def test_every_marketplace_language_we_ship_is_used() -> None:
     ("locale", "day", "expected"),
     [
         ("fr_FR", date(2025, 3, 5), "5 mars 2025"),
-        ("fr_FR", date(2025, 8, 1), "1er août 2025"),
+        ("fr_FR", date(2025, 8, 1), "1 août 2025"),
         ("it_IT", date(2025, 3, 5), "5 marzo 2025"),
-        ("it_IT", date(2025, 12, 1), "1º dicembre 2025"),
+        ("it_IT", date(2025, 12, 1), "1 dicembre 2025"),
         ("es_ES", date(2025, 2, 14), "14 de febrero de 2025"),
         ("en_GB", date(2025, 3, 5), "5 March 2025"),
         ("ja_JP", date(2025, 11, 23), "2025年11月23日"),
         ("de_DE", date(2025, 3, 5), "5. März 2025"),
         ("en_US", date(2025, 3, 5), "March 5, 2025"),
-        ("nl_NL", date(2025, 3, 5), "2025-03-05"),
+        ("nl_NL", date(2025, 3, 5), "5 maart 2025"),
+        ("pl_PL", date(2025, 3, 5), "5 marca 2025"),
+        ("sv_SE", date(2025, 3, 5), "5 mars 2025"),
+        ("tr_TR", date(2025, 3, 5), "5 Mart 2025"),
+        ("pt_BR", date(2025, 3, 5), "5 de março de 2025"),
+        ("xx_YY", date(2025, 3, 5), "2025-03-05"),  # a locale CLDR does not know
     ],
 )
 def test_purchase_date_is_written_the_locale_way(locale: str, day: date, expected: str) -> None:
-    assert _format_date(day, locale) == expected
+    assert format_date(day, locale) == expected
 
 
 # British "fulfilled" and "fulfilling" keep the double l; "fulfill", "fulfills", "fulfillment" do not.
@@ -298,7 +363,7 @@ def test_support_case_in_the_default_locale(locale: str, subject: str, partial: 
     case = render_support_case(templates, request, german_buyer, "this is an FBA order", "A")
     assert case.startswith(subject), case
     assert partial in case
-    assert "FBA" in case and "BuyerCanceled" in case and SAMPLE[locale]["details"] in case
+    assert "FBA" in case and "BuyerCanceled" in case and INTERNAL in case
     assert lint_message(case) == []
     # ...while the buyer still hears from us in German.
     message = render_message(templates, request, german_buyer, "A")

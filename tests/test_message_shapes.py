@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bulk.config import DEFAULT_REASONS
+from bulk.config import DEFAULT_REASONS, REASON_LABELS
 from bulk.models import CancelRequest, ItemRef, Order, OrderItem, Remedy
 from bulk.rules.lint import MAX_MESSAGE_CHARS, lint_message
 from bulk.rules.message_shapes import MessageShapes
@@ -37,8 +37,10 @@ def order(n: int, locale: str = "en_US", purchased: datetime | None = None) -> O
 def request(
     n: int, code: str, remedy: Remedy, details: str, items: tuple[ItemRef, ...] = ()
 ) -> CancelRequest:
-    reason = next(r for r in DEFAULT_REASONS if r.code == code)
-    return CancelRequest(n + 1, f"112-{n:07d}-{n:07d}", reason, details, items, remedy)
+    reason = next(r for r in REASON_LABELS if r.code == code)
+    return CancelRequest(
+        n + 1, f"112-{n:07d}-{n:07d}", reason, details, items, remedy, note=details
+    )
 
 
 DETAILS = (
@@ -100,17 +102,17 @@ def write_template(folder: Path, body: str) -> None:
 @pytest.mark.parametrize(
     "body",
     [
-        "Order {{ order_id|upper }} is cancelled. {{ details }}",
-        "{% if order_id.startswith('112') %}US order{% endif %} {{ order_id }} {{ details }}",
-        "{% if purchase_date == '' %}no date{% endif %} {{ order_id }} {{ details }}",
-        "{% set id = order_id %}Order {{ id }}. {{ details }}",
-        "{% for c in order_id %}{{ c }}{% endfor %} {{ details }}",
-        "{{ ('No. ' ~ order_id)|upper }} {{ details }}",
-        "{{ 'x' if ('a' ~ purchase_date) else 'y' }} {{ order_id }} {{ details }}",
-        "{% for item in items %}{{ item }}{% endfor %} {{ order_id }} {{ details }}",
-        "{% for item in items %}{{ item|dictsort }}{% endfor %} {{ details }}",
-        "{{ items[0].title if items else '' }} {{ order_id }} {{ details }}",
-        "{{ items }} {{ details }}",
+        "Order {{ order_id|upper }} is cancelled. {{ note }}",
+        "{% if order_id.startswith('112') %}US order{% endif %} {{ order_id }} {{ note }}",
+        "{% if purchase_date == '' %}no date{% endif %} {{ order_id }} {{ note }}",
+        "{% set id = order_id %}Order {{ id }}. {{ note }}",
+        "{% for c in order_id %}{{ c }}{% endfor %} {{ note }}",
+        "{{ ('No. ' ~ order_id)|upper }} {{ note }}",
+        "{{ 'x' if ('a' ~ purchase_date) else 'y' }} {{ order_id }} {{ note }}",
+        "{% for item in items %}{{ item }}{% endfor %} {{ order_id }} {{ note }}",
+        "{% for item in items %}{{ item|dictsort }}{% endfor %} {{ note }}",
+        "{{ items[0].title if items else '' }} {{ order_id }} {{ note }}",
+        "{{ items }} {{ note }}",
     ],
 )
 def test_a_template_that_does_more_than_print_the_id_is_rendered_row_by_row(
@@ -129,7 +131,7 @@ def test_a_template_that_only_prints_and_tests_the_id_and_date_is_shaped(tmp_pat
     write_template(
         tmp_path,
         "Order {{ order_id }}{% if purchase_date %} of {{ purchase_date }}{% endif %}"
-        "{{ '!' if purchase_date else '.' }} {{ details }}",
+        "{{ '!' if purchase_date else '.' }} {{ note }}",
     )
     templates = load_templates(tmp_path, "en_US")
     shapes = MessageShapes(templates, SELLER)
@@ -153,7 +155,7 @@ def test_an_item_field_the_template_prints_is_part_of_the_shape(tmp_path: Path) 
     write_template(
         tmp_path,
         "{% for item in items if item['quantity_ordered'] %}{{ item.title }} "
-        "({{ item.order_item_id }}){% endfor %} {{ order_id }} {{ details }}",
+        "({{ item.order_item_id }}){% endfor %} {{ order_id }} {{ note }}",
     )
     templates = load_templates(tmp_path, "en_US")
     shapes = MessageShapes(templates, SELLER)

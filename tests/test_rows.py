@@ -229,6 +229,7 @@ def test_a_valid_row_makes_a_request() -> None:
         items=(ItemRef("MUG-RED"), ItemRef("12345678901234", 1)),
         remedy=Remedy.REPLACEMENT,
         notify=False,
+        notify_explicit=True,
     )
 
 
@@ -615,3 +616,84 @@ def test_every_problem_message_says_what_to_fix() -> None:
     assert len(found) == 21, found
     for problem in found:
         assert _FIX.search(problem), problem
+
+
+# ---------------------------------------------------------------------------------------------
+# Reasons and remedies; Note to Buyer
+
+
+@pytest.mark.parametrize(
+    "reason",
+    ["Undeliverable address", "Failed risk assessment", "No carrier coverage", "Buyer requested"],
+)
+def test_a_replacement_the_reason_refuses_is_rejected_with_a_hint(reason: str) -> None:
+    found = problems(ID1, reason, DETAILS, "", "Replacement")
+    assert len(found) == 1, found
+    assert found[0].startswith(f"Remedy Replacement does not go with reason '{reason}': ")
+    assert found[0].endswith("use Refund or None")
+    for remedy in ("Refund", "None", ""):
+        assert problems(ID1, reason, DETAILS, "", remedy) == ()
+
+
+def test_every_pair_the_table_allows_makes_a_request() -> None:
+    from bulk.config import REASON_LABELS
+    from bulk.models import REFUSED_REMEDIES, allowed_remedies
+
+    config = Config(reasons=REASON_LABELS)
+    for reason in REASON_LABELS:
+        for remedy in Remedy:
+            found = problems(ID1, reason.label, DETAILS, "", remedy.value, config=config)
+            refused = remedy in REFUSED_REMEDIES.get(reason.code, {})
+            assert bool(found) is refused, (reason, remedy, found)
+            assert (remedy in allowed_remedies(reason.code)) is not refused
+
+
+def test_reasons_of_shipped_orders_are_not_offered_unless_configured() -> None:
+    from bulk.config import REASON_LABELS
+
+    for label in ("Customer return", "Merchandise not received", "Carrier credit decision"):
+        assert problems(ID1, label, DETAILS)[0].startswith(f"Reason '{label}' is not in the list")
+        config = Config(reasons=REASON_LABELS)
+        assert problems(ID1, label, DETAILS, config=config) == ()
+
+
+NOTE_HEAD = ("Order ID", "Reason", "Details", "Remedy", "Notify", "Note to Buyer")
+
+
+@pytest.mark.parametrize(
+    "title", ["Note to Buyer", "note to buyer", "Buyer note", "Note to customer"]
+)
+def test_note_to_buyer_is_read_under_its_names(title: str) -> None:
+    g = grid(
+        ("Order ID", "Reason", "Details", "Notes", title),
+        (ID1, "Out of stock", DETAILS, "internal", "We expect new stock in May."),
+    )
+    header = find_header(g)
+    assert header.columns["Note to Buyer"] == 4
+    assert header.columns["Details"] == 2  # "Notes" stays an alias of Details, not of the note
+    (row,) = parse_rows(g, header, CONFIG)
+    assert row.request is not None
+    assert row.request.note == "We expect new stock in May."
+    assert row.request.details == DETAILS
+
+
+def test_a_note_to_buyer_over_500_characters_is_rejected() -> None:
+    g = grid(NOTE_HEAD, (ID1, "Out of stock", DETAILS, "", "", "x" * 501))
+    (row,) = parse_rows(g, find_header(g), CONFIG)
+    assert row.problems == (
+        "Note to Buyer is 501 characters; the message quotes at most 500 (shorten it, or leave "
+        "it blank)",
+    )
+    g = grid(NOTE_HEAD, (ID1, "Out of stock", DETAILS, "", "", "x" * 500))
+    (row,) = parse_rows(g, find_header(g), CONFIG)
+    assert row.problems == ()
+
+
+@pytest.mark.parametrize(
+    ("cell", "notify", "explicit"),
+    [("Yes", True, True), ("No", False, True), ("", True, False), ("TRUE", True, True)],
+)
+def test_notify_remembers_whether_the_row_said_so(cell: str, notify: bool, explicit: bool) -> None:
+    request = one(ID1, "Out of stock", DETAILS, "", "", cell).request
+    assert request is not None
+    assert (request.notify, request.notify_explicit) == (notify, explicit)

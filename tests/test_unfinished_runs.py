@@ -105,7 +105,7 @@ def test_a_workbook_opened_mid_run_is_waited_for_with_a_countdown(
         "waiting 9:30 more)",
     ]
     assert waits == [15.0, 15.0, 15.0]
-    assert "customer messages: 4 sent, 1 not allowed by Amazon" in result.output
+    assert "customer messages: 3 sent, 1 not allowed by Amazon, 1 not requested" in result.output
     status = column(workdir, "Status")
     assert all(status[o] == "CANCELLED" for o in SENDABLE), status
 
@@ -120,7 +120,7 @@ def test_a_workbook_left_open_is_reported_and_the_next_runs_write_it_counting_on
     # The run says what it sent, and that the sheet does not show it.
     assert result.exit_code == 2, result.output
     assert "sent: 5 orders (5 items) in feed" in result.output
-    assert "customer messages: 4 sent, 1 not allowed by Amazon" in result.output
+    assert "customer messages: 3 sent, 1 not allowed by Amazon, 1 not requested" in result.output
     assert "the results were not written" in result.output
     assert "`bulk status` writes the sent rows" in result.output
     assert sum(waits) == SHEET_WAIT_SECONDS  # bounded

@@ -16,8 +16,9 @@ from bulk.config import Config
 
 HERE = Path(__file__).resolve().parent.parent / "samples"
 
-# Order ID, Reason, Details, Items, Remedy, Notify — and what the sandbox makes of it.
-ROWS: list[tuple[str, str, str, str, str, str]] = [
+# Order ID, Reason, Details, Items, Remedy, Notify, Note to Buyer — and what the sandbox makes
+# of it. Details are the team's own notes; only a Note to Buyer is quoted to the buyer.
+ROWS: list[tuple[str, ...]] = [
     # Cancelled: out of stock, whole order.
     (
         "112-0000001-0000001",
@@ -25,6 +26,7 @@ ROWS: list[tuple[str, str, str, str, str, str]] = [
         "Supplier shipment of red mugs lost in transit",
         "",
         "Refund",
+        "",
         "",
     ),
     # Cancelled: one line of a two-line order.
@@ -35,6 +37,7 @@ ROWS: list[tuple[str, str, str, str, str, str]] = [
         "TEE-WHT-L",
         "Refund",
         "Yes",
+        "Only the size L T-shirt is cancelled; the other item ships as planned.",
     ),
     # Deferred: the newest counted cancellation does not fit today's budget.
     (
@@ -44,14 +47,17 @@ ROWS: list[tuple[str, str, str, str, str, str]] = [
         "",
         "None",
         "",
+        "",
     ),
-    # Cancelled, not counted: the buyer asked Amazon to cancel.
+    # Cancelled, not counted: the buyer asked Amazon to cancel (Amazon confirms it to them, so
+    # no message goes out: Notify is blank).
     (
         "112-0000001-0000004",
         "Buyer requested",
         "Buyer asked to cancel through Amazon",
         "",
         "Refund",
+        "",
         "",
     ),
     # Rejected: already shipped.
@@ -62,6 +68,7 @@ ROWS: list[tuple[str, str, str, str, str, str]] = [
         "",
         "Refund",
         "",
+        "",
     ),
     # Escalate: partly shipped.
     (
@@ -70,6 +77,7 @@ ROWS: list[tuple[str, str, str, str, str, str]] = [
         "Pillows backordered for six weeks",
         "PILLOW-STD-2",
         "Refund",
+        "",
         "",
     ),
     # Cancelled already on Amazon: nothing is sent.
@@ -80,6 +88,7 @@ ROWS: list[tuple[str, str, str, str, str, str]] = [
         "",
         "Refund",
         "",
+        "",
     ),
     # Held: payment pending.
     (
@@ -88,6 +97,7 @@ ROWS: list[tuple[str, str, str, str, str, str]] = [
         "Steel bottles damaged in the warehouse",
         "",
         "Refund",
+        "",
         "",
     ),
     # Escalate: fulfilled by Amazon (FBA).
@@ -98,6 +108,7 @@ ROWS: list[tuple[str, str, str, str, str, str]] = [
         "",
         "Replacement",
         "",
+        "",
     ),
     # Held: purchased 30 hours ago, outside the 24-hour window.
     (
@@ -106,6 +117,7 @@ ROWS: list[tuple[str, str, str, str, str, str]] = [
         "Jute rug delivery from the mill is late",
         "",
         "Refund",
+        "",
         "",
     ),
     # Cancelled, German buyer: the message goes out in German.
@@ -116,9 +128,10 @@ ROWS: list[tuple[str, str, str, str, str, str]] = [
         "",
         "Replacement",
         "Yes",
+        "Der Wasserkocher ist voraussichtlich ab März wieder lieferbar.",
     ),
     # Cancelled, but Amazon allows no message for this order.
-    ("112-0000001-0000012", "Out of stock", "Navy canvas aprons sold out", "", "Refund", ""),
+    ("112-0000001-0000012", "Out of stock", "Navy canvas aprons sold out", "", "Refund", "", ""),
     # Rejected: not an Amazon order id.
     (
         "112-000001-0000013",
@@ -126,6 +139,7 @@ ROWS: list[tuple[str, str, str, str, str, str]] = [
         "Typo in the order id copied from an email",
         "",
         "Refund",
+        "",
         "",
     ),
     # Rejected: the same order twice.
@@ -136,9 +150,10 @@ ROWS: list[tuple[str, str, str, str, str, str]] = [
         "",
         "Refund",
         "",
+        "",
     ),
     # Rejected: unknown reason, and details too short.
-    ("112-0000001-0000014", "Pricing error", "wrong price", "", "Refund", ""),
+    ("112-0000001-0000014", "Pricing error", "wrong price", "", "Refund", "", ""),
     # Rejected: Amazon has no such order.
     (
         "112-9999999-9999999",
@@ -147,9 +162,10 @@ ROWS: list[tuple[str, str, str, str, str, str]] = [
         "",
         "Refund",
         "",
+        "",
     ),
 ]
-HEADER = ["Order ID", "Reason", "Details", "Items", "Remedy", "Notify"]
+HEADER = ["Order ID", "Reason", "Details", "Items", "Remedy", "Notify", "Note to Buyer"]
 
 
 def main() -> None:

@@ -8,6 +8,8 @@ from bulk.columns import COLUMN_WIDTHS, INPUT_COLUMNS, RESULT_COLUMNS, WRAPPED_C
 from bulk.config import Config
 from bulk.errors import SheetError
 from bulk.infra.resources import copy_sample
+from bulk.models import Remedy, remedy_refused
+from bulk.rules.rows import MAX_NOTE_CHARS
 from bulk.sheets import replace_atomically
 from bulk.sheets.base import column_letter
 
@@ -30,20 +32,31 @@ INSTRUCTIONS = """\
 How to use this sheet
 1. Add one row per order to cancel: the Amazon order id (e.g. 112-1234567-1234567),
    a Reason from the dropdown, and Details in your own words (at least {min_details} characters).
+   Details stay with your team and Seller Support: the buyer never sees them.
 2. Items is optional: SKUs or 14-digit order item ids, comma-separated; blank cancels the whole order.
    A quantity after 'x' (MUG-RED x1) cancels part of a line, which needs Seller Support.
-3. Remedy is optional: Refund (default), Replacement or None. It picks the customer message.
-4. Notify is optional: Yes or No. Yes sends the customer message through Amazon after cancelling.
-5. Run `bulk check FILE` to validate and preview, then `bulk submit FILE` to send.
-6. bulk fills the columns from Status onwards. Do not edit them, except to clear a FAILED status
+3. Remedy is optional: Refund (default), Replacement or None. It picks the customer message:
+   Refund says Amazon refunds the buyer; Replacement says the buyer may place a new order;
+   None adds nothing. Some reasons refuse Replacement (see below).
+4. Notify is optional: Yes or No (blank: {notify_default}). Yes sends the customer message through
+   Amazon after cancelling. A cancellation the buyer asked for gets no message unless Notify is Yes.
+5. Note to Buyer is optional: the only text of yours the buyer reads, quoted in the customer
+   message as you write it, in the buyer's language, at most {max_note} characters. No phone
+   numbers, e-mail or web addresses, messaging apps or social accounts, discount codes or offers:
+   Amazon forbids them, and bulk then sends no message for the row.
+6. What reaches the buyer: the customer message (bulk's text for the Reason and Remedy, in the
+   buyer's language, with your Note to Buyer) and Amazon's own cancellation e-mail. The Customer
+   Message column shows the text before it is sent; Message Status says when one will not be.
+7. Run `bulk check FILE` to validate and preview, then `bulk submit FILE` to send.
+8. bulk fills the columns from Status onwards. Do not edit them, except to clear a FAILED status
    when you want a row tried again. A status bulk did not write is not trusted: bulk checks
    that row as a new one (a CANCELLED typed here stays only if Amazon shows the order cancelled).
-7. Times are the team's ({zone}; [sheet] timezone in bulk.toml): Updated At carries its offset
+9. Times are the team's ({zone}; [sheet] timezone in bulk.toml): Updated At carries its offset
    (2026-12-06 11:03 -08:00), and Scheduled For is a day in that zone: the row is sent that day.
-8. `bulk pull FILE` adds a row for each unshipped order whose buyer asked Amazon to cancel and
+10. `bulk pull FILE` adds a row for each unshipped order whose buyer asked Amazon to cancel and
    that no row holds yet (Reason Buyer requested, the buyer's words in Details), below the last
    row; it sends nothing. Buyers' requests never wait for the budget: they do not count.
-9. The budget never defers a row past its order's ship-by date: a row that cannot fit by then
+11. The budget never defers a row past its order's ship-by date: a row that cannot fit by then
    is HELD, and Result gives both choices and their cost (cancel today over the target, or ship).
 
 Statuses
@@ -146,7 +159,12 @@ def create_order_sheet(path: Path, config: Config, rows: int = 1000) -> None:
 
     info = wb.create_sheet("Instructions")
     info.column_dimensions["A"].width = 110
-    text = INSTRUCTIONS.format(min_details=config.policy.min_details_chars, zone=str(config.zone))
+    text = INSTRUCTIONS.format(
+        min_details=config.policy.min_details_chars,
+        notify_default="Yes" if config.messages.notify else "No",
+        max_note=MAX_NOTE_CHARS,
+        zone=str(config.zone),
+    )
     for r, line in enumerate(text.splitlines(), start=1):
         info.cell(r, 1, line)
     info["A1"].font = Font(bold=True, size=14)
@@ -154,6 +172,12 @@ def create_order_sheet(path: Path, config: Config, rows: int = 1000) -> None:
         bold=True
     )
     for r, reason in enumerate(config.reasons, start=len(text.splitlines()) + 3):
-        info.cell(r, 1, f"{reason.label}: {reason.code}")
+        refused = [m.value for m in Remedy if remedy_refused(reason.code, m)]
+        info.cell(
+            r,
+            1,
+            f"{reason.label}: {reason.code}"
+            + (f" (not with Remedy {', '.join(refused)})" if refused else ""),
+        )
 
     replace_atomically(path, wb.save, None)

@@ -19,6 +19,7 @@ from bulk.output.documents import DUE, SUMMARY
 from bulk.output.documents import Document as Document
 from bulk.pipeline.context import RowOutcome, RunReport
 from bulk.rules import listings, policy
+from bulk.rules.messages import NOTIFY_NO
 
 
 def _status_name(status: Status) -> str:
@@ -172,6 +173,11 @@ def build_summary(
         },
         "declined": report.declined,
         "messages": message_counts(report.outcomes),
+        # Rows to be sent or scheduled whose customer message will not go out, and why.
+        "messages_withheld": [
+            {"row": row, "order_id": order_id, "why": why}
+            for row, order_id, why in report.messages_withheld()
+        ],
         "deferred": [
             {
                 "row": o.row,
@@ -296,6 +302,7 @@ def summary_lines(doc: Document, verbose: bool = False) -> list[str]:
             "customer messages: "
             + ", ".join(f"{messages[k]} {w}" for k, w in words.items() if messages[k])
         )
+    lines.extend(_withheld_lines(doc["messages_withheld"]))
     write = doc["written"]
     if write is not None:
         lines.append(f"wrote results to {counted(write['rows'], 'row')}")
@@ -324,6 +331,28 @@ def _some(values: list[Any], limit: int) -> str:
     """At most `limit` values, then how many more: a large run's lists stay one screen."""
     shown = ", ".join(map(str, values[:limit]))
     return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
+
+
+def _withheld_lines(withheld: list[dict[str, Any]], limit: int = 10) -> list[str]:
+    """The rows whose customer message will not be sent, and why; rows left unmessaged by
+    Notify No are only counted (staff chose that)."""
+    if not withheld:
+        return []
+    chosen = [w for w in withheld if w["why"] == NOTIFY_NO]
+    named = [w for w in withheld if w["why"] != NOTIFY_NO]
+    lines = []
+    if named:
+        lines.append(f"customer messages that will not be sent ({len(named)}):")
+        lines += [f"  row {w['row']} ({w['order_id']}): {w['why']}" for w in named[:limit]]
+        if len(named) > limit:
+            lines.append(f"  ... and {len(named) - limit} more (see the Message Status column)")
+    if chosen:
+        rows = [w["row"] for w in chosen]
+        lines.append(
+            f"no customer message for {len(rows)} {'row' if len(rows) == 1 else 'rows'} "
+            f"with Notify No ({'row' if len(rows) == 1 else 'rows'} {_some(rows, 10)})"
+        )
+    return lines
 
 
 def _listing_lines(at_risk: list[dict[str, Any]], limit: int = 20) -> list[str]:

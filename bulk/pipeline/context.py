@@ -69,6 +69,9 @@ class RowOutcome:
     message: MessageOutcome | None = (
         None  # what became of that message (set by bulk.pipeline.notify)
     )
+    # Before sending: None when the row has no customer message to weigh (not READY, DEFERRED
+    # or HELD); "" when its message will be sent; else why it will not (its Message Status).
+    message_withheld: str | None = None
 
 
 @dataclass
@@ -91,6 +94,27 @@ class RunReport:
     listings: tuple[listings.ListingRisk, ...] = ()
     # Why the results could not be written to the sheet (they are in the ledger); empty: written.
     unwritten: str = ""
+
+    def messages_planned(self, statuses: tuple[Status, ...] = (Status.READY,)) -> tuple[int, int]:
+        """How many customer messages the rows in `statuses` will send, and how many they will
+        not (Notify No, a buyer's own request, a message the lint refused): what a
+        confirmation tells staff before `submit` sends the READY rows."""
+        weighed = [
+            o.message_withheld
+            for o in self.outcomes
+            if o.status in statuses and o.message_withheld is not None
+        ]
+        sent = sum(1 for why in weighed if not why)
+        return sent, len(weighed) - sent
+
+    def messages_withheld(self) -> list[tuple[int, str, str]]:
+        """(row, order id, why) for each row to be sent or scheduled whose customer message will
+        not go out, in sheet order."""
+        return [
+            (o.row, o.order_id, o.message_withheld)
+            for o in self.outcomes
+            if o.message_withheld and o.status in (Status.READY, Status.DEFERRED)
+        ]
 
     def count(self, status: Status) -> int:
         return sum(1 for o in self.outcomes if o.status is status)

@@ -14,7 +14,7 @@ from bulk.infra.state import crash_point
 from bulk.models import MessageOutcome, MessageState
 from bulk.pipeline.context import Context, RowOutcome
 from bulk.rules.lint import lint_message
-from bulk.rules.messages import render_message
+from bulk.rules.messages import render_message, why_no_message
 
 MESSAGE_KIND = "unexpectedProblem"
 # What a message's state in the ledger means for the run's summary.
@@ -54,8 +54,9 @@ def _send_one(ctx: Context, o: RowOutcome, record: MessageRecord | None) -> None
             record.state, record.detail, record.sent_at, ctx.config.zone
         )
         return
-    if not request.notify:
-        o.values["Message Status"] = "not requested (Notify is No)"
+    withheld = why_no_message(request, o.order)
+    if withheld:
+        o.values["Message Status"] = withheld
         o.message = MessageOutcome.NOT_REQUESTED
         return
     market = _marketplace_of(ctx, o)

@@ -38,7 +38,7 @@ from bulk.pipeline.submission import (
 )
 from bulk.rules import listings, policy, rates, ship_by, trust
 from bulk.rules.message_shapes import MessageShapes
-from bulk.rules.messages import render_support_case
+from bulk.rules.messages import render_support_case, why_no_message
 from bulk.rules.rows import ParsedRow, parse_rows
 from bulk.sheets.base import RowUpdate, Sheet
 
@@ -428,7 +428,9 @@ def _with_buyer_locales(
         (o.order_id, o.marketplace_id)
         for r, o, d in decided
         # The order's locale is its marketplace's language; the buyer may read another.
-        if o is not None and r.notify and d.status in (Status.READY, Status.DEFERRED)
+        if o is not None
+        and not why_no_message(r, o)
+        and d.status in (Status.READY, Status.DEFERRED)
     ]
     if not wanted:
         return decided
@@ -462,13 +464,10 @@ def _outcome(
     if decision.status in (Status.READY, Status.DEFERRED, Status.HELD):
         message = shapes.message(request, order)
         values["Customer Message"] = message.text
-        problems = message.problems
-        if problems:
-            values["Message Status"] = "will not be sent: " + "; ".join(problems)
-        elif not request.notify:
-            values["Message Status"] = "not requested (Notify is No)"
-        else:
-            values["Message Status"] = ""
+        withheld = why_no_message(request, order)
+        if not withheld and message.problems:
+            withheld = "will not be sent: " + "; ".join(message.problems)
+        values["Message Status"] = withheld
     if decision.status is Status.ESCALATE:
         values["Support Case"] = render_support_case(
             ctx.templates, request, order, policy.for_seller_support(decision.result), seller
@@ -482,6 +481,7 @@ def _outcome(
         request=request,
         order=order,
         decision=decision,
+        message_withheld=values.get("Message Status") if "Message Status" in values else None,
     )
 
 

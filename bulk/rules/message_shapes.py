@@ -25,7 +25,7 @@ from jinja2 import meta, nodes
 
 from bulk.models import CancelRequest, Order
 from bulk.rules.lint import MAX_MESSAGE_CHARS, lint_message
-from bulk.rules.messages import Templates, message_context, render_template
+from bulk.rules.messages import Templates, message_context, message_locale, render_template
 
 # The variables a shape leaves open. Both are made by bulk, never typed by staff: an order id
 # (digits and dashes, checked when the row is read) and a date written out for the buyer.
@@ -61,7 +61,7 @@ class MessageShapes:
     def message(self, request: CancelRequest, order: Order | None) -> Message:
         """The message for one row, exactly as `render_message` and `lint_message` make it."""
         templates = self.templates
-        locale = templates.locale_for(order.locale if order else "")
+        locale = message_locale(templates, order)
         name = templates.cancel_template(locale, request.reason.code, request.remedy)
         context = message_context(request, order, self.seller_name, locale)
         fields = self._item_fields(locale, name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
@@ -26,7 +27,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from bulk import __version__, config, marketplaces, models
-from bulk.config import DEFAULT_REASONS
+from bulk.config import REASON_LABELS
 from bulk.errors import TemplateError, closest
 from bulk.infra import cache
 from bulk.infra.resources import PACKAGED_TEMPLATES_LABEL, label, packaged_templates, walk
@@ -45,79 +46,6 @@ SUPPORT_CASE = "support_case.j2"
 SUFFIX = ".j2"
 
 _LOCALE_RE = re.compile(r"^([A-Za-z]{2,3})(?:[_-]([A-Za-z]{2}))?$")
-
-_MONTHS = {
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-    "de": (
-        "Januar",
-        "Februar",
-        "März",
-        "April",
-        "Mai",
-        "Juni",
-        "Juli",
-        "August",
-        "September",
-        "Oktober",
-        "November",
-        "Dezember",
-    ),
-    "fr": (
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ),
-    "it": (
-        "gennaio",
-        "febbraio",
-        "marzo",
-        "aprile",
-        "maggio",
-        "giugno",
-        "luglio",
-        "agosto",
-        "settembre",
-        "ottobre",
-        "novembre",
-        "dicembre",
-    ),
-    "es": (
-        "enero",
-        "febrero",
-        "marzo",
-        "abril",
-        "mayo",
-        "junio",
-        "julio",
-        "agosto",
-        "septiembre",
-        "octubre",
-        "noviembre",
-        "diciembre",
-    ),
-}
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,19 +68,30 @@ class Templates:
     def locales(self) -> tuple[str, ...]:
         return tuple(sorted(self.environments))
 
-    def locale_for(self, buyer_locale: str) -> str:
-        """The locale folder for a buyer: exact match, then same language, then the default."""
-        wanted = _normal_locale(buyer_locale)
+    def locale_for(self, buyer_locale: str, market_locale: str = "") -> str:
+        """The locale folder for a buyer: the buyer's language where a folder speaks it, else
+        the language of the marketplace the order was placed in, else the default locale.
+
+        A Catalan-speaking buyer on amazon.es reads Spanish, not the team's English.
+        """
+        for wanted in (buyer_locale, market_locale):
+            found = self._speaking(_normal_locale(wanted))
+            if found:
+                return found
+        return self.default_locale
+
+    def _speaking(self, wanted: str) -> str:
+        """The folder for `wanted`: exactly that one, else one of the same language; "" if none."""
         if wanted in self.environments:
             return wanted
         language = wanted.split("_")[0]
         if not language:
-            return self.default_locale
+            return ""
         same = [loc for loc in self.locales if loc.split("_")[0] == language]
         for preferred in (language, self.default_locale, f"{language}_{language.upper()}"):
             if preferred in same:
                 return preferred
-        return same[0] if same else self.default_locale
+        return same[0] if same else ""
 
     def cancel_template(self, locale: str, reason_code: str, remedy: Remedy) -> str:
         """The template name for a message: reason.remedy, reason, default.remedy, default."""
@@ -292,11 +231,43 @@ def _collect(
             files[name] = (text, file)
 
 
+def message_locale(templates: Templates, order: Order | None) -> str:
+    """The locale folder a customer message is written from (Templates.locale_for)."""
+    if order is None:
+        return templates.default_locale
+    market = marketplaces.by_id(order.marketplace_id)
+    return templates.locale_for(order.locale, market.locale if market else "")
+
+
+# Message Status for a row whose buyer asked to cancel: Amazon confirms the cancellation to the
+# buyer itself, and a seller message that only repeats it has no permitted purpose
+# (docs/amazon.md, "Messaging rules").
+BUYER_REQUESTED_NO_MESSAGE = (
+    "no message: the buyer asked to cancel and Amazon confirms it to them; set Notify to Yes "
+    "to send one anyway"
+)
+NOTIFY_NO = "not requested (Notify is No)"
+
+
+def why_no_message(request: CancelRequest, order: Order | None) -> str:
+    """Why a row's customer message is not to be sent, before it is rendered; "" to send it.
+
+    Notify No sends nothing; a buyer-requested cancellation (the reason says so, or Amazon
+    shows the buyer's request) is messaged only when Notify says Yes in the row itself.
+    """
+    if not request.notify:
+        return NOTIFY_NO
+    asked = request.reason.buyer_requested or (order is not None and order.buyer_requested_cancel)
+    if asked and not request.notify_explicit:
+        return BUYER_REQUESTED_NO_MESSAGE
+    return ""
+
+
 def render_message(
     templates: Templates, request: CancelRequest, order: Order | None, seller_name: str
 ) -> str:
     """The customer message for one request, in the buyer's language where a template exists."""
-    locale = templates.locale_for(order.locale if order else "")
+    locale = message_locale(templates, order)
     name = templates.cancel_template(locale, request.reason.code, request.remedy)
     return render_template(
         templates, locale, name, message_context(request, order, seller_name, locale)
@@ -310,6 +281,7 @@ def render_support_case(
     locale = templates.default_locale
     context = message_context(request, order, seller_name, locale)
     context.update(
+        details=request.details,
         why=why,
         channel=order.channel if order else "",
         order_status=order.status if order else "",
@@ -320,21 +292,27 @@ def render_support_case(
 def message_context(
     request: CancelRequest, order: Order | None, seller_name: str, locale: str
 ) -> dict[str, Any]:
-    """The variables a customer message template sees (templates/README.md lists them)."""
+    """The variables a customer message template sees (templates/README.md lists them).
+
+    Details are not among them: they are the team's words, never the buyer's (the Seller
+    Support case adds them). The Note to Buyer is the only staff text a message may quote.
+    """
     items, whole_order = _items(request, order)
     return {
         "order_id": request.order_id,
-        "purchase_date": _format_date(order_day(order.purchased, order.marketplace_id), locale)
+        "purchase_date": format_date(order_day(order.purchased, order.marketplace_id), locale)
         if order and order.purchased
         else "",
         "items": items,
         "whole_order": whole_order,
         "reason": request.reason.label,
         "reason_code": request.reason.code,
-        "details": request.details,
+        "note": request.note,
         "remedy": request.remedy.value,
         "seller_name": seller_name,
         "buyer_locale": order.locale if order else "",
+        # Amazon shows the buyer's own cancellation request on the order ("as you requested").
+        "buyer_requested": bool(order and order.buyer_requested_cancel),
     }
 
 
@@ -347,25 +325,19 @@ def order_day(purchased: datetime, marketplace_id: str) -> date:
     return moment.astimezone(zone).date()
 
 
-def _format_date(day: date, locale: str) -> str:
-    """A date as people in the locale write it; ISO 8601 for languages without a format here."""
-    language = locale.split("_")[0]
-    month = _MONTHS[language][day.month - 1] if language in _MONTHS else ""
-    if language == "de":
-        return f"{day.day}. {month} {day.year}"
-    if locale == "en_US":
-        return f"{month} {day.day}, {day.year}"
-    if language == "fr":
-        return f"{'1er' if day.day == 1 else day.day} {month} {day.year}"  # "1er mars 2025"
-    if language == "es":
-        return f"{day.day} de {month} de {day.year}"
-    if language == "ja":
-        return f"{day.year}年{day.month}月{day.day}日"
-    if language == "it":
-        return f"{'1º' if day.day == 1 else day.day} {month} {day.year}"  # "1º marzo 2025"
-    if language == "en":
-        return f"{day.day} {month} {day.year}"
-    return day.isoformat()
+@functools.lru_cache(maxsize=1024)
+def format_date(day: date, locale: str) -> str:
+    """A date written out the locale's way (CLDR's long form, through Babel): "March 5, 2025",
+    "5. März 2025", "5 maart 2025", "2025年3月5日"; ISO 8601 for a locale Babel does not know."""
+    # Imported here: Babel's date module takes about 50 ms to load, which a command that sends
+    # no message (bulk --help, bulk status) should not pay.
+    from babel import UnknownLocaleError
+    from babel import dates as babel_dates
+
+    try:
+        return babel_dates.format_date(day, "long", locale=locale or "en_US")
+    except (ValueError, UnknownLocaleError):
+        return day.isoformat()
 
 
 # --- loading and rendering ---------------------------------------------------------------------
@@ -477,27 +449,33 @@ def _hint(value: str, known: list[str]) -> str:
 
 
 def _sample(code: str, remedy: Remedy, shape: str, locale: str, support: bool) -> dict[str, Any]:
-    label = next((r.label for r in DEFAULT_REASONS if r.code == code), code)
+    label = next((r.label for r in REASON_LABELS if r.code == code), code)
     item = _item(OrderItem("00000000000101", "MUG-RED", "Red mug", 2), 2)
     context: dict[str, Any] = {
         "order_id": "112-0000001-0000001",
-        "purchase_date": _format_date(date(2025, 3, 5), locale),
+        "purchase_date": format_date(date(2025, 3, 5), locale),
         "items": [item],
         "whole_order": True,
         "reason": label,
         "reason_code": code,
-        "details": "Sample details written by the team.",
+        "note": "A sample note to the buyer.",
         "remedy": remedy.value,
         "seller_name": "Sample Store",
         "buyer_locale": locale,
+        "buyer_requested": code == "BuyerCanceled",
     }
-    extra = {"why": "this is a sample order", "channel": "MFN", "order_status": "Unshipped"}
+    extra = {
+        "details": "Sample details written by the team.",
+        "why": "this is a sample order",
+        "channel": "MFN",
+        "order_status": "Unshipped",
+    }
     if shape == "partial":
         partial = _item(OrderItem("00000000000102", "CUP-BLUE", "Blue cup", 3), 1)
         context.update(items=[partial, _unknown_item("PLATE-GREEN", None)], whole_order=False)
         extra.update(channel="AFN", order_status="PartiallyShipped")
     elif shape == "unknown":
-        context.update(purchase_date="", items=[], buyer_locale="")
+        context.update(purchase_date="", items=[], buyer_locale="", note="", buyer_requested=False)
         extra.update(channel="", order_status="")
     if support:
         context.update(extra)

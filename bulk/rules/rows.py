@@ -19,6 +19,8 @@ from bulk.models import (
     Reason,
     Remedy,
     Status,
+    allowed_remedies,
+    remedy_refused,
 )
 from bulk.rules.lint import MAX_MESSAGE_CHARS
 
@@ -98,15 +100,13 @@ def _invisible(char: str) -> bool:
 _ITEM_RE = re.compile(r"^(?P<ref>[^\s:*]+)\s*(?:(?:[:*]|(?<=\s)x)\s*(?P<qty>\S+))?$", re.IGNORECASE)
 
 
-# Details are quoted word for word in the customer message, and Amazon takes at most
-# MAX_MESSAGE_CHARS characters of message. The exact room left for them depends on the
-# template, the buyer's language and the order's items, none of which is known before the order
-# is read; the message lint checks the rendered message then, and names its length. What can
-# be said now, whatever the template, is that Details longer than a whole message can never
-# be sent. Such a row is rejected here, before any look-up, rendering or lint spends time on
-# it (a 1 MB cell once took minutes). The bound holds for every row, also those whose message
-# keeps Details internal: the Seller Support case and the ledger carry them too.
+# Details stay internal (the team, the Seller Support case, the ledger), but they are stored and
+# quoted there: Details longer than a whole buyer message (MAX_MESSAGE_CHARS) are rejected here,
+# before any look-up spends time on the row (a 1 MB cell once took minutes).
 MAX_DETAILS_CHARS = MAX_MESSAGE_CHARS
+# The Note to Buyer is quoted in the customer message: short enough to leave the message room
+# for the explanation in any language (docs/amazon.md, "Messaging rules").
+MAX_NOTE_CHARS = 500
 
 
 def parse_items(text: str) -> tuple[tuple[ItemRef, ...], list[str]]:
@@ -290,6 +290,19 @@ def _parse_row(
     remedy = _REMEDIES.get(header_key(remedy_text))
     if remedy is None and len(problems) == before:
         problems.append(f"Remedy '{echo(remedy_text)}' is unknown; use Refund, Replacement or None")
+    elif remedy is not None and reason is not None and (why := remedy_refused(reason.code, remedy)):
+        others = " or ".join(r.value for r in allowed_remedies(reason.code))
+        problems.append(
+            f"Remedy {remedy.value} does not go with reason '{reason.label}': {why}; use {others}"
+        )
+
+    before = len(problems)
+    note = _text(at.cell(row, "Note to Buyer"), "Note to Buyer", problems)
+    if len(note) > MAX_NOTE_CHARS and len(problems) == before:
+        problems.append(
+            f"Note to Buyer is {len(note):,} characters; the message quotes at most "
+            f"{MAX_NOTE_CHARS} (shorten it, or leave it blank)"
+        )
 
     # Excel turns a typed "true" or "1" into TRUE or a number: read them as Yes and No.
     notify_cell = at.cell(row, "Notify")
@@ -297,6 +310,7 @@ def _parse_row(
         notify_cell, "Notify", problems, also=(CellKind.BOOL, CellKind.NUMBER)
     ).lower()
     notify = config.messages.notify
+    explicit = notify_text in _YES or notify_text in _NO
     if notify_text in _YES:
         notify = True
     elif notify_text in _NO:
@@ -316,5 +330,7 @@ def _parse_row(
             items=items,
             remedy=remedy,
             notify=notify,
+            notify_explicit=explicit,
+            note=note,
         )
     return ParsedRow(row.number, order_id, status, previous, request, tuple(problems), row.hidden)
