@@ -147,8 +147,14 @@ def test_instructions(book: Path) -> None:
     assert lines[-3:] == [
         "Reasons and the Amazon code each sends",
         "Sold out: NoInventory",
-        "Buyer asked: BuyerCanceled",
+        "Buyer asked: BuyerCanceled (not with Remedy Replacement)",
     ]
+    # What reaches the buyer, said where staff fill the sheet in.
+    text = "\n".join(lines)
+    assert "Note to Buyer is optional: the only text of yours the buyer reads" in text
+    assert "at most 500 characters" in text
+    assert "the buyer never sees them" in text  # Details
+    assert "What reaches the buyer" in text
 
 
 def test_bulk_check_can_read_it(book: Path) -> None:

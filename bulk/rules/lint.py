@@ -148,8 +148,8 @@ _MARKETING_RE = [
 _PERCENT_OFF_RE = re.compile(r"(?<!\d)\d*\s?[%％]\s?(?:(?:off|rabatt)(?!\w)|オフ)", re.IGNORECASE)
 
 
-# Telephone numbers (Amazon: no telephone numbers in buyer messages; docs/amazon.md, "Messaging
-# rules"). A candidate is a run of digits and the separators numbers are written with; each run
+# Telephone numbers: Amazon allows none in buyer messages (docs/amazon.md, "Messaging rules").
+# A candidate is a run of digits and the separators numbers are written with; each run
 # is scanned once (possessive, and it may not start inside a run), then judged by its form.
 _DASHES = "\\-\u2010\u2011\u2012\u2013\u2212\uff0d"
 _NUMBER_RUN_RE = re.compile(
