@@ -143,7 +143,7 @@ def test_a_workbook_left_open_is_reported_and_the_next_runs_write_it_counting_on
     assert "customer messages" not in again.output
     assert "sent:" not in again.output
     assert len(sandbox_view(workdir, "feeds")) == 1
-    assert len(sandbox_view(workdir, "messages")) == 4
+    assert len(sandbox_view(workdir, "messages")) == 3
 
 
 def test_a_submitted_row_this_state_folder_never_sent_is_reported(workdir: Path) -> None:

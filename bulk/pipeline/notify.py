@@ -57,7 +57,9 @@ def _send_one(ctx: Context, o: RowOutcome, record: MessageRecord | None) -> None
     withheld = why_no_message(request, o.order)
     if withheld:
         o.values["Message Status"] = withheld
-        o.message = MessageOutcome.NOT_REQUESTED
+        # Counted by the run that decided the row; a later run that only finishes it from the
+        # ledger (its sheet write was lost) does not count it again.
+        o.message = MessageOutcome.NOT_REQUESTED if o.decision is not None else None
         return
     market = _marketplace_of(ctx, o)
     try:
