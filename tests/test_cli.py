@@ -291,14 +291,19 @@ def test_submit_asks_before_sending(
     monkeypatch.setenv("BULK_ASSUME_TTY", "1")  # CliRunner's input is not a terminal
     result = runner.invoke(app, ["submit", "samples/orders.xlsx"], input=answer)
     assert (
-        "Cancel 5 orders (5 items) in the sandbox and send up to 5 customer messages? [y/N]"
+        "Cancel 5 orders (5 items) in the sandbox and send up to 4 customer messages? [y/N]"
+        in result.output
+    )
+    # 0004's buyer asked Amazon to cancel and its Notify is blank: no message, and why.
+    assert (
+        "  customer messages: 1 will not be sent: no message: the buyer asked to cancel"
         in result.output
     )
     # What a person needs to decide: where it goes, what is sent, the first rows.
     assert "about to send to the sandbox (local marketplace" in result.output
     assert "  cancellations: 5 orders (5 items) in US" in result.output
     assert "  cancellation rate (US): 0.83% now, 1.94% after (target under 2.5%)" in result.output
-    assert "  customer messages: 5 will be sent after the cancellations" in result.output
+    assert "  customer messages: 4 will be sent after the cancellations" in result.output
     assert "    row 2  112-0000001-0000001  US  Out of stock, whole order, message" in result.output
     assert (
         "cancellation rate: 0.83% now, 1.94% after this run (target under 2.5%; Amazon's limit 2.5%)"

@@ -142,7 +142,7 @@ def test_instructions(book: Path) -> None:
     assert info["A1"].font.b
     assert any("at least 20 characters" in line for line in lines)
     assert any(line.startswith("READY ") for line in lines)
-    assert any(line.startswith("8. `bulk pull FILE` adds a row") for line in lines)
+    assert any(line.startswith("10. `bulk pull FILE` adds a row") for line in lines)
     assert any("never defers a row past its order's ship-by date" in line for line in lines)
     assert lines[-3:] == [
         "Reasons and the Amazon code each sends",
