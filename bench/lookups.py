@@ -52,6 +52,7 @@ class Result:
     calls: dict[str, int]
     received: dict[str, int]
     refused: int  # calls the sandbox answered 403
+    throttled: int  # calls the sandbox answered 429 (its rate model: Amazon's usage plans)
     seconds: float  # rate-limited time of every call the check made
     lookup_seconds: float  # the look-up's own, as the summary says
     per_order_seconds: float
@@ -83,6 +84,8 @@ def write_inputs(folder: Path, n: int, weekly: int | None = None, window_hours: 
         "performance": {"orders_last_7_days": weekly or 7 * n, "seller_cancels_last_7_days": 0},
         "report_polls": 0,
         "feed_polls": 0,
+        # Amazon's usage plans, enforced: a call past its bucket answers 429 (counted).
+        "enforce_rate_limits": True,
         "orders": orders,
     }
     (folder / "book.json").write_text(json.dumps(book), encoding="utf-8")
@@ -157,8 +160,9 @@ def measure(
         received={
             k: v
             for k, v in received.items()
-            if not k.startswith(("token", "upload", "download", "_sandbox", "refused"))
+            if not k.startswith(("token", "upload", "download", "_sandbox", "refused", "throttled"))
         },
+        throttled=sum(v for k, v in received.items() if k.startswith("throttled")),
         refused=sum(v for k, v in received.items() if k.startswith("refused")),
         seconds=rate_limited_seconds(calls),
         lookup_seconds=float(lookup.group(1)) if lookup else float("nan"),
@@ -174,7 +178,8 @@ def table(results: list[Result], sent: list[Result]) -> list[str]:
         "",
         "`python bench/lookups.py`: `bulk check -v` with the production settings against a "
         "sandbox, on a sheet of N unshipped orders placed in the last 24 hours (the account "
-        "taking N orders a day), the app holding the roles bulk needs and no restricted role. "
+        "taking N orders a day), the app holding the roles bulk needs and no restricted role, "
+        "the sandbox enforcing Amazon's usage plans (a call past its bucket answers 429). "
         "Rate-limited time: what the calls the check made need at "
         "Amazon's published limits (`bulk.marketplaces.USAGE_PLANS`), the look-up's own "
         "and the whole check's (with the performance report). The report path also waits "
@@ -182,9 +187,9 @@ def table(results: list[Result], sent: list[Result]) -> list[str]:
         f"{REPORT_LATENCY_SECONDS:.0f} s for it, the sandbox builds it at once).",
         "",
         "| orders | path the planner chose | API calls (bulk's count) | sandbox received | "
-        "refused (403) | look-up rate-limited | whole check rate-limited | getOrder one by one "
-        "| target | wall |",
-        "|---:|---|---|---|---:|---:|---:|---:|---:|---:|",
+        "refused (403) | throttled (429) | look-up rate-limited | whole check rate-limited | "
+        "getOrder one by one | target | wall |",
+        "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         calls = ", ".join(f"{op} {c}" for op, c in sorted(r.calls.items()))
@@ -197,7 +202,7 @@ def table(results: list[Result], sent: list[Result]) -> list[str]:
         )
         lines.append(
             f"| {r.orders:,} | {r.path} | {sum(r.calls.values())}: {calls} | {received} | "
-            f"{r.refused} | "
+            f"{r.refused} | {r.throttled} | "
             f"{r.lookup_seconds:.0f} s | {r.seconds:.0f} s | {r.per_order_seconds:,.0f} s | "
             f"{met} | {r.wall:.1f} s |"
         )
@@ -210,14 +215,15 @@ def table(results: list[Result], sent: list[Result]) -> list[str]:
             "Orders report reads which orders Amazon cancelled. API calls and rate-limited time "
             "are the whole run's (performance report, look-up, feed, read-back).",
             "",
-            "| orders | look-up | API calls (bulk's count) | refused (403) | rate-limited | wall |",
-            "|---:|---|---|---:|---:|---:|",
+            "| orders | look-up | API calls (bulk's count) | refused (403) | throttled (429) | "
+            "rate-limited | wall |",
+            "|---:|---|---|---:|---:|---:|---:|",
         ]
         for r in sent:
             calls = ", ".join(f"{op} {c}" for op, c in sorted(r.calls.items()))
             lines.append(
                 f"| {r.orders:,} | {r.path} | {sum(r.calls.values())}: {calls} | {r.refused} | "
-                f"{r.seconds:.0f} s | {r.wall:.1f} s |"
+                f"{r.throttled} | {r.seconds:.0f} s | {r.wall:.1f} s |"
             )
     lines.append(END)
     return lines

@@ -250,9 +250,9 @@ def dispatch(
                 if market.throttled(operation, clock.now()):
                     raise ApiError(*_API_FAULTS["429"])
         except ApiError as e:
-            if e.status == 403:
-                # Counted apart, so a test can see that no call was refused.
-                market.count(f"refused {operation}")
+            if e.status in (403, 429):
+                # Counted apart, so a test can see that no call was refused or throttled.
+                market.count(f"{'refused' if e.status == 403 else 'throttled'} {operation}")
             reply = error_reply(e)
         if reply is None and route.kind != "sandbox":
             fault = market.faults.draw(route.kind, operation)
