@@ -208,6 +208,8 @@ def test_10000_rows_are_checked_without_a_restricted_role(
     assert checked.exit_code == 0, checked.output
     assert refused(received) == {}
     assert "look-up: All Orders report for 10000 orders" in checked.output
+    # The report has no ship-by dates nor buyers' requests: the check says so.
+    assert "10000 orders were read from Amazon's All Orders report" in checked.output
     # Every row is checked against Amazon's state: ready, or deferred by the day's budget.
     rows = statuses(workdir / "sheet.csv").values()
     assert {s for s, _r in rows} <= {"READY", "DEFERRED"}, {r for s, r in rows if s == "HELD"}

@@ -347,7 +347,8 @@ class AmazonMarketplace:
         if plan.path not in (Path.GET_ORDER, Path.V0):
             alone_seconds = per_order_plan(len(ids), self.v0).seconds
             words += f" (order by order: {alone_seconds:.0f}s)"
-        return LookUp(found, words, seconds, plan.path.value, read, alone_seconds)
+        partial = read.get(Path.ALL_ORDERS.value, 0) if plan.path is Path.ALL_ORDERS else 0
+        return LookUp(found, words, seconds, plan.path.value, read, alone_seconds, partial)
 
     def get_orders(self, order_ids: Iterable[str], now: datetime) -> dict[str, Order]:
         """Orders by id with their items: getOrder each (v2026), or getOrders + getOrderItems."""

@@ -77,6 +77,9 @@ class LookUp:
     method: str = ""  # the path: getOrder, getOrders, searchOrders or report
     read: dict[str, int] | None = None  # orders read by each method (the path, then getOrder)
     order_by_order_seconds: float | None = None  # what per-order calls would have taken
+    # Orders read from the All Orders report: without order item ids, ship-by date or the
+    # buyer's cancellation request (only for rows that did not need them).
+    without_detail: int = 0
 
 
 class Marketplace(Protocol):

@@ -143,8 +143,7 @@ def _no_record(ctx: Context, row: ParsedRow, warnings: list[str]) -> RowOutcome:
 
 
 def _needs_detail(request: CancelRequest) -> bool:
-    """Whether a row needs the order's item ids or the buyer's cancellation request, which the
-    All Orders report does not have: rows naming lines, and "buyer requested" rows."""
+    """Whether a row needs order item ids or a buyer's request (not in the All Orders report)."""
     return bool(request.items) or request.reason.buyer_requested
 
 
@@ -243,6 +242,12 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options, sending: bool = False) -
                 [r.order_id for _, r in fresh], now, since, ctx.progress, one_by_one, detail
             )
         orders, lookup_path, lookup = found.orders, found.path, found
+        if found.without_detail:
+            warnings.append(
+                f"{found.without_detail} orders were read from Amazon's All Orders report (no "
+                "ship-by dates, no buyers' requests): this check does not bound their deferral by "
+                "the ship-by date; `bulk submit` reads every order it sends or defers with both"
+            )
 
     decided: list[tuple[CancelRequest, Order | None, Decision]] = []
     for row, request in fresh:
