@@ -75,6 +75,12 @@ class Grid:
     rows: tuple[SheetRow, ...]
     warnings: tuple[str, ...] = ()
     locale: str = ""  # the sheet's own locale where it says one (Google Sheets), e.g. "de_DE"
+    # Ranges this reader may not edit (a Google Sheet's protected ranges): (first row, last row,
+    # first column, last column), rows 1-based, columns 0-based, both inclusive.
+    protected: tuple[tuple[int, int, int, int], ...] = ()
+
+    def is_protected(self, row: int, col: int) -> bool:
+        return any(r0 <= row <= r1 and c0 <= col <= c1 for r0, r1, c0, c1 in self.protected)
 
 
 @dataclass(frozen=True)

@@ -154,6 +154,20 @@ class FakeWorksheet:
     hidden_rows: set[int] = field(default_factory=set)  # 1-based, hidden by hand
     filtered_rows: set[int] = field(default_factory=set)  # 1-based, hidden by the filter
     merges: list[dict[str, int]] = field(default_factory=list)
+    # ProtectedRange resources: {"range": GridRange, "requestingUserCanEdit": bool, ...}
+    protected: list[dict[str, Any]] = field(default_factory=list)
+
+    def locked(self, row: int, col: int) -> bool:
+        """0-based: whether a protected range the caller may not edit covers the cell."""
+        for guarded in self.protected:
+            if guarded.get("requestingUserCanEdit") or guarded.get("warningOnly"):
+                continue
+            box = guarded.get("range", {})
+            if box.get("startRowIndex", 0) <= row < box.get("endRowIndex", 10**9) and box.get(
+                "startColumnIndex", 0
+            ) <= col < box.get("endColumnIndex", 10**9):
+                return True
+        return False
 
     def set_values(self, values: list[list[Any]], top: int = 1, left: int = 1) -> None:
         """Put Python values (None, str, int, float, bool, Formula, Shown) at a 1-based corner."""
@@ -270,6 +284,11 @@ class FakeSpreadsheet:
                 entry["data"] = [{"rowMetadata": meta}]
             if ws.merges:
                 entry["merges"] = [{"sheetId": ws.sheet_id, **m} for m in ws.merges]
+            if ws.protected:
+                entry["protectedRanges"] = [
+                    {**g, "range": {"sheetId": ws.sheet_id, **g.get("range", {})}}
+                    for g in ws.protected
+                ]
             sheets.append(entry)
         return {
             "spreadsheetId": self.key,
@@ -804,6 +823,14 @@ class FakeSheets:
             ws = area.sheet
             if height and width and (area.r0 + height > ws.rows or area.c0 + width > ws.cols):
                 raise _exceeds(ws, area.text)
+            for r, line in enumerate(values):
+                for c, value in enumerate(line):
+                    if value is not None and ws.locked(area.r0 + r, area.c0 + c):
+                        # What Google answers a write into a range the caller may not edit.
+                        raise _bad(
+                            "You are trying to edit a protected cell or object. Please contact "
+                            "the spreadsheet owner to remove protection if you need to edit."
+                        )
             planned.append((area, values))
         responses = []
         rows: set[tuple[int, int]] = set()

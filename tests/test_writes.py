@@ -16,6 +16,8 @@ from test_webhook import Receiver
 
 from bulk.amazon.marketplace import AmazonMarketplace as Marketplace
 
+pytest_plugins = ["conftest_google"]
+
 
 def put_formula(folder: Path, cell_of: str, row: int) -> None:
     path = folder / "samples" / "orders.xlsx"
@@ -83,4 +85,37 @@ def test_a_write_that_fails_after_sending_still_reports_what_was_sent(
     assert status.exit_code in (0, 1), status.output
     found = column(workdir, "Status")
     assert all(found[o] == "CANCELLED" for o in SENDABLE), found
+    assert len(sandbox_view(workdir, "feeds")) == 1
+
+
+def test_a_protected_result_column_of_a_google_sheet_is_refused_before_anything_is_sent(
+    workdir: Path,  # noqa: F811
+    clock: FrozenDateTimeFactory,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
+    import csv
+
+    fake = request.getfixturevalue("fake_sheets")
+    key = "1BulkProtectedSheetKey0123456789abcdefghijk"
+    with open(workdir / "samples" / "orders.csv", encoding="utf-8") as f:
+        values = list(csv.reader(f))
+    book = fake.add_spreadsheet(key, "Cancellations", {"Orders": values}, rows=100, cols=20)
+    # The owner protected everything right of the input columns; bulk's account may not edit it.
+    book.sheet("Orders").protected.append(
+        {"range": {"startColumnIndex": len(values[0])}, "requestingUserCanEdit": False}
+    )
+    monkeypatch.setenv("SHEETS_EMULATOR_HOST", fake.host)
+    url = f"https://docs.google.com/spreadsheets/d/{key}/edit#gid=0"
+    result = bulk("submit", url, "--yes")
+    assert result.exit_code == 2, result.output
+    assert "result cells G2 (Status), H2 (Result)" in result.output
+    assert "are protected, and this account may not edit them" in result.output
+    assert "nothing was sent" in result.output
+    assert sandbox_view(workdir, "feeds") == []
+
+    # A warning-only protection asks people to confirm; it does not stop the account.
+    book.sheet("Orders").protected[0]["warningOnly"] = True
+    sent = bulk("submit", url, "--yes")
+    assert sent.exit_code == 1, sent.output  # the sample's rows to fix
     assert len(sandbox_view(workdir, "feeds")) == 1

@@ -27,6 +27,12 @@ def refuse_unwritable(grid: Grid, header: Header, outcomes: Sequence[RowOutcome]
         for name, index in columns
         if row.cell(index).kind is CellKind.FORMULA
     ]
+    if grid.protected:
+        # Result columns the sheet lacks are added right of its last column.
+        right = max(header.columns.values(), default=-1) + 1
+        missing = [name for name in RESULT_COLUMNS if name not in header.columns]
+        added = [(name, right + k) for k, name in enumerate(missing)]
+        _refuse_protected(grid, [*columns, *added], sorted(written))
     if not cells:
         return
     shown = ", ".join(cells[:SHOWN_CELLS])
@@ -36,4 +42,23 @@ def refuse_unwritable(grid: Grid, header: Header, outcomes: Sequence[RowOutcome]
         f"{which} a formula in sheet '{grid.name}', which bulk's results would replace; move "
         "the formulas out of the result columns (or clear those cells) and run again; nothing "
         "was sent"
+    )
+
+
+def _refuse_protected(grid: Grid, columns: list[tuple[str, int]], rows: list[int]) -> None:
+    """A protected range this account may not edit covers a result cell the run would write."""
+    cells = [
+        f"{column_letter(index)}{row} ({name})"
+        for row in rows
+        for name, index in columns
+        if grid.is_protected(row, index)
+    ]
+    if not cells:
+        return
+    shown = ", ".join(cells[:SHOWN_CELLS])
+    more = f" and {len(cells) - SHOWN_CELLS} more" if len(cells) > SHOWN_CELLS else ""
+    raise SheetError(
+        f"result cells {shown}{more} in sheet '{grid.name}' are protected, and this account may "
+        "not edit them; ask the sheet's owner to let it edit the result columns (Data > "
+        "Protect sheets and ranges), and run again; nothing was sent"
     )

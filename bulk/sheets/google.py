@@ -53,7 +53,8 @@ _METADATA_PARAMS: dict[str, str] = {
     "includeGridData": "false",
     "fields": (
         "properties(title,locale),"
-        "sheets(properties,merges,data(startRow,rowMetadata(hiddenByUser,hiddenByFilter)))"
+        "sheets(properties,merges,protectedRanges(range,warningOnly,requestingUserCanEdit),"
+        "data(startRow,rowMetadata(hiddenByUser,hiddenByFilter)))"
     ),
 }
 # Error values a formula can produce; the API returns them as these strings.
@@ -216,6 +217,7 @@ class GoogleSheet:
         self._grid_rows = int(properties.get("gridProperties", {}).get("rowCount", 0))
         self._merged = _merged_cells(metadata, self.sheet_id)
         self._hidden = _hidden_rows(metadata, self.sheet_id)
+        self._protected = _protected_ranges(metadata, self.sheet_id)
 
     @property
     def label(self) -> str:
@@ -259,7 +261,7 @@ class GoogleSheet:
             row = SheetRow(number, tuple(cells), number in self._hidden)
             if not row.blank or merged:
                 rows.append(row)
-        return Grid(self.worksheet, tuple(rows), locale=self.locale)
+        return Grid(self.worksheet, tuple(rows), locale=self.locale, protected=self._protected)
 
     def write(
         self,
@@ -435,6 +437,32 @@ def _hidden_rows(metadata: Mapping[str, Any], sheet_id: int) -> frozenset[int]:
                 if meta.get("hiddenByUser") or meta.get("hiddenByFilter"):
                     hidden.add(start + offset + 1)
     return frozenset(hidden)
+
+
+def _protected_ranges(
+    metadata: Mapping[str, Any], sheet_id: int
+) -> tuple[tuple[int, int, int, int], ...]:
+    """The ranges of the worksheet this account may not edit (ProtectedRange.range where
+    requestingUserCanEdit is false; a warning-only range can be edited), as (first row, last
+    row, first column, last column): rows 1-based, columns 0-based, inclusive. A GridRange
+    leaves out an index that is unbounded."""
+    found: list[tuple[int, int, int, int]] = []
+    for sheet in metadata.get("sheets", []):
+        if sheet.get("properties", {}).get("sheetId") != sheet_id:
+            continue
+        for guarded in sheet.get("protectedRanges", []):
+            if guarded.get("requestingUserCanEdit") or guarded.get("warningOnly"):
+                continue
+            box = guarded.get("range", {})
+            found.append(
+                (
+                    int(box.get("startRowIndex", 0)) + 1,
+                    int(box.get("endRowIndex", 10**9)),
+                    int(box.get("startColumnIndex", 0)),
+                    int(box.get("endColumnIndex", 10**9)) - 1,
+                )
+            )
+    return tuple(found)
 
 
 def _merged_cells(metadata: Mapping[str, Any], sheet_id: int) -> dict[tuple[int, int], str]:
