@@ -17,6 +17,7 @@ in the same run, openpyxl and bulk taking turns, and for looking every order up 
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import json
 import math
@@ -114,6 +115,7 @@ class Measure:
 # The user cache every measured run shares (bulk.infra.cache): empty when the bench starts, so
 # the first run pays for the templates' self-check and the later ones do not, as on a machine.
 CACHE = Path(tempfile.mkdtemp(prefix="bulk-bench-cache-"))
+atexit.register(shutil.rmtree, CACHE, True)
 
 
 def clean_env(workdir: Path) -> dict[str, str]:

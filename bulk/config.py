@@ -18,7 +18,13 @@ from bulk import marketplaces as _mp
 from bulk.access import parse_roles, unknown_roles
 from bulk.columns import header_key
 from bulk.errors import ConfigError, closest
-from bulk.models import AFTER_SHIPMENT_REASONS, CANCEL_REASON_CODES, Reason, TargetName
+from bulk.models import (
+    AFTER_SHIPMENT_REASONS,
+    BUYER_CANCELED,
+    CANCEL_REASON_CODES,
+    Reason,
+    TargetName,
+)
 
 CONFIG_NAME = "bulk.toml"
 CONFIG_ENV = "BULK_CONFIG"
@@ -36,7 +42,7 @@ MAX_FEED_WAIT_MINUTES = 24.0 * 60
 # a valid feed reason, so it is not offered.
 REASON_LABELS: tuple[Reason, ...] = (
     Reason("Out of stock", "NoInventory"),
-    Reason("Buyer requested", "BuyerCanceled"),
+    Reason("Buyer requested", BUYER_CANCELED),
     Reason("Undeliverable address", "ShippingAddressUndeliverable"),
     Reason("Customer exchange", "CustomerExchange"),
     Reason("General adjustment", "GeneralAdjustment"),
@@ -64,7 +70,9 @@ def _marketplace(code: str) -> _mp.MarketplaceInfo:
 
 
 # Orders API versions bulk can read orders with; Amazon removes v0 on 2027-03-27.
-ORDERS_APIS = ("2026-01-01", "v0")
+ORDERS_V2026 = "2026-01-01"
+ORDERS_V0 = "v0"
+ORDERS_APIS = (ORDERS_V2026, ORDERS_V0)
 V0_REMOVAL = "2027-03-27"
 
 
@@ -75,7 +83,7 @@ class AmazonConfig:
     seller_id: str = "A1SANDBOXSELLER"
     # The marketplaces of one region this account sells in, the first being the main one.
     marketplaces: tuple[str, ...] = ()
-    orders_api: str = "2026-01-01"
+    orders_api: str = ORDERS_V2026
     # How long one API call may take before it is given up (and, when it may have acted,
     # treated as unknown: never repeated blindly).
     timeout_seconds: float = 120.0

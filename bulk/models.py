@@ -123,13 +123,16 @@ class Remedy(StrEnum):
     NONE = "None"
 
 
+# The reason code that says the buyer asked for the cancellation.
+BUYER_CANCELED = "BuyerCanceled"
+
 # Amazon's CancelReason values for the Order Acknowledgement feed
 # (docs/amazon.md, "Reason codes").
 CANCEL_REASON_CODES: tuple[str, ...] = (
     "NoInventory",
     "ShippingAddressUndeliverable",
     "CustomerExchange",
-    "BuyerCanceled",
+    BUYER_CANCELED,
     "GeneralAdjustment",
     "CarrierCreditDecision",
     "RiskAssessmentInformationNotValid",
@@ -188,7 +191,14 @@ class Reason:
 
     @property
     def buyer_requested(self) -> bool:
-        return self.code == "BuyerCanceled"
+        return self.code == BUYER_CANCELED
+
+
+def buyers_cancellation(reason_code: str, buyer_requested: bool) -> bool:
+    """Amazon's rule (docs/amazon.md, "Cancellation rate"): a line the buyer asked Amazon to
+    cancel (IsBuyerRequestedCancel), cancelled with BuyerCanceled, is the buyer's cancellation
+    and does not count toward the seller's rate; every other cancellation is the seller's."""
+    return buyer_requested and reason_code == BUYER_CANCELED
 
 
 @dataclass(frozen=True, slots=True)

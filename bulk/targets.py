@@ -20,10 +20,10 @@ from urllib.parse import urlsplit
 from bulk import marketplaces
 from bulk.access import sandbox_roles
 from bulk.amazon.clients import amazon_endpoint, connect
-from bulk.amazon.marketplace import ORDERS_V0, AmazonMarketplace
+from bulk.amazon.marketplace import AmazonMarketplace
 from bulk.amazon.protocol import Marketplace
 from bulk.amazon.throttle import RateLimiter
-from bulk.config import V0_REMOVAL, Config
+from bulk.config import ORDERS_V0, V0_REMOVAL, Config
 from bulk.errors import ConfigError
 from bulk.infra.database import open_database
 from bulk.infra.ledger import SANDBOX, Ledger, TargetKey

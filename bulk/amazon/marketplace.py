@@ -57,6 +57,7 @@ from bulk.amazon.orders import (
 from bulk.amazon.protocol import AccessDeniedError, FeedState, LookUp, UncertainError
 from bulk.amazon.reports import ReportReader
 from bulk.amazon.throttle import RateLimiter
+from bulk.config import ORDERS_V0, ORDERS_V2026
 from bulk.errors import AmazonError
 from bulk.formats import counted
 from bulk.marketplaces import USAGE_PLANS, rate_limited_seconds
@@ -71,8 +72,6 @@ from bulk.models import (
 
 T = TypeVar("T")
 
-ORDERS_V2026 = "2026-01-01"
-ORDERS_V0 = "v0"  # Amazon removes Orders v0 on 2027-03-27
 # getOrders returns no orders older than two years, and requires CreatedAfter even with
 # AmazonOrderIds (ordersV0.json, getOrders).
 _LOOKBACK = timedelta(days=729)

@@ -364,7 +364,7 @@ def _listing_lines(at_risk: list[dict[str, Any]], limit: int = 20) -> list[str]:
         return []
     lines = [
         "listings at risk: Amazon may remove an offer after two seller cancellations of "
-        f"orders placed in the last {listings.WINDOW_DAYS} days"
+        f"orders placed in the last {listings.SKU_WINDOW_DAYS} days"
     ]
     for risk in at_risk[:limit]:
         where = [f"ASIN {risk['asin']}"] if risk["asin"] else []
@@ -375,7 +375,7 @@ def _listing_lines(at_risk: list[dict[str, Any]], limit: int = 20) -> list[str]:
         lines.append(
             f"  {name}: {counted(risk['seller_cancellations_30_days'], 'seller cancellation')} "
             "of orders "
-            f"placed in the last {listings.WINDOW_DAYS} days ({earlier}"
+            f"placed in the last {listings.SKU_WINDOW_DAYS} days ({earlier}"
             f"{'row' if len(rows) == 1 else 'rows'} {_some(rows, 10)} in this run)"
         )
     if len(at_risk) > limit:

@@ -350,7 +350,7 @@ def _listing_risk(
             line.order_id, line.marketplace_id, line.sku, line.asin, line.purchased
         )
         for line in ctx.ledger.seller_cancelled_lines(
-            skus, now - timedelta(days=listings.WINDOW_DAYS)
+            skus, now - timedelta(days=listings.SKU_WINDOW_DAYS)
         )
     ]
     found = listings.assess(past, planned, now)

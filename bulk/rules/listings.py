@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bulk.formats import utc
-from bulk.models import OrderItem, Reason
+from bulk.models import OrderItem, Reason, buyers_cancellation
 
 # "for orders placed in the last 30 days": the order's purchase date decides, not the day
 # of the cancellation.
-WINDOW_DAYS = 30
+SKU_WINDOW_DAYS = 30
 # "two consecutive seller-cancelations": the second one puts the offer at risk.
 RISK_FROM = 2
 
@@ -85,9 +85,9 @@ def seller_lines(reason: Reason, lines: Sequence[OrderItem]) -> tuple[OrderItem,
     cancel (IsBuyerRequestedCancel) cancelled with BuyerCanceled is the buyer's; every other
     cancelled line is the seller's.
     """
-    if not reason.buyer_requested:
-        return tuple(lines)
-    return tuple(line for line in lines if not line.buyer_requested_cancel)
+    return tuple(
+        line for line in lines if not buyers_cancellation(reason.code, line.buyer_requested_cancel)
+    )
 
 
 def ordinal(n: int) -> str:
@@ -98,7 +98,7 @@ def ordinal(n: int) -> str:
 
 def warning(sku: str, count: int) -> str:
     """The words on a row that is the `count`-th seller cancellation of `sku` in 30 days."""
-    return f"{ordinal(count)} seller cancellation of {sku} in {WINDOW_DAYS} days: the offer may be removed"
+    return f"{ordinal(count)} seller cancellation of {sku} in {SKU_WINDOW_DAYS} days: the offer may be removed"
 
 
 def assess(
@@ -112,7 +112,7 @@ def assess(
     offer). Orders count once per listing, however many of its lines carry the SKU. Rows are
     taken in the order they are sent (day, then sheet row), after the ledger's cancellations.
     """
-    since = utc(now) - timedelta(days=WINDOW_DAYS)
+    since = utc(now) - timedelta(days=SKU_WINDOW_DAYS)
     orders: dict[tuple[str, str], set[str]] = {}
     asins: dict[tuple[str, str], str] = {}
     for p in past:

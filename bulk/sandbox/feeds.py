@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from bulk.models import buyers_cancellation
 from bulk.sandbox import acknowledgement, clock
 from bulk.sandbox.market import FINAL_STATUSES, SandboxMarket, progress
 from bulk.sandbox.state import Cancellation, Document, Feed
@@ -164,7 +165,7 @@ def _finish(market: SandboxMarket, feed: Feed) -> Feed:
                 reason=reason,
                 feed_id=feed.id,
                 time=clock.iso(now),
-                counts=not (reason == "BuyerCanceled" and item.buyer_requested_cancel),
+                counts=not buyers_cancellation(reason, item.buyer_requested_cancel),
                 fingerprint=order.fingerprint,
             )
         )
