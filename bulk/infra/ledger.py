@@ -19,13 +19,7 @@ from bulk.errors import LockError
 from bulk.infra.database import Database, Row, SQLiteDatabase, held
 from bulk.infra.ledger_schema import SANDBOX, TargetKey, adoptable_key, prepare
 from bulk.infra.masking import mask
-from bulk.models import (
-    BUYER_CANCELED,
-    FeedStatus,
-    LedgerOutcome,
-    MessageState,
-    SubmissionState,
-)
+from bulk.models import BUYER_CANCELED, FeedStatus, LedgerOutcome, MessageState, SubmissionState
 
 __all__ = [
     "SANDBOX",
@@ -476,7 +470,6 @@ class Ledger:
             " AND ol.order_id = sr.order_id AND ol.order_item_id = j.value"
             " WHERE s.target_key = ? AND sr.outcome IN ('pending', 'cancelled')"
             " AND s.state != 'abandoned'"
-            # models.buyers_cancellation, in SQL
             f" AND NOT (sr.reason_code = '{BUYER_CANCELED}' AND ol.buyer_requested = 1)"
             " AND ol.purchased_at >= ? AND lower(ol.sku) IN ({marks})",
             wanted,
