@@ -15,7 +15,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from bulk import marketplaces
 from bulk.access import sandbox_roles
@@ -89,9 +88,6 @@ def open_ledger(config: Config, state: StateDir, env: Mapping[str, str] | None =
     """The ledger of this config's target: in the team's database when a URL names one, else
     SQLite in the state folder."""
     url = state_url(config, os.environ if env is None else env)
-    password = urlsplit(url).password if url else None
-    if password:
-        remember_secret(password)  # whatever bulk prints or stores has it masked
     database = open_database(url, state.ledger)
     key = target_key(config)
     if database.dialect == "sqlite":

@@ -385,3 +385,50 @@ def test_a_workbook_is_known_on_its_machine_and_a_google_sheet_everywhere(
         assert [s.target for s in ann.known_sheets()] == ["/home/ann/orders.xlsx", google]
         # Bob's `bulk due` does not look for Ann's file on his disk.
         assert [s.target for s in bob.known_sheets()] == [google]
+
+
+def test_a_database_user_without_rights_or_a_lost_server_is_one_line(pg_url: str) -> None:
+    """No traceback: the right that is missing, or the server that went away, named in one
+    line with the database (its password masked)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    from bulk.errors import ConfigError
+    from bulk.infra.database import PostgresDatabase
+
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute("CREATE ROLE bulk_reader LOGIN PASSWORD 'reader-pw-42'")
+        admin.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    parts = urlsplit(pg_url)
+    reader = urlunsplit(
+        (
+            parts.scheme,
+            f"bulk_reader:reader-pw-42@{parts.hostname}:{parts.port}",
+            parts.path,
+            "",
+            "",
+        )
+    )
+    try:
+        with pytest.raises(ConfigError) as refused:
+            Ledger(PostgresDatabase(reader))
+        text = str(refused.value)
+        assert "permission denied for schema public" in text, text
+        assert "reader-pw-42" not in text and "bulk_reader:***@" in text
+        # The server goes away in the middle of a run (here: its connection is ended).
+        with ledger_for(pg_url) as ledger:
+            pid = ledger.db.execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"]
+            with psycopg.connect(pg_url, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            with pytest.raises(ConfigError, match=r"the state database .* failed: "):
+                ledger.plan_submission("s", "sandbox", "<x/>", "h", ROWS, NOW)
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute("DROP ROLE IF EXISTS bulk_reader")
+
+
+def ledger_for(url: str) -> Ledger:
+    from bulk.infra.database import PostgresDatabase
+
+    return Ledger(PostgresDatabase(url))

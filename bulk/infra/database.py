@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from bulk.errors import ConfigError, LockError
-from bulk.infra.masking import MASK
+from bulk.infra.masking import MASK, mask, remember_secret
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 
@@ -130,6 +130,9 @@ class PostgresDatabase:
         from psycopg.rows import dict_row
 
         self.where = masked_url(url)
+        password = urlsplit(url).password
+        if password:
+            remember_secret(password)  # whatever bulk prints or stores from now on masks it
         try:
             self.conn: Any = psycopg.connect(
                 url,
@@ -156,17 +159,33 @@ class PostgresDatabase:
             with contextlib.suppress(psycopg.Error):
                 self.conn.execute(setting)
 
+    @contextlib.contextmanager
+    def _answered(self) -> Iterator[None]:
+        """The server gone, or a right missing: one line naming the database (its password
+        masked), never a traceback. What was committed stays; the next run goes on from it."""
+        import psycopg
+
+        try:
+            yield
+        except (psycopg.OperationalError, psycopg.errors.InsufficientPrivilege) as e:
+            detail = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise ConfigError(
+                f"the state database {self.where} failed: {mask(detail)}; what it recorded is "
+                "kept: fix it and run again"
+            ) from None
+
     def execute(self, sql: str, params: Sequence[object] = ()) -> Cursor:
-        cursor: Cursor = self.conn.execute(_pg(sql), tuple(params))
+        with self._answered():
+            cursor: Cursor = self.conn.execute(_pg(sql), tuple(params))
         return cursor
 
     def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
-        with self.conn.cursor() as cursor:
+        with self._answered(), self.conn.cursor() as cursor:
             cursor.executemany(_pg(sql), [tuple(r) for r in rows])
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        with self.conn.transaction():
+        with self._answered(), self.conn.transaction():
             yield
 
     def json_items(self, column: str) -> str:
@@ -174,12 +193,12 @@ class PostgresDatabase:
 
     def serialize(self, name: str) -> None:
         # Released with the transaction, whether it commits or not.
-        self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(name),))
+        self.execute("SELECT pg_advisory_xact_lock(?)", (lock_key(name),))
 
     def try_lock(self, name: str) -> bool:
         """Take the session's advisory lock `name` if free; held until released or the
         connection ends (a crashed process's locks go with its connection)."""
-        row = self.conn.execute("SELECT pg_try_advisory_lock(%s) AS got", (lock_key(name),))
+        row = self.execute("SELECT pg_try_advisory_lock(?) AS got", (lock_key(name),))
         return bool(row.fetchone()["got"])
 
     def unlock(self, name: str) -> None:

@@ -168,9 +168,13 @@ class Ledger:
         # it. Empty: the ledger is this machine's alone.
         self.machine = machine
         self.key = target.key
-        prepare(self.db)
-        if target.name != SANDBOX.name:
-            self._adopt()
+        try:
+            prepare(self.db)
+            if target.name != SANDBOX.name:
+                self._adopt()
+        except BaseException:
+            self.db.close()
+            raise
 
     @property
     def path(self) -> Path | None:
