@@ -80,7 +80,7 @@ def test_a_windowed_search_reads_every_page(market: AmazonMarketplace, sandbox: 
     assert market.calls["getOrder"] == 0
     # Expected pages: the sandbox reports the book's 7-day volume for each of US and CA.
     assert found.path.startswith(
-        f"searchOrders over the recent open orders (3 page(s) expected) for {N} orders; "
+        f"searchOrders over the recent open orders (3 pages expected) for {N} orders; "
     )
     assert found.seconds == 0  # two pages, inside the burst of 20
     calls = received(sandbox)

@@ -118,3 +118,16 @@ def test_a_log_line_printed_while_a_bar_shows_is_a_line_of_its_own() -> None:
         assert line in screen, screen
     # The bars are gone once done (transient): nothing of them is left on the last line.
     assert "━" not in screen[-1]
+
+
+def test_a_step_announced_inside_a_call_shows_only_then_and_only_its_own_work() -> None:
+    lines: list[str] = []
+    count = [0]
+    progress = Progress(write=lines.append)
+    with progress.announced("looking up orders", lambda: count[0]) as one_by_one:
+        count[0] = 500  # calls made before: a search, say; not this step's
+        assert lines == []
+        one_by_one(100, {"getOrder": 1})
+        count[0] = 600
+    assert lines[0] == "looking up orders: 0/100, about 2m left at Amazon's rates"
+    assert lines[-1].startswith("looking up orders: 100/100")

@@ -213,6 +213,21 @@ class Progress:
         yield step
 
     @contextlib.contextmanager
+    def announced(
+        self, label: str, count: Watch
+    ) -> Iterator[Callable[[int, Mapping[str, int]], None]]:
+        """A step shown only once its work is announced (how many units, the calls each takes),
+        for work whose size is known only inside a call; `count` then follows it."""
+        with contextlib.ExitStack() as shown:
+
+            def start(total: int, calls_each: Mapping[str, int]) -> None:
+                step = shown.enter_context(self.step(label, total, calls_each))
+                base = count()
+                shown.enter_context(step.watch(lambda: count() - base))
+
+            yield start
+
+    @contextlib.contextmanager
     def wait(self, label: str, usual: str) -> Iterator[Wait]:
         """A wait for Amazon; `usual` says what is usual and when bulk gives up."""
         usual = "" if self.sandbox else usual

@@ -6,8 +6,7 @@ The commands `check`, `submit` and `status` live here; sending and following fee
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
@@ -226,17 +225,12 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options, sending: bool = False) -
         # older orders are read one by one.
         since = now - timedelta(hours=ctx.config.policy.window_hours)
         calls = ctx.marketplace.calls
-        with contextlib.ExitStack() as shown:
-
-            def one_by_one(count: int, calls_each: Mapping[str, int]) -> None:
-                # Only orders read one by one get a bar and an estimate: a search or a report
-                # reads them all at once, and says its pages or statuses as lines.
-                step = shown.enter_context(ctx.steps.step("looking up orders", count, calls_each))
-                base = calls["getOrder"] + calls["getOrderItems"]
-                shown.enter_context(
-                    step.watch(lambda: calls["getOrder"] + calls["getOrderItems"] - base)
-                )
-
+        # Only orders read one by one get a bar and an estimate: a search or a report reads
+        # them all at once, and says its pages or statuses as lines.
+        read = ctx.steps.announced(
+            "looking up orders", lambda: calls["getOrder"] + calls["getOrderItems"]
+        )
+        with read as one_by_one:
             detail = None if sending else [r.order_id for _, r in fresh if _needs_detail(r)]
             found = ctx.marketplace.look_up(
                 [r.order_id for _, r in fresh], now, since, ctx.progress, one_by_one, detail
