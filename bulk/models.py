@@ -123,6 +123,12 @@ class Remedy(StrEnum):
     NONE = "None"
 
 
+# The Notify column: the two words its dropdown offers, and every word read as each.
+NOTIFY_CHOICES = ("Yes", "No")
+NOTIFY_YES_WORDS = frozenset({"yes", "y", "true", "1", "ja"})
+NOTIFY_NO_WORDS = frozenset({"no", "n", "false", "0", "nein"})
+
+
 # The reason code that says the buyer asked for the cancellation.
 BUYER_CANCELED = "BuyerCanceled"
 

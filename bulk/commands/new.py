@@ -8,7 +8,7 @@ from bulk.columns import COLUMN_WIDTHS, INPUT_COLUMNS, RESULT_COLUMNS, WRAPPED_C
 from bulk.config import Config
 from bulk.errors import SheetError
 from bulk.infra.resources import copy_sample
-from bulk.models import Remedy, remedy_refused
+from bulk.models import NOTIFY_CHOICES, Remedy, remedy_refused
 from bulk.rules.rows import MAX_NOTE_CHARS
 from bulk.sheets import replace_atomically
 from bulk.sheets.base import column_letter
@@ -124,8 +124,8 @@ def create_order_sheet(path: Path, config: Config, rows: int = 1000) -> None:
         raise SheetError("the reason labels are too long for an Excel dropdown (255 characters)")
     dropdowns = {
         "Reason": f'"{labels}"',
-        "Remedy": '"Refund,Replacement,None"',
-        "Notify": '"Yes,No"',
+        "Remedy": '"' + ",".join(r.value for r in Remedy) + '"',
+        "Notify": '"' + ",".join(NOTIFY_CHOICES) + '"',
     }
     for name, formula in dropdowns.items():
         dv = DataValidation(type="list", formula1=formula, allow_blank=True, showErrorMessage=True)

@@ -13,6 +13,8 @@ from bulk.config import Config
 from bulk.formats import parse_day
 from bulk.grid import BLANK, Cell, CellKind, Grid, Header, SheetRow, column_letter
 from bulk.models import (
+    NOTIFY_NO_WORDS,
+    NOTIFY_YES_WORDS,
     ORDER_ID_RE,
     CancelRequest,
     ItemRef,
@@ -143,8 +145,8 @@ def parse_items(text: str) -> tuple[tuple[ItemRef, ...], list[str]]:
 
 _REMEDIES = {header_key(r.value): r for r in Remedy} | {"norefund": Remedy.NONE, "": Remedy.REFUND}
 _STATUSES = {s.value: s for s in Status}
-_YES = {"yes", "y", "true", "1", "ja"}
-_NO = {"no", "n", "false", "0", "nein"}
+_YES = NOTIFY_YES_WORDS
+_NO = NOTIFY_NO_WORDS
 
 
 def reason_lookup(reasons: Sequence[Reason]) -> dict[str, Reason]:
