@@ -6,10 +6,13 @@ import dataclasses
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from test_policy import CONFIG, NOW, REPORT_END, TODAY, US, ready_rows, sent
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_policy import CONFIG, NOW, REPORT_END, TODAY, US, ready_rows, scenarios, sent
 
+from bulk.config import PolicyConfig
 from bulk.models import AccountFigures, CancelRequest, Decision, Order, Status
-from bulk.rules.policy import plan
+from bulk.rules.policy import budget, plan
 from bulk.rules.rates import Send
 from bulk.rules.ship_by import deadline
 
@@ -185,3 +188,42 @@ def test_deadline_is_the_utc_day_of_the_latest_ship_date() -> None:
     assert deadline(None) is None
     late = datetime(2026, 11, 28, 23, 30, tzinfo=UTC).astimezone()
     assert deadline(dataclasses.replace(order, ship_by=late)) == D28
+
+
+@settings(max_examples=300, deadline=None)
+@given(scenarios(), st.data())
+def test_plan_never_defers_past_a_ship_by_date_nor_holds_back_a_buyers_request(
+    scenario: tuple[AccountFigures, list[Send], list[Item], datetime, PolicyConfig],
+    data: st.DataObject,
+) -> None:
+    figures, sends, items, now, config = scenario
+    # Each order due to ship from two days before purchase (late already) to 20 days after,
+    # or with no ship-by date at all.
+    hours = data.draw(
+        st.lists(
+            st.one_of(st.none(), st.integers(-48, 20 * 24)),
+            min_size=len(items),
+            max_size=len(items),
+        )
+    )
+    items = [
+        (r, dataclasses.replace(o, ship_by=o.purchased + timedelta(hours=h)), d)
+        if o is not None and o.purchased is not None and h is not None
+        else (r, o, d)
+        for (r, o, d), h in zip(items, hours, strict=True)
+    ]
+    decisions = plan(items, figures, sends, now, config, US)
+    today = now.date()
+    week = budget(figures, sends, now, config, US).week_budget
+    for (_, order, before), after in zip(items, decisions, strict=True):
+        last = deadline(order)
+        if before.status is Status.READY and not before.counts_toward_rate:
+            assert after == before  # the buyer's request waits for nothing
+        if after.status is Status.DEFERRED and before.status is Status.READY:
+            assert after.scheduled_for is not None and after.scheduled_for > today
+            assert last is None or after.scheduled_for <= last, (after, last)
+        if before.status is Status.READY and after.status is Status.HELD:
+            assert after.scheduled_for is None
+            # With a week budget above 0, a row held before the horizon is held by its date.
+            if last is not None and last <= today + timedelta(days=30) and week > 0:
+                assert "ship-by date" in after.result and "cancel today: rate" in after.result
