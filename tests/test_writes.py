@@ -120,3 +120,29 @@ def test_a_protected_result_column_of_a_google_sheet_is_refused_before_anything_
     sent = bulk("submit", url, "--yes")
     assert sent.exit_code == 1, sent.output  # the sample's rows to fix
     assert len(sandbox_view(workdir, "feeds")) == 1
+
+
+def test_a_deferred_row_sent_by_a_run_that_could_not_write_loses_its_day_when_written(
+    workdir: Path,  # noqa: F811
+    clock: FrozenDateTimeFactory,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from test_unfinished_runs import open_in_excel_while_waiting
+
+    bulk("submit", "samples/orders.xlsx", "--yes")
+    deferred = "112-0000001-0000003"
+    assert column(workdir, "Status")[deferred] == "DEFERRED"
+    assert column(workdir, "Scheduled For")[deferred] == "2026-03-03"
+    clock.move_to("2026-03-03T09:00:00+00:00")
+    # Its day: `bulk due` sends it, but the workbook is open until the run gives up writing.
+    open_in_excel_while_waiting(workdir, monkeypatch, clock, close_after=0)
+    due = bulk("due", "--yes")
+    assert "the results were not written" in due.output, due.output
+    assert due.exit_code == 2  # sent, but the sheet does not show it
+    assert column(workdir, "Status")[deferred] == "DEFERRED"
+    (workdir / "samples" / "~$orders.xlsx").unlink()
+    # The next run writes what the ledger says: cancelled, with no day left to wait for.
+    status = bulk("status", "samples/orders.xlsx")
+    assert column(workdir, "Status")[deferred] == "CANCELLED", status.output
+    assert column(workdir, "Scheduled For")[deferred] == ""
+    assert column(workdir, "Feed ID")[deferred]

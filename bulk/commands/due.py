@@ -66,6 +66,8 @@ class SheetRun:
             return 1
         if self.report is None:
             return 0
+        if self.report.unwritten:
+            return self.report.exit_code  # sent, but the sheet does not show it
         return int(any(o.changed and not o.status.in_good_standing for o in self.report.outcomes))
 
 
@@ -237,6 +239,8 @@ def _said(
     )
     if replanned:
         done.append(f"{replanned} re-planned (see Result)")
+    if result.unwritten:
+        done.append("the results were not written to the sheet (see below)")
     if (work.deferred or work.requests) and not send:
         # The line starts with what is due: it only says how to send it.
         waiting = work.deferred + work.requests
