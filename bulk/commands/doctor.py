@@ -86,7 +86,7 @@ def _credentials(config: Config, env: Mapping[str, str]) -> Check:
             "credentials",
             False,
             str(e),
-            "see docs/production.md, 'Where the secrets go'",
+            'see docs/production.md, "5. Where the three secrets go"',
         )
 
 
