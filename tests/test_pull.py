@@ -342,3 +342,22 @@ def test_a_pull_into_a_new_sheet_fills_it_from_the_first_row(folder: Path) -> No
     ws = openpyxl.load_workbook(sheet)["Orders"]
     status = [c.value for c in ws[1]].index("Status") + 1
     assert [ws.cell(r, status).value for r in range(2, 8)] == ["READY"] * 6
+
+
+def test_a_pull_that_fails_in_due_is_skipped_work_and_the_rest_is_still_done(
+    folder: Path,
+) -> None:
+    sheet = folder / "orders.xlsx"
+    write_xlsx(sheet, STAFF_ROWS)
+    assert bulk("check", str(sheet)).exit_code == 0
+    # No reason sends BuyerCanceled: rows for buyers' requests cannot be written.
+    (folder / "bulk.toml").write_text(
+        '[sandbox]\norders = "book.json"\n[due]\npull = true\n'
+        '[reasons]\n"Out of stock" = "NoInventory"\n',
+        encoding="utf-8",
+    )
+    result = bulk("due", "--yes")
+    assert result.exit_code == 1, result.output
+    assert "buyers' cancellation requests not pulled: [reasons] has no reason" in result.output
+    assert "\nnothing due" not in result.output
+    assert len(read_xlsx(sheet)) == 3

@@ -82,8 +82,7 @@ class DueReport:
     @property
     def nothing_due(self) -> bool:
         return all(
-            r.action == "nothing due" or (r.action == "skipped" and not r.skipped_work)
-            for r in self.runs
+            r.action in ("nothing due", "skipped") and not r.skipped_work for r in self.runs
         )
 
     @property
@@ -182,11 +181,14 @@ def _one(
         with lock(known.target):
             sheet = open_sheet(known.target, known.worksheet or None)
             before = Counter(ctx.marketplace.calls)
-            pulled = pull(ctx, sheet) if ctx.config.due.pull else None
+            pulled, unpulled = _pull(ctx, sheet)
             requested = pulled.orders if pulled is not None else frozenset()
             work = due_work(ctx, sheet, requested)
             if not work:
-                return SheetRun(known, "nothing due", f"{name}: nothing due", pulled=pulled)
+                line = f"{name}: nothing due" + unpulled
+                return SheetRun(
+                    known, "nothing due", line, skipped_work=bool(unpulled), pulled=pulled
+                )
             if (work.deferred or work.requests) and send:
                 opts = Options(only_deferred=True, requested=requested)
                 result = run_submit(ctx, sheet, opts, lambda _report: True)
@@ -210,7 +212,21 @@ def _one(
         pulled=len(pulled.added) if pulled is not None else None,
     )
     action, line = _said(name, work, result, send, pulled)
-    return SheetRun(known, action, line, result, summary, pulled=pulled)
+    return SheetRun(known, action, line + unpulled, result, summary, bool(unpulled), pulled=pulled)
+
+
+def _pull(ctx: Context, sheet: Sheet) -> tuple[PullReport | None, str]:
+    """The buyers' requests pulled into `sheet` when [due] pull is on, or why they were not: a
+    failed pull is work skipped (exit 1), and never keeps the sheet's other due work from
+    being done."""
+    if not ctx.config.due.pull:
+        return None, ""
+    try:
+        return pull(ctx, sheet), ""
+    except LockError:
+        raise
+    except BulkError as e:
+        return None, f"; buyers' cancellation requests not pulled: {e}"
 
 
 def _said(
