@@ -81,9 +81,7 @@ class DueReport:
 
     @property
     def nothing_due(self) -> bool:
-        return all(
-            r.action in ("nothing due", "skipped") and not r.skipped_work for r in self.runs
-        )
+        return all(r.action in ("nothing due", "skipped") and not r.skipped_work for r in self.runs)
 
     @property
     def skipped(self) -> list[SheetRun]:
