@@ -432,3 +432,45 @@ def ledger_for(url: str) -> Ledger:
     from bulk.infra.database import PostgresDatabase
 
     return Ledger(PostgresDatabase(url))
+
+
+def test_statuses_bulk_wrote_without_sending_are_kept_per_target(
+    ledger_backend: OpenLedger,
+) -> None:
+    from datetime import date
+
+    from bulk.infra.ledger import StatusRecord
+
+    ids = [f"112-{n:07d}-0000001" for n in range(1, 1202)]  # more than two IN chunks
+    with ledger_backend() as sandbox:
+        sandbox.forget_statuses(ids)  # nothing recorded yet: nothing to do
+        sandbox.record_statuses(
+            [StatusRecord(i, "DEFERRED", date(2026, 3, 3)) for i in ids[:-1]]
+            + [StatusRecord(ids[-1], "CANCELLED")],
+            NOW,
+        )
+        found = sandbox.statuses_for(ids)
+        assert len(found) == len(ids)
+        assert found[ids[0]] == StatusRecord(ids[0], "DEFERRED", date(2026, 3, 3))
+        assert found[ids[-1]] == StatusRecord(ids[-1], "CANCELLED", None)
+        sandbox.record_statuses([StatusRecord(ids[0], "DEFERRED", date(2026, 3, 5))], NOW)
+        assert sandbox.statuses_for(ids[:1])[ids[0]].day == date(2026, 3, 5)  # the latest wins
+        sandbox.forget_statuses(ids[:1100])
+        assert sorted(sandbox.statuses_for(ids)) == ids[1100:]
+    production = TargetKey(TargetName.PRODUCTION, "A1SELLER", "NA")
+    with ledger_backend(production) as real:
+        assert real.statuses_for(ids) == {}  # the sandbox's promises are not production's
+
+
+def test_the_work_a_run_left_on_a_sheet_is_known_to_due(ledger_backend: OpenLedger) -> None:
+    from datetime import date
+
+    with ledger_backend() as ledger:
+        ledger.remember_sheet("/books/orders.xlsx", "", NOW)
+        assert ledger.known_sheets()[0].work_due(date(2026, 3, 3)) is None  # not known yet
+        ledger.record_sheet_work("/books/orders.xlsx", "", date(2026, 3, 4), False)
+        sheet = ledger.known_sheets()[0]
+        assert sheet.work_due(date(2026, 3, 3)) is False
+        assert sheet.work_due(date(2026, 3, 4)) is True
+        ledger.record_sheet_work("/books/orders.xlsx", "", None, True)
+        assert ledger.known_sheets()[0].work_due(date(2026, 3, 3)) is True

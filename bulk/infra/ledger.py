@@ -545,11 +545,20 @@ class Ledger:
 
     def forget_statuses(self, order_ids: Sequence[str]) -> None:
         """Drop the promises of orders whose rows bulk has since given another status."""
+        held = self.db.execute(
+            "SELECT 1 FROM row_statuses WHERE target_key = ? LIMIT 1", (self.key,)
+        ).fetchone()
+        if held is None:
+            return  # the usual case: nothing deferred, nothing to look through
+        unique = list(dict.fromkeys(order_ids))
         with self.db.transaction():
-            self.db.executemany(
-                "DELETE FROM row_statuses WHERE target_key = ? AND order_id = ?",
-                [(self.key, o) for o in order_ids],
-            )
+            for start in range(0, len(unique), 500):
+                chunk = unique[start : start + 500]
+                self.db.execute(
+                    "DELETE FROM row_statuses WHERE target_key = ? AND order_id IN"
+                    f" ({','.join('?' * len(chunk))})",
+                    (self.key, *chunk),
+                )
 
     def statuses_for(self, order_ids: Sequence[str]) -> dict[str, StatusRecord]:
         """The status bulk wrote without sending for each of these orders that has one."""
