@@ -474,3 +474,31 @@ def test_the_work_a_run_left_on_a_sheet_is_known_to_due(ledger_backend: OpenLedg
         assert sheet.work_due(date(2026, 3, 4)) is True
         ledger.record_sheet_work("/books/orders.xlsx", "", None, True)
         assert ledger.known_sheets()[0].work_due(date(2026, 3, 3)) is True
+
+
+def test_a_version_2_ledger_gains_the_statuses_and_the_sheets_work(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "ledger.sqlite"
+    with Ledger(path) as ledger:
+        ledger.remember_sheet("/books/orders.xlsx", "", NOW)
+    # As version 2 left it: no row_statuses table, no work columns on sheets.
+    db = sqlite3.connect(path)
+    db.executescript(
+        "DROP TABLE row_statuses;"
+        "ALTER TABLE sheets RENAME TO sheets_v3;"
+        "CREATE TABLE sheets (target_key TEXT NOT NULL, target TEXT NOT NULL,"
+        " worksheet TEXT NOT NULL, last_used TEXT NOT NULL, machine TEXT NOT NULL DEFAULT '',"
+        " PRIMARY KEY (target_key, target, worksheet));"
+        "INSERT INTO sheets SELECT target_key, target, worksheet, last_used, machine"
+        " FROM sheets_v3;"
+        "DROP TABLE sheets_v3;"
+        "PRAGMA user_version = 2;"
+    )
+    db.close()
+    with Ledger(path) as ledger:
+        sheet = ledger.known_sheets()[0]
+        assert sheet.target == "/books/orders.xlsx" and sheet.pending is None
+        assert ledger.statuses_for(["112-0000001-0000001"]) == {}
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
