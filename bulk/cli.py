@@ -621,7 +621,9 @@ def pull(
     worksheet: WorksheetOption = None,
     days: Annotated[
         int,
-        typer.Option("--days", min=1, help="Look at orders purchased in the last DAYS days."),
+        typer.Option(
+            "--days", min=1, metavar="N", help="Look at orders purchased in the last N days."
+        ),
     ] = 7,
     allow_lossy: AllowLossyOption = False,
     verbose: VerboseOption = False,
