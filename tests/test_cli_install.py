@@ -476,7 +476,7 @@ def test_ctrl_c_at_the_prompt_is_130_with_one_line(tmp_path: Path) -> None:
     assert proc.stdout is not None
     shown = read_until(proc.stdout, b"[y/N]")
     assert (
-        b"Cancel 5 orders (5 items) in the sandbox and send up to 5 customer messages? [y/N]"
+        b"Cancel 5 orders (5 items) in the sandbox and send up to 4 customer messages? [y/N]"
         in shown
     )
     proc.send_signal(signal.SIGINT)

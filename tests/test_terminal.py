@@ -108,20 +108,29 @@ def test_submit_in_a_terminal_asks_with_the_target_and_messages_and_keeps_lines_
     asked = terminal.wait_for(r"\[y/N\]")
     question = next(line for line in asked if "[y/N]" in line)
     assert question.startswith(
-        "Cancel 5 orders (5 items) in the sandbox and send up to 5 customer messages?"
+        "Cancel 5 orders (5 items) in the sandbox and send up to 4 customer messages?"
     ), question
     assert any(line.startswith("about to send to the sandbox (") for line in asked), asked
     assert any(
-        line.startswith("  customer messages: 5 will be sent after the cancellations")
+        line.startswith("  customer messages: 4 will be sent after the cancellations")
         for line in asked
     ), asked
     assert any(line.startswith("  cancellations: 5 orders (5 items) in US") for line in asked)
+    # The row whose buyer asked to cancel gets no message (Amazon tells them), and says why.
+    assert any(
+        line.startswith(
+            "  customer messages: 1 will not be sent: no message: the buyer asked to cancel"
+        )
+        for line in asked
+    ), asked
 
     terminal.tmux("send-keys", "-t", "bulk", "y", "Enter")
     screen = terminal.wait_for(r"^BULK-EXIT=\d")
     # Exit 1: the sample holds rows to fix.
     assert "BULK-EXIT=1" in screen, screen
-    assert any(line.startswith("customer messages: 4 sent") for line in screen), screen
+    assert any(
+        line.startswith("customer messages: 3 sent, 1 not allowed by Amazon") for line in screen
+    ), screen
     # Progress bars are gone once done, and no log line was printed into one.
     assert not [line for line in screen if "━" in line], screen
     assert _run_together(screen) == [], screen
