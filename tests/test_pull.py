@@ -198,6 +198,11 @@ def test_pull_adds_the_missing_requests_once_and_submit_cancels_them_all_with_no
     assert {n: after[oid(n)]["Status"] for n in ASKED} == dict.fromkeys(ASKED, "CANCELLED")
     # The budget had no room: staff's counted row waits, the buyers' requests did not.
     assert after[oid(7)]["Status"] in ("HELD", "DEFERRED"), after[oid(7)]
+    # No proactive message: Amazon tells a buyer who asked (set Notify to Yes to send one).
+    assert all(
+        after[oid(n)]["Message Status"].startswith("no message: the buyer asked to cancel")
+        for n in ASKED
+    )
 
 
 def test_a_google_sheet_pull_appends_below_the_last_row(
