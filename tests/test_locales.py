@@ -34,10 +34,11 @@ NEW_LOCALES = (
     "sv_SE",
     "tr_TR",
     "pt_BR",
+    "ar_SA",
 )
 # Locales that ship messages only: a team writing Seller Support cases in them adds its own
 # support_case.j2 (templates/README.md).
-MESSAGES_ONLY = ("nl_NL", "pl_PL", "sv_SE", "tr_TR", "pt_BR")
+MESSAGES_ONLY = ("nl_NL", "pl_PL", "sv_SE", "tr_TR", "pt_BR", "ar_SA")
 REASONS = {r.code: r for r in REASON_LABELS}
 # Staff's internal Details: never in any customer message.
 INTERNAL = "Supplier ticket 4411: pallet damaged, credit note pending"
@@ -125,6 +126,14 @@ SAMPLE = {
         "date": "feito em 5 de março de 2025",
         "partial": "parte do seu pedido",
         "sign_off": "Atenciosamente,",
+    },
+    "ar_SA": {
+        "titles": ("كوب خزفي أحمر", "كوب أزرق", "طبق أخضر"),
+        "details": "نتوقع وصول مخزون جديد في مايو.",
+        "greeting": "عزيزنا العميل،",
+        "date": "بتاريخ 5 مارس 2025",
+        "partial": "جزءًا من طلبكم",
+        "sign_off": "مع أطيب التحيات،",
     },
 }
 # Sentences of the en_US templates that must not survive in a translation.
@@ -256,7 +265,8 @@ def test_unknown_order_still_renders_for_a_team_in_that_language(locale: str) ->
         ("ja", "お客様"),
         ("en_GB", "Hello,"),
         ("pt_PT", "Olá,"),  # no pt_PT folder: Brazilian Portuguese
-        ("ar_SA", "Hello,"),  # no Arabic: the order's marketplace (here unknown), then the default
+        ("ar_EG", "عزيزنا العميل،"),  # amazon.eg's buyers read the Arabic set
+        ("da_DK", "Hello,"),  # no Danish: the order's marketplace (here unknown), then the default
     ],
 )
 def test_buyer_without_own_folder_gets_the_same_language(buyer: str, greeting: str) -> None:

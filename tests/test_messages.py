@@ -43,9 +43,10 @@ LOCALES = (
     "sv_SE",
     "tr_TR",
     "pt_BR",
+    "ar_SA",
 )
 # Locales that ship customer messages but no Seller Support case (templates/README.md).
-MESSAGES_ONLY = ("nl_NL", "pl_PL", "sv_SE", "tr_TR", "pt_BR")
+MESSAGES_ONLY = ("nl_NL", "pl_PL", "sv_SE", "tr_TR", "pt_BR", "ar_SA")
 # The first line of every customer message in each shipped locale.
 GREETING = {
     "en_US": "Hello,",
@@ -60,6 +61,7 @@ GREETING = {
     "sv_SE": "Hej,",
     "tr_TR": "Sayın Müşterimiz,",
     "pt_BR": "Olá,",
+    "ar_SA": "عزيزنا العميل،",
 }
 ORDER_ID = "112-0000001-0000001"
 REASONS = {r.code: r for r in REASON_LABELS}
@@ -180,6 +182,27 @@ def test_message_explains_reason_and_remedy(shipped: Templates) -> None:
     assert "shipped" not in replacement and "You do not need to place" not in replacement
 
 
+@pytest.mark.parametrize(
+    ("default_locale", "new_order"),
+    [
+        ("en_US", "they will place a new order"),
+        ("en_GB", "they will place a new order"),
+        ("de_DE", "gibt er eine neue Bestellung auf"),
+        ("fr_FR", "il passera une nouvelle commande"),
+        ("it_IT", "effettuerà un nuovo ordine"),
+        ("es_ES", "realizará un nuevo pedido"),
+        ("ja_JP", "新たにご注文いただく"),
+    ],
+)
+def test_a_support_case_with_replacement_says_the_buyer_orders_again(
+    default_locale: str, new_order: str
+) -> None:
+    # bulk ships nothing without an order: Seller Support must not be told a replacement is sent.
+    request = make_request(remedy=Remedy.REPLACEMENT)
+    case = render_support_case(shipped_with(default_locale), request, None, "FBA", "Acme Home")
+    assert new_order in case, case
+
+
 def test_german_message_is_german(shipped: Templates) -> None:
     text = render_message(shipped, make_request(), make_order("de_DE"), "Acme Home")
     assert "vom 5. März 2025" in text
@@ -239,7 +262,8 @@ def test_the_note_and_details_are_printed_literally(shipped: Templates, note: st
         ("", "de_DE", "de_DE"),
         ("fr_FR", "de_DE", "fr_FR"),
         ("pt_BR", "de_DE", "pt_BR"),
-        ("ar_SA", "de_DE", "de_DE"),
+        ("ar_EG", "de_DE", "ar_SA"),
+        ("da_DK", "de_DE", "de_DE"),
         ("en_AU", "de_DE", "en_GB"),  # no en_EN folder: the first en_* in alphabetical order
         ("en_AU", "fr_FR", "en_GB"),
     ],
@@ -436,7 +460,7 @@ def test_missing_folder(tmp_path: Path) -> None:
 def test_missing_default_locale_names_the_folder_to_add(folder: Path) -> None:
     with pytest.raises(TemplateError) as e:
         load_templates(folder, "da_DK")
-    assert "no templates for the default locale 'da_DK' (locales found: de_DE, en_GB" in str(
+    assert "no templates for the default locale 'da_DK' (locales found: ar_SA, de_DE, en_GB" in str(
         e.value
     )
     assert f"add {folder / 'da_DK'}/" in str(e.value)
