@@ -38,7 +38,7 @@ NEW_LOCALES = (
 )
 # Locales that ship messages only: a team writing Seller Support cases in them adds its own
 # support_case.j2 (templates/README.md).
-MESSAGES_ONLY = ("nl_NL", "pl_PL", "sv_SE", "tr_TR", "pt_BR", "ar_SA")
+MESSAGES_ONLY = ("ar_SA",)
 REASONS = {r.code: r for r in REASON_LABELS}
 # Staff's internal Details: never in any customer message.
 INTERNAL = "Supplier ticket 4411: pallet damaged, credit note pending"

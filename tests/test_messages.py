@@ -46,7 +46,7 @@ LOCALES = (
     "ar_SA",
 )
 # Locales that ship customer messages but no Seller Support case (templates/README.md).
-MESSAGES_ONLY = ("nl_NL", "pl_PL", "sv_SE", "tr_TR", "pt_BR", "ar_SA")
+MESSAGES_ONLY = ("ar_SA",)
 # The first line of every customer message in each shipped locale.
 GREETING = {
     "en_US": "Hello,",
