@@ -19,6 +19,11 @@ class Unavailable(Exception):
 
 
 def _bin_dir() -> Path | None:
+    # Where initdb is, when not on PATH nor in the distribution's place (a test of this
+    # fixture names an empty folder).
+    named = os.environ.get("BULK_TEST_PG_BINDIR")
+    if named is not None:
+        return Path(named) if (Path(named) / "initdb").is_file() else None
     found = shutil.which("initdb")
     if found:
         return Path(found).parent
