@@ -15,9 +15,10 @@ SHOWN_CELLS = 5
 
 
 def refuse_unwritable(grid: Grid, header: Header, outcomes: Sequence[RowOutcome]) -> None:
-    """Refuse the run when a result cell it would write holds a formula: the sheet writer never
-    overwrites someone's formula, so the write would fail after the feed and the customer
-    messages were sent. Found here, it stops the run before anything is sent."""
+    """Refuse the run when a result cell it would write holds a formula (the sheet writer never
+    overwrites someone's formula) or lies in a range this account may not edit (a Google
+    Sheet's protected range): the write would fail after the feed and the customer messages
+    were sent. Found when the sheet is read, it stops the run before anything is sent."""
     columns = [(name, index) for name, index in header.columns.items() if name in RESULT_COLUMNS]
     written = {o.row for o in outcomes if o.changed or o.status is Status.SUBMITTED}
     cells = [
