@@ -502,3 +502,28 @@ def test_a_version_2_ledger_gains_the_statuses_and_the_sheets_work(tmp_path: Pat
         assert ledger.statuses_for(["112-0000001-0000001"]) == {}
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_run_lock_is_one_per_target_for_everyone_on_the_ledger(
+    ledger_backend: OpenLedger,
+) -> None:
+    """Two runs on one ledger (two machines on a team's database; two state folders on one
+    SQLite file): the second run of a target is refused while the first holds it."""
+    with (
+        ledger_backend(PRODUCTION_US) as one,
+        ledger_backend(PRODUCTION_US) as other,
+        ledger_backend(PRODUCTION_EU) as europe,
+    ):
+        with one.run_lock():
+            with pytest.raises(LockError, match="is working on production"), other.run_lock():
+                pass
+            with europe.run_lock():
+                pass  # another target's runs go on
+            with (
+                one.hold("bulk sheet /s.xlsx", "is working on /s.xlsx"),
+                pytest.raises(LockError, match=r"is working on /s\.xlsx"),
+                other.hold("bulk sheet /s.xlsx", "is working on /s.xlsx"),
+            ):
+                pass
+        with other.run_lock():  # let go: free again
+            pass

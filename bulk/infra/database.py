@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from bulk.errors import ConfigError, LockError
+from bulk.infra.locks import try_lock
 from bulk.infra.masking import MASK, mask, remember_secret
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
@@ -238,11 +239,24 @@ def open_database(url: str | None, default: Path) -> Database:
 
 @contextlib.contextmanager
 def held(db: Database, name: str, doing: str) -> Iterator[None]:
-    """A lock in the database for the whole team (PostgreSQL); nothing to do for SQLite,
-    whose file lives on one machine and is guarded by the state folder's lock."""
-    if not isinstance(db, PostgresDatabase):
-        yield
+    """A lock for everyone who uses this database: an advisory lock in PostgreSQL (the whole
+    team's), a lock file beside a SQLite file (every run on this machine that uses it, whatever
+    its state folder)."""
+    if isinstance(db, SQLiteDatabase):
+        tag = hashlib.sha256(name.encode("utf-8")).hexdigest()[:12]
+        lock = try_lock(db.path.with_name(f"{db.path.name}.{tag}.lock"))
+        if lock is None:
+            raise LockError(
+                f"another bulk run {doing} (it uses {db.where}); wait for it to finish and run "
+                "again"
+            )
+        try:
+            yield
+        finally:
+            lock.release()
         return
+    if not isinstance(db, PostgresDatabase):
+        raise TypeError(f"no locks for {type(db).__name__}")
     if not db.try_lock(name):
         raise LockError(
             f"another bulk run {doing} (the lock is in {db.where}); wait for it to finish and "

@@ -214,8 +214,8 @@ class Ledger:
                 )
 
     def hold(self, name: str, doing: str) -> contextlib.AbstractContextManager[None]:
-        """A lock for the whole team while it is held (in a team's PostgreSQL); with SQLite,
-        which lives on one machine, the state folder's file lock does this."""
+        """A lock for everyone who uses this ledger: the whole team's in PostgreSQL, every run
+        on this machine that uses the SQLite file (`bulk.infra.database.held`)."""
         return held(self.db, name, doing)
 
     def run_lock(self) -> contextlib.AbstractContextManager[None]:
