@@ -58,6 +58,17 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def _check(work: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bulk", "check", "orders.xlsx"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 def _statuses(path: Path) -> list[str]:
     import openpyxl
 
@@ -86,14 +97,7 @@ def test_the_cli_checks_the_sample_with_no_fcntl_and_no_getuid(tmp_path: Path) -
         timeout=60,
     )
     assert probe.stdout.strip() == "no fcntl False", probe.stderr
-    checked = subprocess.run(
-        [sys.executable, "-m", "bulk", "check", "orders.xlsx"],
-        cwd=work,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    checked = _check(work, env)
     output = checked.stdout + checked.stderr
     assert checked.returncode == 1, output  # the sample has rows to fix: checked, not crashed
     assert output.startswith("target: sandbox"), output
@@ -101,13 +105,6 @@ def test_the_cli_checks_the_sample_with_no_fcntl_and_no_getuid(tmp_path: Path) -
     statuses = _statuses(work / "orders.xlsx")
     assert "READY" in statuses and "REJECTED" in statuses, statuses
     # Its locks were taken and let go: a second run in the same folder is not refused.
-    again = subprocess.run(
-        [sys.executable, "-m", "bulk", "check", "orders.xlsx"],
-        cwd=work,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    again = _check(work, env)
     assert again.returncode == 1, again.stdout + again.stderr
     assert (work / ".bulk" / "ledger.sqlite").is_file()
