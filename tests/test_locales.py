@@ -101,7 +101,7 @@ SAMPLE = {
         "greeting": "Dzień dobry,",
         "date": "z dnia 5 marca 2025",
         "partial": "część Państwa zamówienia",
-        "sign_off": "Z poważaniem,",
+        "sign_off": "Z poważaniem",
     },
     "sv_SE": {
         "titles": ("Röd keramikmugg", "Blå tumlare", "Grön tallrik"),
