@@ -97,3 +97,24 @@ def test_the_readme_quick_start_is_what_these_tests_run() -> None:
     assert "samples/orders.xlsx" not in first
     second = blocks[2].split("```")[0]
     assert 'pip install -e ".[test]"' in second and "pytest" in second
+
+
+def test_a_checkout_s_samples_are_protected_whatever_bulk_runs(tmp_path: Path, empty: Path) -> None:
+    # A checkout that bulk was installed from as a copy (`pip install .`): its samples/ are
+    # not the package's files, and are still never written.
+    checkout = tmp_path / "checkout"
+    (checkout / "bulk").mkdir(parents=True)
+    (checkout / "bulk" / "__init__.py").write_text("", encoding="utf-8")
+    (checkout / "pyproject.toml").write_text("", encoding="utf-8")
+    (checkout / "samples").mkdir()
+    sample = checkout / "samples" / "orders.xlsx"
+    sample.write_bytes((ROOT / "samples" / "orders.xlsx").read_bytes())
+    before = sample.read_bytes()
+    result = bulk("check", str(sample))
+    assert result.exit_code == 2 and "bulk's own sample" in result.output
+    assert sample.read_bytes() == before
+    # The same file anywhere else is the user's to work on.
+    mine = empty / "samples" / "orders.xlsx"
+    mine.parent.mkdir()
+    mine.write_bytes(before)
+    assert bulk("check", str(mine)).exit_code == 1

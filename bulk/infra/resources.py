@@ -44,12 +44,20 @@ def copy_sample(dest: Path) -> None:
 
 def is_packaged_sample(path: Path) -> bool:
     """Whether `path` is one of bulk's own sample files: runs work on a copy, so the sample
-    (and every test that starts from it) stays as shipped."""
-    folder = resources.files("bulk.samples")
-    if not isinstance(folder, Path):
-        return False
+    (and every test that starts from it) stays as shipped. That is the installed package's
+    samples, and a checkout's `samples/` folder (beside `bulk/` and pyproject.toml) even when
+    the bulk that runs was installed from it as a copy (`pip install .`)."""
     try:
-        return path.resolve().parent == folder.resolve() and path.name != "__init__.py"
+        folder = path.resolve().parent
+        packaged = resources.files("bulk.samples")
+        if isinstance(packaged, Path) and folder == packaged.resolve():
+            return path.name != "__init__.py"
+        checkout = folder.parent
+        return (
+            folder.name == "samples"
+            and (checkout / "pyproject.toml").is_file()
+            and (checkout / "bulk" / "__init__.py").is_file()
+        )
     except OSError:
         return False
 
