@@ -13,11 +13,13 @@ the repository.
 
 from __future__ import annotations
 
+import atexit
 import base64
 import datetime as dt
 import functools
 import importlib.util
 import re
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -449,5 +451,8 @@ def build(folder: Path) -> dict[str, Path]:
 
 @functools.cache
 def built() -> dict[str, Path]:
-    """The workbooks, built once per test process into a temporary folder of their own."""
-    return build(Path(tempfile.mkdtemp(prefix="bulk-test-workbooks-")))
+    """The workbooks, built once per test process into a temporary folder of their own (removed
+    when the process ends)."""
+    folder = Path(tempfile.mkdtemp(prefix="bulk-test-workbooks-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return build(folder)
