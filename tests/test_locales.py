@@ -109,7 +109,7 @@ SAMPLE = {
         "greeting": "Hej,",
         "date": "från den 5 mars 2025",
         "partial": "en del av din beställning",
-        "sign_off": "Vänliga hälsningar,",
+        "sign_off": "Vänliga hälsningar",
     },
     "tr_TR": {
         "titles": ("Kırmızı seramik kupa", "Mavi bardak", "Yeşil tabak"),
