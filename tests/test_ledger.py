@@ -367,6 +367,9 @@ def test_a_database_password_is_never_shown(pg_url: str) -> None:
     )
     assert masked_url(wrong) == f"postgresql://nobody:***@{parts.hostname}:{parts.port}/nowhere"
     assert "s3cret-pw" not in masked_url(wrong + "?password=s3cret-pw")
+    with pytest.raises(ConfigError) as by_option:
+        PostgresDatabase(f"{pg_url}?user=nobody&password=0ption-pw-9")
+    assert "0ption-pw-9" not in str(by_option.value)
     with pytest.raises(ConfigError) as refused:
         PostgresDatabase(wrong)
     assert "s3cret-pw" not in str(refused.value)

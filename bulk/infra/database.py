@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from bulk.errors import ConfigError, LockError
 from bulk.infra.locks import try_lock
@@ -131,9 +131,10 @@ class PostgresDatabase:
         from psycopg.rows import dict_row
 
         self.where = masked_url(url)
-        password = urlsplit(url).password
-        if password:
-            remember_secret(password)  # whatever bulk prints or stores from now on masks it
+        parts = urlsplit(url)
+        for password in (parts.password, *parse_qs(parts.query).get("password", [])):
+            if password:
+                remember_secret(password)  # whatever bulk prints or stores from now on masks it
         try:
             self.conn: Any = psycopg.connect(
                 url,
