@@ -555,11 +555,24 @@ def init_text() -> str:
                     f"timeout_seconds = {a.timeout_seconds:g}",
                     "one API call is given up after this (at most 3600)",
                 ),
+                (
+                    f"restricted_data = {str(a.restricted_data).lower()}",
+                    "true only for an app approved for a restricted role",
+                ),
             ],
         ),
         (
             "sandbox",
-            [('# orders = "my-book.json"', "the sandbox's order book; default: bulk's demo book")],
+            [
+                (
+                    '# orders = "my-book.json"',
+                    "the sandbox's order book; default: bulk's demo book",
+                ),
+                (
+                    '# roles = ["Inventory and Order Tracking"]',
+                    "roles it grants; default: all bulk needs",
+                ),
+            ],
         ),
         (
             "policy",
