@@ -17,6 +17,16 @@ from pathlib import Path
 
 from bulk.errors import LockError
 from bulk.infra.database import Database, Row, SQLiteDatabase, held
+from bulk.infra.ledger_rows import (
+    LedgerRow,
+    MessageRecord,
+    OrderLine,
+    PlannedRow,
+    Submission,
+)
+from bulk.infra.ledger_rows import ledger_row as _row
+from bulk.infra.ledger_rows import message_record as _message
+from bulk.infra.ledger_rows import submission_record as _submission
 from bulk.infra.ledger_schema import SANDBOX, TargetKey, adoptable_key, prepare
 from bulk.infra.masking import mask
 from bulk.models import BUYER_CANCELED, FeedStatus, LedgerOutcome, MessageState, SubmissionState
@@ -69,89 +79,10 @@ def _packed(document: str) -> bytes:
     return zlib.compress(document.encode("utf-8"), 6)
 
 
-def _unpacked(stored: bytes | memoryview | str) -> str:
-    """A stored feed document; ledgers written before documents were deflated hold text."""
-    return stored if isinstance(stored, str) else zlib.decompress(stored).decode("utf-8")
-
-
 # A submission's rows share a handful of times (sent at, purchased at): each is converted once.
 @functools.lru_cache(maxsize=4096)
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-@functools.lru_cache(maxsize=4096)
-def _parse(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-@dataclass(frozen=True)
-class OrderLine:
-    """One order line bulk sends: its listing and its order's purchase date."""
-
-    order_id: str
-    order_item_id: str
-    marketplace_id: str
-    sku: str
-    asin: str
-    purchased: datetime
-    buyer_requested: bool
-
-
-@dataclass(frozen=True)
-class PlannedRow:
-    message_id: int
-    sheet_row: int
-    order_id: str
-    items: tuple[str, ...]
-    reason_code: str
-    counts: bool
-    message: str | None = None  # the customer message to send once it is cancelled
-
-
-@dataclass(frozen=True)
-class Submission:
-    id: int
-    created_at: datetime
-    sheet: str
-    target: str
-    document_sha256: str
-    document: str
-    document_id: str | None
-    feed_id: str | None
-    state: SubmissionState
-    processing_status: FeedStatus | None
-    finished_at: datetime | None
-    target_key: str = SANDBOX.key
-
-    @property
-    def open(self) -> bool:
-        return self.state.open
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerRow:
-    submission_id: int
-    message_id: int
-    sheet_row: int
-    order_id: str
-    items: tuple[str, ...]
-    reason_code: str
-    counts: bool
-    outcome: LedgerOutcome
-    result: str
-    updated_at: datetime | None
-    message: str | None = None
-
-
-@dataclass(frozen=True)
-class MessageRecord:
-    order_id: str
-    kind: str
-    state: MessageState
-    text: str
-    detail: str
-    sent_at: datetime | None
 
 
 class Ledger:
@@ -660,48 +591,3 @@ class Ledger:
                 kind,
             ),
         )
-
-
-def _message(r: Row) -> MessageRecord:
-    return MessageRecord(
-        r["order_id"],
-        r["kind"],
-        MessageState(r["state"]),
-        r["text"],
-        r["detail"],
-        _parse(r["sent_at"]),
-    )
-
-
-def _submission(r: Row) -> Submission:
-    return Submission(
-        id=int(r["id"]),
-        created_at=datetime.fromisoformat(r["created_at"]),
-        sheet=r["sheet"],
-        target=r["target"],
-        document_sha256=r["document_sha256"],
-        document=_unpacked(r["document"]),
-        document_id=r["document_id"],
-        feed_id=r["feed_id"],
-        state=SubmissionState(r["state"]),
-        processing_status=FeedStatus(r["processing_status"]) if r["processing_status"] else None,
-        finished_at=_parse(r["finished_at"]),
-        target_key=r["target_key"],
-    )
-
-
-def _row(r: Row) -> LedgerRow:
-    # Positional, in LedgerRow's field order: a submission reads back a row per order.
-    return LedgerRow(
-        int(r["submission_id"]),
-        int(r["message_id"]),
-        int(r["sheet_row"]),
-        r["order_id"],
-        tuple(json.loads(r["items"])),
-        r["reason_code"],
-        bool(r["counts"]),
-        LedgerOutcome(r["outcome"]),
-        r["result"],
-        _parse(r["updated_at"]),
-        r["message"],
-    )
