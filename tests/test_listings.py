@@ -561,10 +561,13 @@ def test_india_two_windows_and_the_fee_line(workdir: Path) -> None:
     out = result.output
     # India's target is under 2%: 13 of 700 orders; its 30-day window is measured too.
     assert "(target under 2%; Amazon's limit 2%)" in out
-    assert "budget: 8 of 13 counted cancellations used this week" in out
     assert (
-        "30-day budget: 5 of 59 counted cancellations used (about 3000 orders at this week's "
-        "volume), 54 left before this run" in out
+        "budget: 8 of this week's 13 counted cancellations used, 3 of them by this run; "
+        "left: 4 today, 5 this week" in out
+    )
+    assert (
+        "30-day budget: 5 of 59 counted cancellations used before this run (about 3000 orders "
+        "at this week's volume), 54 left" in out
     )
     assert (
         "cancellation fee: Amazon IN charges each seller cancellation (100% of the referral "

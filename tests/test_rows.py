@@ -141,7 +141,7 @@ def test_extra_columns_are_ignored() -> None:
     [
         (("Order ID", "Details"), "column 'Reason' is missing"),
         (("Order ID", "Reason"), "column 'Details' is missing"),
-        (("Order ID", "Items"), "column 'Reason', 'Details' are missing"),
+        (("Order ID", "Items"), "columns 'Reason' and 'Details' are missing"),
     ],
 )
 def test_missing_required_columns(head: tuple[str, ...], missing: str) -> None:

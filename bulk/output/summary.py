@@ -379,7 +379,8 @@ def _listing_lines(at_risk: list[dict[str, Any]], limit: int = 20) -> list[str]:
             f"{'row' if len(rows) == 1 else 'rows'} {_some(rows, 10)} in this run)"
         )
     if len(at_risk) > limit:
-        lines.append(f"  ... and {len(at_risk) - limit} more (all of them in --json)")
+        more = counted(len(at_risk) - limit, "more listing")
+        lines.append(f"  ... and {more} (all of them in --json)")
     lines.append(f"  what to do: {listings.ADVICE}")
     return lines
 
