@@ -59,10 +59,15 @@ def lines(output: str) -> list[str]:
 
 
 def env_for(folder: Path, **extra: str) -> dict[str, str]:
-    """The environment of a real `bulk` process: no bulk settings, no user config folder."""
+    """The environment of a real `bulk` process: no bulk settings, no user config folder, and a
+    home folder of its own beside `folder` (where the user's cache goes)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BULK_", "XDG_"))}
-    env.update(HOME=str(folder), XDG_CONFIG_HOME=str(folder / "xdg"), **extra)
+    env.update(HOME=str(home_of(folder)), XDG_CONFIG_HOME=str(folder / "xdg"), **extra)
     return env
+
+
+def home_of(folder: Path) -> Path:
+    return folder.parent / f"{folder.name}-home"
 
 
 def run(folder: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
@@ -139,8 +144,10 @@ def test_a_new_user_runs_everything_from_an_empty_folder(tmp_path: Path) -> None
     assert "feed 5" in history.stdout and "orders.xlsx" in history.stdout
     for done in (made, blank, sent, history):
         assert "Traceback" not in done.stdout + done.stderr
-    # Nothing lands beside the user's files but the state folder.
+    # Nothing lands beside the user's files but the state folder; the templates' self-check is
+    # remembered in the user's cache folder.
     assert sorted(p.name for p in work.iterdir()) == [".bulk", "blank.xlsx", "orders.xlsx"]
+    assert (home_of(work) / ".cache" / "bulk").is_dir()
 
 
 def test_version() -> None:
