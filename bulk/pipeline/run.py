@@ -2,17 +2,20 @@
 
 The commands `check`, `submit` and `status` live here; sending and following feeds is in
 `bulk.pipeline.submission`, customer messages in `bulk.pipeline.notify`, the shared types in `bulk.pipeline.context`.
+`evaluate` runs in steps: read the ledger for the sheet's orders (`_known`), settle what the sheet
+settles (`_triage`), then what the ledger settles (`_after_ledger`), look the rest up (`_look_up`),
+decide each (`_decide`), fit them into the budgets and warn of listings at risk
+(`bulk.pipeline.planning`), and render each row's outcome (`_render`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from bulk import marketplaces
 from bulk.amazon.protocol import (
-    REPORT_GIVE_UP_SECONDS,
+    LookUp,
     build_document,
     feed_documents,
 )
@@ -26,6 +29,14 @@ from bulk.models import CancelRequest, Decision, LedgerOutcome, Order, Status
 from bulk.pipeline import statuses, writes
 from bulk.pipeline.context import Context, Options, RowOutcome, RunReport
 from bulk.pipeline.notify import send_messages
+from bulk.pipeline.planning import (
+    Decided,
+    elsewhere,
+    listing_risk,
+    order_market,
+    plan_budgets,
+    with_buyer_locales,
+)
 from bulk.pipeline.pull import is_requested
 from bulk.pipeline.submission import (
     by_marketplace,
@@ -35,7 +46,7 @@ from bulk.pipeline.submission import (
     resume,
     send_feed,
 )
-from bulk.rules import listings, policy, rates, ship_by, trust
+from bulk.rules import policy, ship_by, trust
 from bulk.rules.message_shapes import MessageShapes
 from bulk.rules.messages import render_support_case, why_no_message
 from bulk.rules.rows import ParsedRow, parse_rows
@@ -146,6 +157,197 @@ def _needs_detail(request: CancelRequest) -> bool:
     return bool(request.items) or request.reason.buyer_requested
 
 
+@dataclass(frozen=True)
+class _Known:
+    """What the ledger says of the sheet's orders before anything is looked up."""
+
+    rows: dict[str, list[LedgerRow]]  # each order's submissions
+    doubts: dict[int, str]  # rows whose status bulk did not write (bulk.rules.trust)
+    promised: dict[int, date]  # the day each DEFERRED row was promised
+
+
+def _known(ctx: Context, parsed: Sequence[ParsedRow]) -> _Known:
+    """Read the ledger for the sheet's orders: what was sent, and which statuses are bulk's own.
+
+    The ledger knows what was sent even when the sheet does not (a crash before the sheet was
+    written, or staff cleared the status): never send an order twice.
+    """
+    order_ids = [r.order_id for r in parsed if r.order_id]
+    known = ctx.ledger.rows_for_orders(order_ids)
+    records = ctx.ledger.statuses_for(order_ids)
+    doubts = statuses.doubts(ctx, parsed, known, records)
+    promised: dict[int, date] = {}
+    for row in parsed:
+        if row.row not in doubts and row.status is Status.DEFERRED:
+            day = trust.promised_day(row, records.get(row.order_id)) or row.scheduled_for
+            if day is not None:
+                promised[row.row] = day
+    return _Known(known, doubts, promised)
+
+
+@dataclass
+class _Triage:
+    """The rows sorted by what the sheet alone says of them."""
+
+    outcomes: list[RowOutcome] = field(default_factory=list)  # settled without Amazon
+    submitted: list[ParsedRow] = field(default_factory=list)  # the ledger says what became of them
+    candidates: list[tuple[ParsedRow, CancelRequest]] = field(default_factory=list)
+
+
+def _triage(parsed: Sequence[ParsedRow], known: _Known, opts: Options, today: date) -> _Triage:
+    """Settle what the sheet alone settles; set aside SUBMITTED rows and rows to look up."""
+    triage = _Triage()
+    for row in parsed:
+        status = Status.NEW if row.row in known.doubts else row.status
+        if status is Status.SUBMITTED:
+            triage.submitted.append(row)
+            continue
+        settled = _settled_by_sheet(row, status, opts, known.promised.get(row.row), today)
+        if isinstance(settled, RowOutcome):
+            triage.outcomes.append(settled)
+        else:
+            triage.candidates.append((row, settled))
+    return triage
+
+
+def _settled_by_sheet(
+    row: ParsedRow, status: Status, opts: Options, day: date | None, today: date
+) -> RowOutcome | CancelRequest:
+    """The outcome of a row the sheet settles on its own, or the request to look up."""
+    if status in (Status.CANCELLED, Status.FAILED):
+        return _unchanged(row)
+    if (
+        opts.only_deferred
+        and row.status is not Status.DEFERRED
+        and not is_requested(row, opts.requested)
+    ):
+        return _unchanged(row)
+    if row.hidden and not opts.include_hidden:
+        return _hidden(row, day, today)
+    if row.problems or row.request is None:
+        return RowOutcome(row.row, row.order_id, Status.REJECTED, "; ".join(row.problems))
+    return row.request
+
+
+def _hidden(row: ParsedRow, day: date | None, today: date) -> RowOutcome:
+    """A row hidden in the sheet is HELD, unless it waits for a day still to come."""
+    if day is not None and day > today:
+        # Not due yet: nothing is sent, so there is nothing to hold; it stays DEFERRED.
+        waiting = _unchanged(row)
+        waiting.values["Scheduled For"] = day.isoformat()
+        return waiting
+    return RowOutcome(row.row, row.order_id, Status.HELD, HIDDEN_ROW)
+
+
+def _after_ledger(
+    ctx: Context, triage: _Triage, known: _Known, warnings: list[str]
+) -> list[tuple[ParsedRow, CancelRequest]]:
+    """Settle the rows the ledger knows more of than the sheet; the rest are looked up."""
+    for row in triage.submitted:
+        state = _ledger_state(known.rows.get(row.order_id, []), None)
+        if state is None:
+            triage.outcomes.append(_no_record(ctx, row, warnings))
+        elif state.outcome == LedgerOutcome.PENDING:
+            triage.outcomes.append(_unchanged(row))  # polled by `collect`, never sent again
+        else:
+            triage.outcomes.append(_from_ledger(ctx, row, row.request, state))
+    fresh: list[tuple[ParsedRow, CancelRequest]] = []
+    for row, request in triage.candidates:
+        state = _ledger_state(known.rows.get(request.order_id, []), _updated_at(row))
+        if state is None:
+            fresh.append((row, request))
+        else:
+            triage.outcomes.append(_from_ledger(ctx, row, request, state))
+    return fresh
+
+
+def _look_up(
+    ctx: Context, requests: Sequence[CancelRequest], now: datetime, sending: bool
+) -> LookUp:
+    """Read the orders from Amazon (every one with its item ids when the run sends)."""
+    ctx.progress(f"looking up {counted(len(requests), 'order')} on Amazon")
+    # The oldest purchase a row can have under the policy starts the windowed search;
+    # older orders are read one by one.
+    since = now - timedelta(hours=ctx.config.policy.window_hours)
+    calls = ctx.marketplace.calls
+    # Only orders read one by one get a bar and an estimate: a search or a report reads
+    # them all at once, and says its pages or statuses as lines.
+    read = ctx.steps.announced(
+        "looking up orders", lambda: calls["getOrder"] + calls["getOrderItems"]
+    )
+    with read as one_by_one:
+        detail = None if sending else [r.order_id for r in requests if _needs_detail(r)]
+        return ctx.marketplace.look_up(
+            [r.order_id for r in requests], now, since, ctx.progress, one_by_one, detail
+        )
+
+
+def _without_detail_warning(found: LookUp) -> str:
+    return (
+        f"{found.without_detail} orders were read from Amazon's All Orders report (no "
+        "ship-by dates, no buyers' requests): this check does not bound their deferral by "
+        "the ship-by date; `bulk submit` reads every order it sends or defers with both"
+    )
+
+
+def _decide(
+    ctx: Context,
+    opts: Options,
+    known: _Known,
+    row: ParsedRow,
+    request: CancelRequest,
+    order: Order | None,
+    now: datetime,
+) -> Decision:
+    """The policy's decision for one looked-up row, the day it was promised kept."""
+    # A row bulk itself deferred (the ledger holds the promise) is past the time window by
+    # the time its day comes: the delay is the budget's doing, so the window does not hold
+    # it back. A DEFERRED typed by hand has no promise: the usual rules apply.
+    day = known.promised.get(row.row)
+    decision = elsewhere(order, ctx.marketplace.marketplace_ids) or policy.decide(
+        request, order, now, ctx.config.policy, opts.allow_late, promised=day
+    )
+    if row.row in known.doubts and opts.only_deferred and decision.status is Status.READY:
+        decision = replace(decision, status=Status.HELD, result=trust.NOT_DUE_UNATTENDED)
+    if day is None or decision.status is not Status.READY:
+        return decision
+    return _keep_promise(row, order, decision, day, now.astimezone(ctx.config.zone).date())
+
+
+def _keep_promise(
+    row: ParsedRow, order: Order | None, decision: Decision, day: date, today: date
+) -> Decision:
+    """A READY row that was promised `day`: it waits for that day, or is served first."""
+    last = ship_by.deadline(order)
+    if day > today and decision.counts_toward_rate and (last is None or day <= last):
+        # Not its day yet: it keeps its place in that day's budget.
+        return replace(
+            decision,
+            status=Status.DEFERRED,
+            scheduled_for=day,
+            result=row.previous.get("Result", "") or f"scheduled for {day.isoformat()}",
+        )
+    # Its day has come (or its ship-by date comes first, or the buyer asked Amazon to
+    # cancel and it waits for nothing): it carries the day it was promised, so the
+    # plan serves it first and says so if the budget is still full.
+    return replace(decision, scheduled_for=min(day, today))
+
+
+def _budgets(ctx: Context, decided: Decided, now: datetime) -> tuple[Decided, list[policy.Summary]]:
+    """Fit the rows that count toward the rate into each marketplace's budget, if any."""
+    if any(
+        d.status in (Status.READY, Status.DEFERRED) and d.counts_toward_rate for _, _, d in decided
+    ):
+        return plan_budgets(ctx, decided, now)
+    return decided, []
+
+
+def _render(ctx: Context, decided: Decided) -> list[RowOutcome]:
+    """Each decided row's outcome, with the customer message and support case it brings."""
+    shapes = MessageShapes(ctx.templates, ctx.config.messages.seller_name)
+    return [_outcome(ctx, shapes, request, order, decision) for request, order, decision in decided]
+
+
 def evaluate(ctx: Context, sheet: Sheet, opts: Options, sending: bool = False) -> RunReport:
     """Read and check every row; look up orders; decide and plan. Nothing is sent.
 
@@ -155,294 +357,36 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options, sending: bool = False) -
     header = find_header(grid)
     parsed = parse_rows(grid, header, ctx.config)
     now = ctx.now()
-    # Scheduled For is a day in the team's zone: a deferred row's day comes at their midnight.
-    today = now.astimezone(ctx.config.zone).date()
     warnings = list(grid.warnings)
-    outcomes: list[RowOutcome] = []
-    candidates: list[tuple[ParsedRow, CancelRequest]] = []
-    submitted: list[ParsedRow] = []
-    # The ledger knows what was sent even when the sheet does not (a crash before the sheet
-    # was written, or staff cleared the status): never send an order twice. It also decides
-    # which statuses are bulk's own (bulk.rules.trust).
-    known = ctx.ledger.rows_for_orders([r.order_id for r in parsed if r.order_id])
-    records = ctx.ledger.statuses_for([r.order_id for r in parsed if r.order_id])
-    doubts = statuses.doubts(ctx, parsed, known, records)
-    promised: dict[int, date] = {}
-    for row in parsed:
-        status = Status.NEW if row.row in doubts else row.status
-        if status is Status.DEFERRED:
-            day = trust.promised_day(row, records.get(row.order_id)) or row.scheduled_for
-            if day is not None:
-                promised[row.row] = day
-        if status in (Status.CANCELLED, Status.FAILED):
-            outcomes.append(_unchanged(row))
-        elif status is Status.SUBMITTED:
-            submitted.append(row)
-        elif (
-            opts.only_deferred
-            and row.status is not Status.DEFERRED
-            and not is_requested(row, opts.requested)
-        ):
-            outcomes.append(_unchanged(row))
-        elif row.hidden and not opts.include_hidden:
-            day = promised.get(row.row)
-            if day is not None and day > today:
-                # Not due yet: nothing is sent, so there is nothing to hold; it stays DEFERRED.
-                waiting = _unchanged(row)
-                waiting.values["Scheduled For"] = day.isoformat()
-                outcomes.append(waiting)
-            else:
-                outcomes.append(RowOutcome(row.row, row.order_id, Status.HELD, HIDDEN_ROW))
-        elif row.problems or row.request is None:
-            outcomes.append(
-                RowOutcome(row.row, row.order_id, Status.REJECTED, "; ".join(row.problems))
-            )
-        else:
-            candidates.append((row, row.request))
-
-    for row in submitted:
-        state = _ledger_state(known.get(row.order_id, []), None)
-        if state is None:
-            outcomes.append(_no_record(ctx, row, warnings))
-        elif state.outcome == LedgerOutcome.PENDING:
-            outcomes.append(_unchanged(row))  # polled by `collect`, never sent again
-        else:
-            outcomes.append(_from_ledger(ctx, row, row.request, state))
-    fresh: list[tuple[ParsedRow, CancelRequest]] = []
-    for row, request in candidates:
-        state = _ledger_state(known.get(request.order_id, []), _updated_at(row))
-        if state is None:
-            fresh.append((row, request))
-        else:
-            outcomes.append(_from_ledger(ctx, row, request, state))
-
-    orders: dict[str, Order] = {}
-    lookup_path = ""
-    lookup = None
-    if fresh:
-        ctx.progress(f"looking up {counted(len(fresh), 'order')} on Amazon")
-        # The oldest purchase a row can have under the policy starts the windowed search;
-        # older orders are read one by one.
-        since = now - timedelta(hours=ctx.config.policy.window_hours)
-        calls = ctx.marketplace.calls
-        # Only orders read one by one get a bar and an estimate: a search or a report reads
-        # them all at once, and says its pages or statuses as lines.
-        read = ctx.steps.announced(
-            "looking up orders", lambda: calls["getOrder"] + calls["getOrderItems"]
-        )
-        with read as one_by_one:
-            detail = None if sending else [r.order_id for _, r in fresh if _needs_detail(r)]
-            found = ctx.marketplace.look_up(
-                [r.order_id for _, r in fresh], now, since, ctx.progress, one_by_one, detail
-            )
-        orders, lookup_path, lookup = found.orders, found.path, found
-        if found.without_detail:
-            warnings.append(
-                f"{found.without_detail} orders were read from Amazon's All Orders report (no "
-                "ship-by dates, no buyers' requests): this check does not bound their deferral by "
-                "the ship-by date; `bulk submit` reads every order it sends or defers with both"
-            )
-
-    decided: list[tuple[CancelRequest, Order | None, Decision]] = []
+    known = _known(ctx, parsed)
+    # Scheduled For is a day in the team's zone: a deferred row's day comes at their midnight.
+    triage = _triage(parsed, known, opts, now.astimezone(ctx.config.zone).date())
+    fresh = _after_ledger(ctx, triage, known, warnings)
+    found = _look_up(ctx, [r for _, r in fresh], now, sending) if fresh else None
+    if found is not None and found.without_detail:
+        warnings.append(_without_detail_warning(found))
+    orders = found.orders if found is not None else {}
+    decided: Decided = []
     for row, request in fresh:
         order = orders.get(request.order_id)
-        # A row bulk itself deferred (the ledger holds the promise) is past the time window by
-        # the time its day comes: the delay is the budget's doing, so the window does not hold
-        # it back. A DEFERRED typed by hand has no promise: the usual rules apply.
-        day = promised.get(row.row)
-        deferred = day is not None
-        decision = _elsewhere(order, ctx.marketplace.marketplace_ids) or policy.decide(
-            request, order, now, ctx.config.policy, opts.allow_late, promised=day
-        )
-        if row.row in doubts and opts.only_deferred and decision.status is Status.READY:
-            decision = replace(decision, status=Status.HELD, result=trust.NOT_DUE_UNATTENDED)
-        last = ship_by.deadline(order)
-        if (
-            deferred
-            and day is not None
-            and day > today
-            and decision.status is Status.READY
-            and decision.counts_toward_rate
-            and (last is None or day <= last)
-        ):
-            # Not its day yet: it keeps its place in that day's budget.
-            decision = replace(
-                decision,
-                status=Status.DEFERRED,
-                scheduled_for=day,
-                result=row.previous.get("Result", "") or f"scheduled for {day.isoformat()}",
-            )
-        elif deferred and day is not None and decision.status is Status.READY:
-            # Its day has come (or its ship-by date comes first, or the buyer asked Amazon to
-            # cancel and it waits for nothing): it carries the day it was promised, so the
-            # plan serves it first and says so if the budget is still full.
-            decision = replace(decision, scheduled_for=min(day, today))
-        decided.append((request, order, decision))
-
-    summary: policy.Summary | None = None
-    budgets: list[policy.Summary] = []
-    if any(
-        d.status in (Status.READY, Status.DEFERRED) and d.counts_toward_rate for _, _, d in decided
-    ):
-        decided, budgets = _plan(ctx, decided, now)
-        summary = budgets[0]
-
-    decided, at_risk = _listing_risk(ctx, decided, now)
-    decided = _with_buyer_locales(ctx, decided)
-    shapes = MessageShapes(ctx.templates, ctx.config.messages.seller_name)
-    for request, order, decision in decided:
-        outcomes.append(_outcome(ctx, shapes, request, order, decision))
-    statuses.say_doubts(outcomes, doubts)
+        decided.append((request, order, _decide(ctx, opts, known, row, request, order, now)))
+    decided, budgets = _budgets(ctx, decided, now)
+    decided, at_risk = listing_risk(ctx, decided, now)
+    outcomes = triage.outcomes + _render(ctx, with_buyer_locales(ctx, decided))
+    statuses.say_doubts(outcomes, known.doubts)
     outcomes.sort(key=lambda o: o.row)
     if not opts.dry_run:
         writes.refuse_unwritable(grid, header, outcomes)
     return RunReport(
         outcomes,
-        summary=summary,
+        summary=budgets[0] if budgets else None,
         budgets=tuple(budgets),
         warnings=warnings,
-        lookup_path=lookup_path,
-        lookup=lookup,
+        lookup_path=found.path if found is not None else "",
+        lookup=found,
         header=header,
         listings=at_risk,
     )
-
-
-def _market(ctx: Context, order: Order | None) -> marketplaces.MarketplaceInfo:
-    """The marketplace an order belongs to: its own where Amazon says, else the config's."""
-    home = marketplaces.by_id(ctx.marketplace.marketplace_ids[0])
-    assert home is not None  # config validation accepts only the table's marketplaces
-    return policy.market_of(order, home)
-
-
-def _listing_risk(
-    ctx: Context, decided: list[tuple[CancelRequest, Order | None, Decision]], now: datetime
-) -> tuple[list[tuple[CancelRequest, Order | None, Decision]], tuple[listings.ListingRisk, ...]]:
-    """Warn the rows that are a listing's 2nd or later seller cancellation in 30 days."""
-    today = now.astimezone(UTC).date()
-    planned = [
-        listings.PlannedCancellation(
-            row=request.row,
-            order_id=request.order_id,
-            marketplace_id=_market(ctx, order).marketplace_id,
-            reason=request.reason,
-            lines=decision.items,
-            purchased=order.purchased,
-            day=decision.scheduled_for or today,
-        )
-        for request, order, decision in decided
-        # READY and DEFERRED orders have a purchase date (unknown age is HELD).
-        if order is not None
-        and order.purchased is not None
-        and decision.status in (Status.READY, Status.DEFERRED)
-    ]
-    if not planned:
-        return decided, ()
-    skus = [line.sku for p in planned for line in p.lines]
-    past = [
-        listings.PastCancellation(
-            line.order_id, line.marketplace_id, line.sku, line.asin, line.purchased
-        )
-        for line in ctx.ledger.seller_cancelled_lines(
-            skus, now - timedelta(days=listings.SKU_WINDOW_DAYS)
-        )
-    ]
-    found = listings.assess(past, planned, now)
-    warned = [
-        (r, o, d.warned(found.warnings[r.row])) if r.row in found.warnings else (r, o, d)
-        for r, o, d in decided
-    ]
-    return warned, found.at_risk
-
-
-def _elsewhere(order: Order | None, marketplace_ids: Sequence[str]) -> Decision | None:
-    """A rejection for an order placed in a marketplace the run does not work in."""
-    if order is None or not order.marketplace_id or order.marketplace_id in marketplace_ids:
-        return None
-    found = marketplaces.by_id(order.marketplace_id)
-    where = f"{found.code} ({order.marketplace_id})" if found else order.marketplace_id
-    hint = f'add "{found.code}" to' if found else "check"
-    return Decision(
-        Status.REJECTED,
-        f"the order was placed in marketplace {where}, which bulk.toml does not list; "
-        f"{hint} [amazon] marketplaces, or remove the row",
-    )
-
-
-Decided = list[tuple[CancelRequest, Order | None, Decision]]
-
-
-def _plan(ctx: Context, decided: Decided, now: datetime) -> tuple[Decided, list[policy.Summary]]:
-    """Fit the rows into each marketplace's budget: Amazon measures the rate per marketplace.
-
-    One summary per marketplace with rows here, in bulk.toml's order: the first is the main one.
-    """
-    # Amazon gives no estimate for a report either: the wait shows the real time so far.
-    usual = f"usually a few minutes, gives up after {REPORT_GIVE_UP_SECONDS // 60} min"
-    with ctx.steps.wait("seller performance report", usual) as waiting:
-        # The status comes worded ("reading the account's cancellation rate: IN_PROGRESS").
-        figures = ctx.marketplace.account_figures(
-            lambda status: waiting.update(status.rpartition(": ")[2])
-        )
-    main = ctx.marketplace.marketplace_ids[0]
-    home = _market(ctx, None)
-    rules = {m: marketplaces.by_id(m) or home for m in figures}
-    # The longest rate window (India's 30 days) decides how far back the ledger is read.
-    days = max(d for r in (home, *rules.values()) for d in r.windows_days)
-    sends = [
-        rates.Send(order_id, sent_at, counts)
-        for order_id, sent_at, counts in ctx.ledger.counted_sends(now - timedelta(days=days + 1))
-    ]
-    groups: dict[str, list[int]] = {}
-    for index, (_, order, _) in enumerate(decided):
-        market = order.marketplace_id if order is not None and order.marketplace_id else main
-        groups.setdefault(market if market in figures else main, []).append(index)
-    planned = list(decided)
-    summaries: list[policy.Summary] = []
-    for market in (m for m in ctx.marketplace.marketplace_ids if m in groups):
-        indices = groups[market]
-        items = [decided[i] for i in indices]
-        # Each marketplace's own target, windows and fee (bulk.marketplaces).
-        rule = rules.get(market, home)
-        plans = policy.plan(items, figures[market], sends, now, ctx.config.policy, rule)
-        for i, decision in zip(indices, plans, strict=True):
-            request, order, _ = decided[i]
-            planned[i] = (request, order, decision)
-        summaries.append(
-            policy.summarize(plans, figures[market], sends, now, ctx.config.policy, rule)
-        )
-    assert summaries  # `decided` is not empty, so one group was planned
-    return planned, summaries
-
-
-def _with_buyer_locales(
-    ctx: Context, decided: list[tuple[CancelRequest, Order | None, Decision]]
-) -> list[tuple[CancelRequest, Order | None, Decision]]:
-    """The buyer's language on each order whose message may be sent (getAttributes).
-
-    The preview is the message that will be sent, word for word: it is rendered here, in the
-    buyer's language, and recorded with the submission.
-    """
-    wanted = [
-        (o.order_id, o.marketplace_id)
-        for r, o, d in decided
-        # The order's locale is its marketplace's language; the buyer may read another.
-        if o is not None
-        and not why_no_message(r, o)
-        and d.status in (Status.READY, Status.DEFERRED)
-    ]
-    if not wanted:
-        return decided
-    ctx.progress(f"reading the language of {counted(len(wanted), 'buyer')}")
-    main = ctx.marketplace.marketplace_ids[0]
-    locales = {
-        order_id: ctx.marketplace.buyer_locale(order_id, market or main)
-        for order_id, market in wanted
-    }
-    return [
-        (r, replace(o, locale=locales[o.order_id]) if o and locales.get(o.order_id) else o, d)
-        for r, o, d in decided
-    ]
 
 
 def _outcome(
@@ -497,7 +441,7 @@ def _remember(ctx: Context, ready: Sequence[RowOutcome]) -> None:
         OrderLine(
             order_id=o.order_id,
             order_item_id=item.order_item_id,
-            marketplace_id=_market(ctx, o.order).marketplace_id,
+            marketplace_id=order_market(ctx, o.order).marketplace_id,
             sku=item.sku,
             asin=item.asin,
             purchased=o.order.purchased,
