@@ -7,11 +7,12 @@ from datetime import date
 
 import pytest
 
-from bulk.columns import Header, find_header, header_key, is_order_id_header
+from bulk.columns import INPUT_COLUMNS, Header, find_header, header_key, is_order_id_header
 from bulk.config import DEFAULT_REASONS, Config, MessagesConfig, PolicyConfig
 from bulk.errors import SheetError
 from bulk.grid import Cell, CellKind, Grid, SheetRow
 from bulk.models import CancelRequest, ItemRef, Reason, Remedy, Status
+from bulk.rules import rows as row_checks
 from bulk.rules.rows import ParsedRow, parse_items, parse_rows, reason_lookup
 
 CONFIG = Config()
@@ -697,3 +698,11 @@ def test_notify_remembers_whether_the_row_said_so(cell: str, notify: bool, expli
     request = one(ID1, "Out of stock", DETAILS, "", "", cell).request
     assert request is not None
     assert (request.notify, request.notify_explicit) == (notify, explicit)
+
+
+def test_each_input_column_has_its_check_and_remedy_is_checked_after_reason() -> None:
+    # A column added to INPUT_COLUMNS without a check would be read by no one.
+    order = list(row_checks._CHECKS)
+    assert sorted(order) == sorted(INPUT_COLUMNS)
+    # The Remedy's check reads the Reason the row gave.
+    assert order.index("Reason") < order.index("Remedy")

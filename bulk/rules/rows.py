@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -164,9 +164,9 @@ def reason_lookup(reasons: Sequence[Reason]) -> dict[str, Reason]:
 
 def parse_rows(grid: Grid, header: Header, config: Config) -> list[ParsedRow]:
     """Every non-blank row below the header, checked; duplicates name the first row."""
-    reasons = reason_lookup(config.reasons)
-    labels = ", ".join(r.label for r in config.reasons)
-    first_row_of: dict[str, int] = {}
+    rules = _Rules(
+        config, reason_lookup(config.reasons), ", ".join(r.label for r in config.reasons), {}
+    )
     parsed: list[ParsedRow] = []
     input_indexes = [i for name, i in header.columns.items() if name in INPUT_COLUMNS]
     # Where each column is, found once for the sheet.
@@ -177,9 +177,7 @@ def parse_rows(grid: Grid, header: Header, config: Config) -> list[ParsedRow]:
     for row in grid.rows:
         if row.number <= header.row or all(row.cell(i).blank for i in input_indexes):
             continue
-        parsed.append(
-            with_day(_parse_row(row, at, config, reasons, labels, first_row_of), at, grid.locale)
-        )
+        parsed.append(with_day(_parse_row(row, at, rules), at, grid.locale))
     return parsed
 
 
@@ -219,25 +217,52 @@ def _result_indexes(header: Header) -> list[tuple[str, int]]:
     return [(name, index) for name, index in found if index is not None]
 
 
-def _parse_row(
-    row: SheetRow,
-    at: _Columns,
-    config: Config,
-    reasons: dict[str, Reason],
-    labels: str,
-    first_row_of: dict[str, int],
-) -> ParsedRow:
-    problems: list[str] = []
-    previous = {name: row.cell(index).text for name, index in at.results}
-    status_text = previous.get("Status", "").strip().upper()
-    status = _STATUSES.get(status_text, Status.NEW)
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    """What every row is checked against: the sheet's settings, and the orders seen so far."""
 
-    order_cell = at.cell(row, "Order ID")
-    before = len(problems)
-    order_id = _text(order_cell, "Order ID", problems)
-    if len(problems) > before:
+    config: Config
+    reasons: dict[str, Reason]  # reason_lookup
+    labels: str  # the configured reasons, as a message lists them
+    first_row_of: dict[str, int]  # each order id's first row (filled as the rows are checked)
+
+
+@dataclass(slots=True)
+class _Draft:
+    """What a row's checks found so far; a later column's check may read an earlier one's."""
+
+    row: int
+    notify: bool  # the configured default until the Notify cell says otherwise
+    order_id: str = ""
+    reason: Reason | None = None
+    details: str = ""
+    items: tuple[ItemRef, ...] = ()
+    remedy: Remedy | None = None
+    explicit: bool = False  # the Notify cell said Yes or No
+    note: str = ""
+
+    def request(self, problems: Sequence[str]) -> CancelRequest | None:
+        if problems or self.reason is None or self.remedy is None:
+            return None
+        return CancelRequest(
+            row=self.row,
+            order_id=self.order_id,
+            reason=self.reason,
+            details=self.details,
+            items=self.items,
+            remedy=self.remedy,
+            notify=self.notify,
+            notify_explicit=self.explicit,
+            note=self.note,
+        )
+
+
+def _order_id(cell: Cell, draft: _Draft, rules: _Rules) -> list[str]:
+    problems: list[str] = []
+    order_id = _text(cell, "Order ID", problems)
+    if problems:
         # Not plain text: keep what the cell shows, so the result is written on this row.
-        order_id = "" if order_cell.merged_into else order_cell.text.strip()
+        order_id = "" if cell.merged_into else cell.text.strip()
     elif not order_id:
         problems.append(
             "Order ID is missing; copy it from Seller Central, e.g. 112-1234567-1234567"
@@ -252,28 +277,35 @@ def _parse_row(
             f"Order ID '{echo(order_id)}' is not an Amazon order id; it looks like "
             "112-1234567-1234567 (3, 7 and 7 digits)"
         )
-    elif order_id in first_row_of:
+    elif order_id in rules.first_row_of:
         problems.append(
-            f"order {order_id} is already on row {first_row_of[order_id]}; delete this row "
+            f"order {order_id} is already on row {rules.first_row_of[order_id]}; delete this row "
             "or merge its details into that one"
         )
     else:
-        first_row_of[order_id] = row.number
+        rules.first_row_of[order_id] = draft.row
+    draft.order_id = order_id
+    return problems
 
-    before = len(problems)
-    reason_text = _text(at.cell(row, "Reason"), "Reason", problems)
-    reason = reasons.get(header_key(reason_text)) if reason_text else None
-    if len(problems) > before:
+
+def _reason(cell: Cell, draft: _Draft, rules: _Rules) -> list[str]:
+    problems: list[str] = []
+    text = _text(cell, "Reason", problems)
+    draft.reason = rules.reasons.get(header_key(text)) if text else None
+    if problems:
         pass  # not plain text: that problem says it
-    elif not reason_text:
-        problems.append(f"Reason is missing; pick one of: {labels}")
-    elif reason is None:
-        problems.append(f"Reason '{echo(reason_text)}' is not in the list; pick one of: {labels}")
+    elif not text:
+        problems.append(f"Reason is missing; pick one of: {rules.labels}")
+    elif draft.reason is None:
+        problems.append(f"Reason '{echo(text)}' is not in the list; pick one of: {rules.labels}")
+    return problems
 
-    before = len(problems)
-    details = _text(at.cell(row, "Details"), "Details", problems)
-    minimum = config.policy.min_details_chars
-    if len(details) < minimum and len(problems) == before:
+
+def _details(cell: Cell, draft: _Draft, rules: _Rules) -> list[str]:
+    problems: list[str] = []
+    details = draft.details = _text(cell, "Details", problems)
+    minimum = rules.config.policy.min_details_chars
+    if len(details) < minimum and not problems:
         got = f"is too short ({len(details)} characters)" if details else "is missing"
         problems.append(f"Details {got}; say why in at least {minimum} characters")
     elif len(details) > MAX_DETAILS_CHARS:
@@ -281,58 +313,81 @@ def _parse_row(
             f"Details is {len(details):,} characters, more than Amazon allows for a whole buyer "
             f"message ({MAX_DETAILS_CHARS:,} characters); shorten it"
         )
+    return problems
 
+
+def _items(cell: Cell, draft: _Draft, rules: _Rules) -> list[str]:
+    problems: list[str] = []
     # Excel stores a 14-digit order item id typed into a cell as a number: it is exact.
-    items_text = _text(at.cell(row, "Items"), "Items", problems, also=(CellKind.NUMBER,))
-    items, item_problems = parse_items(items_text)
-    problems.extend(item_problems)
+    text = _text(cell, "Items", problems, also=(CellKind.NUMBER,))
+    draft.items, item_problems = parse_items(text)
+    return problems + item_problems
 
-    before = len(problems)
-    remedy_text = _text(at.cell(row, "Remedy"), "Remedy", problems)
-    remedy = _REMEDIES.get(header_key(remedy_text))
-    if remedy is None and len(problems) == before:
-        problems.append(f"Remedy '{echo(remedy_text)}' is unknown; use Refund, Replacement or None")
+
+def _remedy(cell: Cell, draft: _Draft, rules: _Rules) -> list[str]:
+    """The Remedy, and whether it goes with the Reason (checked before it, in `_CHECKS`)."""
+    problems: list[str] = []
+    text = _text(cell, "Remedy", problems)
+    remedy = draft.remedy = _REMEDIES.get(header_key(text))
+    reason = draft.reason
+    if remedy is None and not problems:
+        problems.append(f"Remedy '{echo(text)}' is unknown; use Refund, Replacement or None")
     elif remedy is not None and reason is not None and (why := remedy_refused(reason.code, remedy)):
         others = " or ".join(r.value for r in allowed_remedies(reason.code))
         problems.append(
             f"Remedy {remedy.value} does not go with reason '{reason.label}': {why}; use {others}"
         )
+    return problems
 
-    before = len(problems)
-    note = _text(at.cell(row, "Note to Buyer"), "Note to Buyer", problems)
-    if len(note) > MAX_NOTE_CHARS and len(problems) == before:
+
+def _note(cell: Cell, draft: _Draft, rules: _Rules) -> list[str]:
+    problems: list[str] = []
+    note = draft.note = _text(cell, "Note to Buyer", problems)
+    if len(note) > MAX_NOTE_CHARS and not problems:
         problems.append(
             f"Note to Buyer is {len(note):,} characters; the message quotes at most "
             f"{MAX_NOTE_CHARS} (shorten it, or leave it blank)"
         )
+    return problems
 
+
+def _notify(cell: Cell, draft: _Draft, rules: _Rules) -> list[str]:
+    problems: list[str] = []
     # Excel turns a typed "true" or "1" into TRUE or a number: read them as Yes and No.
-    notify_cell = at.cell(row, "Notify")
-    notify_text = _text(
-        notify_cell, "Notify", problems, also=(CellKind.BOOL, CellKind.NUMBER)
-    ).lower()
-    notify = config.messages.notify
-    explicit = notify_text in _YES or notify_text in _NO
-    if notify_text in _YES:
-        notify = True
-    elif notify_text in _NO:
-        notify = False
-    elif notify_text:
+    text = _text(cell, "Notify", problems, also=(CellKind.BOOL, CellKind.NUMBER)).lower()
+    draft.explicit = text in _YES or text in _NO
+    if text in _YES:
+        draft.notify = True
+    elif text in _NO:
+        draft.notify = False
+    elif text:
         problems.append(
-            f"Notify '{echo(notify_cell.text.strip())}' is unknown; use Yes or No (blank: the default)"
+            f"Notify '{echo(cell.text.strip())}' is unknown; use Yes or No (blank: the default)"
         )
+    return problems
 
-    request = None
-    if not problems and reason is not None and remedy is not None:
-        request = CancelRequest(
-            row=row.number,
-            order_id=order_id,
-            reason=reason,
-            details=details,
-            items=items,
-            remedy=remedy,
-            notify=notify,
-            notify_explicit=explicit,
-            note=note,
-        )
-    return ParsedRow(row.number, order_id, status, previous, request, tuple(problems), row.hidden)
+
+# One check per input column, in the order a row's problems are listed: each reads its cell,
+# notes what it found on the draft and returns its problems. A new column is one more entry.
+_CHECKS: dict[str, Callable[[Cell, _Draft, _Rules], list[str]]] = {
+    "Order ID": _order_id,
+    "Reason": _reason,
+    "Details": _details,
+    "Items": _items,
+    "Remedy": _remedy,  # after Reason: the remedy must go with the reason
+    "Note to Buyer": _note,
+    "Notify": _notify,
+}
+
+
+def _parse_row(row: SheetRow, at: _Columns, rules: _Rules) -> ParsedRow:
+    previous = {name: row.cell(index).text for name, index in at.results}
+    status = _STATUSES.get(previous.get("Status", "").strip().upper(), Status.NEW)
+    draft = _Draft(row.number, rules.config.messages.notify)
+    problems: list[str] = []
+    for column, check in _CHECKS.items():
+        problems.extend(check(at.cell(row, column), draft, rules))
+    request = draft.request(problems)
+    return ParsedRow(
+        row.number, draft.order_id, status, previous, request, tuple(problems), row.hidden
+    )
