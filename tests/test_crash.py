@@ -265,7 +265,8 @@ def test_a_failure_the_sheet_never_heard_of_is_not_resent_until_staff_clear_it(
     # Staff clear the status to try the row again: then it is checked and sent again.
     wb = openpyxl.load_workbook(sheet)
     ws = wb["Orders"]
-    ws["G2"] = None
+    status_column = [c.value for c in ws[1]].index("Status") + 1
+    ws.cell(row=2, column=status_column).value = None
     wb.save(sheet)
     retry = run_bulk(workdir, "submit", "samples/orders.xlsx", "--yes")
     assert retry.returncode == 1, retry.stderr
