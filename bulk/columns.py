@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from bulk.errors import SheetError
 from bulk.formats import listed, plural
 from bulk.grid import CellKind, Grid, Header, SheetRow, per_short_text
@@ -13,6 +15,7 @@ __all__ = [
     "RESULT_COLUMNS",
     "WRAPPED_COLUMNS",
     "Header",
+    "ResultColumn",
     "column_name",
     "current_header",
     "find_header",
@@ -42,17 +45,22 @@ INPUT_COLUMNS: tuple[str, ...] = (
 )
 REQUIRED_COLUMNS: tuple[str, ...] = ("Order ID", "Reason", "Details")
 
-# Result columns, in the order they are appended.
-RESULT_COLUMNS: tuple[str, ...] = (
-    "Status",
-    "Result",
-    "Scheduled For",
-    "Feed ID",
-    "Updated At",
-    "Customer Message",
-    "Message Status",
-    "Support Case",
-)
+
+class ResultColumn(StrEnum):
+    """The result columns, in the order they are appended; a row's values are keyed by them."""
+
+    STATUS = "Status"
+    RESULT = "Result"
+    SCHEDULED_FOR = "Scheduled For"
+    FEED_ID = "Feed ID"
+    UPDATED_AT = "Updated At"
+    CUSTOMER_MESSAGE = "Customer Message"
+    MESSAGE_STATUS = "Message Status"
+    SUPPORT_CASE = "Support Case"
+
+
+# Their titles, as plain text.
+RESULT_COLUMNS: tuple[str, ...] = tuple(column.value for column in ResultColumn)
 
 # How wide each column is shown (in characters), in `bulk new`'s sheet and when bulk adds the
 # column to a team's sheet; the columns whose text runs to several lines are wrapped.

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bulk import marketplaces
+from bulk.columns import ResultColumn
 from bulk.formats import counted, percent
 from bulk.marketplaces import rate_limited_seconds
 from bulk.models import Status
@@ -44,7 +45,7 @@ def planned_messages(outcomes: Sequence[RowOutcome]) -> Messages:
     will_send = 0
     will_not: Counter[str] = Counter()
     for o in outcomes:
-        said = o.values.get("Message Status", "")
+        said = o.values.get(ResultColumn.MESSAGE_STATUS, "")
         if o.request is not None and o.request.notify and not said:
             will_send += 1
         else:
@@ -125,7 +126,9 @@ def confirmation_lines(
             else counted(len(o.decision.items) if o.decision else 0, "item")
         )
         message = (
-            "message" if o.request.notify and not o.values.get("Message Status") else "no message"
+            "message"
+            if o.request.notify and not o.values.get(ResultColumn.MESSAGE_STATUS)
+            else "no message"
         )
         lines.append(
             f"    row {o.row}  {o.order_id}  {_market_code(o, main_id)}  "

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from bulk import marketplaces
+from bulk.columns import ResultColumn
 from bulk.formats import counted, percent, plural
 from bulk.marketplaces import rate_limited_seconds
 from bulk.models import MessageOutcome, Status
@@ -182,11 +183,11 @@ def build_summary(
             {
                 "row": o.row,
                 "order_id": o.order_id,
-                "scheduled_for": o.values["Scheduled For"],
+                "scheduled_for": o.values[ResultColumn.SCHEDULED_FOR],
                 "wait_days": _wait_days(o, s.day if s is not None else None),
             }
             for o in report.outcomes
-            if o.status is Status.DEFERRED and o.values.get("Scheduled For")
+            if o.status is Status.DEFERRED and o.values.get(ResultColumn.SCHEDULED_FOR)
         ],
         "rows_to_fix": rows_to_fix(report.outcomes),
         "listings_at_risk": listings_at_risk(report.listings),

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bulk.amazon.protocol import LookUp, Marketplace
+from bulk.columns import ResultColumn
 from bulk.config import Config
 from bulk.grid import Header
 from bulk.infra.ledger import Ledger
@@ -60,7 +61,7 @@ class RowOutcome:
     order_id: str
     status: Status
     result: str
-    values: dict[str, str] = field(default_factory=dict)
+    values: dict[ResultColumn, str] = field(default_factory=dict)
     request: CancelRequest | None = None
     order: Order | None = None
     decision: Decision | None = None
@@ -132,7 +133,7 @@ class RunReport:
             if o.status is not Status.DEFERRED:
                 continue
             day = o.decision.scheduled_for if o.decision is not None else None
-            text = o.values.get("Scheduled For", "")
+            text = o.values.get(ResultColumn.SCHEDULED_FOR, "")
             if day is None and text:
                 day = date.fromisoformat(text)
             # A DEFERRED row whose day is not known may be due any day: count it due now.

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
 
 from bulk.amazon.protocol import UncertainError
+from bulk.columns import ResultColumn
 from bulk.errors import AmazonError
 from bulk.formats import format_updated_at
 from bulk.infra.ledger import MessageRecord
@@ -49,14 +50,14 @@ def _send_one(ctx: Context, o: RowOutcome, record: MessageRecord | None) -> None
         # Sent (or tried) by an earlier run: the sheet shows that text and what became of it,
         # and this run's summary does not count it again.
         if record.text:
-            o.values["Customer Message"] = record.text
-        o.values["Message Status"] = message_status(
+            o.values[ResultColumn.CUSTOMER_MESSAGE] = record.text
+        o.values[ResultColumn.MESSAGE_STATUS] = message_status(
             record.state, record.detail, record.sent_at, ctx.config.zone
         )
         return
     withheld = why_no_message(request, o.order)
     if withheld:
-        o.values["Message Status"] = withheld
+        o.values[ResultColumn.MESSAGE_STATUS] = withheld
         # Counted by the run that decided the row; a later run that only finishes it from the
         # ledger (its sheet write was lost) does not count it again.
         o.message = MessageOutcome.NOT_REQUESTED if o.decision is not None else None
@@ -65,7 +66,7 @@ def _send_one(ctx: Context, o: RowOutcome, record: MessageRecord | None) -> None
     try:
         actions = ctx.marketplace.message_actions(o.order_id, market)
     except AmazonError as e:
-        o.values["Message Status"] = f"failed: {e}"
+        o.values[ResultColumn.MESSAGE_STATUS] = f"failed: {e}"
         o.message = MessageOutcome.NOT_SENT
         return
     if MESSAGE_KIND not in actions:
@@ -80,10 +81,10 @@ def _send_one(ctx: Context, o: RowOutcome, record: MessageRecord | None) -> None
         if order is not None and locale:
             order = replace(order, locale=locale)
         text = render_message(ctx.templates, request, order, ctx.config.messages.seller_name)
-    o.values["Customer Message"] = text
+    o.values[ResultColumn.CUSTOMER_MESSAGE] = text
     problems = lint_message(text)
     if problems:
-        o.values["Message Status"] = "not sent: " + "; ".join(problems)
+        o.values[ResultColumn.MESSAGE_STATUS] = "not sent: " + "; ".join(problems)
         o.message = MessageOutcome.NOT_SENT
         return
     crash_point("before-message")
@@ -106,7 +107,7 @@ def _finish(ctx: Context, o: RowOutcome, state: MessageState, detail: str) -> No
     """Record how the message ended, then say so on the row."""
     now = ctx.now()
     ctx.ledger.finish_message(o.order_id, MESSAGE_KIND, state, detail, now)
-    o.values["Message Status"] = message_status(
+    o.values[ResultColumn.MESSAGE_STATUS] = message_status(
         state, detail, now if state is MessageState.SENT else None, ctx.config.zone
     )
     o.message = _OUTCOME[state]

@@ -19,7 +19,7 @@ from bulk.amazon.protocol import (
     build_document,
     feed_documents,
 )
-from bulk.columns import find_header
+from bulk.columns import ResultColumn, find_header
 from bulk.errors import SheetError, SheetOpenError
 from bulk.formats import counted, format_updated_at, parse_updated_at
 from bulk.infra.ledger import LedgerRow, OrderLine
@@ -90,7 +90,7 @@ def _ledger_state(rows: list[LedgerRow], sheet_updated: datetime | None) -> Ledg
 
 def _updated_at(row: ParsedRow) -> datetime | None:
     """When a run last wrote the row (None for a row no run has written yet)."""
-    return parse_updated_at(row.previous.get("Updated At", ""))
+    return parse_updated_at(row.previous.get(ResultColumn.UPDATED_AT, ""))
 
 
 def _unchanged(row: ParsedRow) -> RowOutcome:
@@ -98,7 +98,7 @@ def _unchanged(row: ParsedRow) -> RowOutcome:
         row.row,
         row.order_id,
         row.status,
-        row.previous.get("Result", ""),
+        row.previous.get(ResultColumn.RESULT, ""),
         request=row.request,
         changed=False,
     )
@@ -110,7 +110,7 @@ def _from_ledger(
     """What the ledger says of an order the sheet has not caught up with."""
     sub = ctx.ledger.submission(state.submission_id)
     # A sent row has no day to wait for: a Scheduled For it kept from a deferral is cleared.
-    feed = {"Feed ID": sub.feed_id or "", "Scheduled For": ""}
+    feed = {ResultColumn.FEED_ID: sub.feed_id or "", ResultColumn.SCHEDULED_FOR: ""}
     if state.outcome == LedgerOutcome.PENDING:
         text = f"sent in feed {sub.feed_id or '(being created)'}; waiting for Amazon"
         return RowOutcome(row.row, row.order_id, Status.SUBMITTED, text, feed, request=request)
@@ -139,7 +139,7 @@ HIDDEN_ROW = (
 def _no_record(ctx: Context, row: ParsedRow, warnings: list[str]) -> RowOutcome:
     """A SUBMITTED row this ledger never sent: say so on the row and in the summary."""
     place = ctx.ledger.place
-    feed = row.previous.get("Feed ID", "").strip()
+    feed = row.previous.get(ResultColumn.FEED_ID, "").strip()
     warnings.append(f"{place} has no record of the feed for row {row.row}")
     text = (
         f"{place} has no record of the feed"
@@ -148,7 +148,7 @@ def _no_record(ctx: Context, row: ParsedRow, warnings: list[str]) -> RowOutcome:
         "edited; run `bulk status` where it was sent (or with BULK_HOME set to that folder), "
         "or check the order in Seller Central and set the Status yourself"
     )
-    values = {"Feed ID": feed} if feed else {}
+    values = {ResultColumn.FEED_ID: feed} if feed else {}
     return RowOutcome(row.row, row.order_id, Status.SUBMITTED, text, values, request=row.request)
 
 
@@ -234,7 +234,7 @@ def _hidden(row: ParsedRow, day: date | None, today: date) -> RowOutcome:
     if day is not None and day > today:
         # Not due yet: nothing is sent, so there is nothing to hold; it stays DEFERRED.
         waiting = _unchanged(row)
-        waiting.values["Scheduled For"] = day.isoformat()
+        waiting.values[ResultColumn.SCHEDULED_FOR] = day.isoformat()
         return waiting
     return RowOutcome(row.row, row.order_id, Status.HELD, HIDDEN_ROW)
 
@@ -325,7 +325,7 @@ def _keep_promise(
             decision,
             status=Status.DEFERRED,
             scheduled_for=day,
-            result=row.previous.get("Result", "") or f"scheduled for {day.isoformat()}",
+            result=row.previous.get(ResultColumn.RESULT, "") or f"scheduled for {day.isoformat()}",
         )
     # Its day has come (or its ship-by date comes first, or the buyer asked Amazon to
     # cancel and it waits for nothing): it carries the day it was promised, so the
@@ -398,21 +398,21 @@ def _outcome(
 ) -> RowOutcome:
     # A DEFERRED row waiting for its day keeps its earlier Result, warnings included.
     result = _with(decision.result, decision.warnings)
-    values: dict[str, str] = {
-        "Scheduled For": decision.scheduled_for.isoformat()
+    values: dict[ResultColumn, str] = {
+        ResultColumn.SCHEDULED_FOR: decision.scheduled_for.isoformat()
         if decision.scheduled_for and decision.status is Status.DEFERRED
         else "",
     }
     seller = ctx.config.messages.seller_name
     if decision.status in (Status.READY, Status.DEFERRED, Status.HELD):
         message = shapes.message(request, order)
-        values["Customer Message"] = message.text
+        values[ResultColumn.CUSTOMER_MESSAGE] = message.text
         withheld = why_no_message(request, order)
         if not withheld and message.problems:
             withheld = "will not be sent: " + "; ".join(message.problems)
-        values["Message Status"] = withheld
+        values[ResultColumn.MESSAGE_STATUS] = withheld
     if decision.status is Status.ESCALATE:
-        values["Support Case"] = render_support_case(
+        values[ResultColumn.SUPPORT_CASE] = render_support_case(
             ctx.templates, request, order, policy.for_seller_support(decision.result), seller
         )
     return RowOutcome(
@@ -424,7 +424,9 @@ def _outcome(
         request=request,
         order=order,
         decision=decision,
-        message_withheld=values.get("Message Status") if "Message Status" in values else None,
+        message_withheld=values.get(ResultColumn.MESSAGE_STATUS)
+        if ResultColumn.MESSAGE_STATUS in values
+        else None,
     )
 
 
@@ -477,9 +479,13 @@ def _updates(outcomes: Sequence[RowOutcome], now: datetime, zone: tzinfo) -> lis
             continue
         # Results and message statuses may quote a server's words: no credential reaches the
         # sheet. The status and the time are bulk's own.
-        values = {"Status": o.status.value, "Result": mask(o.result), "Updated At": at}
+        values = {
+            ResultColumn.STATUS.value: o.status.value,
+            ResultColumn.RESULT.value: mask(o.result),
+            ResultColumn.UPDATED_AT.value: at,
+        }
         for name, value in o.values.items():
-            values[name] = mask(value)
+            values[name.value] = mask(value)
         updates.append(RowUpdate(o.row, o.order_id, values))
     return updates
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bulk.columns import ResultColumn
 from bulk.infra.ledger import LedgerRow, StatusRecord
 from bulk.models import Status
 from bulk.pipeline.context import Context, RowOutcome
@@ -43,11 +44,11 @@ def say_doubts(outcomes: Sequence[RowOutcome], doubts: dict[int, str]) -> None:
         else:
             o.result = trust.with_doubt(why, o.result)
         for column in (
-            "Feed ID",
-            "Scheduled For",
-            "Customer Message",
-            "Message Status",
-            "Support Case",
+            ResultColumn.FEED_ID,
+            ResultColumn.SCHEDULED_FOR,
+            ResultColumn.CUSTOMER_MESSAGE,
+            ResultColumn.MESSAGE_STATUS,
+            ResultColumn.SUPPORT_CASE,
         ):
             o.values.setdefault(column, "")
 

@@ -15,6 +15,7 @@ from bulk.amazon.protocol import (
     ReportResult,
     UncertainError,
 )
+from bulk.columns import ResultColumn
 from bulk.errors import AmazonError
 from bulk.formats import counted
 from bulk.infra.ledger import LedgerRow, PlannedRow, Submission
@@ -74,7 +75,7 @@ def send_feed(
         # The previewed customer message goes into the ledger with the submission: whichever
         # run learns of the cancellation (this one, `bulk status`, a re-run after a crash)
         # sends exactly this text.
-        message = o.values.get("Customer Message") or None
+        message = o.values.get(ResultColumn.CUSTOMER_MESSAGE) or None
         planned.append(
             PlannedRow(m.message_id, o.row, m.order_id, m.item_ids, m.reason_code, counts, message)
         )
@@ -113,7 +114,7 @@ def send_feed(
         o = rows_by_order[m.order_id]
         o.status = Status.SUBMITTED
         o.result = f"sent in feed {feed_id}; waiting for Amazon"
-        o.values["Feed ID"] = feed_id
+        o.values[ResultColumn.FEED_ID] = feed_id
     return feed_id
 
 
@@ -184,7 +185,7 @@ def _waiting(
         if waiting is not None:
             waiting.status = Status.SUBMITTED
             waiting.result = text
-            waiting.values["Feed ID"] = feed_id
+            waiting.values[ResultColumn.FEED_ID] = feed_id
             waiting.changed = True
 
 
@@ -397,8 +398,10 @@ def _set(
         return  # the row is no longer in the sheet; the ledger keeps the outcome
     o.status = status_
     o.result = text
-    o.values["Feed ID"] = feed_id
-    o.values["Scheduled For"] = ""  # sent: a day it was once deferred to no longer stands
+    o.values[ResultColumn.FEED_ID] = feed_id
+    o.values[ResultColumn.SCHEDULED_FOR] = (
+        ""  # sent: a day it was once deferred to no longer stands
+    )
     o.changed = True
     o.cancelled_now = status_ is Status.CANCELLED
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from bulk.columns import INPUT_COLUMNS, RESULT_COLUMNS, header_key
+from bulk.columns import INPUT_COLUMNS, ResultColumn, header_key
 from bulk.config import Config
 from bulk.formats import parse_day
 from bulk.grid import BLANK, Cell, CellKind, Grid, Header, SheetRow, column_letter
@@ -34,7 +34,7 @@ class ParsedRow:
     row: int
     order_id: str  # as typed, trimmed ("" when blank)
     status: Status  # the status the sheet holds now
-    previous: dict[str, str]  # result columns as the sheet holds them now
+    previous: dict[ResultColumn, str]  # result columns as the sheet holds them now
     request: CancelRequest | None
     problems: tuple[str, ...]
     hidden: bool = False  # staff cannot see the row (hidden by hand, by a filter, in an outline)
@@ -185,13 +185,13 @@ def with_day(row: ParsedRow, at: _Columns, locale: str) -> ParsedRow:
     """The row with the day its Scheduled For holds, in any common form (bulk.formats.parse_day;
     the sheet's locale, when known, tells 12/7 apart). A DEFERRED row whose day cannot be read is
     a problem naming the cell: it is never skipped without a word."""
-    text = row.previous.get("Scheduled For", "").strip()
+    text = row.previous.get(ResultColumn.SCHEDULED_FOR, "").strip()
     if not text:
         return row
     day = parse_day(text, locale)
     if day is not None or row.status is not Status.DEFERRED:
         return replace(row, scheduled_for=day)
-    column = dict(at.results)["Scheduled For"]
+    column = dict(at.results)[ResultColumn.SCHEDULED_FOR]
     problem = (
         f"Scheduled For '{echo(text)}' (cell {column_letter(column)}{row.row}) is not a date; "
         "write the day as 2026-03-07 (year-month-day), or clear the Status to check the row again"
@@ -204,16 +204,16 @@ class _Columns:
     """The input columns' indexes by name, and the result columns the sheet has."""
 
     inputs: dict[str, int]
-    results: list[tuple[str, int]]
+    results: list[tuple[ResultColumn, int]]
 
     def cell(self, row: SheetRow, name: str) -> Cell:
         index = self.inputs.get(name)
         return row.cell(index) if index is not None else BLANK
 
 
-def _result_indexes(header: Header) -> list[tuple[str, int]]:
+def _result_indexes(header: Header) -> list[tuple[ResultColumn, int]]:
     """The result columns the sheet has, with their indexes."""
-    found = [(name, header.index(name)) for name in RESULT_COLUMNS]
+    found = [(name, header.index(name)) for name in ResultColumn]
     return [(name, index) for name, index in found if index is not None]
 
 
@@ -382,7 +382,7 @@ _CHECKS: dict[str, Callable[[Cell, _Draft, _Rules], list[str]]] = {
 
 def _parse_row(row: SheetRow, at: _Columns, rules: _Rules) -> ParsedRow:
     previous = {name: row.cell(index).text for name, index in at.results}
-    status = _STATUSES.get(previous.get("Status", "").strip().upper(), Status.NEW)
+    status = _STATUSES.get(previous.get(ResultColumn.STATUS, "").strip().upper(), Status.NEW)
     draft = _Draft(row.number, rules.config.messages.notify)
     problems: list[str] = []
     for column, check in _CHECKS.items():

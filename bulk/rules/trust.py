@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 
+from bulk.columns import ResultColumn
 from bulk.infra.ledger import LedgerRow, StatusRecord
 from bulk.models import Status
 from bulk.rules.rows import ParsedRow
@@ -34,7 +35,7 @@ def needs_feed_ids(rows: Sequence[ParsedRow]) -> bool:
     """True when some finished row names a feed, so the ledger's feed ids are worth reading."""
     return any(
         r.status in (Status.SUBMITTED, Status.CANCELLED, Status.FAILED)
-        and r.previous.get("Feed ID", "").strip()
+        and r.previous.get(ResultColumn.FEED_ID, "").strip()
         for r in rows
     )
 
@@ -69,7 +70,7 @@ def doubt(
             f"Status {status.value} was not written by bulk (the ledger has no record of it "
             "for this order), so the row was checked as new"
         )
-    feed = row.previous.get("Feed ID", "").strip()
+    feed = row.previous.get(ResultColumn.FEED_ID, "").strip()
     if (
         feed
         and status is not Status.DEFERRED
