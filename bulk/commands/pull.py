@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bulk.marketplaces import rate_limited_seconds
 from bulk.output.documents import PULL, Document
+from bulk.output.summary import api_document, api_line
 from bulk.pipeline.pull import PullReport
 
 
 def pull_document(report: PullReport, *, sheet: str, target: str, now: datetime) -> Document:
     """Everything a pull reports, as plain JSON types (docs/json.md, its bulk.pull/1 section)."""
-    calls = dict(sorted(report.calls.items()))
     return {
         "schema": PULL,
         "command": "pull",
@@ -24,11 +23,7 @@ def pull_document(report: PullReport, *, sheet: str, target: str, now: datetime)
         "requests": report.requests,
         "added": [{"order_id": order_id, "row": row} for order_id, row in report.added],
         "already_in_sheet": report.already,
-        "api": {
-            "calls": calls,
-            "total": sum(calls.values()),
-            "rate_limited_seconds": round(rate_limited_seconds(calls), 1),
-        },
+        "api": api_document(report.calls),
         "warnings": list(report.write.warnings) if report.write is not None else [],
     }
 
@@ -54,11 +49,6 @@ def pull_lines(doc: Document, verbose: bool = False) -> list[str]:
             "next: `bulk submit` sends them; a cancellation the buyer asked for does not count "
             "toward the cancellation rate, so no budget holds them back"
         )
-    api = doc["api"]
-    if verbose and api["total"]:
-        lines.append(
-            f"API calls: {api['total']} ("
-            + ", ".join(f"{op} {k}" for op, k in api["calls"].items())
-            + f"); at Amazon's published rates about {api['rate_limited_seconds']:.0f}s"
-        )
+    if verbose and doc["api"]["total"]:
+        lines.append(api_line(doc["api"]))
     return [*lines, *doc["warnings"]]

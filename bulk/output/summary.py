@@ -7,7 +7,7 @@ JSON Schema; a change of meaning bumps the schema id (bulk.output.documents).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -161,12 +161,7 @@ def build_summary(
         "budgets": [_budget(b) for b in report.budgets] if len(report.budgets) > 1 else [],
         "fee": fee,
         "lookup": _lookup(report),
-        "api": {
-            "calls": dict(sorted(report.calls.items())),
-            "total": sum(report.calls.values()),
-            "rate_limited_seconds": round(rate_limited_seconds(report.calls), 1),
-            "answer_seconds": round(report.amazon_seconds, 1),
-        },
+        "api": api_document(report.calls, report.amazon_seconds),
         "sent": {
             "orders": report.sent_orders if report.feed_ids else 0,
             "items": report.sent_items if report.feed_ids else 0,
@@ -219,6 +214,31 @@ def status_line(doc: Document) -> str:
     if not counts:
         return "none yet (add orders below the header, then run this again)"
     return ", ".join(f"{n} {status}" for status, n in counts.items())
+
+
+def api_document(calls: Mapping[str, int], answer_seconds: float | None = None) -> Document:
+    """A run's API calls as its --json document carries them: by operation, in all, and the
+    time they need at Amazon's published rates (and, when measured, the time spent waiting)."""
+    api: Document = {
+        "calls": dict(sorted(calls.items())),
+        "total": sum(calls.values()),
+        "rate_limited_seconds": round(rate_limited_seconds(dict(calls)), 1),
+    }
+    if answer_seconds is not None:
+        api["answer_seconds"] = round(answer_seconds, 1)
+    return api
+
+
+def api_line(api: Document) -> str:
+    """The -v line for an `api_document`."""
+    line = (
+        f"API calls: {api['total']} ("
+        + ", ".join(f"{op} {n}" for op, n in api["calls"].items())
+        + f"); at Amazon's published rates about {api['rate_limited_seconds']:.0f}s"
+    )
+    if "answer_seconds" in api:
+        line += f"; waited {api['answer_seconds']:.1f}s for Amazon's answers"
+    return line
 
 
 def budget_lines(budget: dict[str, Any], named: bool = False) -> list[str]:
@@ -316,14 +336,8 @@ def summary_lines(doc: Document, verbose: bool = False) -> list[str]:
             lines.append(
                 f"  order {order_id} is no longer in the sheet; its result is in `bulk history`"
             )
-    api = doc["api"]
-    if verbose and api["total"]:
-        lines.append(
-            f"API calls: {api['total']} ("
-            + ", ".join(f"{op} {n}" for op, n in api["calls"].items())
-            + f"); at Amazon's published rates about {api['rate_limited_seconds']:.0f}s; "
-            f"waited {api['answer_seconds']:.1f}s for Amazon's answers"
-        )
+    if verbose and doc["api"]["total"]:
+        lines.append(api_line(doc["api"]))
     lines.extend(doc["warnings"])
     return lines
 
