@@ -155,7 +155,7 @@ def test_due_exits_1_when_a_sheet_with_due_rows_is_skipped(
     assert len(sandbox_record(workdir, "feeds")) == 1  # nothing was sent
     assert len(receiver.posts) == posts + 1
     assert receiver.posts[-1]["skipped"] == doc["skipped"]
-    assert receiver.posts[-1]["text"].startswith("bulk due skipped 1 sheet(s) with work due")
+    assert receiver.posts[-1]["text"].startswith("bulk due skipped 1 sheet with work due")
 
 
 def test_due_counts_a_skipped_sheet_whose_work_is_not_known(workdir: Path) -> None:
@@ -286,5 +286,5 @@ def test_every_webhook_format_names_the_skipped_sheets() -> None:
     assert not worth_posting(due_document([], 0, now=datetime(2026, 3, 3, tzinfo=UTC)))
     for name, build in FORMATS.items():
         body = json.dumps(build(doc))
-        assert "bulk due skipped 1 sheet(s) with work due" in body, name
+        assert "bulk due skipped 1 sheet with work due" in body, name
         assert "/books/orders.xlsx: skipped, the file is no longer there" in body, name

@@ -117,7 +117,7 @@ def test_a_feed_amazon_created_but_did_not_confirm_is_found_not_resent(
     [first, *_] = submit_until_settled(workdir)
     # The branch for a feed Amazon may have created: the run looks for it before anything else.
     assert "checking Amazon's feed list" in first.output, first.output
-    assert "waiting for 1 unrecorded feed(s)" in first.output, first.output
+    assert "waiting for 1 unrecorded feed" in first.output, first.output
     assert first.exit_code == 1, first.output
     assert_sent_once(workdir)
     assert len(view(workdir, "feeds")) == 1

@@ -27,6 +27,7 @@ from bulk.commands.common import (
     state_folder,
 )
 from bulk.errors import BulkError
+from bulk.formats import counted
 
 if TYPE_CHECKING:
     from bulk.amazon.protocol import Marketplace
@@ -268,7 +269,7 @@ def report(checks: list[Check]) -> list[str]:
     lines = [_line(c) for c in checks]
     failed = sum(1 for c in checks if not c.ok)
     if failed:
-        lines.append(f"{failed} check(s) failed: fix them before `bulk submit`")
+        lines.append(f"{counted(failed, 'check')} failed: fix them before `bulk submit`")
     else:
         lines.append("all checks passed")
     return lines

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from bulk.formats import counted
 from bulk.infra.masking import mask
 from bulk.output.summary import Document, rows_to_fix_changed, sent_something, short_text
 
@@ -48,7 +49,7 @@ def payload(doc: Document) -> dict[str, Any]:
 
 def skipped_text(doc: Document) -> str:
     """`bulk due`'s chat line when it could not open sheets with work due on them."""
-    lines = [f"bulk due skipped {len(doc['skipped'])} sheet(s) with work due:"]
+    lines = [f"bulk due skipped {counted(len(doc['skipped']), 'sheet')} with work due:"]
     lines += [f"- {s['reason']}" for s in doc["skipped"]]
     return "\n".join(lines)
 

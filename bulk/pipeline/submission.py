@@ -141,8 +141,8 @@ def _recover_unknown_feed(ctx: Context, sub: Submission) -> None:
         ctx.ledger.abandon_submission(sub.id, ctx.now())
         return
     ctx.progress(
-        f"an earlier run stopped while creating a feed; waiting for {len(strangers)} "
-        "unrecorded feed(s) to finish before deciding what to send again"
+        "an earlier run stopped while creating a feed; waiting for "
+        f"{counted(len(strangers), 'unrecorded feed')} to finish before deciding what to send again"
     )
     limit = ctx.config.policy.feed_wait_minutes * 60
     for f in strangers:
@@ -419,9 +419,9 @@ def check_roles(ctx: Context, ready: Sequence[RowOutcome]) -> None:
         return
     why = {
         access.INVENTORY_AND_ORDER_TRACKING: "the cancellation feed",
-        access.BUYER_COMMUNICATION: f"the customer messages of {messages} row(s)",
+        access.BUYER_COMMUNICATION: f"the customer messages of {counted(messages, 'row')}",
     }
-    lacking = "; ".join(f"Amazon's role {r}, which {why[r]} needs" for r in missing)
+    lacking = "; ".join(f"Amazon's role {r}, needed for {why[r]}" for r in missing)
     raise AccessDeniedError(
         f"nothing was sent: the app lacks {lacking}; add the role to the app in Seller "
         "Central's Develop Apps page and authorise it again"
