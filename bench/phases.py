@@ -8,8 +8,9 @@ Usage (from the repository root, with the project installed):
 The sheet and the order book are those of bench/bench.py, made once per size in --workdir (a
 temporary folder by default); `bulk check` runs with the production settings against a sandbox in
 a process of its own. Timers wrap the named functions of one process (a few microseconds a call):
-the figures are the phases' own wall time, nested phases inside their callers. The last lines are
-the whole process's wall time and peak memory. Use it to decide what to change, then time the
+the figures are the phases' own wall time, nested phases inside their callers, and the process's
+peak memory when each phase last ended. The last line is the whole process's wall time and peak
+memory. Use it to decide what to change, then time the
 change with bench/check_vs_openpyxl.py.
 """
 
@@ -58,9 +59,11 @@ def _timed(totals: dict[str, list[float]], key: str, fn: Callable[..., Any]) -> 
         try:
             return fn(*args, **kwargs)
         finally:
-            spent = totals.setdefault(key, [0.0, 0])
+            spent = totals.setdefault(key, [0.0, 0, 0.0])
             spent[0] += time.perf_counter() - start
             spent[1] += 1
+            # The process's peak memory so far, in MB, when the phase last ended.
+            spent[2] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     return timed
 
@@ -149,8 +152,8 @@ def main() -> None:
     print(f"`bulk check` of {args.rows:,} rows (exit {data['code']}), phase by phase:")
     for phase in PHASES:
         if phase in data["phases"]:
-            spent, calls = data["phases"][phase]
-            print(f"{spent:8.2f} s  {phase}  ({calls:,} calls)")
+            spent, calls, peak = data["phases"][phase]
+            print(f"{spent:8.2f} s  {peak:5.0f} MB  {phase}  ({calls:,} calls)")
     print(f"{data['wall']:8.2f} s  the whole process, {data['peak_mb']:.0f} MB at most")
 
 
