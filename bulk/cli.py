@@ -379,10 +379,11 @@ def _print_summary(summary: Document, verbose: bool, as_json: bool) -> None:
 
 def _post(config: Config, summaries: list[Document]) -> None:
     """The webhook, for the runs worth telling; a failure is one warning line, never an exit."""
-    from bulk.output.webhook import post, worth_posting
-
     if not config.notify.webhook:
         return
+    # Imported only with a webhook to post to: httpx's async client and asyncio are not free.
+    from bulk.output.webhook import post, worth_posting
+
     for summary in summaries:
         if worth_posting(summary):
             warning = post(config.notify.webhook, summary, format=config.notify.format)
