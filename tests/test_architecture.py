@@ -231,7 +231,8 @@ def test_few_modules_sit_at_the_top_of_the_package() -> None:
 def test_a_production_run_imports_no_sandbox_module(tmp_path: Path) -> None:
     """`bulk check` with production settings, pointed at a sandbox this test runs, goes the whole
     way (look-ups, report, sheet write); Python's own import log (-X importtime) and the modules
-    loaded at exit name nothing of bulk.sandbox."""
+    loaded at exit name nothing of bulk.sandbox; nor, with no webhook set, the webhook's module
+    and the asyncio it needs (a start-up cost every run would pay)."""
     from bulk.sandbox import start_sandbox
     from bulk.targets import sandbox_credentials
 
@@ -282,6 +283,7 @@ def test_a_production_run_imports_no_sandbox_module(tmp_path: Path) -> None:
     assert "bulk.amazon.marketplace" in at_exit
     for names in (imported, at_exit):
         assert [n for n in names if n.split(".")[:2] == ["bulk", "sandbox"]] == []
+        assert "bulk.output.webhook" not in names and "asyncio" not in names
 
 
 def test_the_command_line_does_not_name_the_heavy_libraries() -> None:
