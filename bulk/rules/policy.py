@@ -11,8 +11,9 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from bulk import marketplaces
 from bulk.config import PolicyConfig
@@ -25,12 +26,11 @@ from bulk.models import (
     CancelRequest,
     Channel,
     Decision,
-    ItemRef,
     Order,
-    OrderItem,
     OrderStatus,
     Status,
 )
+from bulk.rules.order_lines import counting, partial_quantity, quantity_problem, resolve_items
 from bulk.rules.rates import (
     Send,
     Window,
@@ -85,6 +85,85 @@ def decide(
             Status.REJECTED,
             f"Amazon has no order {request.order_id} in this marketplace; check the id",
         )
+    if order.status != OrderStatus.UNSHIPPED or order.channel != Channel.MFN:
+        return _not_unshipped_mfn(request, order)
+    lines, problem = resolve_items(request, order)
+    counts, warnings = counting(request, lines)
+    if problem is not None:
+        return problem
+    for first in order.items:
+        if first.quantity_shipped <= 0:
+            continue
+        # An Unshipped order should have none, but the rule is absolute (docs/amazon.md, "Feed rules"):
+        # a Failure acknowledgement on an order with a shipped item refunds the whole order.
+        return Decision(
+            Status.ESCALATE,
+            f"{first.sku} has shipped ({first.quantity_shipped} of {first.quantity_ordered}); "
+            "a cancellation feed would refund the whole order, so nothing was sent; "
+            f"{_SUPPORT_CASE}",
+            items=lines,
+            counts_toward_rate=counts,
+        )
+    # A request that names no lines asks for no quantities.
+    problem = quantity_problem(request, order) if request.items else None
+    if problem is not None:
+        return problem
+    partial = partial_quantity(request, order) if request.items else None
+    if partial is not None:
+        # docs/amazon.md, "Feed rules": an Item in the acknowledgement feed has no quantity; partial quantity
+        # goes through the order adjustment feed (POST_PAYMENT_ADJUSTMENT_DATA).
+        return Decision(
+            Status.ESCALATE,
+            f"{partial} needs the adjustment feed / Seller Support; the order feed cancels "
+            f"whole lines only; {_SUPPORT_CASE}",
+            items=lines,
+            counts_toward_rate=counts,
+        )
+
+    if order.purchased is None:
+        # Unknown age must not pass the time window as if the order were new.
+        return Decision(
+            Status.HELD,
+            "Amazon gave no purchase date for this order, so its age is unknown; check it in "
+            "Seller Central and decide by hand",
+            items=lines,
+            counts_toward_rate=counts,
+            warnings=warnings,
+        )
+    purchased = order.purchased
+    # utc() of a moment already in UTC is itself: the common case skips the call.
+    age = (now if now.tzinfo is UTC else utc(now)) - (
+        purchased if purchased.tzinfo is UTC else utc(purchased)
+    )
+    if age > _window(config.window_hours):
+        late = f"purchased {_age_text(age)} ago, outside the {config.window_hours:g}-hour window"
+        if not allow_late and promised is None:
+            return Decision(
+                Status.HELD,
+                f"{late}; run `bulk submit --allow-late` to send it anyway",
+                items=lines,
+                counts_toward_rate=counts,
+                warnings=warnings,
+            )
+        because = (
+            "of --allow-late"
+            if allow_late or promised is None
+            else f"bulk deferred it to {promised}"
+        )
+        warnings = (*warnings, f"{late}; sent because {because}")
+
+    return Decision(
+        Status.READY,
+        _ready_text(len(lines), request.reason.label, counts),
+        lines,
+        counts,
+        None,
+        warnings,
+    )
+
+
+def _not_unshipped_mfn(request: CancelRequest, order: Order) -> Decision:
+    """The decision for an order that is not an Unshipped seller-fulfilled one: none is READY."""
     if order.status == OrderStatus.CANCELED:
         return Decision(
             Status.CANCELLED,
@@ -107,9 +186,9 @@ def decide(
             "cancelled from a sheet; manage it in Seller Central's Multi-Channel Fulfillment pages",
         )
 
-    lines, problem = _resolve_items(request, order)
+    lines, problem = resolve_items(request, order)
     shown = lines if problem is None else order.items
-    counts, warnings = _counting(request, lines)
+    counts, _ = counting(request, lines)
 
     if order.status == OrderStatus.PARTIALLY_SHIPPED:
         # docs/amazon.md, "Feed rules": never send Failure for an order with any item shipped; Amazon's guide
@@ -155,75 +234,25 @@ def decide(
             f"Amazon reports order status {order.status!r}, which bulk cannot cancel; "
             "check the order in Seller Central",
         )
-    if order.channel != Channel.MFN:
-        return Decision(
-            Status.HELD,
-            f"Amazon reports fulfilment channel {order.channel!r}, neither seller (MFN) nor "
-            "Amazon (AFN); check the order in Seller Central",
-        )
+    return Decision(
+        Status.HELD,
+        f"Amazon reports fulfilment channel {order.channel!r}, neither seller (MFN) nor "
+        "Amazon (AFN); check the order in Seller Central",
+    )
 
-    if problem is not None:
-        return problem
-    shipped = [item for item in order.items if item.quantity_shipped > 0]
-    if shipped:
-        # An Unshipped order should have none, but the rule is absolute (docs/amazon.md, "Feed rules"):
-        # a Failure acknowledgement on an order with a shipped item refunds the whole order.
-        first = shipped[0]
-        return Decision(
-            Status.ESCALATE,
-            f"{first.sku} has shipped ({first.quantity_shipped} of {first.quantity_ordered}); "
-            "a cancellation feed would refund the whole order, so nothing was sent; "
-            f"{_SUPPORT_CASE}",
-            items=lines,
-            counts_toward_rate=counts,
-        )
-    problem = _quantity_problem(request, order)
-    if problem is not None:
-        return problem
-    partial = _partial_quantity(request, order)
-    if partial is not None:
-        # docs/amazon.md, "Feed rules": an Item in the acknowledgement feed has no quantity; partial quantity
-        # goes through the order adjustment feed (POST_PAYMENT_ADJUSTMENT_DATA).
-        return Decision(
-            Status.ESCALATE,
-            f"{partial} needs the adjustment feed / Seller Support; the order feed cancels "
-            f"whole lines only; {_SUPPORT_CASE}",
-            items=lines,
-            counts_toward_rate=counts,
-        )
 
-    if order.purchased is None:
-        # Unknown age must not pass the time window as if the order were new.
-        return Decision(
-            Status.HELD,
-            "Amazon gave no purchase date for this order, so its age is unknown; check it in "
-            "Seller Central and decide by hand",
-            items=lines,
-            counts_toward_rate=counts,
-            warnings=warnings,
-        )
-    age = utc(now) - utc(order.purchased)
-    if age > timedelta(hours=config.window_hours):
-        late = f"purchased {_age_text(age)} ago, outside the {config.window_hours:g}-hour window"
-        if not allow_late and promised is None:
-            return Decision(
-                Status.HELD,
-                f"{late}; run `bulk submit --allow-late` to send it anyway",
-                items=lines,
-                counts_toward_rate=counts,
-                warnings=warnings,
-            )
-        because = (
-            "of --allow-late"
-            if allow_late or promised is None
-            else f"bulk deferred it to {promised}"
-        )
-        warnings = (*warnings, f"{late}; sent because {because}")
+@lru_cache(maxsize=64)
+def _window(hours: float) -> timedelta:
+    return timedelta(hours=hours)
 
-    result = f"ready: {counted(len(lines), 'item')}, {request.reason.label}"
+
+@lru_cache(maxsize=1024)
+def _ready_text(lines: int, label: str, counts: bool) -> str:
+    """A READY row's result; one string shared by every row that reads the same."""
+    result = f"ready: {counted(lines, 'item')}, {label}"
     if not counts:
         result += "; the buyer asked Amazon to cancel, so it does not count toward the rate"
-    return Decision(Status.READY, result, items=lines, counts_toward_rate=counts, warnings=warnings)
+    return result
 
 
 def _age_text(age: timedelta) -> str:
@@ -231,115 +260,6 @@ def _age_text(age: timedelta) -> str:
     if hours >= 1:
         return counted(hours, "hour")
     return counted(int(age.total_seconds() // 60), "minute")
-
-
-def _open_quantity(item: OrderItem) -> int:
-    return item.quantity_ordered - item.quantity_shipped
-
-
-def _matches(ref: ItemRef, item: OrderItem) -> bool:
-    return ref.ref == item.order_item_id or ref.ref.casefold() == item.sku.casefold()
-
-
-def _resolve_items(
-    request: CancelRequest, order: Order
-) -> tuple[tuple[OrderItem, ...], Decision | None]:
-    """The order lines the request names (all open lines when it names none), or a rejection."""
-    if not order.items:
-        return (), Decision(
-            Status.HELD,
-            f"Amazon listed no items for order {order.order_id}; run again later",
-        )
-    if not request.items:
-        lines = tuple(item for item in order.items if item.quantity_ordered > 0)
-        if not lines:
-            return (), Decision(
-                Status.REJECTED,
-                "every line of the order has quantity 0 on Amazon (already cancelled); "
-                "nothing to cancel",
-            )
-        return lines, None
-
-    unknown = [ref.ref for ref in request.items if not any(_matches(ref, i) for i in order.items)]
-    if unknown:
-        listing = ", ".join(f"{i.sku} ({i.order_item_id})" for i in order.items)
-        names = ", ".join(repr(ref) for ref in unknown)
-        what = "item" if len(unknown) == 1 else "items"
-        return (), Decision(
-            Status.REJECTED,
-            f"order {order.order_id} has no {what} {names}; its SKUs are {listing}; "
-            "fix the Items column or leave it blank for the whole order",
-        )
-    chosen = {i.order_item_id for ref in request.items for i in order.items if _matches(ref, i)}
-    lines = tuple(i for i in order.items if i.order_item_id in chosen)  # order's own line order
-    return lines, None
-
-
-def _quantity_problem(request: CancelRequest, order: Order) -> Decision | None:
-    """A rejection when a named line has nothing to cancel or fewer units than asked for."""
-    for ref in request.items:
-        matched = [i for i in order.items if _matches(ref, i)]
-        open_qty = sum(_open_quantity(i) for i in matched)
-        if ref.quantity is not None and ref.quantity <= 0:
-            return Decision(
-                Status.REJECTED,
-                f"quantity {ref.quantity} for {ref.ref} is not a number of units to cancel; "
-                "give a positive quantity, or none for the whole line",
-            )
-        if open_qty <= 0:
-            return Decision(
-                Status.REJECTED,
-                f"{ref.ref} has quantity 0 on Amazon (already cancelled); remove it from Items",
-            )
-        if ref.quantity is not None and ref.quantity > open_qty:
-            return Decision(
-                Status.REJECTED,
-                f"asks to cancel {ref.quantity} of {ref.ref} but the order has {open_qty}; "
-                "fix the quantity",
-            )
-    return None
-
-
-def _partial_quantity(request: CancelRequest, order: Order) -> str | None:
-    """'partial quantity (1 of 3) of MUG-RED' when a request cancels part of a line, else None."""
-    for ref in request.items:
-        if ref.quantity is None:
-            continue
-        open_qty = sum(_open_quantity(i) for i in order.items if _matches(ref, i))
-        if ref.quantity < open_qty:
-            return f"partial quantity ({ref.quantity} of {open_qty}) of {ref.ref}"
-    return None
-
-
-def _counting(request: CancelRequest, lines: tuple[OrderItem, ...]) -> tuple[bool, tuple[str, ...]]:
-    """Whether cancelling `lines` counts toward the cancellation rate, and what staff should know.
-
-    docs/amazon.md, "Cancellation rate": a cancellation the buyer requested through Amazon
-    (item IsBuyerRequestedCancel = "true") cancelled with BuyerCanceled does not count;
-    BuyerCanceled on any other order still counts. Item cancellations count, so one line the
-    buyer did not ask about makes the whole cancellation count.
-    """
-    requested = [i for i in lines if i.buyer_requested_cancel]
-    all_requested = bool(lines) and len(requested) == len(lines)
-    if request.reason.buyer_requested:
-        if all_requested:
-            return False, ()
-        if not requested:
-            return True, (
-                "Amazon has no buyer request for this order; this cancellation will count "
-                "toward the cancellation rate",
-            )
-        others = ", ".join(i.sku for i in lines if not i.buyer_requested_cancel)
-        return True, (
-            f"Amazon has no buyer request for {others}; this cancellation will count toward "
-            "the cancellation rate unless Items lists only the lines the buyer asked about",
-        )
-    if all_requested:
-        return True, (
-            "the buyer asked Amazon to cancel this order; the reason whose Amazon code is "
-            "BuyerCanceled would keep it out of the cancellation rate",
-        )
-    return True, ()
 
 
 # --- B. The account's figures and the day's budget ---------------------------------------------
