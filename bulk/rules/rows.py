@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
+import sys
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -48,6 +51,9 @@ _KIND_WORDS = {
     CellKind.FORMULA: "a formula",
     CellKind.ERROR: "an error value",
 }
+# Read as text as they are (module constants: an enum member looked up on its class costs as much
+# as the rest of a cell's check).
+_PLAIN = (CellKind.BLANK, CellKind.TEXT)
 
 
 def _text(cell: Cell, column: str, problems: list[str], *, also: tuple[CellKind, ...] = ()) -> str:
@@ -58,7 +64,7 @@ def _text(cell: Cell, column: str, problems: list[str], *, also: tuple[CellKind,
             "so each row has its own value"
         )
         return ""
-    if cell.kind in (CellKind.BLANK, CellKind.TEXT) or cell.kind in also:
+    if cell.kind in _PLAIN or cell.kind in also:
         return cell.text.strip()
     shown = f" ({echo(cell.text)})" if cell.text else ""
     problems.append(f"{column} holds {_KIND_WORDS[cell.kind]}{shown}; type it as plain text")
@@ -145,6 +151,7 @@ def parse_items(text: str) -> tuple[tuple[ItemRef, ...], list[str]]:
 
 _REMEDIES = {header_key(r.value): r for r in Remedy} | {"norefund": Remedy.NONE, "": Remedy.REFUND}
 _STATUSES = {s.value: s for s in Status}
+_STATUS, _NEW = ResultColumn.STATUS, Status.NEW
 _YES = NOTIFY_YES_WORDS
 _NO = NOTIFY_NO_WORDS
 
@@ -165,7 +172,7 @@ def reason_lookup(reasons: Sequence[Reason]) -> dict[str, Reason]:
 def parse_rows(grid: Grid, header: Header, config: Config) -> list[ParsedRow]:
     """Every non-blank row below the header, checked; duplicates name the first row."""
     rules = _Rules(
-        config, reason_lookup(config.reasons), ", ".join(r.label for r in config.reasons), {}
+        config, reason_lookup(config.reasons), ", ".join(r.label for r in config.reasons), {}, {}
     )
     parsed: list[ParsedRow] = []
     input_indexes = [i for name, i in header.columns.items() if name in INPUT_COLUMNS]
@@ -174,10 +181,17 @@ def parse_rows(grid: Grid, header: Header, config: Config) -> list[ParsedRow]:
         {name: index for name in INPUT_COLUMNS if (index := header.index(name)) is not None},
         _result_indexes(header),
     )
+    id_index = at.inputs.get(_PER_ROW, sys.maxsize)
     for row in grid.rows:
-        if row.number <= header.row or all(row.cell(i).blank for i in input_indexes):
+        if row.number <= header.row:
             continue
-        parsed.append(with_day(_parse_row(row, at, rules), at, grid.locale))
+        cells = row.cells
+        id_cell = cells[id_index] if id_index < len(cells) else BLANK
+        # A row with an order id is not blank: the other cells need no look.
+        if id_cell.blank and all(row.cell(i).blank for i in input_indexes):
+            continue
+        checked = _parse_row(row, id_cell, at, rules)
+        parsed.append(with_day(checked, at, grid.locale) if at.scheduled else checked)
     return parsed
 
 
@@ -210,6 +224,31 @@ class _Columns:
         index = self.inputs.get(name)
         return row.cell(index) if index is not None else BLANK
 
+    @functools.cached_property
+    def by_value(self) -> tuple[str, ...]:
+        """The `_BY_VALUE` columns the sheet has, in order (a column it lacks is blank on every
+        row: it changes nothing from row to row)."""
+        return tuple(name for name in _BY_VALUE if name in self.inputs)
+
+    @functools.cached_property
+    def pick(self) -> Callable[[tuple[Cell, ...]], tuple[Cell, ...]]:
+        """A row's cells of the `by_value` columns, from a row long enough to hold them all."""
+        indexes = [self.inputs[name] for name in self.by_value]
+        if len(indexes) == 1:
+            (only,) = indexes
+            return lambda cells: (cells[only],)
+        return operator.itemgetter(*indexes) if indexes else lambda cells: ()
+
+    @functools.cached_property
+    def width(self) -> int:
+        """How many cells a row holds for `pick` to reach all of them."""
+        return 1 + max((self.inputs[name] for name in self.by_value), default=-1)
+
+    @functools.cached_property
+    def scheduled(self) -> bool:
+        """Whether the sheet has a Scheduled For column (`with_day` has a day to read)."""
+        return any(name is ResultColumn.SCHEDULED_FOR for name, _ in self.results)
+
 
 def _result_indexes(header: Header) -> list[tuple[ResultColumn, int]]:
     """The result columns the sheet has, with their indexes."""
@@ -225,6 +264,8 @@ class _Rules:
     reasons: dict[str, Reason]  # reason_lookup
     labels: str  # the configured reasons, as a message lists them
     first_row_of: dict[str, int]  # each order id's first row (filled as the rows are checked)
+    # What the `_BY_VALUE` checks found, by the values of their cells (`_found`).
+    found: dict[tuple[tuple[str, CellKind, str], ...], _Found]
 
 
 @dataclass(slots=True)
@@ -240,21 +281,6 @@ class _Draft:
     remedy: Remedy | None = None
     explicit: bool = False  # the Notify cell said Yes or No
     note: str = ""
-
-    def request(self, problems: Sequence[str]) -> CancelRequest | None:
-        if problems or self.reason is None or self.remedy is None:
-            return None
-        return CancelRequest(
-            row=self.row,
-            order_id=self.order_id,
-            reason=self.reason,
-            details=self.details,
-            items=self.items,
-            remedy=self.remedy,
-            notify=self.notify,
-            notify_explicit=self.explicit,
-            note=self.note,
-        )
 
 
 def _order_id(cell: Cell, draft: _Draft, rules: _Rules) -> list[str]:
@@ -380,14 +406,81 @@ _CHECKS: dict[str, Callable[[Cell, _Draft, _Rules], list[str]]] = {
 }
 
 
-def _parse_row(row: SheetRow, at: _Columns, rules: _Rules) -> ParsedRow:
-    previous = {name: row.cell(index).text for name, index in at.results}
-    status = _STATUSES.get(previous.get(ResultColumn.STATUS, "").strip().upper(), Status.NEW)
+# The checks after Order ID read nothing but their own cells and the run's settings: not the
+# row's number, not other rows. A sheet repeats the same few reasons, details, remedies and
+# Notify words row after row, so what they find is remembered by the values of their cells
+# (`_found`), and a row holding the same values gets the very same findings. Order ID is checked
+# on every row: each row has its own, and a repeat names the row where it first appeared.
+_PER_ROW = "Order ID"
+_BY_VALUE = tuple(column for column in _CHECKS if column != _PER_ROW)
+# Enough for the distinct rows of any real sheet; rows past it are checked without remembering.
+MAX_REMEMBERED = 4096
+# What a check reads of a cell: all that a row's findings are remembered by.
+_CELL_VALUE = operator.attrgetter("text", "kind", "merged_into")
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """What the `_BY_VALUE` checks found in one set of cell values: the draft's fields they set,
+    and their problems in `_CHECKS` order."""
+
+    reason: Reason | None
+    details: str
+    items: tuple[ItemRef, ...]
+    remedy: Remedy | None
+    notify: bool
+    explicit: bool
+    note: str
+    problems: tuple[str, ...]
+
+
+def _found(row: SheetRow, at: _Columns, rules: _Rules) -> _Found:
+    """The `_BY_VALUE` checks of one row's cells (in that order), remembered by their values."""
+    cells = row.cells
+    mine = at.pick(cells) if len(cells) >= at.width else tuple(at.cell(row, c) for c in at.by_value)
+    key = tuple(map(_CELL_VALUE, mine))
+    found = rules.found.get(key)
+    if found is None:
+        draft = _Draft(0, rules.config.messages.notify)
+        problems: list[str] = []
+        for column in _BY_VALUE:
+            problems.extend(_CHECKS[column](at.cell(row, column), draft, rules))
+        found = _Found(
+            draft.reason,
+            draft.details,
+            draft.items,
+            draft.remedy,
+            draft.notify,
+            draft.explicit,
+            draft.note,
+            tuple(problems),
+        )
+        if len(rules.found) < MAX_REMEMBERED:
+            rules.found[key] = found
+    return found
+
+
+def _parse_row(row: SheetRow, id_cell: Cell, at: _Columns, rules: _Rules) -> ParsedRow:
+    previous = {name: row.cell(index).text for name, index in at.results} if at.results else {}
+    status = _STATUSES.get(previous.get(_STATUS, "").strip().upper(), _NEW) if previous else _NEW
     draft = _Draft(row.number, rules.config.messages.notify)
-    problems: list[str] = []
-    for column, check in _CHECKS.items():
-        problems.extend(check(at.cell(row, column), draft, rules))
-    request = draft.request(problems)
+    problems = _CHECKS[_PER_ROW](id_cell, draft, rules)
+    found = _found(row, at, rules)
+    request = None
+    if found.problems:
+        problems = [*problems, *found.problems]
+    elif not problems and found.reason is not None and found.remedy is not None:
+        request = CancelRequest(
+            row.number,
+            draft.order_id,
+            found.reason,
+            found.details,
+            found.items,
+            found.remedy,
+            found.notify,
+            found.explicit,
+            found.note,
+        )
     return ParsedRow(
         row.number, draft.order_id, status, previous, request, tuple(problems), row.hidden
     )
