@@ -206,6 +206,29 @@ class _SheetStream:
         self._more()
         return True
 
+    def chunks(self) -> Iterator[bytes]:
+        """The XML inside <sheetData> in pieces of many rows, each ending just after a </row>
+        (the last one: whatever comes before </sheetData>), for scanners that take many rows
+        at once; then `after` is set. Nothing is checked here: the scanner checks the rows."""
+        if self.empty:
+            self.after = self._buf[self._pos :] + self._raw.read()
+            return
+        row_end = self.pat.row_end
+        while not self._eof:
+            self._more()
+            cut = self._buf.rfind(row_end, self._pos)
+            if cut >= 0:
+                cut += len(row_end)
+                yield self._buf[self._pos : cut]
+                self._buf = self._buf[cut:]
+                self._pos = 0
+        end = self._buf.find(b"</" + self.pat.prefix + b"sheetData>", self._pos)
+        if end < 0:
+            raise SheetError(f"{self.where} ends inside <sheetData>; the file is damaged")
+        if end > self._pos:
+            yield self._buf[self._pos : end]
+        self.after = self._buf[end:]
+
     def rows(self) -> Iterator[tuple[bytes, bytes]]:
         """(whitespace before the row, the <row> element) for every row, in file order."""
         if self.empty:
