@@ -17,6 +17,8 @@ from bulk.amazon.feed import (
 from bulk.errors import AmazonError
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "amazon"
+# Real processing reports (an order feed with errors, an order not found), kept in tests/data.
+PROCESSING_REPORTS = Path(__file__).resolve().parent / "data" / "processing-reports"
 BUNDLED_XSD = Path(__file__).resolve().parents[1] / "bulk" / "sandbox" / "xsd" / "amzn-envelope.xsd"
 
 
@@ -87,10 +89,7 @@ def test_split_keeps_one_feed_under_the_limit_and_splits_above() -> None:
 def test_real_processing_reports_parse(
     name: str, processed: int | None, errors: int | None, error_ids: list[int] | None
 ) -> None:
-    path = REFERENCE / "examples" / name
-    if not path.exists():
-        pytest.skip("reference reports are not available")
-    data = path.read_bytes()
+    data = (PROCESSING_REPORTS / name).read_bytes()
     for raw in (data, gzip.compress(data)):
         report = parse_report(raw)
         assert report.results, "every reference report has error results"

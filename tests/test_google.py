@@ -732,11 +732,11 @@ def test_fake_answers_as_recorded(fake_sheets: FakeSheets, case: tuple[Any, ...]
     assert answer.json() == json.loads(json.dumps(expected).replace("{id}", KEY))
 
 
-# The full cassettes, replayed when they are at hand (BULK_SHEETS_CASSETTES, or the shared
-# reference folder of this project's workspace).
+# gspread's own recorded Sheets traffic (its tests' cassettes, github.com/burnash/gspread),
+# kept unchanged in tests/data/sheets-cassettes; BULK_SHEETS_CASSETTES points at other ones.
 CASSETTES = Path(
     os.environ.get("BULK_SHEETS_CASSETTES")
-    or Path(__file__).resolve().parents[2] / "shared" / "reference" / "sheets" / "cassettes"
+    or Path(__file__).resolve().parent / "data" / "sheets-cassettes"
 )
 
 
@@ -744,7 +744,10 @@ def recordings() -> list[Path]:
     return sorted(CASSETTES.glob("*.json")) if CASSETTES.is_dir() else []
 
 
-@pytest.mark.skipif(not recordings(), reason=f"no recorded cassettes in {CASSETTES}")
+def test_the_recorded_cassettes_are_at_hand() -> None:
+    assert len(recordings()) >= 10, CASSETTES
+
+
 @pytest.mark.parametrize("cassette", recordings(), ids=lambda p: p.stem)
 def test_fake_replays_recorded_cassette(fake_sheets: FakeSheets, cassette: Path) -> None:
     """Every Sheets request of the cassette's first recording, in order: same status, and the
