@@ -479,7 +479,7 @@ def submit(
 
     def confirm(c: Context, report: RunReport) -> bool:
         from bulk.output.confirm import confirmation_lines, question
-        from bulk.output.report import summary_lines
+        from bulk.output.text import summary_lines
         from bulk.targets import describe_target
 
         if yes:

@@ -1,4 +1,4 @@
-"""Unit tests of the pipeline (bulk.pipeline.run, bulk.pipeline.submission, bulk.pipeline.notify) against an in-memory
+"""Unit tests of the pipeline (bulk.pipeline.run, bulk.pipeline.submission, bulk.pipeline.messaging) against an in-memory
 Marketplace, with a real SQLite ledger and a real CSV sheet; the clock is passed in."""
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import threading
 from rich.console import Console
 
 from bulk.infra.progress import Progress, Step, duration, print_above
-from bulk.pipeline.notify import MESSAGE_CALLS
+from bulk.pipeline.messaging import MESSAGE_CALLS
 
 
 def test_time_left_comes_from_the_rate_limits() -> None:

@@ -1,6 +1,6 @@
 """What the pipeline needs from Amazon: the `Marketplace` Protocol and the types it answers with.
 
-The pipeline (bulk.pipeline.run, bulk.pipeline.submission, bulk.pipeline.notify) is written
+The pipeline (bulk.pipeline.run, bulk.pipeline.submission, bulk.pipeline.messaging) is written
 against this Protocol only, so it runs the same against Amazon, the sandbox (both through
 `AmazonMarketplace`) or a fake in a unit test. This module is the adapter's only door for the
 layers above it: besides the Protocol it names the feed document `upload_document` takes (built

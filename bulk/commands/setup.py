@@ -115,7 +115,7 @@ def history(
     from datetime import UTC, datetime
 
     from bulk.output.documents import history_document
-    from bulk.output.report import history_rows, history_text
+    from bulk.output.text import history_rows, history_text
     from bulk.targets import open_ledger, state_url
 
     g = globals_of(ctx)

@@ -18,7 +18,7 @@ from bulk.formats import counted, percent
 from bulk.marketplaces import rate_limited_seconds
 from bulk.models import Status
 from bulk.pipeline.context import RowOutcome, RunReport
-from bulk.pipeline.notify import MESSAGE_CALLS
+from bulk.pipeline.messaging import MESSAGE_CALLS
 
 FIRST_ROWS = 5  # rows listed without -v
 

@@ -68,7 +68,7 @@ class RowOutcome:
     changed: bool = True  # False: leave the row's cells alone
     cancelled_now: bool = False  # this run learned that bulk's feed cancelled it: message the buyer
     message: MessageOutcome | None = (
-        None  # what became of that message (set by bulk.pipeline.notify)
+        None  # what became of that message (set by bulk.pipeline.messaging)
     )
     # Before sending: None when the row has no customer message to weigh (not READY, DEFERRED
     # or HELD); "" when its message will be sent; else why it will not (its Message Status).

@@ -1,7 +1,7 @@
 """The pipeline: read the sheet, check rows, look orders up, apply the policy, send, write results.
 
 The commands `check`, `submit` and `status` live here; sending and following feeds is in
-`bulk.pipeline.submission`, customer messages in `bulk.pipeline.notify`, the shared types in `bulk.pipeline.context`.
+`bulk.pipeline.submission`, customer messages in `bulk.pipeline.messaging`, the shared types in `bulk.pipeline.context`.
 `evaluate` runs in steps: read the ledger for the sheet's orders (`_known`), settle what the sheet
 settles (`_triage`), then what the ledger settles (`_after_ledger`), look the rest up (`_look_up`),
 decide each (`_decide`), fit them into the budgets and warn of listings at risk
@@ -28,7 +28,7 @@ from bulk.infra.state import crash_point
 from bulk.models import CancelRequest, Decision, LedgerOutcome, Order, Status
 from bulk.pipeline import statuses, writes
 from bulk.pipeline.context import Context, Options, RowOutcome, RunReport
-from bulk.pipeline.notify import send_messages
+from bulk.pipeline.messaging import send_messages
 from bulk.pipeline.planning import (
     Decided,
     elsewhere,
