@@ -34,22 +34,28 @@ def listing_risk(
 ) -> tuple[Decided, tuple[listings.ListingRisk, ...]]:
     """Warn the rows that are a listing's 2nd or later seller cancellation in 30 days."""
     today = now.astimezone(UTC).date()
-    planned = [
-        listings.PlannedCancellation(
-            row=request.row,
-            order_id=request.order_id,
-            marketplace_id=order_market(ctx, order).marketplace_id,
-            reason=request.reason,
-            lines=decision.items,
-            purchased=order.purchased,
-            day=decision.scheduled_for or today,
-        )
-        for request, order, decision in decided
+    home = order_market(ctx, None)
+    markets: dict[str, str] = {}  # an order's marketplace id -> the listing's marketplace
+    sent = (Status.READY, Status.DEFERRED)
+    planned: list[listings.PlannedCancellation] = []
+    for request, order, decision in decided:
         # READY and DEFERRED orders have a purchase date (unknown age is HELD).
-        if order is not None
-        and order.purchased is not None
-        and decision.status in (Status.READY, Status.DEFERRED)
-    ]
+        if order is None or order.purchased is None or decision.status not in sent:
+            continue
+        market = markets.get(order.marketplace_id)
+        if market is None:
+            market = markets[order.marketplace_id] = policy.market_of(order, home).marketplace_id
+        planned.append(
+            listings.PlannedCancellation(
+                request.row,
+                request.order_id,
+                market,
+                request.reason,
+                decision.items,
+                order.purchased,
+                decision.scheduled_for or today,
+            )
+        )
     if not planned:
         return decided, ()
     skus = [line.sku for p in planned for line in p.lines]
@@ -62,10 +68,13 @@ def listing_risk(
         )
     ]
     found = listings.assess(past, planned, now)
-    warned = [
-        (r, o, d.warned(found.warnings[r.row])) if r.row in found.warnings else (r, o, d)
-        for r, o, d in decided
-    ]
+    if not found.warnings:
+        return decided, found.at_risk
+    said = found.warnings.get
+    warned: Decided = []
+    for r, o, d in decided:
+        words = said(r.row)
+        warned.append((r, o, d) if words is None else (r, o, d.warned(words)))
     return warned, found.at_risk
 
 

@@ -14,11 +14,13 @@ not bring the stock back.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from operator import attrgetter
+from typing import NamedTuple
 
 from bulk.formats import utc
-from bulk.models import OrderItem, Reason, buyers_cancellation
+from bulk.models import BUYER_CANCELED, OrderItem, Reason, buyers_cancellation
 
 # "for orders placed in the last 30 days": the order's purchase date decides, not the day
 # of the cancellation.
@@ -44,9 +46,11 @@ class PastCancellation:
     purchased: datetime
 
 
-@dataclass(frozen=True)
-class PlannedCancellation:
-    """One row of this run that bulk will send (READY today, or DEFERRED to `day`)."""
+class PlannedCancellation(NamedTuple):
+    """One row of this run that bulk will send (READY today, or DEFERRED to `day`).
+
+    A named tuple: a run makes one per row it sends, 100,000 at a time, at a third of a frozen
+    dataclass's cost."""
 
     row: int
     order_id: str
@@ -85,20 +89,38 @@ def seller_lines(reason: Reason, lines: Sequence[OrderItem]) -> tuple[OrderItem,
     cancel (IsBuyerRequestedCancel) cancelled with BuyerCanceled is the buyer's; every other
     cancelled line is the seller's.
     """
+    if reason.code != BUYER_CANCELED:
+        return tuple(lines)  # only BuyerCanceled makes a line the buyer's
     return tuple(
         line for line in lines if not buyers_cancellation(reason.code, line.buyer_requested_cancel)
     )
 
 
+_SUFFIXES = {1: "st", 2: "nd", 3: "rd"}
+
+
 def ordinal(n: int) -> str:
     """1 -> "1st", 2 -> "2nd", 11 -> "11th", 23 -> "23rd"."""
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    suffix = "th" if 10 <= n % 100 <= 20 else _SUFFIXES.get(n % 10, "th")
     return f"{n}{suffix}"
 
 
 def warning(sku: str, count: int) -> str:
     """The words on a row that is the `count`-th seller cancellation of `sku` in 30 days."""
     return f"{ordinal(count)} seller cancellation of {sku} in {SKU_WINDOW_DAYS} days: the offer may be removed"
+
+
+@dataclass(slots=True)
+class _Tally:
+    """What `assess` knows of one listing: its name and ASIN, the orders that cancel it (the
+    ledger's first, `earlier` of them), this run's rows that do and those it warns."""
+
+    name: str  # as this run's first row writes the SKU ("" while only the ledger names it)
+    asin: str
+    ids: set[str]
+    earlier: int = 0
+    rows: list[int] = field(default_factory=list)
+    warned: list[int] = field(default_factory=list)
 
 
 def assess(
@@ -113,49 +135,63 @@ def assess(
     taken in the order they are sent (day, then sheet row), after the ledger's cancellations.
     """
     since = utc(now) - timedelta(days=SKU_WINDOW_DAYS)
-    orders: dict[tuple[str, str], set[str]] = {}
-    asins: dict[tuple[str, str], str] = {}
+    tallies: dict[tuple[str, str], _Tally] = {}
     for p in past:
         if utc(p.purchased) < since:
             continue
         key = (p.marketplace_id, p.sku.casefold())
-        orders.setdefault(key, set()).add(p.order_id)
-        asins.setdefault(key, p.asin)
-    earlier = {key: len(ids) for key, ids in orders.items()}
+        tally = tallies.get(key)
+        if tally is None:
+            tallies[key] = _Tally("", p.asin, {p.order_id})
+        else:
+            tally.ids.add(p.order_id)
+    for tally in tallies.values():
+        tally.earlier = len(tally.ids)
 
-    names: dict[tuple[str, str], str] = {}
-    rows: dict[tuple[str, str], list[int]] = {}
-    warned: dict[tuple[str, str], list[int]] = {}
-    warnings: dict[int, list[str]] = {}
-    for plan in sorted(planned, key=lambda p: (p.day, p.row)):
-        if utc(plan.purchased) < since:
+    warnings: dict[int, tuple[str, ...]] = {}
+    at_risk_keys: list[tuple[str, str]] = []
+    for plan in sorted(planned, key=attrgetter("day", "row")):
+        bought = plan.purchased
+        # utc() of a moment already in UTC is itself: the usual case skips the call.
+        if (bought if bought.tzinfo is UTC else utc(bought)) < since:
             continue  # an order placed over 30 days ago is outside the listing rule
+        row, order_id, market = plan.row, plan.order_id, plan.marketplace_id
         for line in seller_lines(plan.reason, plan.lines):
-            if not line.sku:
+            sku = line.sku
+            if not sku:
                 continue
-            key = (plan.marketplace_id, line.sku.casefold())
-            names.setdefault(key, line.sku)
-            if line.asin and not asins.get(key):
-                asins[key] = line.asin
-            ids = orders.setdefault(key, set())
-            if plan.order_id in ids:
+            key = (market, sku.casefold())
+            tally = tallies.get(key)
+            if tally is None:
+                tally = tallies[key] = _Tally(sku, line.asin, set())
+            elif not tally.name:
+                tally.name = sku  # the listing is named as this run's rows write it
+            if line.asin and not tally.asin:
+                tally.asin = line.asin
+            ids = tally.ids
+            if order_id in ids:
                 continue  # another line of the same order: one cancellation of the listing
-            ids.add(plan.order_id)
-            rows.setdefault(key, []).append(plan.row)
+            ids.add(order_id)
+            tally.rows.append(row)
             if len(ids) >= RISK_FROM:
-                warned.setdefault(key, []).append(plan.row)
-                warnings.setdefault(plan.row, []).append(warning(line.sku, len(ids)))
+                if not tally.warned:
+                    at_risk_keys.append(key)  # in the order of their first warning
+                tally.warned.append(row)
+                text = warning(sku, len(ids))
+                said = warnings.get(row)
+                warnings[row] = (text,) if said is None else (*said, text)
 
+    at_risk_keys.sort(key=lambda k: (-len(tallies[k].ids), tallies[k].name))
     at_risk = tuple(
         ListingRisk(
             marketplace_id=key[0],
-            sku=names[key],
-            asin=asins.get(key, ""),
-            count=len(orders[key]),
-            earlier=earlier.get(key, 0),
-            rows=tuple(rows[key]),
-            warned_rows=tuple(warned[key]),
+            sku=tally.name,
+            asin=tally.asin,
+            count=len(tally.ids),
+            earlier=tally.earlier,
+            rows=tuple(tally.rows),
+            warned_rows=tuple(tally.warned),
         )
-        for key in sorted(warned, key=lambda k: (-len(orders[k]), names[k]))
+        for key, tally in ((k, tallies[k]) for k in at_risk_keys)
     )
-    return ListingReport({row: tuple(w) for row, w in warnings.items()}, at_risk)
+    return ListingReport(warnings, at_risk)
