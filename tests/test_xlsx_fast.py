@@ -7,17 +7,20 @@ grid on every workbook the fidelity tests use, and check that each unusual row i
 
 from __future__ import annotations
 
+import re
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
 import workbooks
-from test_xlsx import REFERENCE_WORKBOOKS, handmade
+from test_xlsx import REFERENCE_WORKBOOKS, handmade, planned_cells
 
 from bulk.errors import SheetError
 from bulk.grid import Grid
-from bulk.sheets.xlsx import _read, read_grid, sheet_names
+from bulk.sheets.xlsx import _edit, _read, read_grid, sheet_names, write_rows
 
 ALL_WORKBOOKS = [*workbooks.FEATURES, *(p.name for p in REFERENCE_WORKBOOKS)]
 
@@ -158,3 +161,216 @@ def test_a_damaged_part_is_refused_as_the_row_by_row_reader_refuses_it(
     handmade(path, b"<sheetData>" + data + b"</sheetData>")
     with pytest.raises(SheetError, match=message):
         read_grid(path, "Sheet")
+
+
+# ---------------------------------------------------------------------------------------------
+# The writer: rows as Excel and openpyxl write them get their new cells many rows at once.
+
+
+@pytest.fixture
+def row_by_row_writer(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Call it to make every write go row by row (_each_row), as for a part the many-rows
+    writer does not take."""
+
+    def refuse(*args: Any) -> Any:
+        raise _edit._NotPlain
+        yield b""  # a generator, as plain_rows is
+
+    return lambda: monkeypatch.setattr(_edit._RowWriter, "plain_rows", refuse)
+
+
+def _written(src: Path, dst: Path, sheet: str, rows: dict[int, dict[int, str]]) -> Any:
+    try:
+        write_rows(src, dst, sheet, rows)
+    except SheetError as e:
+        return f"SheetError: {e}"
+    with zipfile.ZipFile(dst) as z:
+        return {i.filename: z.read(i) for i in z.infolist()}
+
+
+def _result_columns(path: Path, sheet: str) -> dict[int, dict[int, str]]:
+    """What a run writes: a result column or two past the used range on every row, the first
+    row its header, one value empty; and the cells test_xlsx.py's fidelity tests write."""
+    grid = read_grid(path, sheet)
+    width = max((len(r.cells) for r in grid.rows), default=0)
+    numbers = [r.number for r in grid.rows] or [1]
+    rows: dict[int, dict[int, str]] = {numbers[0]: {width: "Status", width + 2: "Message"}}
+    for n in numbers[1:]:
+        rows[n] = {width: "READY", width + 2: f"row {n} <&> _x0041_ \r\n" if n % 3 else ""}
+    rows.setdefault(numbers[-1] + 2, {})[0] = "a row below"
+    return rows
+
+
+@pytest.mark.parametrize("name", ALL_WORKBOOKS)
+def test_the_many_rows_writer_writes_every_workbook_as_the_row_by_row_writer_does(
+    name: str, tmp_path: Path, row_by_row_writer: Callable[[], None]
+) -> None:
+    path = _path(name)
+    plans = {s: _result_columns(path, s) for s in sheet_names(path)}
+    first = sheet_names(path)[0]
+    fidelity = planned_cells(path, first)
+    fast = {
+        s: _written(path, tmp_path / f"fast-{i}.xlsx", s, p)
+        for i, (s, p) in enumerate(plans.items())
+    }
+    fast["fidelity"] = _written(path, tmp_path / "fast.xlsx", first, _by_row(fidelity))
+    row_by_row_writer()
+    for i, (sheet, plan) in enumerate(plans.items()):
+        assert _written(path, tmp_path / f"slow-{i}.xlsx", sheet, plan) == fast[sheet], sheet
+    assert _written(path, tmp_path / "slow.xlsx", first, _by_row(fidelity)) == fast["fidelity"]
+
+
+def _by_row(cells: dict[tuple[int, int], str]) -> dict[int, dict[int, str]]:
+    rows: dict[int, dict[int, str]] = {}
+    for (row, col), value in cells.items():
+        rows.setdefault(row, {})[col] = value
+    return rows
+
+
+# Rows plain_edit hands to edited_row, each with what only edited_row gets right.
+HANDED_OVER = {
+    # new cells take the row's format
+    "a row format": (b'<row r="2" s="1" customFormat="1"><c r="A2"><v>2</v></c></row>', b' s="1"'),
+    # a cell right of the new one: the new cell goes before it
+    "a cell further right": (
+        b'<row r="2"><c r="A2"><v>2</v></c><c r="F2"><v>6</v></c></row>',
+        b'<c r="C2" t="inlineStr"><is><t xml:space="preserve">new</t></is></c><c r="F2">',
+    ),
+    # extLst stays the row's last child
+    "an extLst": (
+        b'<row r="2"><c r="A2"><v>2</v></c><extLst><ext uri="x"/></extLst></row>',
+        b"new</t></is></c><extLst>",
+    ),
+    # a cell whose body holds <color>: its column is read by edited_row
+    "a rich text last cell": (
+        b'<row r="2"><c r="A2" t="inlineStr"><is><r><rPr><color rgb="FFFF0000"/></rPr>'
+        b"<t>2</t></r></is></c></row>",
+        b'</c><c r="C2" t="inlineStr">',
+    ),
+    # spans of another form are widened by edited_row
+    "spans with two ranges": (
+        b'<row r="2" spans="1:1 2:2"><c r="A2"><v>2</v></c></row>',
+        b'<row r="2" spans="1:3">',
+    ),
+    "a space before >": (b'<row r="2" ><c r="A2"><v>2</v></c></row>', b'<row r="2">'),
+    # the last cell has r= after another attribute: the new value replaces it
+    "r= not first in the last cell": (
+        b'<row r="2"><c r="A2"><v>2</v></c><c s="0" r="C2"><v>9</v></c></row>',
+        b'<c r="A2"><v>2</v></c><c r="C2" t="inlineStr"><is><t xml:space="preserve">new</t>'
+        b"</is></c></row>",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", HANDED_OVER)
+def test_a_row_the_many_rows_writer_does_not_know_is_written_by_edited_row(
+    tmp_path: Path, case: str, row_by_row_writer: Callable[[], None]
+) -> None:
+    row, expected = HANDED_OVER[case]
+    path = tmp_path / "handed.xlsx"
+    handmade(
+        path,
+        b'<sheetData><row r="1" spans="1:1"><c r="A1"><v>1</v></c></row>'
+        + row
+        + b'<row r="3"><c r="A3"><v>3</v></c></row></sheetData>',
+        styles=2,
+    )
+    rows = {1: {2: "Status"}, 2: {2: "new"}, 3: {2: "x"}}
+    fast = _written(path, tmp_path / "fast.xlsx", "Sheet", rows)
+    xml = fast["xl/worksheets/sheet1.xml"]
+    assert expected in xml, xml
+    assert b'<row r="1" spans="1:3">' in xml
+    row_by_row_writer()
+    assert _written(path, tmp_path / "slow.xlsx", "Sheet", rows) == fast
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'<row r="1"><c r="A1" t="inlineStr"><is><t><![CDATA[</row>]]></t></is></c></row>',
+        b'<row r="1"/><row r="2"><c r="A2"><v>2</v></c></row>',
+        b'<row r="2"><c r="A2"><v>2</v></c></row><row r="1"><c r="A1"><v>1</v></c></row>',
+        b'<row spans="1:1"><c r="A1"><v>1</v></c></row>',
+        b'\n <row r="1"><c r="A1"><v>1</v></c></row>\n <row r="2"/>\n',
+        # CDATA is written as escaped text by edited_row
+        b'<row r="1"><c r="A1" t="inlineStr"><is><t><![CDATA[a<b]]></t></is></c></row>',
+    ],
+)
+def test_a_part_the_many_rows_writer_does_not_know_is_written_row_by_row(
+    tmp_path: Path, data: bytes, row_by_row_writer: Callable[[], None]
+) -> None:
+    path = tmp_path / "odd.xlsx"
+    handmade(path, b"<sheetData>" + data + b"</sheetData>")
+    rows = {1: {3: "Status"}, 2: {3: "READY"}, 4: {0: "new"}}
+    fast = _written(path, tmp_path / "fast.xlsx", "Sheet", rows)
+    texts = _texts(read_grid(tmp_path / "fast.xlsx", "Sheet"))
+    assert [texts[1][3], texts[2][3], texts[4][0]] == ["Status", "READY", "new"]
+    row_by_row_writer()
+    assert _written(path, tmp_path / "slow.xlsx", "Sheet", rows) == fast
+
+
+def test_rows_openpyxl_and_excel_wrote_get_their_cells_without_edited_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "plain.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "S"
+    ws.append(["Order ID", "Reason"])
+    for n in range(1, 30):
+        ws.append([f"112-0000000-{n:07d}", "Out of stock"])
+    wb.save(path)
+    excel = tmp_path / "excel.xlsx"  # with spans and x14ac:dyDescent, as Excel writes rows
+    with zipfile.ZipFile(path) as z, zipfile.ZipFile(excel, "w") as out:
+        for info in z.infolist():
+            data = z.read(info)
+            if info.filename.endswith("sheet1.xml"):
+                data = re.sub(
+                    rb'<row r="(\d+)"', rb'<row r="\1" spans="1:2" x14ac:dyDescent="0.25"', data
+                )
+                data = data.replace(b"<worksheet ", b'<worksheet xmlns:x14ac="urn:x14ac" ', 1)
+            out.writestr(info, data)
+
+    def refuse(*args: Any) -> bytes:
+        raise AssertionError("edited_row")
+
+    monkeypatch.setattr(_edit._RowWriter, "edited_row", refuse)
+    rows = {n: {3: f"READY {n}", 4: "é <b>"} for n in range(1, 31)}
+    for src in (path, excel):
+        write_rows(src, tmp_path / "out.xlsx", "S", rows)
+        grid = read_grid(tmp_path / "out.xlsx", "S")
+        assert [c.text for c in grid.rows[4].cells] == [
+            "112-0000000-0000004",
+            "Out of stock",
+            "",
+            "READY 5",
+            "é <b>",
+        ]
+    assert b'<row r="5" spans="1:5" x14ac:dyDescent="0.25">' in zipfile.ZipFile(
+        tmp_path / "out.xlsx"
+    ).read("xl/worksheets/sheet1.xml")
+
+
+def test_a_comment_in_a_row_written_to_is_refused_by_either_writer(
+    tmp_path: Path, row_by_row_writer: Callable[[], None]
+) -> None:
+    path = tmp_path / "comment.xlsx"
+    handmade(path, b'<sheetData><row r="1"><c r="A1"><v>1</v></c><!-- x --></row></sheetData>')
+    for _ in range(2):
+        with pytest.raises(SheetError, match="XML comments in rows"):
+            write_rows(path, tmp_path / "out.xlsx", "Sheet", {1: {3: "Status"}})
+        row_by_row_writer()
+
+
+def test_the_header_row_new_cells_take_the_format_of_the_cell_asked_for(tmp_path: Path) -> None:
+    path = tmp_path / "header.xlsx"
+    handmade(
+        path,
+        b'<sheetData><row r="1"><c r="A1" s="1" t="inlineStr"><is><t>Order ID</t></is></c></row>'
+        b'<row r="2"><c r="A2"><v>2</v></c></row></sheetData>',
+        styles=2,
+    )
+    write_rows(path, tmp_path / "out.xlsx", "Sheet", {1: {1: "Status"}, 2: {1: "x"}}, {1: 0})
+    xml = zipfile.ZipFile(tmp_path / "out.xlsx").read("xl/worksheets/sheet1.xml")
+    assert b'<c r="B1" s="1" t="inlineStr">' in xml
+    assert b'<c r="B2" t="inlineStr">' in xml

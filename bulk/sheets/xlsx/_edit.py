@@ -4,13 +4,13 @@ Excel can hold, or many rows at once where they are as Excel and openpyxl write 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from bulk.errors import SheetError
-from bulk.grid import per_short_text
+from bulk.grid import SHORT_TEXT, per_short_text
 from bulk.sheets.base import column_index, column_letter
-from bulk.sheets.xlsx._parts import _MAX_COL
+from bulk.sheets.xlsx._parts import _MAX_COL, _MAX_ROW
 from bulk.sheets.xlsx._read import _EXCEL_CELL
 from bulk.sheets.xlsx._scan import (
     _CELL_COL,
@@ -20,9 +20,24 @@ from bulk.sheets.xlsx._scan import (
     _parse_range,
     _Patterns,
     _range_text,
+    _SheetStream,
 )
 
 _cell_xml = per_short_text(_escape)
+
+
+class _Unordered(Exception):
+    """The part's rows are not in ascending order, or a row number repeats."""
+
+
+class _NotPlain(Exception):
+    """The part holds rows the many-rows writer does not take: write it row by row."""
+
+
+_SPANS = re.compile(rb' spans="([0-9]+):([0-9]+)"')
+_FIRST_COL = re.compile(rb'<c r="([A-Z]{1,3})[0-9]')
+_CELL_END = b"</t></is></c>"
+_ENCODED = 4096  # short texts kept escaped during one write (statuses, times, dropdowns)
 
 # ----------------------------------------------------------------------------------------------
 # Writing the worksheet part.
@@ -58,6 +73,9 @@ class _RowWriter:
     letters: dict[int, bytes] = field(default_factory=dict)
     like: dict[int, int] = field(default_factory=dict)  # row -> column whose format new cells take
     replace_formulas: bool = False  # False: a cell holding a formula is refused, never overwritten
+    columns: dict[bytes, int] = field(default_factory=dict)  # column letters -> index
+    heads: dict[int, tuple[bytes, bytes, bytes]] = field(default_factory=dict)  # see head()
+    encoded: dict[str, bytes] = field(default_factory=dict)  # short text -> its XML
 
     def __post_init__(self) -> None:
         p = self.pat.prefix
@@ -268,3 +286,120 @@ class _RowWriter:
             raise SheetError(f"{self.where} row {number} holds markup other than cells")
         pieces += self.new_cells(number, values, reversed(pending), row_style)
         return pieces
+
+    # ------------------------------------------------------------------------------------------
+    # Many rows at once.
+
+    def plain_rows(
+        self, stream: _SheetStream, rows: Mapping[int, Mapping[int, str]], pending: list[int]
+    ) -> Iterator[bytes]:
+        """What `_each_row` writes, for a part of rows as Excel and openpyxl write them: each
+        row <row r="N" ...>, no comments or CDATA, no row written as <row/> or without r=.
+        Raises _NotPlain at the first piece of any other part, _Unordered as `_each_row`.
+
+        The part comes in pieces of many rows (split at </row>); a row written to that has no
+        cell at or right of the first new one, no row format (customFormat), no extLst and no
+        array formula around gets its new cells added after its last; any other row goes to
+        `edited_row`."""
+        number = 0
+        for chunk in stream.chunks():
+            pieces = chunk.split(self.pat.row_end)
+            if b"<!" in chunk or pieces.pop().strip() or chunk.count(b"<row") != len(pieces):
+                raise _NotPlain
+            arrays = b"ref" in chunk and (b"array" in chunk or b"dataTable" in chunk)
+            out: list[bytes] = []
+            for piece in pieces:
+                at = 0 if piece.startswith(b'<row r="') else len(piece) - len(piece.lstrip())
+                end = piece.find(b'"', at + 8)
+                digits = piece[at + 8 : end]
+                if not piece.startswith(b'<row r="', at) or not digits.isdigit():
+                    raise _NotPlain
+                previous, number = number, int(digits)
+                if not 0 < number <= _MAX_ROW:
+                    raise _NotPlain
+                if number <= previous:
+                    raise _Unordered
+                while pending and pending[-1] < number:
+                    new = pending.pop()
+                    out.append(self.new_row(new, rows[new]))
+                if arrays:
+                    self.note_arrays(piece)
+                if not pending or pending[-1] != number:
+                    out += (piece, b"</row>")
+                    continue
+                pending.pop()
+                if not self.plain_edit(piece, at, end, number, rows[number], out):
+                    row = piece[at:] + b"</row>"
+                    out += (piece[:at], self.edited_row(row, number, rows[number]))
+            yield b"".join(out)
+
+    def plain_edit(
+        self,
+        piece: bytes,
+        at: int,
+        end: int,
+        number: int,
+        values: Mapping[int, str],
+        out: list[bytes],
+    ) -> bool:
+        """Adds to `out` the row `piece` (from `at`, its r= value ending at `end`; no </row>)
+        with cells for `values` after its last one, as `edited_row` would; False, adding
+        nothing, where it takes `edited_row`."""
+        if number in self.like or self.arrays:
+            return False
+        start = piece.find(b">", end) + 1  # where the cells start
+        if piece[start - 2] != 34 or b"<extLst" in piece:  # not '"': an odd tag
+            return False
+        attrs = piece[end + 1 : start - 1]  # after r="N"
+        if b"customFormat" in attrs or attrs.count(b'"') % 2:
+            return False
+        cols = sorted(values)
+        last = piece.rfind(b'<c r="', start)
+        if last >= 0:
+            ref = _FIRST_COL.match(piece, last)
+            if ref is None or piece.rfind(b"<c", start) != last:
+                return False
+            if (col := self.columns.get(ref.group(1), -1)) < 0:
+                col = self.columns[ref.group(1)] = column_index(ref.group(1).decode())
+            if cols[0] <= col:
+                return False
+        elif piece[start:].strip():
+            return False
+        if b"spans" in attrs:
+            m = _SPANS.search(piece, end, start)
+            if m is None:
+                return False
+            low, high = int(m.group(1)), int(m.group(2))
+            spans = b' spans="%d:%d"' % (min(low, high, cols[0] + 1), max(low, high, cols[-1] + 1))
+            out += (piece[: m.start()], spans, piece[m.end() :])
+        else:
+            out.append(piece)
+        num = b"%d" % number
+        heads, encoded = self.heads, self.encoded
+        for col in cols:
+            if (head := heads.get(col)) is None:
+                head = self.head(col)
+            if not (value := values[col]):
+                out += (head[0], num, head[2])
+                continue
+            if (text := encoded.get(value)) is None:
+                text = _escape(value)
+                if len(value) <= SHORT_TEXT and len(encoded) < _ENCODED:
+                    encoded[value] = text
+            out += (head[0], num, head[1], text, _CELL_END)
+        out.append(b"</row>")
+        return True
+
+    def head(self, col: int) -> tuple[bytes, bytes, bytes]:
+        """The bytes of a new cell in `col` around its row number: before it, after it up to
+        the text, and after it for a cell without a value (as `cell` writes them)."""
+        style = self.col_styles.get(col)
+        s = b' s="' + style + b'"' if style and style != b"0" else b""
+        letters = column_letter(col).encode()
+        made = (
+            b'<c r="' + letters,
+            b'"' + s + b' t="inlineStr"><is><t xml:space="preserve">',
+            b'"' + s + b"/>",
+        )
+        self.heads[col] = made
+        return made

@@ -15,7 +15,7 @@ from bulk.sheets.base import MAX_CELL_CHARS, column_index, column_letter
 
 if TYPE_CHECKING:
     pass
-from bulk.sheets.xlsx._edit import _column_styles, _RowWriter
+from bulk.sheets.xlsx._edit import _column_styles, _NotPlain, _RowWriter, _Unordered
 from bulk.sheets.xlsx._look import Look, with_columns, with_wrap_style
 from bulk.sheets.xlsx._parts import (
     _CHUNK,
@@ -133,12 +133,36 @@ def _sheet_data_start(
 
 
 def _rewrite_sheet(
-    stream: _SheetStream, rows: Mapping[int, Mapping[int, str]], writer: _RowWriter
+    stream: _SheetStream,
+    rows: Mapping[int, Mapping[int, str]],
+    writer: _RowWriter,
+    fast: bool = True,
 ) -> Iterator[bytes]:
-    """The worksheet part with the values written, in chunks of bytes."""
+    """The worksheet part with the values written, in chunks of bytes. With `fast`, rows as
+    Excel and openpyxl write them are written many at once (_RowWriter.plain_rows, which
+    raises _NotPlain for any other part)."""
     pat = stream.pat
     yield from _sheet_data_start(stream, rows)
     pending = sorted(rows, reverse=True)
+    if fast and not pat.prefix:
+        yield from writer.plain_rows(stream, rows, pending)
+    else:
+        yield from _each_row(stream, rows, writer, pending)
+    yield b"".join([writer.new_row(new, rows[new]) for new in reversed(pending)])
+    if stream.empty:
+        yield b"</" + pat.prefix + b"sheetData>"
+    yield stream.after
+    _check_not_merged(rows, stream.after, pat, stream.where)
+
+
+def _each_row(
+    stream: _SheetStream,
+    rows: Mapping[int, Mapping[int, str]],
+    writer: _RowWriter,
+    pending: list[int],
+) -> Iterator[bytes]:
+    """The part's rows with values written, one <row> at a time; `pending` keeps the rows
+    still to write (in descending order), which no element of the part holds."""
     out: list[bytes] = []
     size = 0
     number = 0
@@ -160,16 +184,7 @@ def _rewrite_sheet(
             yield b"".join(out)
             out.clear()
             size = 0
-    out.extend(writer.new_row(new, rows[new]) for new in reversed(pending))
     yield b"".join(out)
-    if stream.empty:
-        yield b"</" + pat.prefix + b"sheetData>"
-    yield stream.after
-    _check_not_merged(rows, stream.after, pat, stream.where)
-
-
-class _Unordered(Exception):
-    """The part's rows are not in ascending order, or a row number repeats."""
 
 
 @dataclass
@@ -405,6 +420,7 @@ def _changed_parts(
             styles, wrap = made
     styled: dict[int, bytes] = {}
     placed: _Placement | None = None
+    fast = True
     while True:
         with z.open(target.part) as part:
             stream = _SheetStream(part, where)
@@ -415,9 +431,12 @@ def _changed_parts(
             writer.replace_formulas = replace_formulas
             try:
                 if placed is None:
-                    new = _deflate(_rewrite_sheet(stream, rows, writer), scratch)
+                    new = _deflate(_rewrite_sheet(stream, rows, writer, fast), scratch)
                 else:
                     new = _deflate(_rewrite_unordered(stream, rows, writer, placed), scratch)
+            except _NotPlain:
+                fast = False  # rows the many-rows writer does not take: row by row
+                continue
             except _Unordered:
                 # Rare (some generators write rows out of order, or one <row> per cell):
                 # a second pass finds where each cell goes.
