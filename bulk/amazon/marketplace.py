@@ -321,9 +321,8 @@ class AmazonMarketplace:
             if plan.path is Path.SEARCH:
                 bulk = self.search_orders(since, progress)
             elif plan.path is Path.ALL_ORDERS:
-                bulk = self.all_orders(since, progress)
                 # The report has no order item ids nor buyer requests: those rows ask getOrder.
-                bulk = {i: o for i, o in bulk.items() if i not in wanted}
+                bulk = self.all_orders(since, progress, set(ids).difference(wanted))
             else:
                 bulk = self.unshipped_orders(progress)
             found = {i: bulk[i] for i in ids if i in bulk}
@@ -601,8 +600,10 @@ class AmazonMarketplace:
             found.update(parse_unshipped_report(text, marketplace_id))
         return found
 
-    def all_orders(self, since: datetime, progress: Callable[[str], None]) -> dict[str, Order]:
-        """Every order updated since `since`, one All Orders report per
+    def all_orders(
+        self, since: datetime, progress: Callable[[str], None], only: Collection[str] | None = None
+    ) -> dict[str, Order]:
+        """Every order updated since `since` (of them, those in `only`), one All Orders report per
         marketplace (GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL; role Inventory and
         Order Tracking, not restricted). Its orders have no order item ids and no buyer's
         cancellation request."""
@@ -614,7 +615,7 @@ class AmazonMarketplace:
                 lambda status: progress(f"All Orders report: {status}"),
                 dataStartTime=_iso(since),
             )
-            found.update(parse_all_orders_report(text, marketplace_id))
+            found.update(parse_all_orders_report(text, marketplace_id, only))
         return found
 
     # Access ----------------------------------------------------------------------

@@ -7,7 +7,9 @@ age nobody knows.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from bulk import marketplaces
@@ -228,19 +230,27 @@ _ALL_ORDERS_STATUS = {"cancelled": OrderStatus.CANCELED, "canceled": OrderStatus
 _ALL_ORDERS_CHANNEL = {"merchant": "MFN", "amazon": "AFN", "mfn": "MFN", "afn": "AFN"}
 
 
-def parse_all_orders_report(text: str, marketplace_id: str = "") -> dict[str, Order]:
+def parse_all_orders_report(
+    text: str, marketplace_id: str = "", only: Collection[str] | None = None
+) -> dict[str, Order]:
     """Orders from the tab-separated All Orders report (GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_
-    UPDATE_GENERAL), columns found by name.
+    UPDATE_GENERAL), columns found by name; with `only`, just those orders.
 
     The report has no order item ids and no buyer's cancellation request (docs/amazon.md,
     "Roles and restricted data"): its lines carry blank ids, and rows that need either are
     read with getOrder. A line whose item-status is Cancelled has nothing left to cancel
     (quantity 0); a Shipped line has shipped all its units.
+
+    A report can hold 100,000 orders and more: each line is split only as far as the last
+    column read, and what repeats from order to order is made once and shared (statuses, the
+    purchase times, and the lines themselves: with no order item id, two lines of one listing
+    in the same state are the same immutable OrderItem).
     """
-    lines = text.splitlines()
-    if not lines:
+    lines = _lines(text)
+    first = next(lines, None)
+    if first is None:
         return {}
-    head = [h.strip().lower() for h in lines[0].split("\t")]
+    head = [h.strip().lower() for h in first.split("\t")]
     col = {name: i for i, name in enumerate(head)}
     if "amazon-order-id" not in col:
         raise AmazonError(
@@ -257,38 +267,80 @@ def parse_all_orders_report(text: str, marketplace_id: str = "") -> dict[str, Or
         "quantity",
         "item-status",
     )
+    # A missing column reads as the blank cell put at the end of every line (index -1).
     at = [col.get(name, -1) for name in names]
-    width = len(head)
-    orders: dict[str, tuple[str, str, datetime | None, list[OrderItem]]] = {}
-    for line in lines[1:]:
-        if not line.strip():
+    last = max(at)
+    fields = itemgetter(*at)
+    # order id -> its status, channel, purchase time and lines (each as a tuple of one)
+    orders: dict[str, tuple[str, str, datetime | None, list[tuple[OrderItem]]]] = {}
+    times: dict[str, datetime | None] = {}
+    statuses: dict[str, str] = {}
+    channels: dict[str, str] = {}
+    items: dict[tuple[str, str, str, str, str], tuple[OrderItem]] = {}
+    for line in lines:
+        if not line or line.isspace():
             continue
-        cells = line.split("\t")
-        if len(cells) < width:
-            cells += [""] * (width - len(cells))
+        cells = line.split("\t", last + 1)
+        if len(cells) <= last:
+            cells += [""] * (last + 1 - len(cells))  # a short line: its missing cells are blank
         cells.append("")
-        order_id, when, status, channel, sku, title, asin, quantity, item_status = (
-            cells[i].strip() for i in at
-        )
-        bought = _int(quantity)
-        state = item_status.lower()
-        item = OrderItem(
-            "",
-            sku,
-            title,
-            0 if state in _ALL_ORDERS_STATUS else bought,
-            bought if state == "shipped" else 0,
-            False,
-            asin,
-        )
+        raw = fields(cells)
+        order_id = raw[0].strip()
+        if only is not None and order_id not in only:
+            continue
+        key = (raw[4].strip(), raw[5].strip(), raw[6].strip(), raw[7].strip(), raw[8].strip())
+        item = items.get(key)
+        if item is None:
+            item = items[key] = (_all_orders_item(*key),)
         found = orders.get(order_id)
         if found is None:
-            status_ = _ALL_ORDERS_STATUS.get(status.lower(), status)
-            mode = _ALL_ORDERS_CHANNEL.get(channel.lower(), channel)
-            found = orders[order_id] = (status_, mode, parse_time(when), [])
+            when, status, channel = raw[1].strip(), raw[2].strip(), raw[3].strip()
+            if when not in times:
+                times[when] = parse_time(when)
+            if status not in statuses:
+                statuses[status] = _ALL_ORDERS_STATUS.get(status.lower(), status)
+            if channel not in channels:
+                channels[channel] = _ALL_ORDERS_CHANNEL.get(channel.lower(), channel)
+            found = orders[order_id] = (statuses[status], channels[channel], times[when], [])
         found[3].append(item)
     locale = market_locale(marketplace_id)
     return {
-        order_id: Order(order_id, status, channel, purchased, marketplace_id, tuple(items), locale)
-        for order_id, (status, channel, purchased, items) in orders.items()
+        order_id: Order(
+            order_id,
+            status,
+            channel,
+            purchased,
+            marketplace_id,
+            # An order of one line shares that line's tuple too.
+            ones[0] if len(ones) == 1 else tuple(one[0] for one in ones),
+            locale,
+        )
+        for order_id, (status, channel, purchased, ones) in orders.items()
     }
+
+
+def _lines(text: str, size: int = 1 << 20) -> Iterator[str]:
+    """text.splitlines(), about a megabyte at a time: a list of a large report's lines would
+    take as much memory again as the report. Each piece ends after a line feed, so no line
+    break (not even a CR LF) is cut in two."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start + size)
+        end = len(text) if end < 0 else end + 1
+        yield from text[start:end].splitlines()
+        start = end
+
+
+def _all_orders_item(sku: str, title: str, asin: str, quantity: str, item_status: str) -> OrderItem:
+    """One line of the All Orders report: no order item id, and its state in its quantities."""
+    bought = _int(quantity)
+    state = item_status.lower()
+    return OrderItem(
+        "",
+        sku,
+        title,
+        0 if state in _ALL_ORDERS_STATUS else bought,
+        bought if state == "shipped" else 0,
+        False,
+        asin,
+    )
