@@ -389,6 +389,14 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options, sending: bool = False) -
     )
 
 
+# Looked up once: an enum member read from its class costs a dictionary look-up of its own, and
+# `_outcome` reads these for every row.
+_READY, _DEFERRED, _HELD, _ESCALATE = Status.READY, Status.DEFERRED, Status.HELD, Status.ESCALATE
+_WITH_MESSAGE = frozenset({_READY, _DEFERRED, _HELD})
+_SCHEDULED_FOR = ResultColumn.SCHEDULED_FOR
+_CUSTOMER_MESSAGE, _MESSAGE_STATUS = ResultColumn.CUSTOMER_MESSAGE, ResultColumn.MESSAGE_STATUS
+
+
 def _outcome(
     ctx: Context,
     shapes: MessageShapes,
@@ -398,40 +406,42 @@ def _outcome(
 ) -> RowOutcome:
     # A DEFERRED row waiting for its day keeps its earlier Result, warnings included.
     result = _with(decision.result, decision.warnings)
-    values: dict[ResultColumn, str] = {
-        ResultColumn.SCHEDULED_FOR: decision.scheduled_for.isoformat()
-        if decision.scheduled_for and decision.status is Status.DEFERRED
-        else "",
-    }
-    seller = ctx.config.messages.seller_name
-    if decision.status in (Status.READY, Status.DEFERRED, Status.HELD):
+    status = decision.status
+    scheduled = decision.scheduled_for
+    values = {_SCHEDULED_FOR: scheduled.isoformat() if scheduled and status is _DEFERRED else ""}
+    withheld: str | None = None
+    if status in _WITH_MESSAGE:
         message = shapes.message(request, order)
-        values[ResultColumn.CUSTOMER_MESSAGE] = message.text
+        values[_CUSTOMER_MESSAGE] = message.text
         withheld = why_no_message(request, order)
         if not withheld and message.problems:
             withheld = "will not be sent: " + "; ".join(message.problems)
-        values[ResultColumn.MESSAGE_STATUS] = withheld
-    if decision.status is Status.ESCALATE:
+        values[_MESSAGE_STATUS] = withheld
+    elif status is _ESCALATE:
         values[ResultColumn.SUPPORT_CASE] = render_support_case(
-            ctx.templates, request, order, policy.for_seller_support(decision.result), seller
+            ctx.templates,
+            request,
+            order,
+            policy.for_seller_support(decision.result),
+            ctx.config.messages.seller_name,
         )
     return RowOutcome(
         request.row,
         request.order_id,
-        decision.status,
+        status,
         result,
         values,
-        request=request,
-        order=order,
-        decision=decision,
-        message_withheld=values.get(ResultColumn.MESSAGE_STATUS)
-        if ResultColumn.MESSAGE_STATUS in values
-        else None,
+        request,
+        order,
+        decision,
+        message_withheld=withheld,
     )
 
 
 def _with(result: str, warnings: Sequence[str]) -> str:
     """`result` followed by each warning it does not already carry."""
+    if not warnings:
+        return result
     missing = [w for w in warnings if w not in result]
     return "; ".join([result, *missing]) if missing else result
 

@@ -15,9 +15,10 @@ of the template is static (Jinja's own parser), done once per template.
 
 from __future__ import annotations
 
-import functools
+import operator
+import re
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,16 @@ from jinja2 import meta, nodes
 
 from bulk.models import CancelRequest, Order
 from bulk.rules.lint import MAX_MESSAGE_CHARS, lint_message
-from bulk.rules.messages import Templates, message_context, message_locale, render_template
+from bulk.rules.messages import (
+    ITEM_FIELDS,
+    Templates,
+    message_context,
+    message_inputs,
+    message_items,
+    message_locale,
+    purchase_date,
+    render_template,
+)
 
 # The variables a shape leaves open. Both are made by bulk, never typed by staff: an order id
 # (digits and dashes, checked when the row is read) and a date written out for the buyer.
@@ -35,11 +45,42 @@ OPEN = ("order_id", "purchase_date")
 MAX_SHAPES = 4096
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Message:
     """A customer message and what the lint found in it."""
 
     text: str
+    problems: tuple[str, ...]
+
+
+# Every variable `message_context` gives a template. Each comes from the open variables, the
+# items (`message_items`), the row's other inputs (`message_inputs`), the locale or the seller's
+# name, which is what a shape is known by; a context with any other variable is rendered row by
+# row.
+VARIABLES = frozenset(
+    {
+        "order_id",
+        "purchase_date",
+        "items",
+        "whole_order",
+        "reason",
+        "reason_code",
+        "note",
+        "remedy",
+        "seller_name",
+        "buyer_locale",
+        "buyer_requested",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """A message rendered with stand-ins for the open variables: the text around them, which
+    open variable stands in each gap (its index in OPEN), and the rendered text's lint."""
+
+    parts: tuple[str, ...]  # one more than slots
+    slots: tuple[int, ...]
     problems: tuple[str, ...]
 
 
@@ -49,9 +90,17 @@ class MessageShapes:
 
     templates: Templates
     seller_name: str
-    # Per template: the item fields it reads, or None when it cannot be rendered by shape.
-    _reads: dict[tuple[str, str], frozenset[str] | None] = field(default_factory=dict)
-    _shapes: dict[tuple[Any, ...], Message] = field(default_factory=dict)
+    # Per template: what a shape keeps of an item (`_item_fields`), or None when the template
+    # cannot be rendered by shape.
+    _reads: dict[tuple[str, str], Callable[[Mapping[str, Any]], Any] | None] = field(
+        default_factory=dict
+    )
+    # Each shape by what the row gives its template: the context is built only to render one.
+    _shapes: dict[tuple[Any, ...], _Shape] = field(default_factory=dict)
+    # The same answers asked for row after row: the locale folder for a buyer's locale and
+    # marketplace, and the template for a locale, reason and remedy.
+    _locales: dict[tuple[str, str] | None, str] = field(default_factory=dict)
+    _names: dict[tuple[str, str, str], str] = field(default_factory=dict)
     # Stand-ins no template text or sheet cell holds: private-use characters around a nonce.
     _marks: dict[str, str] = field(
         default_factory=lambda: {name: f"\ue000{name}{secrets.token_hex(4)}\ue001" for name in OPEN}
@@ -60,23 +109,41 @@ class MessageShapes:
 
     def message(self, request: CancelRequest, order: Order | None) -> Message:
         """The message for one row, exactly as `render_message` and `lint_message` make it."""
-        templates = self.templates
-        locale = message_locale(templates, order)
-        name = templates.cancel_template(locale, request.reason.code, request.remedy)
-        context = message_context(request, order, self.seller_name, locale)
+        locale = self._locale(order)
+        name = self._name(locale, request)
         fields = self._item_fields(locale, name)
         if fields is None:
-            return self._render(locale, name, context)
-        values = {key: context[key] for key in OPEN if context[key]}
-        key = (locale, name, *_frozen(context, values, fields))
+            return self._render(locale, name, self._context(request, order, locale))
+        opened = (request.order_id, purchase_date(order, locale))  # in OPEN's order
+        items, whole_order = message_items(request, order)
+        # What the template is given, with the order id and the date reduced to whether they
+        # are set, and each item to the fields the template reads (an order item id differs
+        # on every order).
+        key = (
+            locale,
+            name,
+            message_inputs(request, order),
+            whole_order,
+            tuple(map(fields, items)),
+            bool(opened[0]),
+            bool(opened[1]),
+        )
         shape = self._shapes.get(key)
         if shape is None:
-            shape = self._render(locale, name, {**context, **{k: self._marks[k] for k in values}})
+            context = self._context(request, order, locale)
+            if context.keys() != VARIABLES:
+                self._reads[(locale, name)] = None  # a variable the key does not know
+                return self._render(locale, name, context)
+            for open_name in OPEN:
+                if context[open_name]:
+                    context[open_name] = self._marks[open_name]
+            shape = self._shape(self._render(locale, name, context))
             if len(self._shapes) < MAX_SHAPES:
                 self._shapes[key] = shape
-        text = shape.text
-        for open_name, value in values.items():
-            text = text.replace(self._marks[open_name], str(value))
+        pieces = [shape.parts[0]]
+        for slot, part in zip(shape.slots, shape.parts[1:], strict=True):
+            pieces += (opened[slot], part)
+        text = "".join(pieces)
         # A clean shape stays clean with an order id and a date in it (no markup, address, link
         # or marketing word can come from them); only its length changes. Anything else, and
         # any problem, is linted on the row's own text, so the message names what it found.
@@ -84,16 +151,53 @@ class MessageShapes:
             return Message(text, tuple(lint_message(text)))
         return Message(text, ())
 
+    def _shape(self, rendered: Message) -> _Shape:
+        """A message rendered with stand-ins, cut where each stand-in stands."""
+        marks = {mark: OPEN.index(name) for name, mark in self._marks.items()}
+        cut = re.split(f"({'|'.join(map(re.escape, marks))})", rendered.text)
+        return _Shape(tuple(cut[0::2]), tuple(marks[mark] for mark in cut[1::2]), rendered.problems)
+
+    def _context(self, request: CancelRequest, order: Order | None, locale: str) -> dict[str, Any]:
+        return message_context(request, order, self.seller_name, locale)
+
+    def _locale(self, order: Order | None) -> str:
+        """`message_locale`, asked once per buyer's locale and marketplace."""
+        key = (order.locale, order.marketplace_id) if order is not None else None
+        found = self._locales.get(key)
+        if found is None:
+            found = self._locales[key] = message_locale(self.templates, order)
+        return found
+
+    def _name(self, locale: str, request: CancelRequest) -> str:
+        """`Templates.cancel_template`, asked once per locale, reason and remedy."""
+        key = (locale, request.reason.code, request.remedy)
+        found = self._names.get(key)
+        if found is None:
+            found = self.templates.cancel_template(locale, request.reason.code, request.remedy)
+            self._names[key] = found
+        return found
+
     def _render(self, locale: str, name: str, context: Mapping[str, Any]) -> Message:
         self.renders += 1
         text = render_template(self.templates, locale, name, context)
         return Message(text, tuple(lint_message(text)))
 
-    def _item_fields(self, locale: str, name: str) -> frozenset[str] | None:
+    def _item_fields(self, locale: str, name: str) -> Callable[[Mapping[str, Any]], Any] | None:
+        """What a shape keeps of each item: the fields the template reads; None when the
+        template cannot be rendered by shape."""
         if (locale, name) not in self._reads:
             env = self.templates.environments[locale]
-            self._reads[(locale, name)] = _read_ahead(env, name)
+            fields = _read_ahead(env, name)
+            self._reads[(locale, name)] = None if fields is None else _fields_of(sorted(fields))
         return self._reads[(locale, name)]
+
+
+def _fields_of(fields: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """An item's values of `fields` (None for a field it lacks), as a tuple."""
+    if fields and set(fields) <= ITEM_FIELDS:
+        getter = operator.itemgetter(*fields)  # every item has every field: a faster read
+        return getter if len(fields) > 1 else lambda item: (getter(item),)
+    return lambda item: tuple(item.get(f) for f in fields)
 
 
 def _within_limit(text: str) -> bool:
@@ -101,27 +205,6 @@ def _within_limit(text: str) -> bool:
     if len(text) <= MAX_MESSAGE_CHARS:
         return bool(text) and not text.isspace()
     return 0 < len(text.strip()) <= MAX_MESSAGE_CHARS
-
-
-@functools.lru_cache(maxsize=16)
-def _sorted_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
-    """A context's names in a fixed order (every row's context has the same ones)."""
-    return tuple(sorted(keys))
-
-
-def _frozen(
-    context: Mapping[str, Any], values: Mapping[str, Any], fields: frozenset[str]
-) -> Iterator[Any]:
-    """The context as a hashable key: the open variables reduced to whether they are set, each
-    item to the fields the template reads (an order item id differs on every order)."""
-    for key in _sorted_keys(tuple(context)):
-        value = context[key]
-        if key in OPEN:
-            yield key, key in values
-        elif key == "items":
-            yield key, tuple(tuple(item.get(f) for f in sorted(fields)) for item in value)
-        else:
-            yield key, value
 
 
 def _read_ahead(env: Any, name: str) -> frozenset[str] | None:

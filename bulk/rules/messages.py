@@ -9,7 +9,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
@@ -296,33 +296,61 @@ def message_context(
 
     Details are not among them: they are the team's words, never the buyer's (the Seller
     Support case adds them). The Note to Buyer is the only staff text a message may quote.
+    Besides the seller's name and the locale, every variable comes from the row's order id,
+    `purchase_date`, `message_items` or `message_inputs` (bulk.rules.message_shapes relies on it).
     """
-    items, whole_order = _items(request, order)
+    items, whole_order = message_items(request, order)
+    label, code, note, remedy, buyer_locale, buyer_requested = message_inputs(request, order)
     return {
         "order_id": request.order_id,
-        "purchase_date": format_date(order_day(order.purchased, order.marketplace_id), locale)
-        if order and order.purchased
-        else "",
+        "purchase_date": purchase_date(order, locale),
         "items": items,
         "whole_order": whole_order,
-        "reason": request.reason.label,
-        "reason_code": request.reason.code,
-        "note": request.note,
-        "remedy": request.remedy.value,
+        "reason": label,
+        "reason_code": code,
+        "note": note,
+        "remedy": remedy.value,
         "seller_name": seller_name,
-        "buyer_locale": order.locale if order else "",
+        "buyer_locale": buyer_locale,
         # Amazon shows the buyer's own cancellation request on the order ("as you requested").
-        "buyer_requested": bool(order and order.buyer_requested_cancel),
+        "buyer_requested": buyer_requested,
     }
+
+
+def message_inputs(
+    request: CancelRequest, order: Order | None
+) -> tuple[str, str, str, Remedy, str, bool]:
+    """What a customer message reads of a row besides its order id, purchase date and items:
+    the reason's label and code, the Note to Buyer, the remedy, the buyer's locale and whether
+    the buyer asked Amazon to cancel."""
+    return (
+        request.reason.label,
+        request.reason.code,
+        request.note,
+        request.remedy,
+        order.locale if order else "",
+        bool(order and order.buyer_requested_cancel),
+    )
+
+
+def purchase_date(order: Order | None, locale: str) -> str:
+    """The order's date as a message writes it for the buyer; "" when it is unknown."""
+    if order is None or not order.purchased:
+        return ""
+    return format_date(order_day(order.purchased, order.marketplace_id), locale)
 
 
 def order_day(purchased: datetime, marketplace_id: str) -> date:
     """The order date as the buyer knows it: the purchase's day in the marketplace's zone (an
     order placed at 00:30 in Tokyo is that day's, though it is the day before in UTC)."""
-    market = marketplaces.by_id(marketplace_id)
-    zone = ZoneInfo(market.timezone) if market else UTC
     moment = purchased if purchased.tzinfo else purchased.replace(tzinfo=UTC)
-    return moment.astimezone(zone).date()
+    return moment.astimezone(_market_zone(marketplace_id)).date()
+
+
+@functools.lru_cache(maxsize=64)
+def _market_zone(marketplace_id: str) -> tzinfo:
+    market = marketplaces.by_id(marketplace_id)
+    return ZoneInfo(market.timezone) if market else UTC
 
 
 @functools.lru_cache(maxsize=1024)
@@ -482,6 +510,10 @@ def _sample(code: str, remedy: Remedy, shape: str, locale: str, support: bool) -
     return context
 
 
+# The fields of every item a message template sees (`_item`, `_unknown_item`).
+ITEM_FIELDS = frozenset({"title", "sku", "order_item_id", "quantity", "quantity_ordered"})
+
+
 def _item(item: OrderItem, quantity: int | None) -> dict[str, Any]:
     return {
         "title": item.title,
@@ -504,7 +536,7 @@ def _unknown_item(ref: str, quantity: int | None) -> dict[str, Any]:
     }
 
 
-def _items(request: CancelRequest, order: Order | None) -> tuple[list[dict[str, Any]], bool]:
+def message_items(request: CancelRequest, order: Order | None) -> tuple[list[dict[str, Any]], bool]:
     """The lines being cancelled, and whether that is the whole order."""
     if order is None:
         return [_unknown_item(ref.ref, ref.quantity) for ref in request.items], not request.items
