@@ -18,9 +18,13 @@ import pytest
 import workbooks
 from test_xlsx import REFERENCE_WORKBOOKS, handmade, planned_cells
 
+from bulk.columns import RESULT_COLUMNS
 from bulk.errors import SheetError
-from bulk.grid import Grid
-from bulk.sheets.xlsx import _edit, _read, read_grid, sheet_names, write_rows
+from bulk.grid import Grid, Header
+from bulk.sheets import excel
+from bulk.sheets.base import RowUpdate
+from bulk.sheets.plan import place_updates, plan_write
+from bulk.sheets.xlsx import _edit, _read, _scan, read_grid, sheet_names, write_rows
 
 ALL_WORKBOOKS = [*workbooks.FEATURES, *(p.name for p in REFERENCE_WORKBOOKS)]
 
@@ -374,3 +378,65 @@ def test_the_header_row_new_cells_take_the_format_of_the_cell_asked_for(tmp_path
     xml = zipfile.ZipFile(tmp_path / "out.xlsx").read("xl/worksheets/sheet1.xml")
     assert b'<c r="B1" s="1" t="inlineStr">' in xml
     assert b'<c r="B2" t="inlineStr">' in xml
+
+
+def _escape_by_pattern(value: str) -> bytes:
+    """_escape as the patterns alone define it (before the check of its bytes)."""
+    if _scan._PLAIN.fullmatch(value):
+        return value.encode("utf-8")
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    value = value.replace("\r", "&#13;")
+    value = _scan._NEEDS_OOXML_ESCAPE.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
+    return value.encode("utf-8")
+
+
+def test_text_is_escaped_as_the_patterns_say_for_every_character() -> None:
+    for code in [*range(0x3000), *range(0xD7F0, 0xE010), *range(0xFFC0, 0x10000), 0x1F69A]:
+        for value in (chr(code), f"{'x' * 150}{chr(code)}_x00", f"a_x{code % 0x10000:04X}_"):
+            assert _scan._escape(value) == _escape_by_pattern(value), hex(code)
+
+
+def test_a_long_result_loses_the_characters_a_cell_cannot_hold() -> None:
+    for code in range(0x20):
+        long = "Hello," + chr(code) + "x" * 200 + "\u00e9\ud83d"
+        expected = long if chr(code) in "\t\n\r" else long.replace(chr(code), "")
+        assert excel._cell_text(long) == expected, code
+    assert excel._cell_text("=" + "x" * 200) == "'=" + "x" * 200
+
+
+# ---------------------------------------------------------------------------------------------
+# The plan: shortcuts that must not change where anything goes.
+
+A_ID, B_ID = "112-0000001-0000001", "112-0000002-0000002"
+
+
+def test_an_order_id_written_in_another_case_or_with_spaces_is_still_in_place() -> None:
+    placed, moved, missing = place_updates(
+        [RowUpdate(2, f" {A_ID.lower()} ", {}), RowUpdate(3, B_ID, {})],
+        {2: A_ID, 3: f"{B_ID}  "},
+    )
+    assert [row for row, _ in placed] == [2, 3]
+    assert (moved, missing) == ([], [])
+
+
+def test_an_order_that_moved_is_found_where_it_is_now() -> None:
+    updates = [RowUpdate(3, A_ID, {}), RowUpdate(2, B_ID, {}), RowUpdate(4, "gone", {})]
+    placed, moved, missing = place_updates(updates, {2: A_ID, 3: "x", 4: B_ID.lower()})
+    assert [(row, u.order_id) for row, u in placed] == [(4, B_ID), (2, A_ID)]
+    assert moved == [(B_ID, 2, 4), (A_ID, 3, 2)]
+    assert missing == ["gone"]
+
+
+def test_new_columns_come_in_the_order_the_updates_first_name_them() -> None:
+    header = Header(1, {"Order ID": 0})
+    updates = [
+        RowUpdate(2, A_ID, {"Status": "READY", "Zeta": "z", "Alpha": "a"}),
+        RowUpdate(3, B_ID, {"Beta": "b", "Status": "READY", "Zeta": "z2"}),
+        RowUpdate(4, B_ID, {"Status": "READY", "Zeta": "z", "Alpha": "a"}),
+    ]
+    plan = plan_write(header, {2: A_ID, 3: B_ID, 4: B_ID}, 1, updates)
+    names = list(plan.added.values())
+    assert names[: len(RESULT_COLUMNS)] == list(RESULT_COLUMNS)
+    assert names[len(RESULT_COLUMNS) :] == ["Zeta", "Alpha", "Beta"]
+    zeta = plan.columns["Zeta"]
+    assert (plan.rows[2][zeta], plan.rows[3][zeta], plan.rows[4][zeta]) == ("z", "z2", "z")

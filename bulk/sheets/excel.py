@@ -450,10 +450,18 @@ def _plan(
     )
 
 
+# The UTF-8 bytes of _ILLEGAL_CHARACTERS (no other character's encoding holds them).
+_ILLEGAL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+
+
 @per_short_text
 def _cell_text(value: str) -> str:
     """A result as a cell holds it."""
-    return as_text(_ILLEGAL_CHARACTERS.sub("", value))
+    # A message of 500 characters is looked through several times faster as bytes.
+    data = value.encode("utf-8", "surrogatepass")
+    if len(data.translate(None, _ILLEGAL_BYTES)) != len(data):
+        value = _ILLEGAL_CHARACTERS.sub("", value)
+    return as_text(value)
 
 
 class _NoSuchSheetError(SheetError):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from bulk.columns import RESULT_COLUMNS
-from bulk.grid import Header, SheetRow
+from bulk.grid import SHORT_TEXT, Header, SheetRow
 from bulk.sheets.base import RowUpdate, WriteReport, as_text, column_letter
 
 
@@ -85,9 +86,11 @@ def used_width(rows: Iterable[SheetRow], from_row: int) -> int:
 
 def merged_cells(rows: Iterable[SheetRow]) -> dict[tuple[int, int], str]:
     """(row 1-based, column 0-based) of every cell a merged range covers -> its top-left."""
+    merged = attrgetter("merged_into")
     return {
         (row.number, index): cell.merged_into
         for row in rows
+        if any(map(merged, row.cells))  # most rows have none: looked at in C
         for index, cell in enumerate(row.cells)
         if cell.merged_into
     }
@@ -125,7 +128,9 @@ def plan_write(
     columns = dict(header.columns)
     added: dict[int, str] = {}
     results = any(u.values for _, u in placed)
-    wanted = [*RESULT_COLUMNS, *(n for _, u in placed for n in u.values)] if results else []
+    # Each update's column names, in order, once per distinct list (rows share one or two).
+    shapes = dict.fromkeys(tuple(u.values) for _, u in placed) if results else {}
+    wanted = [*RESULT_COLUMNS, *(n for names in shapes for n in names)] if results else []
     wanted += [name for _, values in new_rows for name, value in values.items() if value]
     rows: dict[int, dict[int, str]] = {}
     skipped: list[str] = []
@@ -136,6 +141,7 @@ def plan_write(
                 columns[name] = width + len(added)
                 added[columns[name]] = name
                 rows.setdefault(header.row, {})[columns[name]] = name
+        known: dict[str, str] = {}  # short value -> its text (statuses, times repeat)
         for number, update in placed if results else ():
             cells = rows.setdefault(number, {})
             for name, value in update.values.items():
@@ -145,7 +151,11 @@ def plan_write(
                 if merged and (number, col) in merged:
                     skipped.append(f"{column_letter(col)}{number}")
                     continue
-                cells[col] = text(value)
+                if (cell := known.get(value)) is None:
+                    cell = text(value)
+                    if len(value) <= SHORT_TEXT:
+                        known[value] = cell
+                cells[col] = cell
             if not cells:
                 del rows[number]
             written += 1
@@ -194,27 +204,31 @@ def place_updates(
     gone is reported, never written over someone else's row. An order on several rows
     (duplicates) gets one row per update, in sheet order, never the same row twice.
     """
-    rows_of: dict[str, list[int]] = {}
-    for number in sorted(ids_now):
-        rows_of.setdefault(normalize_id(ids_now[number]), []).append(number)
     taken: set[int] = set()
     in_place: dict[int, int] = {}  # index of the update -> its row, unchanged
     for i, update in enumerate(updates):
+        row = update.row
         if (
-            update.row in ids_now
-            and update.row not in taken
-            and normalize_id(ids_now[update.row]) == normalize_id(update.order_id)
+            (now := ids_now.get(row)) is not None
+            and row not in taken
+            # the same text is the same id: normalized only when the texts differ
+            and (now == update.order_id or normalize_id(now) == normalize_id(update.order_id))
         ):
-            in_place[i] = update.row
-            taken.add(update.row)
+            in_place[i] = row
+            taken.add(row)
     placed: list[tuple[int, RowUpdate]] = []
     moved: list[tuple[str, int, int]] = []
     missing: list[str] = []
-    for i in sorted(range(len(updates)), key=lambda i: updates[i].row):
+    rows_of: dict[str, list[int]] | None = None  # made when an order is not where it was
+    for i in sorted(range(len(updates)), key=[u.row for u in updates].__getitem__):
         update = updates[i]
         if i in in_place:
             placed.append((in_place[i], update))
             continue
+        if rows_of is None:
+            rows_of = {}
+            for number in sorted(ids_now):
+                rows_of.setdefault(normalize_id(ids_now[number]), []).append(number)
         key = normalize_id(update.order_id)
         # A row without an id can only be recognised by its number: it never moves.
         free = [n for n in rows_of.get(key, []) if n not in taken] if key else []
