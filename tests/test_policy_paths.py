@@ -4,13 +4,24 @@ each shortcut must give the answer the long way gives."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
+from bulk import marketplaces
 from bulk.config import PolicyConfig
-from bulk.models import CancelRequest, ItemRef, Order, OrderItem, Reason, Status
-from bulk.rules.policy import decide
+from bulk.models import (
+    AccountFigures,
+    CancelRequest,
+    Decision,
+    ItemRef,
+    Order,
+    OrderItem,
+    Reason,
+    Status,
+)
+from bulk.rules.policy import decide, plan
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 CONFIG = PolicyConfig(target_rate=0.02)
@@ -18,6 +29,7 @@ OUT_OF_STOCK = Reason("Out of stock", "NoInventory")
 DAMAGED = Reason("Damaged in the warehouse", "NoInventory")
 BUYER = Reason("Buyer requested", "BuyerCanceled")
 PACIFIC = timezone(timedelta(hours=-8))
+US = marketplaces.BY_CODE["US"]
 
 
 def line(n: int, qty: int = 1, shipped: int = 0, requested: bool = False) -> OrderItem:
@@ -162,3 +174,51 @@ def test_named_lines_still_have_their_quantities_checked() -> None:
     assert decide(request(ItemRef("SKU-1", 3)), the_order, NOW, CONFIG).status is Status.REJECTED
     assert decide(request(ItemRef("SKU-1", 1)), the_order, NOW, CONFIG).status is Status.ESCALATE
     assert decide(request(ItemRef("SKU-1", 2)), the_order, NOW, CONFIG).status is Status.READY
+
+
+# --- plan: when every counted row fits today, nothing is sorted ---------------------------------
+
+FIGURES = AccountFigures(400, 3, date(2026, 11, 25))  # today's allowance: 4 counted rows
+
+
+def ready_rows(count: int) -> list[tuple[CancelRequest, Order, Decision]]:
+    """READY rows, the last two promised for today; row k was bought before row k+1."""
+    rows = []
+    for k in range(count):
+        the_order = order(purchased=NOW - timedelta(hours=10 - k))
+        the_request = CancelRequest(2 + k, the_order.order_id, OUT_OF_STOCK, "supplier ran out")
+        decision = decide(the_request, the_order, NOW, CONFIG)
+        if k >= count - 2:
+            decision = replace(decision, scheduled_for=NOW.date())
+        rows.append((the_request, the_order, decision))
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("count", "statuses"),
+    [
+        (3, ["READY"] * 3),
+        (4, ["READY"] * 4),  # exactly today's allowance
+        (5, ["READY", "READY", "DEFERRED", "READY", "READY"]),  # promised rows first
+    ],
+)
+def test_rows_that_fit_today_are_all_served_and_lose_the_day_they_were_promised(
+    count: int, statuses: list[str]
+) -> None:
+    decisions = plan(ready_rows(count), FIGURES, [], NOW, CONFIG, US)
+    assert [str(d.status) for d in decisions] == statuses
+    assert [d.scheduled_for for d in decisions if d.status is Status.READY] == [None] * min(
+        count, 4
+    )
+    held_back = [d for d in decisions if d.status is Status.DEFERRED]
+    assert all(d.scheduled_for is not None and d.scheduled_for > NOW.date() for d in held_back)
+
+
+def test_rows_that_do_not_count_or_are_not_ready_come_back_unchanged_when_all_fit() -> None:
+    rows = ready_rows(2)
+    not_counted = replace(rows[0][2], counts_toward_rate=False, scheduled_for=NOW.date())
+    held = Decision(Status.HELD, "run again later", scheduled_for=NOW.date())
+    rows = [(rows[0][0], rows[0][1], not_counted), (rows[1][0], rows[1][1], held), *rows[1:]]
+    decisions = plan(rows, FIGURES, [], NOW, CONFIG, US)
+    assert decisions[:2] == [not_counted, held]
+    assert decisions[2].scheduled_for is None

@@ -116,20 +116,24 @@ def plan_budgets(
         for order_id, sent_at, counts in ctx.ledger.counted_sends(now - timedelta(days=days + 1))
     ]
     groups: dict[str, list[int]] = {}
-    for index, (_, order, _) in enumerate(decided):
-        market = order.marketplace_id if order is not None and order.marketplace_id else main
-        groups.setdefault(market if market in figures else main, []).append(index)
+    if len(figures) == 1 and main in figures:
+        groups[main] = list(range(len(decided)))  # one marketplace's figures: every row's
+    else:
+        for index, (_, order, _) in enumerate(decided):
+            market = order.marketplace_id if order is not None and order.marketplace_id else main
+            groups.setdefault(market if market in figures else main, []).append(index)
     planned = list(decided)
     summaries: list[policy.Summary] = []
     for market in (m for m in ctx.marketplace.marketplace_ids if m in groups):
         indices = groups[market]
-        items = [decided[i] for i in indices]
+        items = decided if len(indices) == len(decided) else [decided[i] for i in indices]
         # Each marketplace's own target, windows and fee (bulk.marketplaces).
         rule = rules.get(market, home)
         plans = policy.plan(items, figures[market], sends, now, ctx.config.policy, rule)
         for i, decision in zip(indices, plans, strict=True):
-            request, order, _ = decided[i]
-            planned[i] = (request, order, decision)
+            request, order, before = decided[i]
+            if decision is not before:  # most rows keep their decision, and their tuple
+                planned[i] = (request, order, decision)
         summaries.append(
             policy.summarize(plans, figures[market], sends, now, ctx.config.policy, rule)
         )

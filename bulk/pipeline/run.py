@@ -335,9 +335,8 @@ def _keep_promise(
 
 def _budgets(ctx: Context, decided: Decided, now: datetime) -> tuple[Decided, list[policy.Summary]]:
     """Fit the rows that count toward the rate into each marketplace's budget, if any."""
-    if any(
-        d.status in (Status.READY, Status.DEFERRED) and d.counts_toward_rate for _, _, d in decided
-    ):
+    sent = (Status.READY, Status.DEFERRED)
+    if any(d.status in sent and d.counts_toward_rate for _, _, d in decided):
         return plan_budgets(ctx, decided, now)
     return decided, []
 

@@ -377,18 +377,23 @@ def plan(
     """
     today = reporting_day(now)
     result = [decision for _, _, decision in items]
+    ready = Status.READY
+    counted_ready = [i for i, d in enumerate(result) if d.status is ready and d.counts_toward_rate]
+    account = budget(figures, sends, now, config, market)
+    if account.today_allowance >= len(counted_ready):
+        # Every counted row fits today: their order and their ship-by dates do not matter.
+        for i in counted_ready:
+            if result[i].scheduled_for is not None:
+                result[i] = replace(result[i], scheduled_for=None)
+        return result
     deadlines = [deadline(order) for _, order, _ in items]
 
     def by_urgency(i: int) -> tuple[date, datetime, int, int]:
         return (deadlines[i] or date.max, _purchased(items[i][1], now), items[i][0].row, i)
 
-    counted_ready = [
-        i for i, d in enumerate(result) if d.status is Status.READY and d.counts_toward_rate
-    ]
     promised = sorted((i for i in counted_ready if result[i].scheduled_for), key=by_urgency)
     fresh = sorted((i for i in counted_ready if not result[i].scheduled_for), key=by_urgency)
     waiting = promised + fresh
-    account = budget(figures, sends, now, config, market)
     served = min(account.today_allowance, len(waiting))
     for i in waiting[:served]:
         if result[i].scheduled_for is not None:
@@ -556,14 +561,15 @@ def summarize(
 ) -> Summary:
     """The figures a run reports after `plan`."""
     account = budget(figures, sends, now, config, market)
-    planned = sum(1 for d in decisions if d.status is Status.READY and d.counts_toward_rate)
-    used = figures.cancellation_count + account.counted_since_report + planned
     tally = Counter(d.status for d in decisions)
-    scheduled = [
-        d.scheduled_for
-        for d in decisions
-        if d.status is Status.DEFERRED and d.scheduled_for is not None
-    ]
+    ready, deferred = Status.READY, Status.DEFERRED
+    planned = sum(1 for d in decisions if d.status is ready and d.counts_toward_rate)
+    used = figures.cancellation_count + account.counted_since_report + planned
+    scheduled = (
+        [d.scheduled_for for d in decisions if d.status is deferred and d.scheduled_for is not None]
+        if tally[deferred]
+        else []
+    )
     return Summary(
         day=account.day,
         rate_now=projected_rate(figures, sends, 0, now),
@@ -582,9 +588,7 @@ def summarize(
         fee=market.cancellation_fee,
         # The fee is charged per seller cancellation: rows that count toward the rate.
         charged_today=planned if market.cancellation_fee else 0,
-        charged_later=sum(
-            1 for d in decisions if d.status is Status.DEFERRED and d.counts_toward_rate
-        )
+        charged_later=sum(1 for d in decisions if d.status is deferred and d.counts_toward_rate)
         if market.cancellation_fee
         else 0,
     )
