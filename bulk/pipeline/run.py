@@ -480,21 +480,43 @@ def keep_warnings(ctx: Context, outcomes: Sequence[RowOutcome]) -> None:
         o.result = _with(o.result, warnings)
 
 
+# The sheet update is keyed by the columns' titles; each status is written as its word.
+_TITLES = {column: column.value for column in ResultColumn}
+_STATUS_WORDS = {status: status.value for status in Status}
+_STATUS_TITLE, _RESULT_TITLE = ResultColumn.STATUS.value, ResultColumn.RESULT.value
+_UPDATED_AT_TITLE = ResultColumn.UPDATED_AT.value
+
+
+class _Masked(dict[str, str]):
+    """`mask` of each text, remembered for short texts (results, message statuses and blanks
+    repeat row after row; the secrets to mask stay the same while the sheet update is built)."""
+
+    SHORT = 200  # characters
+    MOST = 4096  # texts remembered
+
+    def __missing__(self, text: str) -> str:
+        found = mask(text)
+        if len(text) <= self.SHORT and len(self) < self.MOST:
+            self[text] = found
+        return found
+
+
 def _updates(outcomes: Sequence[RowOutcome], now: datetime, zone: tzinfo) -> list[RowUpdate]:
     updates = []
     at = format_updated_at(now, zone)
+    masked, titles = _Masked(), _TITLES
     for o in outcomes:
         if not o.changed:
             continue
         # Results and message statuses may quote a server's words: no credential reaches the
         # sheet. The status and the time are bulk's own.
         values = {
-            ResultColumn.STATUS.value: o.status.value,
-            ResultColumn.RESULT.value: mask(o.result),
-            ResultColumn.UPDATED_AT.value: at,
+            _STATUS_TITLE: _STATUS_WORDS[o.status],
+            _RESULT_TITLE: masked[o.result],
+            _UPDATED_AT_TITLE: at,
         }
         for name, value in o.values.items():
-            values[name.value] = mask(value)
+            values[titles[name]] = masked[value]
         updates.append(RowUpdate(o.row, o.order_id, values))
     return updates
 
