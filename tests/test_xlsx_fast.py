@@ -7,6 +7,7 @@ grid on every workbook the fidelity tests use, and check that each unusual row i
 
 from __future__ import annotations
 
+import gc
 import re
 import zipfile
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from bulk.grid import Grid, Header
 from bulk.sheets import excel
 from bulk.sheets.base import RowUpdate
 from bulk.sheets.plan import place_updates, plan_write
-from bulk.sheets.xlsx import _edit, _read, _scan, read_grid, sheet_names, write_rows
+from bulk.sheets.xlsx import _edit, _read, _rewrite, _scan, read_grid, sheet_names, write_rows
 
 ALL_WORKBOOKS = [*workbooks.FEATURES, *(p.name for p in REFERENCE_WORKBOOKS)]
 
@@ -440,3 +441,43 @@ def test_new_columns_come_in_the_order_the_updates_first_name_them() -> None:
     assert names[len(RESULT_COLUMNS) :] == ["Zeta", "Alpha", "Beta"]
     zeta = plan.columns["Zeta"]
     assert (plan.rows[2][zeta], plan.rows[3][zeta], plan.rows[4][zeta]) == ("z", "z2", "z")
+
+
+# ---------------------------------------------------------------------------------------------
+# The cyclic garbage collector is held off while a sheet is read, planned and written.
+
+
+def test_no_cycle_collection_runs_while_a_workbook_is_read_or_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "plain.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Order ID", "Reason", "Details"])
+    for n in range(1, 200):
+        ws.append([f"112-0000000-{n:07d}", "Out of stock", "gone"])
+    wb.save(path)
+    collecting: dict[str, bool] = {}
+
+    def watched(module: Any, name: str) -> None:
+        original = getattr(module, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            collecting[name] = gc.isenabled()
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, call)
+
+    watched(_read, "_scan_rows")  # reading the rows
+    watched(excel, "_plan")  # planning the write
+    watched(_rewrite, "_check_rows")  # writing
+    sheet = excel.ExcelSheet(path)
+    sheet.read()
+    sheet.write([RowUpdate(n + 1, f"112-0000000-{n:07d}", {"Status": "OK"}) for n in range(1, 200)])
+    assert collecting == {"_scan_rows": False, "_plan": False, "_check_rows": False}
+    assert gc.isenabled()
+    collecting.clear()
+    write_rows(path, tmp_path / "out.xlsx", "Sheet", {2: {5: "x"}})
+    assert collecting == {"_check_rows": False}
+    assert gc.isenabled()
+    assert read_grid(path, "Sheet").rows[1].cells[-1].text == "OK"

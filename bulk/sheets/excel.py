@@ -26,7 +26,13 @@ from bulk.columns import (
 from bulk.errors import SheetError
 from bulk.grid import Cell, CellKind, Grid, Header, SheetRow, per_short_text
 from bulk.sheets.base import LossyFallbackError, RowUpdate, WriteReport, as_text, column_letter
-from bulk.sheets.files import check_not_open, check_writable, replace_atomically, stamp
+from bulk.sheets.files import (
+    check_not_open,
+    check_writable,
+    replace_atomically,
+    stamp,
+    without_cycle_collection,
+)
 from bulk.sheets.plan import WritePlan, last_used_row, merged_cells, plan_write, used_width
 
 
@@ -237,6 +243,10 @@ class ExcelSheet:
     def read(self) -> Grid:
         """The lossless reader; openpyxl only where it cannot read the file at all, and only
         with the user's consent (`allow_lossy`), since openpyxl would also write it."""
+        with without_cycle_collection():
+            return self._read_lossless()
+
+    def _read_lossless(self) -> Grid:
         from bulk.sheets import xlsx
 
         self._check_file()
@@ -349,6 +359,15 @@ class ExcelSheet:
         return replace(report, warnings=(why, *report.warnings))
 
     def _write_fast(
+        self,
+        updates: Sequence[RowUpdate],
+        header: Header | None,
+        appends: Sequence[Mapping[str, str]],
+    ) -> WriteReport:
+        with without_cycle_collection():
+            return self._write_lossless(updates, header, appends)
+
+    def _write_lossless(
         self,
         updates: Sequence[RowUpdate],
         header: Header | None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING
 from bulk.errors import SheetError
 from bulk.grid import BLANK, Cell, CellKind, Grid, SheetRow
 from bulk.sheets.base import column_index, column_letter
+from bulk.sheets.files import without_cycle_collection
 
 if TYPE_CHECKING:
     from openpyxl.formula.translate import Translator
@@ -290,13 +290,8 @@ def read_grid(path: Path, sheet: str, *, fast: bool = True) -> Grid:
     it does not know to (tests compare the two)."""
     # Hundreds of thousands of new objects, none in a reference cycle: the cyclic collector
     # would walk the growing heap again and again (a quarter of the time at 100k rows).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with without_cycle_collection():
         return _read_grid(path, sheet, fast)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _read_grid(path: Path, sheet: str, fast: bool) -> Grid:

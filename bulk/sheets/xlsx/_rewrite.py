@@ -12,6 +12,7 @@ from typing import IO, TYPE_CHECKING
 
 from bulk.errors import SheetError
 from bulk.sheets.base import MAX_CELL_CHARS, column_index, column_letter
+from bulk.sheets.files import without_cycle_collection
 
 if TYPE_CHECKING:
     pass
@@ -363,6 +364,19 @@ def write_rows(
 
     `looks` gives the columns this write adds to the sheet a width and, where asked, wrapped
     text (bulk.sheets.xlsx._look); a column the sheet already describes keeps its look."""
+    with without_cycle_collection():  # a row's worth of objects per row, and no cycles
+        _write_rows(src, dst, sheet, rows, like, replace_formulas, looks)
+
+
+def _write_rows(
+    src: Path,
+    dst: Path,
+    sheet: str,
+    rows: Mapping[int, Mapping[int, str]],
+    like: Mapping[int, int] | None,
+    replace_formulas: bool,
+    looks: Mapping[int, Look] | None,
+) -> None:
     _check_rows(rows)
     with _open_zip(src) as z:
         book = _load_book(z)
