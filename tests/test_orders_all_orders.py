@@ -198,3 +198,15 @@ def test_a_report_without_order_ids_is_refused_and_an_empty_one_has_no_orders() 
     with pytest.raises(AmazonError, match="no amazon-order-id column"):
         parse_all_orders_report("sku\tquantity\nMUG\t1\n", US)
     assert parse_all_orders_report("", US) == {}
+
+
+def test_an_orders_first_line_gives_its_status_channel_and_purchase_time() -> None:
+    # The lines of one order repeat its columns; where they differ, the first line's stand.
+    text = report(
+        report_line("111-0000007-0000001", status="Pending", channel="Amazon", bought="bad"),
+        report_line("111-0000007-0000002"),
+        report_line("111-0000007-0000001", sku="CUP", status="Unshipped", bought=BOUGHT),
+    )
+    order = parse_all_orders_report(text, US)["111-0000007-0000001"]
+    assert (order.status, order.channel, order.purchased) == ("Pending", "AFN", None)
+    assert [i.sku for i in order.items] == ["MUG-RED", "CUP"]

@@ -270,13 +270,14 @@ def parse_all_orders_report(
     # A missing column reads as the blank cell put at the end of every line (index -1).
     at = [col.get(name, -1) for name in names]
     last = max(at)
-    fields = itemgetter(*at)
-    # order id -> its status, channel, purchase time and lines (each as a tuple of one)
-    orders: dict[str, tuple[str, str, datetime | None, list[tuple[OrderItem]]]] = {}
-    times: dict[str, datetime | None] = {}
-    statuses: dict[str, str] = {}
-    channels: dict[str, str] = {}
-    items: dict[tuple[str, str, str, str, str], tuple[OrderItem]] = {}
+    order_at = at[0]
+    heads = itemgetter(*at[1:4])  # the order's purchase-date, status and channel, as written
+    lines_of = itemgetter(*at[4:])  # the line's sku, name, asin, quantity and status
+    locale = market_locale(marketplace_id)
+    orders: dict[str, Order] = {}
+    # Cells as written -> what they read as: the same cells are read once.
+    read_heads: dict[tuple[str, ...], tuple[str, str, datetime | None]] = {}
+    read_lines: dict[tuple[str, ...], tuple[OrderItem]] = {}
     for line in lines:
         if not line or line.isspace():
             continue
@@ -284,39 +285,38 @@ def parse_all_orders_report(
         if len(cells) <= last:
             cells += [""] * (last + 1 - len(cells))  # a short line: its missing cells are blank
         cells.append("")
-        raw = fields(cells)
-        order_id = raw[0].strip()
+        order_id = cells[order_at].strip()
         if only is not None and order_id not in only:
             continue
-        key = (raw[4].strip(), raw[5].strip(), raw[6].strip(), raw[7].strip(), raw[8].strip())
-        item = items.get(key)
+        key = lines_of(cells)
+        item = read_lines.get(key)
         if item is None:
-            item = items[key] = (_all_orders_item(*key),)
+            item = read_lines[key] = (_all_orders_item(*(cell.strip() for cell in key)),)
         found = orders.get(order_id)
         if found is None:
-            when, status, channel = raw[1].strip(), raw[2].strip(), raw[3].strip()
-            if when not in times:
-                times[when] = parse_time(when)
-            if status not in statuses:
-                statuses[status] = _ALL_ORDERS_STATUS.get(status.lower(), status)
-            if channel not in channels:
-                channels[channel] = _ALL_ORDERS_CHANNEL.get(channel.lower(), channel)
-            found = orders[order_id] = (statuses[status], channels[channel], times[when], [])
-        found[3].append(item)
-    locale = market_locale(marketplace_id)
-    return {
-        order_id: Order(
-            order_id,
-            status,
-            channel,
-            purchased,
-            marketplace_id,
-            # An order of one line shares that line's tuple too.
-            ones[0] if len(ones) == 1 else tuple(one[0] for one in ones),
-            locale,
-        )
-        for order_id, (status, channel, purchased, ones) in orders.items()
-    }
+            head = heads(cells)
+            read = read_heads.get(head)
+            if read is None:
+                when, status, channel = (cell.strip() for cell in head)
+                read = read_heads[head] = (
+                    _ALL_ORDERS_STATUS.get(status.lower(), status),
+                    _ALL_ORDERS_CHANNEL.get(channel.lower(), channel),
+                    parse_time(when),
+                )
+            orders[order_id] = Order(
+                order_id, read[0], read[1], read[2], marketplace_id, item, locale
+            )
+        else:  # another line of the order: its first line gave the rest
+            orders[order_id] = Order(
+                order_id,
+                found.status,
+                found.channel,
+                found.purchased,
+                marketplace_id,
+                found.items + item,
+                locale,
+            )
+    return orders
 
 
 def _lines(text: str, size: int = 1 << 20) -> Iterator[str]:
