@@ -115,6 +115,7 @@ class _Tally:
     """What `assess` knows of one listing: its name and ASIN, the orders that cancel it (the
     ledger's first, `earlier` of them), this run's rows that do and those it warns."""
 
+    key: tuple[str, str]  # the marketplace and the case-folded SKU
     name: str  # as this run's first row writes the SKU ("" while only the ledger names it)
     asin: str
     ids: set[str]
@@ -142,30 +143,36 @@ def assess(
         key = (p.marketplace_id, p.sku.casefold())
         tally = tallies.get(key)
         if tally is None:
-            tallies[key] = _Tally("", p.asin, {p.order_id})
+            tallies[key] = _Tally(key, "", p.asin, {p.order_id})
         else:
             tally.ids.add(p.order_id)
     for tally in tallies.values():
         tally.earlier = len(tally.ids)
 
     warnings: dict[int, tuple[str, ...]] = {}
-    at_risk_keys: list[tuple[str, str]] = []
-    for plan in sorted(planned, key=attrgetter("day", "row")):
-        bought = plan.purchased
+    at_risk: list[_Tally] = []
+    # (marketplace, SKU as a line writes it) -> its listing's tally, so that each spelling is
+    # case-folded once.
+    spelled: dict[tuple[str, str], _Tally] = {}
+    for row, order_id, market, reason, lines, bought, _ in sorted(
+        planned, key=attrgetter("day", "row")
+    ):
         # utc() of a moment already in UTC is itself: the usual case skips the call.
         if (bought if bought.tzinfo is UTC else utc(bought)) < since:
             continue  # an order placed over 30 days ago is outside the listing rule
-        row, order_id, market = plan.row, plan.order_id, plan.marketplace_id
-        for line in seller_lines(plan.reason, plan.lines):
+        for line in lines if reason.code != BUYER_CANCELED else seller_lines(reason, lines):
             sku = line.sku
             if not sku:
                 continue
-            key = (market, sku.casefold())
-            tally = tallies.get(key)
+            tally = spelled.get((market, sku))
             if tally is None:
-                tally = tallies[key] = _Tally(sku, line.asin, set())
-            elif not tally.name:
-                tally.name = sku  # the listing is named as this run's rows write it
+                key = (market, sku.casefold())
+                tally = tallies.get(key)
+                if tally is None:
+                    tally = tallies[key] = _Tally(key, sku, line.asin, set())
+                elif not tally.name:
+                    tally.name = sku  # the listing is named as this run's rows write it
+                spelled[(market, sku)] = tally
             if line.asin and not tally.asin:
                 tally.asin = line.asin
             ids = tally.ids
@@ -173,25 +180,26 @@ def assess(
                 continue  # another line of the same order: one cancellation of the listing
             ids.add(order_id)
             tally.rows.append(row)
-            if len(ids) >= RISK_FROM:
+            count = len(ids)
+            if count >= RISK_FROM:
                 if not tally.warned:
-                    at_risk_keys.append(key)  # in the order of their first warning
+                    at_risk.append(tally)  # in the order of their first warning
                 tally.warned.append(row)
-                text = warning(sku, len(ids))
+                text = warning(sku, count)
                 said = warnings.get(row)
                 warnings[row] = (text,) if said is None else (*said, text)
 
-    at_risk_keys.sort(key=lambda k: (-len(tallies[k].ids), tallies[k].name))
-    at_risk = tuple(
+    at_risk.sort(key=lambda t: (-len(t.ids), t.name))
+    risks = tuple(
         ListingRisk(
-            marketplace_id=key[0],
-            sku=tally.name,
-            asin=tally.asin,
-            count=len(tally.ids),
-            earlier=tally.earlier,
-            rows=tuple(tally.rows),
-            warned_rows=tuple(tally.warned),
+            marketplace_id=t.key[0],
+            sku=t.name,
+            asin=t.asin,
+            count=len(t.ids),
+            earlier=t.earlier,
+            rows=tuple(t.rows),
+            warned_rows=tuple(t.warned),
         )
-        for key, tally in ((k, tallies[k]) for k in at_risk_keys)
+        for t in at_risk
     )
-    return ListingReport(warnings, at_risk)
+    return ListingReport(warnings, risks)
