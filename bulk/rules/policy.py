@@ -66,6 +66,10 @@ def market_of(order: Order | None, home: MarketplaceInfo) -> MarketplaceInfo:
 
 # --- A. One request against one order ---------------------------------------------------------
 
+# The usual row's enum members, read once: a look-up on an Enum class costs more than the
+# comparison, and `decide` runs once per row.
+_UNSHIPPED, _MFN, _READY = OrderStatus.UNSHIPPED, Channel.MFN, Status.READY
+
 
 def decide(
     request: CancelRequest,
@@ -85,7 +89,7 @@ def decide(
             Status.REJECTED,
             f"Amazon has no order {request.order_id} in this marketplace; check the id",
         )
-    if order.status != OrderStatus.UNSHIPPED or order.channel != Channel.MFN:
+    if order.status != _UNSHIPPED or order.channel != _MFN:
         return _not_unshipped_mfn(request, order)
     lines, problem = resolve_items(request, order)
     counts, warnings = counting(request, lines)
@@ -153,7 +157,7 @@ def decide(
         warnings = (*warnings, f"{late}; sent because {because}")
 
     return Decision(
-        Status.READY,
+        _READY,
         _ready_text(len(lines), request.reason.label, counts),
         lines,
         counts,
