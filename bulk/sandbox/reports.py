@@ -6,17 +6,18 @@ from __future__ import annotations
 # Shapes follow Amazon's reports_2021-06-30.json (amzn/selling-partner-api-models); a report
 # finishes after the book's `report_polls` getReport calls and is built at that moment.
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from bulk import access, marketplaces
 from bulk.sandbox import clock
 from bulk.sandbox.market import FINAL_STATUSES, SandboxMarket, progress
 from bulk.sandbox.orders import buyer_alias, market_of, ship_to, updated_at
-from bulk.sandbox.state import Report
+from bulk.sandbox.state import Cancellation, Report
 from bulk.sandbox.wire import Reply, Request, invalid_input, json_reply, not_found
 
 PERFORMANCE = access.PERFORMANCE_REPORT
@@ -443,6 +444,12 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
+TAB = "\t"
+_NONE: Mapping[str, Cancellation] = MappingProxyType(
+    {}
+)  # an order the sandbox cancelled nothing of
+
+
 def _cell(text: str) -> str:
     """A report field: a tab inside it would start another column."""
     return text.replace("\t", " ")
@@ -534,13 +541,15 @@ def all_orders_report(
     # (marketplace, locale) -> the sales channel, the currency, and the columns after the amount
     places: dict[tuple[str, str], tuple[str, str, str]] = {}
     amounts: dict[tuple[Decimal, int], str] = {}
+    # The store's cancellations by order (SandboxMarket.cancelled), read without two calls a row.
+    cancellations = market.state.cancellations
     for order in market.book.orders:
         if order.marketplace_id not in marketplace_ids:
             continue
-        cancelled = market.cancelled(order.id)
+        cancelled = cancellations.get(order.id, _NONE)
         known = times.get(order.purchased)
         if known is None:
-            settled = updated_at(order, {}, now)
+            settled = updated_at(order, _NONE, now)
             known = times[order.purchased] = (
                 _stamp(order.purchased),
                 settled,
@@ -552,7 +561,7 @@ def all_orders_report(
             updated_text = _stamp(updated)
         if updated < start or order.purchased > end:
             continue
-        status = order.status_with(cancelled)
+        status = order.status_with(cancelled) if cancelled else order.status
         place = places.get((order.marketplace_id, order.locale))
         if place is None:
             currency, channel, _country = market_of(order.marketplace_id)
@@ -574,18 +583,9 @@ def all_orders_report(
             )
             place = places[(order.marketplace_id, order.locale)] = (channel, currency, rest)
         channel, currency, rest = place
-        head = "\t".join(
-            (
-                order.id,
-                "",
-                bought,
-                updated_text,
-                _REPORT_STATUS.get(status, status),
-                _REPORT_CHANNEL.get(order.channel, order.channel),
-                channel,
-                "",
-                "Standard",
-            )
+        head = (
+            f"{order.id}\t\t{bought}\t{updated_text}\t{_REPORT_STATUS.get(status, status)}\t"
+            f"{_REPORT_CHANNEL.get(order.channel, order.channel)}\t{channel}\t\tStandard"
         )
         gone = status == "Canceled"
         for item in order.items:
@@ -598,8 +598,9 @@ def all_orders_report(
             amount = amounts.get((item.price, item.qty))
             if amount is None:
                 amount = amounts[(item.price, item.qty)] = str(item.price * item.qty)
+            # A tab inside a field would start another column (_cell).
             lines.append(
-                f"{head}\t{_cell(item.title)}\t{_cell(item.sku)}\t{item.asin}\t{item_status}\t"
-                f"{item.qty}\t{currency}\t{amount}\t{rest}"
+                f"{head}\t{item.title.replace(TAB, ' ')}\t{item.sku.replace(TAB, ' ')}\t"
+                f"{item.asin}\t{item_status}\t{item.qty}\t{currency}\t{amount}\t{rest}"
             )
     return "\n".join(lines) + "\n"
