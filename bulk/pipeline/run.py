@@ -488,15 +488,15 @@ _UPDATED_AT_TITLE = ResultColumn.UPDATED_AT.value
 
 
 class _Masked(dict[str, str]):
-    """`mask` of each text, remembered for short texts (results, message statuses and blanks
-    repeat row after row; the secrets to mask stay the same while the sheet update is built)."""
+    """`mask` of each short text, remembered: message statuses, days and blanks repeat row after
+    row (the secrets to mask stay the same while one sheet update is built)."""
 
-    SHORT = 200  # characters
+    SHORT = 200  # characters; a longer text (a customer message) is seldom repeated
     MOST = 4096  # texts remembered
 
     def __missing__(self, text: str) -> str:
         found = mask(text)
-        if len(text) <= self.SHORT and len(self) < self.MOST:
+        if len(self) < self.MOST:
             self[text] = found
         return found
 
@@ -504,19 +504,20 @@ class _Masked(dict[str, str]):
 def _updates(outcomes: Sequence[RowOutcome], now: datetime, zone: tzinfo) -> list[RowUpdate]:
     updates = []
     at = format_updated_at(now, zone)
-    masked, titles = _Masked(), _TITLES
+    masked, short, titles = _Masked(), _Masked.SHORT, _TITLES
     for o in outcomes:
         if not o.changed:
             continue
         # Results and message statuses may quote a server's words: no credential reaches the
-        # sheet. The status and the time are bulk's own.
+        # sheet. The status and the time are bulk's own. A Result names the row's own
+        # warnings (listings at risk, counted per SKU) more often than not: masked as it is.
         values = {
             _STATUS_TITLE: _STATUS_WORDS[o.status],
-            _RESULT_TITLE: masked[o.result],
+            _RESULT_TITLE: mask(o.result),
             _UPDATED_AT_TITLE: at,
         }
         for name, value in o.values.items():
-            values[titles[name]] = masked[value]
+            values[titles[name]] = masked[value] if len(value) <= short else mask(value)
         updates.append(RowUpdate(o.row, o.order_id, values))
     return updates
 
