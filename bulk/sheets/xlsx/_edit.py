@@ -35,7 +35,7 @@ class _NotPlain(Exception):
 
 
 _SPANS = re.compile(rb' spans="([0-9]+):([0-9]+)"')
-_FIRST_COL = re.compile(rb'<c r="([A-Z]{1,3})[0-9]')
+_LETTERS = re.compile(rb"[A-Z]{1,3}")
 _CELL_END = b"</t></is></c>"
 _ENCODED = 4096  # short texts kept escaped during one write (statuses, times, dropdowns)
 
@@ -75,6 +75,9 @@ class _RowWriter:
     replace_formulas: bool = False  # False: a cell holding a formula is refused, never overwritten
     columns: dict[bytes, int] = field(default_factory=dict)  # column letters -> index
     heads: dict[int, tuple[bytes, bytes, bytes]] = field(default_factory=dict)  # see head()
+    shapes: dict[tuple[int, ...], tuple[int, int, list[tuple[int, bytes, bytes, bytes]]]] = field(
+        default_factory=dict
+    )  # see shape()
     encoded: dict[str, bytes] = field(default_factory=dict)  # short text -> its XML
 
     def __post_init__(self) -> None:
@@ -345,50 +348,60 @@ class _RowWriter:
         """Adds to `out` the row `piece` (from `at`, its r= value ending at `end`; no </row>)
         with cells for `values` after its last one, as `edited_row` would; False, adding
         nothing, where it takes `edited_row`."""
-        if number in self.like or self.arrays:
-            return False
         start = piece.find(b">", end) + 1  # where the cells start
-        if piece[start - 2] != 34 or b"<extLst" in piece:  # not '"': an odd tag
+        if number in self.like or self.arrays or piece[start - 2] != 34 or b"<extLst" in piece:
+            return False  # (not '"' before '>': an odd tag)
+        attrs = piece[end + 1 : start - 1] if start - end > 2 else b""  # after r="N"
+        if attrs and (b"customFormat" in attrs or attrs.count(b'"') % 2):
             return False
-        attrs = piece[end + 1 : start - 1]  # after r="N"
-        if b"customFormat" in attrs or attrs.count(b'"') % 2:
-            return False
-        cols = sorted(values)
+        if (shape := self.shapes.get(names := tuple(values))) is None:
+            shape = self.shape(names)
+        first, final, cells = shape
         last = piece.rfind(b'<c r="', start)
         if last >= 0:
-            ref = _FIRST_COL.match(piece, last)
-            if ref is None or piece.rfind(b"<c", start) != last:
-                return False
-            if (col := self.columns.get(ref.group(1), -1)) < 0:
-                col = self.columns[ref.group(1)] = column_index(ref.group(1).decode())
-            if cols[0] <= col:
+            # The last cell's column letters: its reference without the row number.
+            letters = piece[last + 6 : piece.find(b'"', last + 6)].rstrip(b"0123456789")
+            if (col := self.columns.get(letters, -1)) < 0:
+                if not _LETTERS.fullmatch(letters):
+                    return False
+                col = self.columns[letters] = column_index(letters.decode())
+            if first <= col or piece.rfind(b"<c", start) != last:
                 return False
         elif piece[start:].strip():
             return False
-        if b"spans" in attrs:
+        if attrs and b"spans" in attrs:
             m = _SPANS.search(piece, end, start)
             if m is None:
                 return False
             low, high = int(m.group(1)), int(m.group(2))
-            spans = b' spans="%d:%d"' % (min(low, high, cols[0] + 1), max(low, high, cols[-1] + 1))
+            spans = b' spans="%d:%d"' % (min(low, high, first + 1), max(low, high, final + 1))
             out += (piece[: m.start()], spans, piece[m.end() :])
         else:
             out.append(piece)
         num = b"%d" % number
-        heads, encoded = self.heads, self.encoded
-        for col in cols:
-            if (head := heads.get(col)) is None:
-                head = self.head(col)
+        encoded = self.encoded
+        for col, before, middle, empty in cells:
             if not (value := values[col]):
-                out += (head[0], num, head[2])
-                continue
-            if (text := encoded.get(value)) is None:
+                out += (before, num, empty)
+            elif (text := encoded.get(value)) is not None:
+                out += (before, num, middle, text, _CELL_END)
+            else:
                 text = _escape(value)
                 if len(value) <= SHORT_TEXT and len(encoded) < _ENCODED:
                     encoded[value] = text
-            out += (head[0], num, head[1], text, _CELL_END)
+                out += (before, num, middle, text, _CELL_END)
         out.append(b"</row>")
         return True
+
+    def shape(
+        self, names: tuple[int, ...]
+    ) -> tuple[int, int, list[tuple[int, bytes, bytes, bytes]]]:
+        """For rows given values in these columns: the first and last of them, and each in
+        order with the bytes of its new cell (head())."""
+        cols = sorted(names)
+        made = (cols[0], cols[-1], [(col, *self.head(col)) for col in cols])
+        self.shapes[names] = made
+        return made
 
     def head(self, col: int) -> tuple[bytes, bytes, bytes]:
         """The bytes of a new cell in `col` around its row number: before it, after it up to
