@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import gc
 import re
+import threading
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,16 @@ from bulk.grid import Grid, Header
 from bulk.sheets import excel
 from bulk.sheets.base import RowUpdate
 from bulk.sheets.plan import place_updates, plan_write
-from bulk.sheets.xlsx import _edit, _read, _rewrite, _scan, read_grid, sheet_names, write_rows
+from bulk.sheets.xlsx import (
+    _edit,
+    _read,
+    _rewrite,
+    _scan,
+    _zipcopy,
+    read_grid,
+    sheet_names,
+    write_rows,
+)
 
 ALL_WORKBOOKS = [*workbooks.FEATURES, *(p.name for p in REFERENCE_WORKBOOKS)]
 
@@ -481,3 +492,31 @@ def test_no_cycle_collection_runs_while_a_workbook_is_read_or_written(
     assert collecting == {"_check_rows": False}
     assert gc.isenabled()
     assert read_grid(path, "Sheet").rows[1].cells[-1].text == "OK"
+
+
+# ---------------------------------------------------------------------------------------------
+# Deflating a new part while its next chunk is made.
+
+
+def test_a_part_is_deflated_whole_and_in_order(tmp_path: Path) -> None:
+    chunks = [bytes([n % 251]) * (n * 997) for n in range(1, 60)]
+    with open(tmp_path / "scratch", "w+b") as scratch:
+        scratch.write(b"before")
+        made = _zipcopy._deflate(iter(chunks), scratch)
+        scratch.seek(made.offset)
+        data = scratch.read(made.compress_size)
+    whole = b"".join(chunks)
+    assert zlib.decompress(data, -15) == whole
+    assert (made.crc, made.file_size, made.offset) == (zlib.crc32(whole), len(whole), 6)
+
+
+def test_an_error_while_a_part_is_made_stops_its_deflating(tmp_path: Path) -> None:
+    def chunks() -> Any:
+        yield b"x" * 100_000
+        yield b"y" * 100_000
+        raise SheetError("damaged")
+
+    threads = threading.active_count()
+    with open(tmp_path / "scratch", "w+b") as scratch, pytest.raises(SheetError, match="damaged"):
+        _zipcopy._deflate(chunks(), scratch)
+    assert threading.active_count() == threads
