@@ -155,11 +155,14 @@ def test_purchase_times_in_any_form_are_read_each_as_written() -> None:
     assert times[1].tzinfo == timezone(timedelta(hours=-8))
 
 
-def test_only_the_orders_asked_for_are_read() -> None:
+def test_only_the_orders_asked_for_are_read_and_they_keep_the_callers_id() -> None:
     text = report(*(report_line(f"111-0000004-{n:07d}") for n in range(5)))
-    found = parse_all_orders_report(text, US, only={"111-0000004-0000001", "111-0000004-0000009"})
-    assert list(found) == ["111-0000004-0000001"]
-    assert parse_all_orders_report(text, US, only=set()) == {}
+    wanted = "".join(["111-0000004-", "0000001"])  # a string of the caller's, not the report's
+    absent = "111-0000004-0000009"
+    found = parse_all_orders_report(text, US, only={wanted: wanted, absent: absent})
+    assert list(found) == [wanted]
+    assert found[wanted].order_id is wanted
+    assert parse_all_orders_report(text, US, only={}) == {}
 
 
 def test_columns_are_found_by_name_whatever_their_order_and_a_missing_one_reads_blank() -> None:

@@ -61,14 +61,7 @@ from bulk.config import ORDERS_V0, ORDERS_V2026
 from bulk.errors import AmazonError
 from bulk.formats import counted
 from bulk.marketplaces import USAGE_PLANS, rate_limited_seconds
-from bulk.models import (
-    OPEN_STATUSES,
-    AccountFigures,
-    Channel,
-    FeedStatus,
-    Order,
-    OrderItem,
-)
+from bulk.models import OPEN_STATUSES, AccountFigures, Channel, FeedStatus, Order, OrderItem
 
 T = TypeVar("T")
 
@@ -322,7 +315,7 @@ class AmazonMarketplace:
                 bulk = self.search_orders(since, progress)
             elif plan.path is Path.ALL_ORDERS:
                 # The report has no order item ids nor buyer requests: those rows ask getOrder.
-                bulk = self.all_orders(since, progress, set(ids).difference(wanted))
+                bulk = self.all_orders(since, progress, {i: i for i in ids if i not in wanted})
             else:
                 bulk = self.unshipped_orders(progress)
             found = {i: bulk[i] for i in ids if i in bulk}
@@ -601,9 +594,12 @@ class AmazonMarketplace:
         return found
 
     def all_orders(
-        self, since: datetime, progress: Callable[[str], None], only: Collection[str] | None = None
+        self,
+        since: datetime,
+        progress: Callable[[str], None],
+        only: Mapping[str, str] | None = None,
     ) -> dict[str, Order]:
-        """Every order updated since `since` (of them, those in `only`), one All Orders report per
+        """Every order updated since `since` (of them, those `only` maps), one All Orders report per
         marketplace (GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL; role Inventory and
         Order Tracking, not restricted). Its orders have no order item ids and no buyer's
         cancellation request."""

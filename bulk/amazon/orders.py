@@ -7,7 +7,7 @@ age nobody knows.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
@@ -231,10 +231,11 @@ _ALL_ORDERS_CHANNEL = {"merchant": "MFN", "amazon": "AFN", "mfn": "MFN", "afn": 
 
 
 def parse_all_orders_report(
-    text: str, marketplace_id: str = "", only: Collection[str] | None = None
+    text: str, marketplace_id: str = "", only: Mapping[str, str] | None = None
 ) -> dict[str, Order]:
     """Orders from the tab-separated All Orders report (GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_
-    UPDATE_GENERAL), columns found by name; with `only`, just those orders.
+    UPDATE_GENERAL), columns found by name; with `only`, just the orders it names (each id
+    mapped to itself: an Order takes the caller's string for its id rather than a copy).
 
     The report has no order item ids and no buyer's cancellation request (docs/amazon.md,
     "Roles and restricted data"): its lines carry blank ids, and rows that need either are
@@ -286,8 +287,10 @@ def parse_all_orders_report(
             cells += [""] * (last + 1 - len(cells))  # a short line: its missing cells are blank
         cells.append("")
         order_id = cells[order_at].strip()
-        if only is not None and order_id not in only:
-            continue
+        if only is not None:
+            order_id = only.get(order_id, "")
+            if not order_id:
+                continue
         key = lines_of(cells)
         item = read_lines.get(key)
         if item is None:
