@@ -54,6 +54,7 @@ _KIND_WORDS = {
 # Read as text as they are (module constants: an enum member looked up on its class costs as much
 # as the rest of a cell's check).
 _PLAIN = (CellKind.BLANK, CellKind.TEXT)
+_TEXT = CellKind.TEXT
 
 
 def _text(cell: Cell, column: str, problems: list[str], *, also: tuple[CellKind, ...] = ()) -> str:
@@ -188,7 +189,8 @@ def parse_rows(grid: Grid, header: Header, config: Config) -> list[ParsedRow]:
         cells = row.cells
         id_cell = cells[id_index] if id_index < len(cells) else BLANK
         # A row with an order id is not blank: the other cells need no look.
-        if id_cell.blank and all(row.cell(i).blank for i in input_indexes):
+        typed = id_cell.kind is _TEXT and id_cell.text.strip()
+        if not typed and all(row.cell(i).blank for i in input_indexes):
             continue
         checked = _parse_row(row, id_cell, at, rules)
         parsed.append(with_day(checked, at, grid.locale) if at.scheduled else checked)
@@ -284,6 +286,16 @@ class _Draft:
 
 
 def _order_id(cell: Cell, draft: _Draft, rules: _Rules) -> list[str]:
+    draft.order_id, problems = _check_order_id(cell, draft.row, rules)
+    return problems
+
+
+def _check_order_id(cell: Cell, row: int, rules: _Rules) -> tuple[str, list[str]]:
+    """The row's order id as typed (trimmed), and its problems."""
+    if cell.kind is _TEXT and not cell.merged_into:
+        order_id = cell.text.strip()
+        if ORDER_ID_RE.match(order_id):  # the usual cell: digits and dashes only, well formed
+            return order_id, _repeated(order_id, row, rules)
     problems: list[str] = []
     order_id = _text(cell, "Order ID", problems)
     if problems:
@@ -303,15 +315,20 @@ def _order_id(cell: Cell, draft: _Draft, rules: _Rules) -> list[str]:
             f"Order ID '{echo(order_id)}' is not an Amazon order id; it looks like "
             "112-1234567-1234567 (3, 7 and 7 digits)"
         )
-    elif order_id in rules.first_row_of:
-        problems.append(
-            f"order {order_id} is already on row {rules.first_row_of[order_id]}; delete this row "
-            "or merge its details into that one"
-        )
     else:
-        rules.first_row_of[order_id] = draft.row
-    draft.order_id = order_id
-    return problems
+        problems = _repeated(order_id, row, rules)
+    return order_id, problems
+
+
+def _repeated(order_id: str, row: int, rules: _Rules) -> list[str]:
+    """The problem of an order id an earlier row holds; else it is this row's from now on."""
+    first = rules.first_row_of.setdefault(order_id, row)
+    if first == row:
+        return []
+    return [
+        f"order {order_id} is already on row {first}; delete this row or merge its details "
+        "into that one"
+    ]
 
 
 def _reason(cell: Cell, draft: _Draft, rules: _Rules) -> list[str]:
@@ -463,8 +480,7 @@ def _found(row: SheetRow, at: _Columns, rules: _Rules) -> _Found:
 def _parse_row(row: SheetRow, id_cell: Cell, at: _Columns, rules: _Rules) -> ParsedRow:
     previous = {name: row.cell(index).text for name, index in at.results} if at.results else {}
     status = _STATUSES.get(previous.get(_STATUS, "").strip().upper(), _NEW) if previous else _NEW
-    draft = _Draft(row.number, rules.config.messages.notify)
-    problems = _CHECKS[_PER_ROW](id_cell, draft, rules)
+    order_id, problems = _check_order_id(id_cell, row.number, rules)
     found = _found(row, at, rules)
     request = None
     if found.problems:
@@ -472,7 +488,7 @@ def _parse_row(row: SheetRow, id_cell: Cell, at: _Columns, rules: _Rules) -> Par
     elif not problems and found.reason is not None and found.remedy is not None:
         request = CancelRequest(
             row.number,
-            draft.order_id,
+            order_id,
             found.reason,
             found.details,
             found.items,
@@ -481,6 +497,4 @@ def _parse_row(row: SheetRow, id_cell: Cell, at: _Columns, rules: _Rules) -> Par
             found.explicit,
             found.note,
         )
-    return ParsedRow(
-        row.number, draft.order_id, status, previous, request, tuple(problems), row.hidden
-    )
+    return ParsedRow(row.number, order_id, status, previous, request, tuple(problems), row.hidden)
