@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -125,6 +126,7 @@ _EXCEL_CELL = re.compile(
 )
 _CACHED_TEXT = 200  # bytes: longer inline texts (Details, messages) are rarely repeated
 _CACHED_CELLS = 100_000  # distinct (type, style, XML) cells kept, so each Cell is made once
+_CACHED_PER_COLUMN = 2048  # distinct cells kept for one column by _scan_rows
 
 
 @dataclass
@@ -146,6 +148,7 @@ class _CellReader:
         self.fast_made: dict[bytes, dict[bytes, Cell]] = {}
         self.fast_kinds: dict[bytes, tuple[bytes, bytes]] = {}
         self.fast_count = 0
+        self.fast_new: dict[int, int] = {}  # column -> cells kept for it
 
     def fast_cell(
         self, attrs: bytes, body: bytes, number: int, col: int, known: dict[bytes, Cell]
@@ -165,9 +168,17 @@ class _CellReader:
             # A formula's text depends on where it is (shared formulas): not reused.
             if b"<f" in body:
                 return cell
-        if self.fast_count < _CACHED_CELLS and len(body) <= _CACHED_TEXT:
+        # A column whose values keep being new (Order ID) stops being kept: its cells would
+        # only hold memory until the read is done.
+        kept = self.fast_new.get(col, 0)
+        if (
+            kept < _CACHED_PER_COLUMN
+            and self.fast_count < _CACHED_CELLS
+            and len(body) <= _CACHED_TEXT
+        ):
             known[body] = cell
             self.fast_count += 1
+            self.fast_new[col] = kept + 1
         return cell
 
     def row(self, row: bytes, number: int) -> list[Cell]:
@@ -303,7 +314,7 @@ def _read_grid(path: Path, sheet: str, fast: bool) -> Grid:
         strings = _shared_strings(z, book.shared_strings)
         styles = _style_kinds(z, book.styles)
         where = f"{path.name}: {target.part}"
-        found: tuple[dict[int, list[Cell]], set[int], bytes] | None = None
+        found: tuple[dict[int, Sequence[Cell]], set[int], bytes] | None = None
         if fast:
             with z.open(target.part) as raw:
                 stream = _SheetStream(raw, where)
@@ -330,10 +341,10 @@ _HIDDEN = re.compile(rb"\shidden\s*=\s*[\"'](?:1|true)[\"']")
 
 def _each_row(
     stream: _SheetStream, reader: _CellReader
-) -> tuple[dict[int, list[Cell]], set[int], bytes]:
+) -> tuple[dict[int, Sequence[Cell]], set[int], bytes]:
     """(cells by row number, hidden rows, the XML after the rows), one <row> at a time."""
     where = stream.where
-    rows: dict[int, list[Cell]] = {}
+    rows: dict[int, Sequence[Cell]] = {}
     hidden: set[int] = set()
     number = 0
     for _gap, row in stream.rows():
@@ -363,10 +374,11 @@ _PLAIN_INLINE = re.compile(rb'<is><t(?: xml:space="preserve")?>([^<&_\r]*)</t></
 
 def _scan_rows(
     stream: _SheetStream, reader: _CellReader
-) -> tuple[dict[int, list[Cell]], set[int], bytes] | None:
+) -> tuple[dict[int, Sequence[Cell]], set[int], bytes] | None:
     """What `_each_row` finds, for a part made only of rows and cells as Excel writes them
-    (no comments, CDATA, cells without r=, ...); None for any other part."""
-    rows: dict[int, list[Cell]] = {}
+    (no comments, CDATA, cells without r=, ...); None for any other part. A row's cells are
+    kept as the tuple the grid holds, not as a list and its copy."""
+    rows: dict[int, Sequence[Cell]] = {}
     hidden: set[int] = set()
     cells: list[Cell] = []
     number = 0
@@ -399,7 +411,7 @@ def _scan_rows(
                 if is_open != bool(closed):
                     return None
                 if shown:
-                    rows[number] = _merged_row(rows[number], cells) if number in rows else cells
+                    rows[number] = _merged_row(rows[number], cells) if number in rows else (*cells,)
                 number = int(row)
                 if not 0 < number <= _MAX_ROW:
                     return None
@@ -417,24 +429,23 @@ def _scan_rows(
     if is_open:
         return None
     if shown:
-        rows[number] = _merged_row(rows[number], cells) if number in rows else cells
+        rows[number] = _merged_row(rows[number], cells) if number in rows else (*cells,)
     return rows, hidden, stream.after
 
 
-def _merged_row(first: list[Cell], more: list[Cell]) -> list[Cell]:
+def _merged_row(first: Sequence[Cell], more: Sequence[Cell]) -> list[Cell]:
     """Two <row> elements with one number, as one row: a cell in either is in the row."""
-    if len(more) > len(first):
-        first = first + [BLANK] * (len(more) - len(first))
+    merged = [*first, *[BLANK] * (len(more) - len(first))]
     for col, cell in enumerate(more):
-        if cell is not BLANK and first[col] is BLANK:
-            first[col] = cell
-    return first
+        if cell is not BLANK and merged[col] is BLANK:
+            merged[col] = cell
+    return merged
 
 
 _MERGED_CELLS = 100_000  # a merged range larger than this is clipped to the cells with values
 
 
-def _mark_merged(rows: dict[int, list[Cell]], merges: list[str]) -> None:
+def _mark_merged(rows: dict[int, Sequence[Cell]], merges: list[str]) -> None:
     """Cells covered by a merged range (all but its top-left) say where the range starts.
 
     Like openpyxl, every covered cell is reported, except that a huge range (a whole column
@@ -451,7 +462,7 @@ def _mark_merged(rows: dict[int, list[Cell]], merges: list[str]) -> None:
             r2, c2 = min(r2, last_row), min(c2, last_col)
         top_left = f"{column_letter(c1)}{r1}"
         for r in range(r1, r2 + 1):
-            cells = rows.setdefault(r, [])
+            cells = rows[r] = list(rows.get(r, ()))
             if c2 >= len(cells):
                 cells.extend([BLANK] * (c2 - len(cells) + 1))
             for c in range(c1 if r > r1 else c1 + 1, c2 + 1):
