@@ -6,7 +6,6 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
@@ -32,28 +31,14 @@ class _Deflated:
 
 
 def _deflate(chunks: Iterable[bytes], into: IO[bytes]) -> _Deflated:
-    """`chunks` deflated into the end of `into`. zlib works on one chunk in a thread of its own
-    while the next is made (it lets go of Python's lock while it works), so a second core
-    takes the compression off the rewrite: at most two chunks are held."""
     into.seek(0, 2)
     start = into.tell()
     deflate = zlib.compressobj(_DEFLATE_LEVEL, zlib.DEFLATED, -15)
     crc = size = 0
-
-    def take(chunk: bytes) -> None:
-        nonlocal crc, size
+    for chunk in chunks:
         crc = zlib.crc32(chunk, crc)
         size += len(chunk)
         into.write(deflate.compress(chunk))
-
-    with ThreadPoolExecutor(1, thread_name_prefix="deflate") as pool:
-        working: Future[None] | None = None
-        for chunk in chunks:
-            if working is not None:
-                working.result()  # in order, one at a time; its error, if any, is raised here
-            working = pool.submit(take, chunk)
-        if working is not None:
-            working.result()
     into.write(deflate.flush())
     return _Deflated(into, start, crc, into.tell() - start, size)
 
