@@ -38,6 +38,8 @@ def listing_risk(
     markets: dict[str, str] = {}  # an order's marketplace id -> the listing's marketplace
     sent = (Status.READY, Status.DEFERRED)
     planned: list[listings.PlannedCancellation] = []
+    plan, add = listings.PlannedCancellation, planned.append  # 100,000 rows: looked up once
+    skus: dict[str, None] = {}
     for request, order, decision in decided:
         # READY and DEFERRED orders have a purchase date (unknown age is HELD).
         if order is None or order.purchased is None or decision.status not in sent:
@@ -45,36 +47,38 @@ def listing_risk(
         market = markets.get(order.marketplace_id)
         if market is None:
             market = markets[order.marketplace_id] = policy.market_of(order, home).marketplace_id
-        planned.append(
-            listings.PlannedCancellation(
+        lines = decision.items
+        for line in lines:
+            skus[line.sku] = None
+        add(
+            plan(
                 request.row,
                 request.order_id,
                 market,
                 request.reason,
-                decision.items,
+                lines,
                 order.purchased,
                 decision.scheduled_for or today,
             )
         )
     if not planned:
         return decided, ()
-    skus = [line.sku for p in planned for line in p.lines]
     past = [
         listings.PastCancellation(
             line.order_id, line.marketplace_id, line.sku, line.asin, line.purchased
         )
         for line in ctx.ledger.seller_cancelled_lines(
-            skus, now - timedelta(days=listings.SKU_WINDOW_DAYS)
+            list(skus), now - timedelta(days=listings.SKU_WINDOW_DAYS)
         )
     ]
     found = listings.assess(past, planned, now)
     if not found.warnings:
         return decided, found.at_risk
     said = found.warnings.get
-    warned: Decided = []
-    for r, o, d in decided:
-        words = said(r.row)
-        warned.append((r, o, d) if words is None else (r, o, d.warned(words)))
+    warned = [
+        (r, o, d) if (words := said(r.row)) is None else (r, o, d.warned(words))
+        for r, o, d in decided
+    ]
     return warned, found.at_risk
 
 

@@ -107,7 +107,12 @@ def ordinal(n: int) -> str:
 
 def warning(sku: str, count: int) -> str:
     """The words on a row that is the `count`-th seller cancellation of `sku` in 30 days."""
-    return f"{ordinal(count)} seller cancellation of {sku} in {SKU_WINDOW_DAYS} days: the offer may be removed"
+    return ordinal(count) + _after_count(sku)
+
+
+def _after_count(sku: str) -> str:
+    """A warning's words after the count: the same for every row of one SKU."""
+    return f" seller cancellation of {sku} in {SKU_WINDOW_DAYS} days: the offer may be removed"
 
 
 @dataclass(slots=True)
@@ -151,9 +156,10 @@ def assess(
 
     warnings: dict[int, tuple[str, ...]] = {}
     at_risk: list[_Tally] = []
-    # (marketplace, SKU as a line writes it) -> its listing's tally, so that each spelling is
-    # case-folded once.
-    spelled: dict[tuple[str, str], _Tally] = {}
+    # (marketplace, SKU as a line writes it) -> its listing's tally and the words of its
+    # warnings after the count, so that each spelling is case-folded and worded once.
+    spelled: dict[tuple[str, str], tuple[_Tally, str]] = {}
+    ordinals: dict[int, str] = {}
     for row, order_id, market, reason, lines, bought, _ in sorted(
         planned, key=attrgetter("day", "row")
     ):
@@ -164,15 +170,16 @@ def assess(
             sku = line.sku
             if not sku:
                 continue
-            tally = spelled.get((market, sku))
-            if tally is None:
+            known = spelled.get((market, sku))
+            if known is None:
                 key = (market, sku.casefold())
                 tally = tallies.get(key)
                 if tally is None:
                     tally = tallies[key] = _Tally(key, sku, line.asin, set())
                 elif not tally.name:
                     tally.name = sku  # the listing is named as this run's rows write it
-                spelled[(market, sku)] = tally
+                known = spelled[(market, sku)] = (tally, _after_count(sku))
+            tally, words = known
             if line.asin and not tally.asin:
                 tally.asin = line.asin
             ids = tally.ids
@@ -185,7 +192,10 @@ def assess(
                 if not tally.warned:
                     at_risk.append(tally)  # in the order of their first warning
                 tally.warned.append(row)
-                text = warning(sku, count)
+                nth = ordinals.get(count)
+                if nth is None:
+                    nth = ordinals[count] = ordinal(count)
+                text = nth + words  # warning(sku, count)
                 said = warnings.get(row)
                 warnings[row] = (text,) if said is None else (*said, text)
 
