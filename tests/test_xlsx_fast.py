@@ -517,3 +517,30 @@ def test_an_error_while_a_part_is_made_stops_its_deflating(tmp_path: Path) -> No
 
     with open(tmp_path / "scratch", "w+b") as scratch, pytest.raises(SheetError, match="damaged"):
         _zipcopy._deflate(chunks(), scratch)
+
+
+@pytest.mark.parametrize("size", [7, 64, 1000])
+def test_a_part_read_and_written_in_small_pieces_comes_out_the_same(
+    tmp_path: Path,
+    size: int,
+    monkeypatch: pytest.MonkeyPatch,
+    row_by_row_writer: Callable[[], None],
+) -> None:
+    """Pieces that end in every place a row can (the stream reads on to the next </row>)."""
+    path = _path("fixture-everything.xlsx")
+    sheet = sheet_names(path)[0]
+    plan = _result_columns(path, sheet)
+    whole = (read_grid(path, sheet), _written(path, tmp_path / "whole.xlsx", sheet, plan))
+    monkeypatch.setattr(_read, "_SCANNED", size)
+    monkeypatch.setattr(_edit, "_PIECE", size)
+    handed: list[str] = []
+    each_row, rewrite_each_row = _read._each_row, _rewrite._each_row
+    monkeypatch.setattr(_read, "_each_row", lambda *a: handed.append("read") or each_row(*a))
+    monkeypatch.setattr(
+        _rewrite, "_each_row", lambda *a: handed.append("write") or rewrite_each_row(*a)
+    )
+    assert read_grid(path, sheet) == whole[0]
+    assert _written(path, tmp_path / "small.xlsx", sheet, plan) == whole[1]
+    assert handed == []  # the pieces were all taken by the fast paths
+    row_by_row_writer()
+    assert _written(path, tmp_path / "slow.xlsx", sheet, plan) == whole[1]

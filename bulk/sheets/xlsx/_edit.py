@@ -37,6 +37,8 @@ class _NotPlain(Exception):
 _SPANS = re.compile(rb' spans="([0-9]+):([0-9]+)"')
 _LETTERS = re.compile(rb"[A-Z]{1,3}")
 _CELL_END = b"</t></is></c>"
+# Bytes of the part rewritten at a time: with results, what comes out is several times larger.
+_PIECE = 1 << 18
 _ENCODED = 4096  # short texts kept escaped during one write (statuses, times, dropdowns)
 
 # ----------------------------------------------------------------------------------------------
@@ -305,7 +307,7 @@ class _RowWriter:
         array formula around gets its new cells added after its last; any other row goes to
         `edited_row`."""
         number = 0
-        for chunk in stream.chunks():
+        for chunk in stream.chunks(_PIECE):
             pieces = chunk.split(self.pat.row_end)
             if b"<!" in chunk or pieces.pop().strip() or chunk.count(b"<row") != len(pieces):
                 raise _NotPlain

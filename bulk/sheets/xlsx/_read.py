@@ -369,6 +369,7 @@ _TOKEN = re.compile(
     rb'|(</row>)?<row r="([0-9]+)"' + _ATTRS_QUOTED + rb"(/?)>"
     rb"|(\s*</row>|[^<]++|<[^>]*+>?)"
 )
+_SCANNED = 1 << 20  # bytes of the part read at a time
 _PLAIN_INLINE = re.compile(rb'<is><t(?: xml:space="preserve")?>([^<&_\r]*)</t></is>')
 
 
@@ -385,7 +386,7 @@ def _scan_rows(
     shown = False
     is_open = False  # inside a <row> element
     columns, made = reader.columns, reader.fast_made
-    for chunk in stream.chunks():
+    for chunk in stream.chunks(_SCANNED):
         if b"<!" in chunk:
             return None
         for letters, attrs, body, closed, row, row_attrs, empty, other in _TOKEN.findall(chunk):

@@ -203,8 +203,8 @@ class _SheetStream:
         self._pos = m.end()
         self.after = b""  # from </sheetData> on (after <sheetData/>), once rows() is done
 
-    def _more(self) -> None:
-        chunk = self._raw.read(_CHUNK)
+    def _more(self, size: int = _CHUNK) -> None:
+        chunk = self._raw.read(size)
         self._eof = not chunk
         self._buf += chunk
 
@@ -217,16 +217,17 @@ class _SheetStream:
         self._more()
         return True
 
-    def chunks(self) -> Iterator[bytes]:
+    def chunks(self, size: int = _CHUNK) -> Iterator[bytes]:
         """The XML inside <sheetData> in pieces of many rows, each ending just after a </row>
         (the last one: whatever comes before </sheetData>), for scanners that take many rows
-        at once; then `after` is set. Nothing is checked here: the scanner checks the rows."""
+        at once, read `size` bytes at a time; then `after` is set. Nothing is checked here: the
+        scanner checks the rows."""
         if self.empty:
             self.after = self._buf[self._pos :] + self._raw.read()
             return
         row_end = self.pat.row_end
         while not self._eof:
-            self._more()
+            self._more(size)
             cut = self._buf.rfind(row_end, self._pos)
             if cut >= 0:
                 cut += len(row_end)
