@@ -24,7 +24,7 @@ from bulk.columns import (
     is_order_id_header,
 )
 from bulk.errors import SheetError
-from bulk.grid import Cell, CellKind, Grid, Header, SheetRow, per_short_text
+from bulk.grid import Cell, CellKind, Grid, Header, SheetRow
 from bulk.sheets.base import LossyFallbackError, RowUpdate, WriteReport, as_text, column_letter
 from bulk.sheets.files import (
     check_not_open,
@@ -473,9 +473,8 @@ def _plan(
 _ILLEGAL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 
 
-@per_short_text
 def _cell_text(value: str) -> str:
-    """A result as a cell holds it."""
+    """A result as a cell holds it (plan_write keeps what it makes of short values)."""
     # A message of 500 characters is looked through several times faster as bytes.
     data = value.encode("utf-8", "surrogatepass")
     if len(data.translate(None, _ILLEGAL_BYTES)) != len(data):

@@ -179,6 +179,8 @@ def _new_rows(
     appends: Sequence[Mapping[str, str]], ids: Mapping[int, str], last_row: int
 ) -> list[tuple[int, Mapping[str, str]]]:
     """The row number of each new row whose order the sheet does not hold yet."""
+    if not appends:
+        return []
     present = {normalize_id(value) for value in ids.values()}
     found: list[tuple[int, Mapping[str, str]]] = []
     for values in appends:
