@@ -475,10 +475,11 @@ _ILLEGAL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 
 def _cell_text(value: str) -> str:
     """A result as a cell holds it (plan_write keeps what it makes of short values)."""
-    # A message of 500 characters is looked through several times faster as bytes.
-    data = value.encode("utf-8", "surrogatepass")
-    if len(data.translate(None, _ILLEGAL_BYTES)) != len(data):
-        value = _ILLEGAL_CHARACTERS.sub("", value)
+    if not value.isprintable():  # else no control character at all
+        # A message of 500 characters is looked through several times faster as bytes.
+        data = value.encode("utf-8", "surrogatepass")
+        if len(data.translate(None, _ILLEGAL_BYTES)) != len(data):
+            value = _ILLEGAL_CHARACTERS.sub("", value)
     return as_text(value)
 
 

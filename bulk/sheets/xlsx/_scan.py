@@ -57,6 +57,8 @@ _NOT_PLAIN_BYTES = b"&<>\r_" + bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x2
 
 def _escape(value: str) -> bytes:
     """Element text that Excel, LibreOffice and openpyxl read back as `value`."""
+    if value.isprintable() and not ("&" in value or "<" in value or ">" in value or "_" in value):
+        return value.encode("utf-8")  # no control character, surrogate or U+FFFE/U+FFFF either
     try:
         data = value.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate
