@@ -76,11 +76,12 @@ VARIABLES = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class _Shape:
-    """A message rendered with stand-ins for the open variables: the text around them, which
-    open variable stands in each gap (its index in OPEN), and the rendered text's lint."""
+    """A message rendered with stand-ins for the open variables: its text cut at each stand-in,
+    with a blank piece where one stood, where those are with the open variable each stands for
+    (its index in OPEN), and the rendered text's lint."""
 
-    parts: tuple[str, ...]  # one more than slots
-    slots: tuple[int, ...]
+    pieces: tuple[str, ...]
+    gaps: tuple[tuple[int, int], ...]
     problems: tuple[str, ...]
 
 
@@ -140,9 +141,9 @@ class MessageShapes:
             shape = self._shape(self._render(locale, name, context))
             if len(self._shapes) < MAX_SHAPES:
                 self._shapes[key] = shape
-        pieces = [shape.parts[0]]
-        for slot, part in zip(shape.slots, shape.parts[1:], strict=True):
-            pieces += (opened[slot], part)
+        pieces = list(shape.pieces)
+        for at, slot in shape.gaps:
+            pieces[at] = opened[slot]
         text = "".join(pieces)
         # A clean shape stays clean with an order id and a date in it (no markup, address, link
         # or marketing word can come from them); only its length changes. Anything else, and
@@ -155,7 +156,10 @@ class MessageShapes:
         """A message rendered with stand-ins, cut where each stand-in stands."""
         marks = {mark: OPEN.index(name) for name, mark in self._marks.items()}
         cut = re.split(f"({'|'.join(map(re.escape, marks))})", rendered.text)
-        return _Shape(tuple(cut[0::2]), tuple(marks[mark] for mark in cut[1::2]), rendered.problems)
+        gaps = tuple((at, marks[mark]) for at, mark in enumerate(cut) if at % 2)
+        return _Shape(
+            tuple("" if at % 2 else piece for at, piece in enumerate(cut)), gaps, rendered.problems
+        )
 
     def _context(self, request: CancelRequest, order: Order | None, locale: str) -> dict[str, Any]:
         return message_context(request, order, self.seller_name, locale)
