@@ -544,3 +544,36 @@ def test_a_part_read_and_written_in_small_pieces_comes_out_the_same(
     assert handed == []  # the pieces were all taken by the fast paths
     row_by_row_writer()
     assert _written(path, tmp_path / "slow.xlsx", sheet, plan) == whole[1]
+
+
+def test_shared_strings_read_straight_are_those_read_one_by_one(tmp_path: Path) -> None:
+    items = [
+        b"<si><t>plain</t></si>",
+        b'<si><t xml:space="preserve"> spaced </t></si>',
+        b"<si><t></t></si>",
+        b"<si><t/></si>",
+        b"<si/>",
+        b"<si><t>a &amp; b &lt;c&gt;</t></si>",
+        b"<si><t>_x0041_ and</t></si>",
+        b"<si><t>line\r\nend</t></si>",
+        b'<si><r><rPr><b/></rPr><t>bold</t></r><r><t xml:space="preserve"> then</t></r></si>',
+        b'<si><t>\xe6\x97\xa5\xe6\x9c\xac</t><rPh sb="0" eb="1"><t>\xe3\x81\xab</t></rPh></si>',
+        b'<si xml:lang="en"><t>with an attribute</t></si>',
+    ]
+    sst = (
+        b'<?xml version="1.0" encoding="UTF-8"?>'
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        + b"".join(items)
+        + b"</sst>"
+    )
+    path = tmp_path / "sst.xlsx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("xl/sharedStrings.xml", sst)
+    with zipfile.ZipFile(path) as z:
+        found = _read._shared_strings(z, "xl/sharedStrings.xml")
+    pat = _scan._patterns(b"")
+    one_by_one = [_read._shared_string(pat, m.group(2) or b"") for m in pat.si.finditer(sst)]
+    assert found == one_by_one
+    assert found[:3] == ["plain", " spaced ", ""]
+    assert found[5:8] == ["a & b <c>", "A and", "line\nend"]
+    assert found[8:] == ["bold then", "日本", "with an attribute"]

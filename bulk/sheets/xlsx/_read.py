@@ -41,13 +41,27 @@ def _shared_strings(z: zipfile.ZipFile, part: str | None) -> list[str]:
         return []
     data = z.read(part)
     pat = _patterns(_prefix_of(data[:4096], part))
-    strings: list[str] = []
-    for m in pat.si.finditer(data):
-        body = m.group(2) or b""
-        if b"rPh" in body:
-            body = pat.phonetic.sub(b"", body)
-        strings.append("".join([_text_of(t.group(1)) for t in pat.text.finditer(body)]))
-    return strings
+    if pat.prefix:
+        return [_shared_string(pat, m.group(2) or b"") for m in pat.si.finditer(data)]
+    # A plain string (as Excel writes most) is decoded straight from the one match.
+    return [
+        plain.decode("utf-8") if plain else _shared_string(pat, body)
+        for plain, _attrs, body in _SHARED.findall(data)
+    ]
+
+
+def _shared_string(pat: _Patterns, body: bytes) -> str:
+    """The text of one <si>: rich-text runs joined, phonetic guides (rPh) left out."""
+    if b"rPh" in body:
+        body = pat.phonetic.sub(b"", body)
+    return "".join([_text_of(t.group(1)) for t in pat.text.finditer(body)])
+
+
+# An <si> holding one <t> of text with nothing to decode (group 1), else any <si> (groups 2 and
+# 3: its attributes and body, as _Patterns.si).
+_SHARED = re.compile(
+    rb'<si><t(?: xml:space="preserve")?>([^<&_\r]++)</t></si>|' + _patterns(b"").si.pattern
+)
 
 
 # Built-in number formats that show dates and times (ECMA-376 Part 1, 18.8.30, with the
