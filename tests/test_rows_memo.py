@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bulk.columns import find_header
+from bulk.columns import ResultColumn, find_header
 from bulk.config import Config, MessagesConfig
 from bulk.grid import Cell, CellKind, Grid, SheetRow
 from bulk.models import ItemRef
@@ -191,3 +191,14 @@ def test_a_sheet_that_repeats_its_values_checks_each_set_of_values_once(
     parsed = parse(sheet(*rows))
     assert len(parsed) == 1000 and all(r.request is not None for r in parsed)
     assert len(reasons) == 2
+
+
+def test_rows_of_a_sheet_without_result_columns_share_one_read_only_empty_previous() -> None:
+    head = ("Order ID", "Reason", "Details")
+    a, b = parse(
+        sheet(*[(order_id(n), text("Out of stock"), text(DETAILS)) for n in (1, 2)], head=head)
+    )
+    assert a.previous == b.previous == {}
+    with pytest.raises(TypeError):
+        a.previous[ResultColumn.STATUS] = "READY"  # type: ignore[index]
+    assert b.previous == {}
