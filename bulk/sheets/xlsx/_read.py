@@ -471,8 +471,10 @@ def _mark_merged(rows: dict[int, Sequence[Cell]], merges: list[str]) -> None:
     Like openpyxl, every covered cell is reported, except that a huge range (a whole column
     merged) is clipped to the rows and columns holding values.
     """
+    if not merges:
+        return
     last_row = max(rows, default=0)
-    last_col = max((len(c) - 1 for c in rows.values()), default=-1)
+    last_col = max(map(len, rows.values()), default=0) - 1
     for ref in merges:
         try:
             r1, c1, r2, c2 = _parse_range(ref)

@@ -123,12 +123,7 @@ def _sheet_data_start(
 ) -> Iterator[bytes]:
     """What comes before the first row: the part's head with its dimension grown to cover the
     cells written, then the opening sheetData tag."""
-    box = (
-        min(rows),
-        min(min(v) for v in rows.values()),
-        max(rows),
-        max(max(v) for v in rows.values()),
-    )
+    box = (min(rows), min(map(min, rows.values())), max(rows), max(map(max, rows.values())))
     yield _grown_dimension(stream.before, stream.pat, box)
     yield b"<" + stream.pat.prefix + b"sheetData" + stream.sheet_data_attrs + b">"
 
