@@ -255,7 +255,7 @@ def _context(
     from bulk.infra.state import run_lock
     from bulk.pipeline.run import Context
     from bulk.rules.messages import load_templates
-    from bulk.targets import describe_target, open_ledger, open_marketplace
+    from bulk.targets import describe_target, open_account, open_ledger
 
     env = dict(os.environ)
     source = config_source(config_path)
@@ -276,12 +276,12 @@ def _context(
         run_lock(state),
         open_ledger(config, state, env) as ledger,
         ledger.run_lock(),
-        open_marketplace(config, state, env) as marketplace,
+        open_account(config, state, env) as account,
     ):
         ctx = Context(
             config=config,
             ledger=ledger,
-            marketplace=marketplace,
+            account=account,
             templates=templates,
             target=config.amazon.target,
             now=lambda: datetime.now(UTC),
@@ -489,7 +489,7 @@ def submit(
             out(line)
         sandbox = c.target == "sandbox"
         where = describe_target(c.config, os.environ).description.removeprefix("target: ")
-        main = c.marketplace.marketplace_ids[0]
+        main = c.account.marketplace_ids[0]
         for line in confirmation_lines(report, where, main, sandbox, verbose):
             out(line)
         # With no terminal to answer, sending needs --yes. BULK_ASSUME_TTY lets a wrapper

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from bulk import marketplaces
 from bulk.access import sandbox_roles
+from bulk.amazon.account import AmazonAccount
 from bulk.amazon.clients import amazon_endpoint, connect
-from bulk.amazon.marketplace import AmazonMarketplace
-from bulk.amazon.protocol import Marketplace
+from bulk.amazon.protocol import SellerAccount
 from bulk.amazon.throttle import RateLimiter
 from bulk.config import ORDERS_V0, V0_REMOVAL, Config
 from bulk.errors import ConfigError
@@ -232,9 +232,9 @@ def _no_wait(_seconds: float) -> None:
 
 
 @contextlib.contextmanager
-def open_marketplace(
+def open_account(
     config: Config, state: StateDir, env: Mapping[str, str]
-) -> Iterator[Marketplace]:
+) -> Iterator[SellerAccount]:
     """The sandbox is started in-process for the run and stopped after it."""
     ids = config.amazon.marketplace_ids
     orders_api = config.amazon.orders_api
@@ -258,7 +258,7 @@ def open_marketplace(
             try:
                 # The sandbox enforces its own limits (in fast time); waiting here would only
                 # slow it.
-                yield AmazonMarketplace(
+                yield AmazonAccount(
                     clients,
                     ids,
                     orders_api=orders_api,
@@ -278,7 +278,7 @@ def open_marketplace(
         endpoint, lwa, credentials, ids[0], ids, timeout=config.amazon.timeout_seconds
     )
     try:
-        yield AmazonMarketplace(
+        yield AmazonAccount(
             clients,
             ids,
             orders_api=orders_api,

@@ -1,4 +1,4 @@
-"""An in-memory `Marketplace` for unit tests of the pipeline: orders by id, feeds that finish with
+"""An in-memory `SellerAccount` for unit tests of the pipeline: orders by id, feeds that finish with
 a chosen processing report, message actions, buyer locales, account figures. Every call is
 recorded. No HTTP, no sleeps: a feed is done or still processing as the test says."""
 

@@ -1,4 +1,4 @@
-"""AmazonMarketplace against the sandbox over HTTP: the look-up paths with Orders v2026-01-01."""
+"""AmazonAccount against the sandbox over HTTP: the look-up paths with Orders v2026-01-01."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 import requests
 from freezegun.api import FrozenDateTimeFactory
 
+from bulk.amazon.account import AmazonAccount
 from bulk.amazon.clients import connect
-from bulk.amazon.marketplace import AmazonMarketplace
 from bulk.sandbox import Sandbox, server
 from bulk.sandbox.market import SandboxMarket
 from bulk.sandbox.orders_v2026 import GET_ORDER
@@ -57,9 +57,9 @@ def sandbox_orders(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def market(sandbox: Sandbox) -> Iterator[AmazonMarketplace]:
+def market(sandbox: Sandbox) -> Iterator[AmazonAccount]:
     clients = connect(sandbox.url, sandbox.url, dict(SANDBOX_CREDENTIALS), US, [US, CA])
-    yield AmazonMarketplace(clients, [US, CA], poll_sleep=lambda _s: None)
+    yield AmazonAccount(clients, [US, CA], poll_sleep=lambda _s: None)
     clients.close()
 
 
@@ -67,12 +67,12 @@ def received(sandbox: Sandbox) -> dict[str, int]:
     return dict(requests.get(f"{sandbox.url}/_sandbox/calls", timeout=10).json())
 
 
-def look_up(market: AmazonMarketplace, ids: list[str]) -> Any:
+def look_up(market: AmazonAccount, ids: list[str]) -> Any:
     now = datetime.now().astimezone()
     return market.look_up(ids, now, now - timedelta(hours=24), lambda _line: None)
 
 
-def test_a_windowed_search_reads_every_page(market: AmazonMarketplace, sandbox: Sandbox) -> None:
+def test_a_windowed_search_reads_every_page(market: AmazonAccount, sandbox: Sandbox) -> None:
     ids = [f"114-{i:07d}-0000001" for i in range(1, N + 1)]
     found = look_up(market, ids)
     assert set(found.orders) == set(ids)
@@ -88,7 +88,7 @@ def test_a_windowed_search_reads_every_page(market: AmazonMarketplace, sandbox: 
     assert not {"getOrders", "getOrder", "getOrderItems"} & set(calls)
 
 
-def test_rows_the_search_cannot_explain_are_read_one_by_one(market: AmazonMarketplace) -> None:
+def test_rows_the_search_cannot_explain_are_read_one_by_one(market: AmazonAccount) -> None:
     ids = [f"114-{i:07d}-0000001" for i in range(1, N + 4)] + ["114-9999999-0000001"]
     found = look_up(market, ids)
     # One search covers both marketplaces of the run; the order older than the window, the
@@ -102,7 +102,7 @@ def test_rows_the_search_cannot_explain_are_read_one_by_one(market: AmazonMarket
     assert f"for {N + 1} orders, getOrder for the other 3" in found.path
 
 
-def test_a_few_orders_are_read_with_getorder(market: AmazonMarketplace) -> None:
+def test_a_few_orders_are_read_with_getorder(market: AmazonAccount) -> None:
     ids = [f"114-{i:07d}-0000001" for i in range(1, 11)]
     found = look_up(market, ids)
     assert set(found.orders) == set(ids)
@@ -114,7 +114,7 @@ def test_a_few_orders_are_read_with_getorder(market: AmazonMarketplace) -> None:
 
 
 def test_the_time_spent_waiting_for_answers_is_counted_apart_from_bulks_own(
-    market: AmazonMarketplace,
+    market: AmazonAccount,
     sandbox_clock: FrozenDateTimeFactory,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -136,7 +136,7 @@ def test_the_time_spent_waiting_for_answers_is_counted_apart_from_bulks_own(
     assert market.answer_seconds == pytest.approx(10.0, abs=0.01)
 
 
-def test_account_figures_are_per_marketplace_and_read_once(market: AmazonMarketplace) -> None:
+def test_account_figures_are_per_marketplace_and_read_once(market: AmazonAccount) -> None:
     figures = market.account_figures(lambda _line: None)
     again = market.account_figures(lambda _line: None)
     assert figures is again
@@ -146,7 +146,7 @@ def test_account_figures_are_per_marketplace_and_read_once(market: AmazonMarketp
 
 
 def test_only_orders_read_one_by_one_are_announced_with_their_calls(
-    market: AmazonMarketplace,
+    market: AmazonAccount,
 ) -> None:
     # The progress bar and its estimate at Amazon's rates are for the path actually taken:
     # the search reads most orders at once and says nothing of them; the ones it cannot

@@ -280,7 +280,7 @@ def test_a_production_run_imports_no_sandbox_module(tmp_path: Path) -> None:
     imported = [line.rpartition("|")[2].strip() for line in run.stderr.splitlines()]
     assert "bulk.pipeline.run" in imported and "sp_api" in imported  # the log is complete
     at_exit = loaded.read_text(encoding="utf-8").split()
-    assert "bulk.amazon.marketplace" in at_exit
+    assert "bulk.amazon.account" in at_exit
     for names in (imported, at_exit):
         assert [n for n in names if n.split(".")[:2] == ["bulk", "sandbox"]] == []
         assert "bulk.output.webhook" not in names and "asyncio" not in names

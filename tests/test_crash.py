@@ -22,7 +22,7 @@ from bulk.sandbox import start_sandbox
 pytest_plugins = ["conftest_google"]
 
 ROOT = Path(__file__).resolve().parents[1]
-CRASHED = 77  # the exit code of a crash point (bulk.amazon.marketplace.crash_point)
+CRASHED = 77  # the exit code of a crash point (bulk.amazon.account.crash_point)
 
 
 def run_bulk(

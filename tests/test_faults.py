@@ -135,19 +135,19 @@ def test_faults_at_a_high_rate_end_in_the_right_statuses(
 
 
 def test_the_faults_really_happen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bulk.amazon.marketplace import AmazonMarketplace as Marketplace
+    from bulk.amazon.account import AmazonAccount as SellerAccount
 
     retried: Counter[str] = Counter()
-    original = Marketplace._call
+    original = SellerAccount._call
 
-    def counting(self: Marketplace, operation: str, fn: Any, idempotent: bool = True) -> Any:
+    def counting(self: SellerAccount, operation: str, fn: Any, idempotent: bool = True) -> Any:
         try:
             return original(self, operation, fn, idempotent)
         finally:
             retried.update(self.retries)
             self.retries.clear()
 
-    monkeypatch.setattr(Marketplace, "_call", counting)
+    monkeypatch.setattr(SellerAccount, "_call", counting)
     # Every operation fails now and then but createFeed: its lost answer cannot be retried (the
     # run abandons the feed and the next submit sends it; tests/test_lost_answers.py), and
     # where it falls depends on how many calls come before it.

@@ -1,5 +1,5 @@
 """Unit tests of the pipeline (bulk.pipeline.run, bulk.pipeline.submission, bulk.pipeline.messaging) against an in-memory
-Marketplace, with a real SQLite ledger and a real CSV sheet; the clock is passed in."""
+SellerAccount, with a real SQLite ledger and a real CSV sheet; the clock is passed in."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from fake_market import FakeMarket
 
-from bulk.amazon.protocol import AccessDeniedError, Marketplace
+from bulk.amazon.protocol import AccessDeniedError, SellerAccount
 from bulk.config import parse_config
 from bulk.infra.ledger import Ledger
 from bulk.models import Order, OrderItem, OrderStatus
@@ -51,11 +51,11 @@ def read_sheet(path: Path) -> dict[str, dict[str, str]]:
         return {row["Order ID"]: row for row in csv.DictReader(f)}
 
 
-def context(tmp_path: Path, fake: Marketplace, ledger: Ledger) -> run.Context:
+def context(tmp_path: Path, fake: SellerAccount, ledger: Ledger) -> run.Context:
     return run.Context(
         config=parse_config({"amazon": {"marketplaces": ["DE", "FR"]}}),
         ledger=ledger,
-        marketplace=fake,
+        account=fake,
         templates=load_templates(None, "en_US"),
         target="sandbox",
         now=lambda: NOW,

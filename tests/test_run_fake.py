@@ -1,4 +1,4 @@
-"""bulk.pipeline.run against a fake Marketplace: the pipeline needs only the Protocol, not Amazon."""
+"""bulk.pipeline.run against a fake SellerAccount: the pipeline needs only the Protocol, not Amazon."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fake_market import FakeMarket
 
-from bulk.amazon.protocol import Marketplace
+from bulk.amazon.protocol import SellerAccount
 from bulk.config import parse_config
 from bulk.infra.ledger import Ledger
 from bulk.models import Order, OrderItem, Status
@@ -46,13 +46,13 @@ def test_check_decides_every_row_through_the_protocol_alone(tmp_path: Path) -> N
         for order_id in [*rows, "302-0000009-0000009"]:
             writer.writerow([order_id, "Out of stock", "Seasonal stock-out at the warehouse"])
     fake = FakeMarket(rows, (DE, FR))
-    market: Marketplace = fake  # the fake satisfies the Protocol (`mypy tests/test_run_fake.py`)
+    market: SellerAccount = fake  # the fake satisfies the Protocol (`mypy tests/test_run_fake.py`)
     config = parse_config({"amazon": {"marketplaces": ["DE", "FR"]}})
     with Ledger(tmp_path / "ledger.sqlite") as ledger:
         ctx = run.Context(
             config=config,
             ledger=ledger,
-            marketplace=market,
+            account=market,
             templates=load_templates(None, "en_US"),
             target="sandbox",
             now=lambda: NOW,

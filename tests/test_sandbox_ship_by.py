@@ -15,8 +15,8 @@ from freezegun.api import FrozenDateTimeFactory
 from test_sandbox_orders_v2026 import MODEL, _recorded
 from test_sandbox_schema import MODELS, Model, _record
 
+from bulk.amazon.account import AmazonAccount
 from bulk.amazon.clients import Clients, connect
-from bulk.amazon.marketplace import AmazonMarketplace
 from bulk.sandbox import Sandbox, start_sandbox
 from bulk.targets import SANDBOX_CREDENTIALS
 
@@ -105,7 +105,7 @@ def test_each_look_up_reads_the_latest_ship_date_into_the_order(
     ship_by_sandbox: Sandbox, orders_api: str
 ) -> None:
     clients = connect(ship_by_sandbox.url, ship_by_sandbox.url, SANDBOX_CREDENTIALS, US)
-    market = AmazonMarketplace(
+    market = AmazonAccount(
         clients, [US], orders_api=orders_api, poll_sleep=lambda _s: None, restricted_data=True
     )
     try:

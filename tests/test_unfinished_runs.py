@@ -17,7 +17,7 @@ from freezegun.api import FrozenDateTimeFactory
 from sample import SENDABLE
 from typer.testing import CliRunner
 
-from bulk.amazon.marketplace import AmazonMarketplace as Marketplace
+from bulk.amazon.account import AmazonAccount as SellerAccount
 from bulk.cli import app
 from bulk.pipeline.run import SHEET_WAIT_SECONDS
 from bulk.sandbox import start_sandbox
@@ -71,9 +71,9 @@ def open_in_excel_while_waiting(
     appears), and closes it after `close_after` of bulk's waits (0: never). bulk's waiting
     moves the frozen clock instead of sleeping."""
     lock = workdir / "samples" / "~$orders.xlsx"
-    original = Marketplace.wait_for_feed
+    original = SellerAccount.wait_for_feed
 
-    def wait_for_feed(self: Marketplace, *args: Any, **kwargs: Any) -> Any:
+    def wait_for_feed(self: SellerAccount, *args: Any, **kwargs: Any) -> Any:
         lock.write_bytes(b"someone")
         return original(self, *args, **kwargs)
 
@@ -85,7 +85,7 @@ def open_in_excel_while_waiting(
         if close_after and len(waits) == close_after:
             lock.unlink()
 
-    monkeypatch.setattr(Marketplace, "wait_for_feed", wait_for_feed)
+    monkeypatch.setattr(SellerAccount, "wait_for_feed", wait_for_feed)
     monkeypatch.setattr(time, "sleep", sleep)
     return waits
 

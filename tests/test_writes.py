@@ -15,7 +15,7 @@ from sample import SENDABLE
 from test_unfinished_runs import bulk, clock, column, sandbox_view, workdir  # noqa: F401
 from test_webhook import Receiver
 
-from bulk.amazon.marketplace import AmazonMarketplace as Marketplace
+from bulk.amazon.account import AmazonAccount as SellerAccount
 
 pytest_plugins = ["conftest_google"]
 
@@ -55,16 +55,16 @@ def test_a_write_that_fails_after_sending_still_reports_what_was_sent(
             f'[notify]\nwebhook = "{receiver.url}"\n', encoding="utf-8"
         )
         bulk("check", "samples/orders.xlsx")
-        original = Marketplace.wait_for_feed
+        original = SellerAccount.wait_for_feed
 
         # While Amazon processes the feed, someone types a formula into a sent row's Result.
-        def wait_for_feed(self: Marketplace, *args: Any, **kwargs: Any) -> Any:
+        def wait_for_feed(self: SellerAccount, *args: Any, **kwargs: Any) -> Any:
             put_formula(workdir, "Result", 2)
             return original(self, *args, **kwargs)
 
-        monkeypatch.setattr(Marketplace, "wait_for_feed", wait_for_feed)
+        monkeypatch.setattr(SellerAccount, "wait_for_feed", wait_for_feed)
         result = bulk("submit", "samples/orders.xlsx", "--yes", "--json")
-        monkeypatch.setattr(Marketplace, "wait_for_feed", original)
+        monkeypatch.setattr(SellerAccount, "wait_for_feed", original)
         assert result.exit_code == 2, result.output
         doc = json.loads(result.stdout)
         assert doc["exit_code"] == 2

@@ -1,8 +1,8 @@
-"""What the pipeline needs from Amazon: the `Marketplace` Protocol and the types it answers with.
+"""What the pipeline needs from Amazon: the `SellerAccount` Protocol and the types it answers with.
 
 The pipeline (bulk.pipeline.run, bulk.pipeline.submission, bulk.pipeline.messaging) is written
 against this Protocol only, so it runs the same against Amazon, the sandbox (both through
-`AmazonMarketplace`) or a fake in a unit test. This module is the adapter's only door for the
+`AmazonAccount`) or a fake in a unit test. This module is the adapter's only door for the
 layers above it: besides the Protocol it names the feed document `upload_document` takes (built
 by `feed_documents`), the processing report `report` answers with, and how long Amazon takes
 to build the account's performance report.
@@ -37,9 +37,9 @@ __all__ = [
     "FeedMessage",
     "FeedState",
     "LookUp",
-    "Marketplace",
     "ProcessingReport",
     "ReportResult",
+    "SellerAccount",
     "UncertainError",
     "build_document",
     "feed_documents",
@@ -82,7 +82,7 @@ class LookUp:
     without_detail: int = 0
 
 
-class Marketplace(Protocol):
+class SellerAccount(Protocol):
     """One seller account in one region, in one or more of its marketplaces."""
 
     @property

@@ -22,7 +22,7 @@ T = TypeVar("T")
 
 
 class Door(Protocol):
-    """AmazonMarketplace._call: one operation through the rate limit and bounded retries."""
+    """AmazonAccount._call: one operation through the rate limit and bounded retries."""
 
     def __call__(self, operation: str, fn: Callable[[], T], idempotent: bool = True) -> T: ...
 

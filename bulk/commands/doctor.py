@@ -30,7 +30,7 @@ from bulk.errors import BulkError
 from bulk.formats import counted
 
 if TYPE_CHECKING:
-    from bulk.amazon.protocol import Marketplace
+    from bulk.amazon.protocol import SellerAccount
     from bulk.config import Config
 
 
@@ -106,7 +106,7 @@ def _seller(config: Config) -> Check:
     return Check("seller id", True, f"{seller} (Amazon checks it against the feed)")
 
 
-def _marketplaces(config: Config, market: Marketplace) -> Check:
+def _marketplaces(config: Config, market: SellerAccount) -> Check:
     name = "marketplaces"
     try:
         taking_part = set(market.participations())
@@ -130,7 +130,7 @@ def _marketplaces(config: Config, market: Marketplace) -> Check:
     return Check(name, True, f"{', '.join(wanted)} (the account sells in {', '.join(codes)})")
 
 
-def _roles(config: Config, market: Marketplace) -> list[Check]:
+def _roles(config: Config, market: SellerAccount) -> list[Check]:
     needed = list(access.NEEDED_ROLES)
     if config.amazon.restricted_data:
         needed.append(access.DIRECT_TO_CONSUMER_SHIPPING)
@@ -208,7 +208,7 @@ def diagnose(
     progress: Callable[[str], None] = lambda _line: None,
 ) -> list[Check]:
     """Every check, in order; Amazon is asked only once the local checks allow it."""
-    from bulk.targets import describe_target, open_marketplace
+    from bulk.targets import describe_target, open_account
 
     checks: list[Check] = []
     first, config = _config(config_path, env)
@@ -228,7 +228,7 @@ def diagnose(
         return checks
     progress("asking Amazon: login, marketplaces, roles")
     try:
-        with open_marketplace(config, state_folder(), env) as market:
+        with open_account(config, state_folder(), env) as market:
             try:
                 market.login()
             except BulkError as e:

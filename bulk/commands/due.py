@@ -178,7 +178,7 @@ def _one(
     try:
         with lock(known.target):
             sheet = open_sheet(known.target, known.worksheet or None)
-            before = Counter(ctx.marketplace.calls)
+            before = Counter(ctx.account.calls)
             pulled, unpulled = _pull(ctx, sheet)
             requested = pulled.orders if pulled is not None else frozenset()
             work = due_work(ctx, sheet, requested)
@@ -193,7 +193,7 @@ def _one(
             else:
                 result = run_status(ctx, sheet)
             result.calls = {
-                op: n - before[op] for op, n in ctx.marketplace.calls.items() if n > before[op]
+                op: n - before[op] for op, n in ctx.account.calls.items() if n > before[op]
             }
     except LockError:
         # Another bulk run has the sheet now; what is due there stays due for the next hour.

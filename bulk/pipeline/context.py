@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from bulk.amazon.protocol import LookUp, Marketplace
+from bulk.amazon.protocol import LookUp, SellerAccount
 from bulk.columns import ResultColumn
 from bulk.config import Config
 from bulk.grid import Header
@@ -42,7 +42,7 @@ class Context:
 
     config: Config
     ledger: Ledger
-    marketplace: Marketplace
+    account: SellerAccount  # the seller account on Amazon (or the sandbox), all its marketplaces
     templates: Templates
     target: str  # "sandbox" or "production"
     now: Callable[[], datetime] = lambda: datetime.now(UTC)

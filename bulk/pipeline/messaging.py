@@ -64,7 +64,7 @@ def _send_one(ctx: Context, o: RowOutcome, record: MessageRecord | None) -> None
         return
     market = _marketplace_of(ctx, o)
     try:
-        actions = ctx.marketplace.message_actions(o.order_id, market)
+        actions = ctx.account.message_actions(o.order_id, market)
     except AmazonError as e:
         o.values[ResultColumn.MESSAGE_STATUS] = f"failed: {e}"
         o.message = MessageOutcome.NOT_SENT
@@ -76,7 +76,7 @@ def _send_one(ctx: Context, o: RowOutcome, record: MessageRecord | None) -> None
     text = ctx.ledger.recorded_message(o.order_id)
     if text is None:
         # Sent by a version of bulk that did not record the message: render it now.
-        locale = ctx.marketplace.buyer_locale(o.order_id, market)
+        locale = ctx.account.buyer_locale(o.order_id, market)
         order = o.order
         if order is not None and locale:
             order = replace(order, locale=locale)
@@ -91,7 +91,7 @@ def _send_one(ctx: Context, o: RowOutcome, record: MessageRecord | None) -> None
     if not ctx.ledger.begin_message(o.order_id, MESSAGE_KIND, text, ctx.now()):
         return
     try:
-        ctx.marketplace.send_unexpected_problem(o.order_id, market, text)
+        ctx.account.send_unexpected_problem(o.order_id, market, text)
         crash_point("after-message")
     except UncertainError as e:
         # It may have reached the buyer: never send it again.
@@ -115,10 +115,10 @@ def _finish(ctx: Context, o: RowOutcome, state: MessageState, detail: str) -> No
 
 def _marketplace_of(ctx: Context, o: RowOutcome) -> str:
     """The marketplace the order was placed in: its message goes there (Messaging API)."""
-    ids = ctx.marketplace.marketplace_ids
+    ids = ctx.account.marketplace_ids
     if o.order is None and len(ids) > 1:
         # A row finished from the ledger carries no order: read it to learn where it lives.
-        found = ctx.marketplace.get_orders([o.order_id], ctx.now()).get(o.order_id)
+        found = ctx.account.get_orders([o.order_id], ctx.now()).get(o.order_id)
         if found is not None:
             o.order = found
     if o.order is not None and o.order.marketplace_id:

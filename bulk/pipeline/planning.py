@@ -24,7 +24,7 @@ Decided = list[tuple[CancelRequest, Order | None, Decision]]
 
 def order_market(ctx: Context, order: Order | None) -> marketplaces.MarketplaceInfo:
     """The marketplace an order belongs to: its own where Amazon says, else the config's."""
-    home = marketplaces.by_id(ctx.marketplace.marketplace_ids[0])
+    home = marketplaces.by_id(ctx.account.marketplace_ids[0])
     assert home is not None  # config validation accepts only the table's marketplaces
     return policy.market_of(order, home)
 
@@ -107,10 +107,10 @@ def plan_budgets(
     usual = f"usually a few minutes, gives up after {REPORT_GIVE_UP_SECONDS // 60} min"
     with ctx.steps.wait("seller performance report", usual) as waiting:
         # The status comes worded ("reading the account's cancellation rate: IN_PROGRESS").
-        figures = ctx.marketplace.account_figures(
+        figures = ctx.account.account_figures(
             lambda status: waiting.update(status.rpartition(": ")[2])
         )
-    main = ctx.marketplace.marketplace_ids[0]
+    main = ctx.account.marketplace_ids[0]
     home = order_market(ctx, None)
     rules = {m: marketplaces.by_id(m) or home for m in figures}
     # The longest rate window (India's 30 days) decides how far back the ledger is read.
@@ -128,7 +128,7 @@ def plan_budgets(
             groups.setdefault(market if market in figures else main, []).append(index)
     planned = list(decided)
     summaries: list[policy.Summary] = []
-    for market in (m for m in ctx.marketplace.marketplace_ids if m in groups):
+    for market in (m for m in ctx.account.marketplace_ids if m in groups):
         indices = groups[market]
         items = decided if len(indices) == len(decided) else [decided[i] for i in indices]
         # Each marketplace's own target, windows and fee (bulk.marketplaces).
@@ -162,10 +162,9 @@ def with_buyer_locales(ctx: Context, decided: Decided) -> Decided:
     if not wanted:
         return decided
     ctx.progress(f"reading the language of {counted(len(wanted), 'buyer')}")
-    main = ctx.marketplace.marketplace_ids[0]
+    main = ctx.account.marketplace_ids[0]
     locales = {
-        order_id: ctx.marketplace.buyer_locale(order_id, market or main)
-        for order_id, market in wanted
+        order_id: ctx.account.buyer_locale(order_id, market or main) for order_id, market in wanted
     }
     return [
         (r, replace(o, locale=locales[o.order_id]) if o and locales.get(o.order_id) else o, d)

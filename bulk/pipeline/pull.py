@@ -106,10 +106,10 @@ def pull(ctx: Context, sheet: Sheet, days: int = DEFAULT_DAYS) -> PullReport:
     reason = buyer_reason(ctx.config)
     grid = sheet.read()
     header = find_header(grid)
-    before = Counter(ctx.marketplace.calls)
+    before = Counter(ctx.account.calls)
     ctx.progress(f"reading buyers' cancellation requests of the last {days} days")
-    found = ctx.marketplace.buyer_requests(ctx.now() - timedelta(days=days), ctx.progress)
-    calls = {op: n - before[op] for op, n in ctx.marketplace.calls.items() if n > before[op]}
+    found = ctx.account.buyer_requests(ctx.now() - timedelta(days=days), ctx.progress)
+    calls = {op: n - before[op] for op, n in ctx.account.calls.items() if n > before[op]}
     rows = request_rows(found, reason)
     if not rows:
         return PullReport(days, 0, calls=calls)

@@ -269,7 +269,7 @@ def _look_up(
     # The oldest purchase a row can have under the policy starts the windowed search;
     # older orders are read one by one.
     since = now - timedelta(hours=ctx.config.policy.window_hours)
-    calls = ctx.marketplace.calls
+    calls = ctx.account.calls
     # Only orders read one by one get a bar and an estimate: a search or a report reads
     # them all at once, and says its pages or statuses as lines.
     read = ctx.steps.announced(
@@ -277,7 +277,7 @@ def _look_up(
     )
     with read as one_by_one:
         detail = None if sending else [r.order_id for r in requests if _needs_detail(r)]
-        return ctx.marketplace.look_up(
+        return ctx.account.look_up(
             [r.order_id for r in requests], now, since, ctx.progress, one_by_one, detail
         )
 
@@ -304,7 +304,7 @@ def _decide(
     # the time its day comes: the delay is the budget's doing, so the window does not hold
     # it back. A DEFERRED typed by hand has no promise: the usual rules apply.
     day = known.promised.get(row.row)
-    decision = elsewhere(order, ctx.marketplace.marketplace_ids) or policy.decide(
+    decision = elsewhere(order, ctx.account.marketplace_ids) or policy.decide(
         request, order, now, ctx.config.policy, opts.allow_late, promised=day
     )
     if row.row in known.doubts and opts.only_deferred and decision.status is Status.READY:
@@ -571,8 +571,8 @@ def _write(ctx: Context, sheet: Sheet, report: RunReport) -> None:
 
 def _count_calls(ctx: Context, report: RunReport) -> None:
     """The run's API calls, and how long it waited for Amazon's answers."""
-    report.calls = dict(ctx.marketplace.calls)
-    report.amazon_seconds = ctx.marketplace.answer_seconds
+    report.calls = dict(ctx.account.calls)
+    report.amazon_seconds = ctx.account.answer_seconds
 
 
 # Commands -----------------------------------------------------------------------
@@ -620,7 +620,7 @@ def submit(
     _remember(ctx, ready)
     by_order = {o.order_id: o for o in ready}
     # One feed per marketplace: a feed is created for the marketplaces it names.
-    for marketplace_id, group in by_marketplace(ready, ctx.marketplace.marketplace_ids[0]):
+    for marketplace_id, group in by_marketplace(ready, ctx.account.marketplace_ids[0]):
         for chunk, document in feed_documents(ctx.config.amazon.seller_id, feed_messages(group)):
             feed_id = send_feed(ctx, sheet, chunk, document, by_order, marketplace_id)
             if feed_id is not None:

@@ -89,11 +89,11 @@ def send_feed(
     )
     crash_point("after-ledger-write")
     ctx.progress(f"uploading the cancellation feed ({counted(len(messages), 'order')})")
-    document_id = ctx.marketplace.upload_document(document)
+    document_id = ctx.account.upload_document(document)
     ctx.ledger.record_document(sid, document_id)
     crash_point("after-upload")
     try:
-        feed_id = ctx.marketplace.create_feed(document_id, marketplace_id)
+        feed_id = ctx.account.create_feed(document_id, marketplace_id)
     except UncertainError as e:
         ctx.progress(f"{e}; checking Amazon's feed list so that nothing is sent twice")
         _recover_unknown_feed(ctx, ctx.ledger.submission(sid))
@@ -134,7 +134,7 @@ def _recover_unknown_feed(ctx: Context, sub: Submission) -> None:
     known = {s.feed_id for s in ctx.ledger.submissions() if s.feed_id}
     strangers = [
         f
-        for f in ctx.marketplace.feeds_since(sub.created_at - timedelta(minutes=5))
+        for f in ctx.account.feeds_since(sub.created_at - timedelta(minutes=5))
         if f.feed_id not in known
     ]
     if not strangers:
@@ -148,7 +148,7 @@ def _recover_unknown_feed(ctx: Context, sub: Submission) -> None:
     for f in strangers:
         state = f
         if not state.finished:
-            state = ctx.marketplace.wait_for_feed(f.feed_id, limit, lambda s, w: None)
+            state = ctx.account.wait_for_feed(f.feed_id, limit, lambda s, w: None)
         if not state.finished:
             raise AmazonError(
                 f"feed {f.feed_id} (possibly this tool's, from an interrupted run) is still "
@@ -161,7 +161,7 @@ def _recover_unknown_feed(ctx: Context, sub: Submission) -> None:
         ctx.ledger.record_feed(sub.id, strangers[0].feed_id)
     # Trust what Amazon says now: orders cancelled are done; the rest go back to the sheet.
     rows = ctx.ledger.rows(sub.id)
-    orders = ctx.marketplace.get_orders([r.order_id for r in rows], ctx.now())
+    orders = ctx.account.get_orders([r.order_id for r in rows], ctx.now())
     now = ctx.now()
     recorded: list[tuple[int, LedgerOutcome, str]] = []
     for r in rows:
@@ -225,7 +225,7 @@ def collect(ctx: Context, outcomes: Sequence[RowOutcome], wait: bool) -> list[st
                 def show(state: FeedState, _waited: float, shown: Wait = feed_wait) -> None:
                     shown.update(state.processing_status)
 
-                state = ctx.marketplace.wait_for_feed(sub.feed_id, limit, show)
+                state = ctx.account.wait_for_feed(sub.feed_id, limit, show)
             crash_point("while-polling")
             ctx.ledger.record_processing(sub.id, state.processing_status)
             if not state.finished:
@@ -237,7 +237,7 @@ def collect(ctx: Context, outcomes: Sequence[RowOutcome], wait: bool) -> list[st
                 continue
             report = None
             if state.result_document_id:
-                report = ctx.marketplace.report(state.result_document_id)
+                report = ctx.account.report(state.result_document_id)
         except AccessDeniedError as e:
             _waiting(by_order, rows, sub.feed_id, _no_access(sub.feed_id, e))
             warnings.append(_no_access(sub.feed_id, e))
@@ -354,10 +354,10 @@ def _read_again(
     """
     ids = [r.order_id for _, rows, _ in feeds for r in rows]
     if len(ids) < ctx.config.policy.report_threshold:
-        return ctx.marketplace.get_orders(ids, now)
+        return ctx.account.get_orders(ids, now)
     errored = {r.order_id for _, rows, report in feeds for r in rows if _errors(report, r)}
-    if ctx.marketplace.restricted_data:
-        unshipped = ctx.marketplace.unshipped_orders(lambda status: None)
+    if ctx.account.restricted_data:
+        unshipped = ctx.account.unshipped_orders(lambda status: None)
         wanted = set(ids)
         found = {i: o for i, o in unshipped.items() if i in wanted}
         gone = [i for i in ids if i not in unshipped and i not in errored]
@@ -365,17 +365,17 @@ def _read_again(
             found[order_id] = Order(order_id, OrderStatus.CANCELED, "MFN", now)
         leftovers = [i for i in ids if i in errored and i not in unshipped]
         if leftovers:
-            found.update(ctx.marketplace.get_orders(leftovers, now))
+            found.update(ctx.account.get_orders(leftovers, now))
         return found
     # Feeds are created after the orders they cancel were last updated: a minute's margin.
     since = min(sub.created_at for sub, _, _ in feeds) - timedelta(minutes=1)
-    updated = ctx.marketplace.all_orders(since, lambda status: None)
+    updated = ctx.account.all_orders(since, lambda status: None)
     found = {
         i: updated[i] for i in ids if i in updated and updated[i].status == OrderStatus.CANCELED
     }
     rest = [i for i in ids if i not in found]
     if rest:
-        found.update(ctx.marketplace.get_orders(rest, now))
+        found.update(ctx.account.get_orders(rest, now))
     return found
 
 
@@ -414,7 +414,7 @@ def check_roles(ctx: Context, ready: Sequence[RowOutcome]) -> None:
     messages = sum(1 for o in ready if o.request is not None and o.request.notify)
     if messages:
         needed.append(access.BUYER_COMMUNICATION)
-    missing = ctx.marketplace.missing_roles(needed)
+    missing = ctx.account.missing_roles(needed)
     if not missing:
         return
     why = {

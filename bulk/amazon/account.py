@@ -126,9 +126,9 @@ def _describe(e: SellingApiException) -> str:
     return "; ".join(parts) or type(e).__name__
 
 
-class AmazonMarketplace:
+class AmazonAccount:
     """One seller account in one region, in one or more of its marketplaces, reached through
-    python-amazon-sp-api (the `Marketplace` Protocol's concrete side)."""
+    python-amazon-sp-api (the `SellerAccount` Protocol's concrete side)."""
 
     def __init__(
         self,
