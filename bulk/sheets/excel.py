@@ -25,14 +25,9 @@ from bulk.columns import (
 )
 from bulk.errors import SheetError
 from bulk.grid import Cell, CellKind, Grid, Header, SheetRow
+from bulk.infra.heap import without_cycle_collection
 from bulk.sheets.base import LossyFallbackError, RowUpdate, WriteReport, as_text, column_letter
-from bulk.sheets.files import (
-    check_not_open,
-    check_writable,
-    replace_atomically,
-    stamp,
-    without_cycle_collection,
-)
+from bulk.sheets.files import check_not_open, check_writable, replace_atomically, stamp
 from bulk.sheets.plan import WritePlan, last_used_row, merged_cells, plan_write, used_width
 
 

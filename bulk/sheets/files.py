@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import glob
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 from bulk.errors import SheetError, SheetOpenError
 from bulk.infra.state import crash_point
-
-
-@contextlib.contextmanager
-def without_cycle_collection() -> Iterator[None]:
-    """Python's cyclic garbage collector held off for a while that makes hundreds of thousands
-    of objects and no reference cycle (reading a sheet, planning and writing its results). Left
-    on, it walks the whole heap of a large run again and again: half a second a time with the
-    objects of 100,000 rows held."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def check_not_open(path: Path) -> None:

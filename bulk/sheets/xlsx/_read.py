@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from bulk.errors import SheetError
 from bulk.grid import BLANK, Cell, CellKind, Grid, SheetRow
+from bulk.infra.heap import without_cycle_collection
 from bulk.sheets.base import column_index, column_letter
-from bulk.sheets.files import without_cycle_collection
 
 if TYPE_CHECKING:
     from openpyxl.formula.translate import Translator

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from bulk.errors import SheetError
+from bulk.infra.heap import without_cycle_collection
 from bulk.sheets.base import MAX_CELL_CHARS, column_index, column_letter
-from bulk.sheets.files import without_cycle_collection
 
 if TYPE_CHECKING:
     pass
