@@ -22,6 +22,7 @@ from bulk.amazon.protocol import (
 from bulk.columns import ResultColumn, find_header
 from bulk.errors import SheetError, SheetOpenError
 from bulk.formats import counted, format_updated_at, parse_updated_at
+from bulk.infra.heap import without_cycle_collection
 from bulk.infra.ledger import LedgerRow, OrderLine
 from bulk.infra.masking import mask
 from bulk.infra.state import crash_point
@@ -354,28 +355,34 @@ def evaluate(ctx: Context, sheet: Sheet, opts: Options, sending: bool = False) -
     """
     grid = sheet.read()
     header = find_header(grid)
-    parsed = parse_rows(grid, header, ctx.config)
     now = ctx.now()
     warnings = list(grid.warnings)
-    known = _known(ctx, parsed)
-    # Scheduled For is a day in the team's zone: a deferred row's day comes at their midnight.
-    triage = _triage(parsed, known, opts, now.astimezone(ctx.config.zone).date())
-    fresh = _after_ledger(ctx, triage, known, warnings)
+    # Row by row work makes many objects and no cycles: the collector waits (infra.heap).
+    with without_cycle_collection():
+        parsed = parse_rows(grid, header, ctx.config)
+        known = _known(ctx, parsed)
+        # Scheduled For is a day in the team's zone: a deferred row's day comes at their midnight.
+        triage = _triage(parsed, known, opts, now.astimezone(ctx.config.zone).date())
+        fresh = _after_ledger(ctx, triage, known, warnings)
     found = _look_up(ctx, [r for _, r in fresh], now, sending) if fresh else None
     if found is not None and found.without_detail:
         warnings.append(_without_detail_warning(found))
     orders = found.orders if found is not None else {}
     decided: Decided = []
-    for row, request in fresh:
-        order = orders.get(request.order_id)
-        decided.append((request, order, _decide(ctx, opts, known, row, request, order, now)))
-    decided, budgets = _budgets(ctx, decided, now)
-    decided, at_risk = listing_risk(ctx, decided, now)
-    outcomes = triage.outcomes + _render(ctx, with_buyer_locales(ctx, decided))
-    statuses.say_doubts(outcomes, known.doubts)
-    outcomes.sort(key=lambda o: o.row)
-    if not opts.dry_run:
-        writes.refuse_unwritable(grid, header, outcomes)
+    with without_cycle_collection():
+        for row, request in fresh:
+            order = orders.get(request.order_id)
+            decided.append((request, order, _decide(ctx, opts, known, row, request, order, now)))
+    decided, budgets = _budgets(ctx, decided, now)  # may read the account's figures
+    with without_cycle_collection():
+        decided, at_risk = listing_risk(ctx, decided, now)
+    with_locales = with_buyer_locales(ctx, decided)  # may ask each buyer's language
+    with without_cycle_collection():
+        outcomes = triage.outcomes + _render(ctx, with_locales)
+        statuses.say_doubts(outcomes, known.doubts)
+        outcomes.sort(key=lambda o: o.row)
+        if not opts.dry_run:
+            writes.refuse_unwritable(grid, header, outcomes)
     return RunReport(
         outcomes,
         summary=budgets[0] if budgets else None,
@@ -535,7 +542,8 @@ def _write(ctx: Context, sheet: Sheet, report: RunReport) -> None:
     """
     crash_point("before-sheet-write")
     statuses.record_statuses(ctx, report.outcomes)
-    updates = _updates(report.outcomes, ctx.now(), ctx.config.zone)
+    with without_cycle_collection():
+        updates = _updates(report.outcomes, ctx.now(), ctx.config.zone)
     deadline = ctx.now() + timedelta(seconds=SHEET_WAIT_SECONDS)
     while True:
         try:
