@@ -242,3 +242,41 @@ def test_access_lost_between_the_feed_and_the_read_back_leaves_rows_submitted(
         run.status(context(tmp_path, fake, ledger), sheet(path, tmp_path))
     assert {r["Status"] for r in read_sheet(path).values()} == {"CANCELLED"}
     assert fake.calls["createFeed"] == 1
+
+
+def test_row_by_row_work_runs_without_cycle_collection_and_the_look_ups_with_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checking, deciding, listing risk, rendering and the sheet update make many objects and no
+    cycles: the collector waits. The look-ups and the buyers' languages talk to Amazon, whose
+    connections leave cycles that can hold a downloaded report: the collector runs."""
+    import gc
+
+    collecting: dict[str, bool] = {}
+
+    def watched(module: object, name: str) -> None:
+        original = getattr(module, name)
+
+        def call(*args: object, **kwargs: object) -> object:
+            collecting[name] = gc.isenabled()
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, call)
+
+    for name in ("parse_rows", "_decide", "listing_risk", "_render", "_updates", "_look_up"):
+        watched(run, name)
+    watched(run, "with_buyer_locales")
+    fake = market(A, C)
+    path = write_sheet(tmp_path / "orders.csv", [A, C])
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+        run.check(context(tmp_path, fake, ledger), sheet(path, tmp_path))
+    assert collecting == {
+        "parse_rows": False,
+        "_decide": False,
+        "listing_risk": False,
+        "_render": False,
+        "_updates": False,
+        "_look_up": True,
+        "with_buyer_locales": True,
+    }
+    assert gc.isenabled()
