@@ -32,6 +32,11 @@ def _book(folder: Path) -> Path:
     # A tight budget: 2.5% of 360 orders is 9 seller cancellations a week, 4 already made;
     # the sample has more rows to send than that leaves for today.
     book["performance"] = {"orders_last_7_days": 360, "seller_cancels_last_7_days": 4}
+    # Ship-by dates a week away: the rows the budget cannot take today are DEFERRED at any hour.
+    # (With Amazon's default two days, an order bought late yesterday must ship by tomorrow,
+    # and in the first hours of a UTC day such rows are HELD instead.)
+    for order in book["orders"]:
+        order["ship_by"] = "+7d"
     path = folder / "book.json"
     path.write_text(json.dumps(book), encoding="utf-8")
     return path
