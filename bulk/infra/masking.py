@@ -60,3 +60,21 @@ def mask(text: str) -> str:
         return text
     text = _SHAPES.sub(MASK, text)
     return _FIELDS.sub(lambda m: f"{m['key']}{m['sep']}{MASK}", text)
+
+
+class MaskMemo(dict[str, str]):
+    """`mask` for one batch of texts (a sheet update), each short text masked once: message
+    statuses, days and blanks repeat row after row, and the credentials to mask do not change
+    while a batch is built. A long text (a customer message) is seldom repeated: masked afresh."""
+
+    SHORT = 200  # characters
+    MOST = 4096  # texts remembered
+
+    def __call__(self, text: str) -> str:
+        return self[text] if len(text) <= self.SHORT else mask(text)
+
+    def __missing__(self, text: str) -> str:
+        found = mask(text)
+        if len(self) < self.MOST:
+            self[text] = found
+        return found

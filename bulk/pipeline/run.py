@@ -24,7 +24,7 @@ from bulk.errors import SheetError, SheetOpenError
 from bulk.formats import counted, format_updated_at, parse_updated_at
 from bulk.infra.heap import without_cycle_collection
 from bulk.infra.ledger import LedgerRow, OrderLine
-from bulk.infra.masking import mask
+from bulk.infra.masking import MaskMemo, mask
 from bulk.infra.state import crash_point
 from bulk.models import CancelRequest, Decision, LedgerOutcome, Order, Status
 from bulk.pipeline import statuses, writes
@@ -494,24 +494,10 @@ _STATUS_TITLE, _RESULT_TITLE = ResultColumn.STATUS.value, ResultColumn.RESULT.va
 _UPDATED_AT_TITLE = ResultColumn.UPDATED_AT.value
 
 
-class _Masked(dict[str, str]):
-    """`mask` of each short text, remembered: message statuses, days and blanks repeat row after
-    row (the secrets to mask stay the same while one sheet update is built)."""
-
-    SHORT = 200  # characters; a longer text (a customer message) is seldom repeated
-    MOST = 4096  # texts remembered
-
-    def __missing__(self, text: str) -> str:
-        found = mask(text)
-        if len(self) < self.MOST:
-            self[text] = found
-        return found
-
-
 def _updates(outcomes: Sequence[RowOutcome], now: datetime, zone: tzinfo) -> list[RowUpdate]:
     updates = []
     at = format_updated_at(now, zone)
-    masked, short, titles = _Masked(), _Masked.SHORT, _TITLES
+    masked, titles = MaskMemo(), _TITLES
     for o in outcomes:
         if not o.changed:
             continue
@@ -524,7 +510,7 @@ def _updates(outcomes: Sequence[RowOutcome], now: datetime, zone: tzinfo) -> lis
             _UPDATED_AT_TITLE: at,
         }
         for name, value in o.values.items():
-            values[titles[name]] = masked[value] if len(value) <= short else mask(value)
+            values[titles[name]] = masked(value)
         updates.append(RowUpdate(o.row, o.order_id, values))
     return updates
 
