@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from test_messages import LOCALES, MESSAGES_ONLY
 
 from bulk.config import REASON_LABELS
 from bulk.marketplaces import MARKETPLACES
@@ -23,22 +24,8 @@ from bulk.rules.messages import (
 )
 
 SHIPPED = Path(__file__).resolve().parent.parent / "templates"
-NEW_LOCALES = (
-    "fr_FR",
-    "it_IT",
-    "es_ES",
-    "en_GB",
-    "ja_JP",
-    "nl_NL",
-    "pl_PL",
-    "sv_SE",
-    "tr_TR",
-    "pt_BR",
-    "ar_SA",
-)
-# Locales that ship messages only: a team writing Seller Support cases in them adds its own
-# support_case.j2 (templates/README.md).
-MESSAGES_ONLY = ("ar_SA",)
+# Every shipped locale but the first two (their own tests are in test_messages.py).
+NEW_LOCALES = tuple(loc for loc in LOCALES if loc not in ("en_US", "de_DE"))
 REASONS = {r.code: r for r in REASON_LABELS}
 # Staff's internal Details: never in any customer message.
 INTERNAL = "Supplier ticket 4411: pallet damaged, credit note pending"
